@@ -1,0 +1,129 @@
+// swift-tools-version: 6.1
+// msab: a live audio-rooms server (Socket.IO signalling + built-in SFU) in one binary.
+// Module layout and dependency direction: ../shared/design.md §4 and ../shared/style.md §2.
+// Arrows point down only; signalling never imports the SFU and the SFU never imports signalling.
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
+let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
+let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
+
+let package = Package(
+    name: "msab",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "msab", targets: ["msab"]),
+        .executable(name: "msab-bench", targets: ["msab-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+    ],
+    targets: [
+        // ── signalling plane ────────────────────────────────────────────────────────────
+        .target(name: "EngineIOParser", dependencies: [nioCore], swiftSettings: swiftSettings),
+        .target(name: "SocketIOParser", dependencies: [nioCore], swiftSettings: swiftSettings),
+        .target(
+            name: "EngineIO",
+            dependencies: ["EngineIOParser", nioCore, logging, metrics, serviceLifecycle],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SocketIO",
+            dependencies: ["EngineIO", "SocketIOParser", nioCore, logging, metrics],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "EngineIOHummingbird",
+            dependencies: [
+                "EngineIO", nioCore, logging,
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // ── media plane: sans-I/O protocol cores ────────────────────────────────────────
+        .target(name: "RTP", dependencies: [nioCore], swiftSettings: swiftSettings),
+        .target(name: "STUN", dependencies: [nioCore, crypto], swiftSettings: swiftSettings),
+        .target(name: "ICELite", dependencies: ["STUN", nioCore], swiftSettings: swiftSettings),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])]),
+        .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
+        .target(name: "DTLS", dependencies: ["COpenSSL", nioCore], swiftSettings: swiftSettings),
+        .target(name: "SRTP", dependencies: ["CSRTP", "RTP", nioCore], swiftSettings: swiftSettings),
+        .target(name: "MediasoupWire", dependencies: [], swiftSettings: swiftSettings),
+        .target(
+            name: "SFU",
+            dependencies: ["RTP", "STUN", "ICELite", "DTLS", "SRTP", "MediasoupWire", nioCore, logging],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SFUServer",
+            dependencies: ["SFU", nioCore, nioPosix, logging, metrics, serviceLifecycle],
+            swiftSettings: swiftSettings
+        ),
+        // ── application ─────────────────────────────────────────────────────────────────
+        .target(
+            name: "AudioRooms",
+            dependencies: [
+                "SocketIO", "EngineIOHummingbird", "SFUServer", "MediasoupWire",
+                nioCore, nioPosix, logging, metrics, serviceLifecycle, crypto,
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "msab",
+            dependencies: ["AudioRooms", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "msab-bench",
+            dependencies: ["AudioRooms", "SocketIO", "SFUServer", "SFU", "RTP", "SRTP", "COpus"],
+            path: "Benchmarks/msab-bench",
+            swiftSettings: swiftSettings
+        ),
+        // ── test support ────────────────────────────────────────────────────────────────
+        .target(
+            name: "RoomsTesting",
+            dependencies: ["AudioRooms", "SocketIO", "EngineIO", "SFU", "DTLS", "COpus", nioCore, nioPosix],
+            swiftSettings: swiftSettings
+        ),
+        // ── tests (swift-testing) ───────────────────────────────────────────────────────
+        .testTarget(name: "EngineIOParserTests", dependencies: ["EngineIOParser"], swiftSettings: swiftSettings),
+        .testTarget(name: "SocketIOParserTests", dependencies: ["SocketIOParser"], swiftSettings: swiftSettings),
+        .testTarget(name: "EngineIOTests", dependencies: ["EngineIO", "EngineIOParser"], swiftSettings: swiftSettings),
+        .testTarget(name: "SocketIOTests", dependencies: ["SocketIO", "SocketIOParser", "EngineIO"], swiftSettings: swiftSettings),
+        .testTarget(name: "RTPTests", dependencies: ["RTP"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
+        .testTarget(name: "STUNTests", dependencies: ["STUN"], swiftSettings: swiftSettings),
+        .testTarget(name: "ICELiteTests", dependencies: ["ICELite", "STUN"], swiftSettings: swiftSettings),
+        .testTarget(name: "DTLSTests", dependencies: ["DTLS"], swiftSettings: swiftSettings),
+        .testTarget(name: "SRTPTests", dependencies: ["SRTP", "RTP"], swiftSettings: swiftSettings),
+        .testTarget(name: "MediasoupWireTests", dependencies: ["MediasoupWire"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
+        .testTarget(name: "SFUTests", dependencies: ["SFU", "RoomsTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "AudioRoomsTests", dependencies: ["AudioRooms", "RoomsTesting"], swiftSettings: swiftSettings),
+    ]
+)
