@@ -71,9 +71,10 @@ let package = Package(
         .target(name: "DTLS", dependencies: ["COpenSSL", nioCore], swiftSettings: swiftSettings),
         .target(name: "SRTP", dependencies: ["CSRTP", "RTP", nioCore], swiftSettings: swiftSettings),
         .target(name: "MediasoupWire", dependencies: [], swiftSettings: swiftSettings),
+        .target(name: "SpeakerDetection", dependencies: [], swiftSettings: swiftSettings),
         .target(
             name: "SFU",
-            dependencies: ["RTP", "STUN", "ICELite", "DTLS", "SRTP", "MediasoupWire", nioCore, logging],
+            dependencies: ["RTP", "STUN", "ICELite", "DTLS", "SRTP", "MediasoupWire", "SpeakerDetection", nioCore, logging],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -123,6 +124,7 @@ let package = Package(
         .testTarget(name: "DTLSTests", dependencies: ["DTLS"], swiftSettings: swiftSettings),
         .testTarget(name: "SRTPTests", dependencies: ["SRTP", "RTP"], swiftSettings: swiftSettings),
         .testTarget(name: "MediasoupWireTests", dependencies: ["MediasoupWire"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
+        .testTarget(name: "SpeakerDetectionTests", dependencies: ["SpeakerDetection"], swiftSettings: swiftSettings),
         .testTarget(name: "SFUTests", dependencies: ["SFU", "RoomsTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "AudioRoomsTests", dependencies: ["AudioRooms", "RoomsTesting"], swiftSettings: swiftSettings),
     ]
