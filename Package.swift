@@ -129,3 +129,27 @@ let package = Package(
         .testTarget(name: "AudioRoomsTests", dependencies: ["AudioRooms", "RoomsTesting"], swiftSettings: swiftSettings),
     ]
 )
+
+// Developer affordance: `MSAB_ONLY=STUN,ICELite swift test` builds and tests only those modules
+// (with their tests and whatever they depend on), so work on one protocol core does not wait for
+// Hummingbird and the rest to compile. CI and `make` never set it.
+if let only = Context.environment["MSAB_ONLY"], !only.isEmpty {
+    var names = Set(only.split(separator: ",").map { String($0) })
+    names.formUnion(names.map { $0 + "Tests" })
+    var changed = true
+    while changed {
+        changed = false
+        for target in package.targets where names.contains(target.name) {
+            for dependency in target.dependencies {
+                switch dependency {
+                case .targetItem(let name, _), .byNameItem(let name, _):
+                    if names.insert(name).inserted { changed = true }
+                default:
+                    break
+                }
+            }
+        }
+    }
+    package.targets = package.targets.filter { names.contains($0.name) }
+    package.products = []
+}
