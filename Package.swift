@@ -88,6 +88,9 @@ let package = Package(
             dependencies: [
                 "SocketIO", "EngineIOHummingbird", "SFUServer", "MediasoupWire",
                 nioCore, nioPosix, logging, metrics, serviceLifecycle, crypto,
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

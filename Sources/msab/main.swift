@@ -1,1 +1,115 @@
-print("msab")
+import ArgumentParser
+import AudioRooms
+import Foundation
+import Logging
+
+/// `msab`: the audio-rooms server. `msab serve` (the default) runs it; `msab token` mints a
+/// stand-alone token for a user.
+@main
+struct MSAB: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "msab",
+        abstract: "Live audio rooms: Socket.IO signalling and a built-in SFU in one binary.",
+        subcommands: [Serve.self, Token.self],
+        defaultSubcommand: Serve.self)
+}
+
+/// Reads the environment into a configuration, or exits with the one-line reason (design.md §3).
+func loadConfiguration() -> Configuration {
+    do {
+        return try Configuration(environment: ProcessInfo.processInfo.environment)
+    } catch {
+        FileHandle.standardError.write(Data("msab: \(error.description)\n".utf8))
+        Foundation.exit(78)  // EX_CONFIG
+    }
+}
+
+func makeLogger(level: String) -> Logger {
+    LoggingSystem.bootstrap(StreamLogHandler.standardError)
+    var logger = Logger(label: "msab")
+    switch level {
+    case "silent": logger.logLevel = .critical
+    case "fatal": logger.logLevel = .critical
+    case "warn": logger.logLevel = .warning
+    default: logger.logLevel = Logger.Level(rawValue: level) ?? .info
+    }
+    return logger
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the server (configured from the environment; see README).")
+
+    func run() async throws {
+        let configuration = loadConfiguration()
+        let logger = makeLogger(level: configuration.logLevel)
+        try await MSABApplication.run(configuration: configuration, logger: logger) { parts, port in
+            let host = configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host
+            var lines = ["msab listening on http://\(host):\(port) (Socket.IO path /socket.io/)"]
+            if let authority = parts.tokenAuthority {
+                lines.append("mode: stand-alone (tokens signed with the secret in \(configuration.jwtSecret == nil ? parts.dataDirectory.file("jwt-secret") : "MSAB_JWT_SECRET"))")
+                if let token = try? await authority.mint(userID: 1, profile: ["name": "Test User"], rooms: ["demo": .owner]) {
+                    lines.append("a token for user 1 (owner of room \"demo\"), valid 24 h:")
+                    lines.append("  \(token)")
+                }
+                lines.append("more tokens: msab token --user 7 --name Alice [--role 42=owner]")
+            } else {
+                lines.append("mode: FlyLive backend at \(configuration.laravelAPIURL ?? "")")
+            }
+            // Written straight to fd 1 (not buffered), so `make run` and test harnesses see it at once.
+            FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        }
+    }
+}
+
+struct Token: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Mint a stand-alone HS256 token (uses MSAB_JWT_SECRET, or the data directory's development secret).")
+
+    @Option(help: "The user id (a positive integer).")
+    var user: Int
+
+    @Option(help: "The display name.")
+    var name: String?
+
+    @Option(help: "A room role, ROOM=owner or ROOM=admin; repeatable.")
+    var role: [String] = []
+
+    @Option(help: "A public profile field, KEY=VALUE (avatar, signature, frame, gender, country, wealth_xp, charm_xp); repeatable.")
+    var field: [String] = []
+
+    @Option(help: "Lifetime in seconds.")
+    var ttl: Int = 86_400
+
+    func validate() throws {
+        guard user > 0 else { throw ValidationError("--user must be a positive integer") }
+        guard ttl > 0 else { throw ValidationError("--ttl must be positive") }
+    }
+
+    func run() async throws {
+        let configuration = loadConfiguration()
+        guard configuration.laravelAPIURL == nil else {
+            throw ValidationError("LARAVEL_API_URL is set: users come from the FlyLive backend, msab does not mint tokens")
+        }
+        let parts = try await MSABApplication.prepare(configuration)
+        guard let authority = parts.tokenAuthority else { throw ValidationError("no token authority") }
+        var rooms: [String: RoomRole] = [:]
+        for entry in role {
+            let pieces = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            guard pieces.count == 2, !pieces[0].isEmpty, let parsed = RoomRole(rawValue: pieces[1]), parsed != .member else {
+                throw ValidationError("--role takes ROOM=owner or ROOM=admin, got \(entry)")
+            }
+            rooms[pieces[0]] = parsed
+        }
+        var profile: [String: String] = [:]
+        if let name { profile["name"] = name }
+        for entry in field {
+            let pieces = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            guard pieces.count == 2, UserProfile.publicFieldNames.contains(pieces[0]) else {
+                throw ValidationError("--field takes KEY=VALUE with KEY one of \(UserProfile.publicFieldNames.joined(separator: ", "))")
+            }
+            profile[pieces[0]] = pieces[1]
+        }
+        print(try await authority.mint(userID: user, profile: profile, rooms: rooms, lifetime: TimeInterval(ttl)))
+    }
+}

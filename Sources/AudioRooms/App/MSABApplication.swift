@@ -1,0 +1,78 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import UnixSignals
+
+/// Builds the whole server from a configuration — the production object graph, which tests build
+/// too (Hummingbird's `buildApplication` pattern, style.md §1.1.6).
+public enum MSABApplication {
+    /// Everything the running server is made of.
+    public struct Parts: Sendable {
+        public var configuration: Configuration
+        public var dataDirectory: DataDirectory
+        public var authenticator: any UserAuthenticator
+        /// Only in stand-alone mode: the authority that signs tokens (`msab token`, `make run`).
+        public var tokenAuthority: TokenAuthority?
+        public var internalKey: String
+    }
+
+    /// Resolves secrets and the identity provider for a configuration.
+    public static func prepare(_ configuration: Configuration) async throws -> Parts {
+        let dataDirectory = try DataDirectory(path: configuration.dataDirectory)
+        if let url = configuration.laravelAPIURL, let key = configuration.laravelInternalKey {
+            let validator = SanctumValidator(http: LaravelHTTP(baseURL: url, internalKey: key))
+            return Parts(configuration: configuration, dataDirectory: dataDirectory, authenticator: validator,
+                         tokenAuthority: nil, internalKey: key)
+        }
+        let secret = try configuration.jwtSecret ?? dataDirectory.secret(named: "jwt-secret")
+        let authority = await TokenAuthority(secret: secret)
+        let internalKey = try configuration.internalKey ?? dataDirectory.secret(named: "internal-key")
+        return Parts(configuration: configuration, dataDirectory: dataDirectory, authenticator: authority,
+                     tokenAuthority: authority, internalKey: internalKey)
+    }
+
+    /// The HTTP routes that are not Socket.IO: health and metrics.
+    public static func addOperatorRoutes(to router: Router<BasicRequestContext>, configuration: Configuration,
+                                         roomCount: @escaping @Sendable () -> Int) {
+        let started = ContinuousClock.now
+        let build = HealthReport.loadBuild()
+        router.get("/health") { _, _ -> Response in
+            let elapsed = ContinuousClock.now - started
+            let report = HealthReport(
+                status: "ok",
+                uptime: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+                redis: configuration.usesRedis ? "up" : "disabled",
+                workers: .init(count: configuration.numWorkers, healthy: configuration.numWorkers > 0),
+                rooms: roomCount(),
+                timestamp: HealthReport.isoTimestamp(),
+                build: build)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            let body = (try? encoder.encode(report)) ?? Data("{}".utf8)
+            return Response(status: .init(code: report.httpStatus),
+                            headers: [.contentType: "application/json; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        }
+        router.get("/metrics") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(string: MetricsRegistry.exposition())))
+        }
+    }
+
+    /// Builds and runs the server until SIGTERM/SIGINT.
+    public static func run(configuration: Configuration, logger: Logger, onReady: @escaping @Sendable (Parts, Int) async -> Void = { _, _ in }) async throws {
+        _ = MetricsRegistry.shared
+        let parts = try await prepare(configuration)
+        let router = Router()
+        addOperatorRoutes(to: router, configuration: configuration, roomCount: { 0 })
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "msab"),
+            onServerRunning: { channel in await onReady(parts, channel.localAddress?.port ?? configuration.port) },
+            logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}

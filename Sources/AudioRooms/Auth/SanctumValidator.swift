@@ -1,0 +1,92 @@
+import Crypto
+import Foundation
+import NIOConcurrencyHelpers
+import NIOHTTP1
+
+/// FlyLive identity: a Laravel Sanctum token checked by `POST /api/v1/internal/auth/validate`
+/// (contract §2.3 step 4), with the reference's 300 s cache and its fail-closed rule: any error,
+/// timeout, non-2xx answer or unreadable body makes the token invalid.
+public final class SanctumValidator: UserAuthenticator {
+    private let http: LaravelHTTP
+    private let cacheTTL: Duration
+    private let cache = NIOLockedValueBox<[String: (user: AuthenticatedUser, expires: ContinuousClock.Instant)]>([:])
+
+    public init(http: LaravelHTTP, cacheTTL: Duration = .seconds(300)) {
+        self.http = http
+        self.cacheTTL = cacheTTL
+    }
+
+    /// Lower-case hex SHA-256 of the token, the reference's cache and revocation key.
+    public static func tokenHash(_ token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    public func authenticate(token: String) async throws -> AuthenticatedUser? {
+        let key = Self.tokenHash(token)
+        let now = ContinuousClock.now
+        if let hit = cache.withLockedValue({ $0[key] }), hit.expires > now { return hit.user }
+        guard let response = try? await http.send(.POST, "/api/v1/internal/auth/validate", bearer: token),
+              response.isSuccess,
+              let profile = try? UserProfile(laravelJSON: response.body)
+        else { return nil }
+        let user = AuthenticatedUser(profile: profile, signedRoomRoles: nil, token: token)
+        cache.withLockedValue { cache in
+            // Bound the cache: expired entries go first, and it never grows past 100k tokens.
+            if cache.count > 100_000 { cache = cache.filter { $0.value.expires > now } }
+            if cache.count > 100_000 { cache.removeAll() }
+            cache[key] = (user, now + cacheTTL)
+        }
+        return user
+    }
+}
+
+extension UserProfile {
+    /// Reads the Laravel user object (contract §2.4). `id` must be a positive integer (or a string
+    /// holding one); scalar fields are kept, nested objects and arrays are not part of a profile.
+    public init(laravelJSON data: Data) throws {
+        self = try JSONDecoder().decode(LaravelUser.self, from: data).profile
+    }
+}
+
+/// Decodes a Laravel user with JSONDecoder's strict typing (a JSON `true` is never a number).
+private struct LaravelUser: Decodable {
+    var profile: UserProfile
+
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    struct NotAUser: Error {}
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Key.self)
+        let idKey = Key(stringValue: "id")
+        let id: Int
+        if let number = try? container.decode(Int.self, forKey: idKey) {
+            id = number
+        } else if let text = try? container.decode(String.self, forKey: idKey), let number = Int(text) {
+            id = number
+        } else {
+            throw NotAUser()
+        }
+        guard id > 0 else { throw NotAUser() }
+        var fields: [(key: String, value: ProfileValue)] = []
+        for key in container.allKeys.sorted(by: { $0.stringValue < $1.stringValue }) where key.stringValue != "id" {
+            if (try? container.decodeNil(forKey: key)) == true {
+                fields.append((key.stringValue, .null))
+            } else if let value = try? container.decode(Bool.self, forKey: key) {
+                fields.append((key.stringValue, .bool(value)))
+            } else if let value = try? container.decode(Int.self, forKey: key) {
+                fields.append((key.stringValue, .int(value)))
+            } else if let value = try? container.decode(Double.self, forKey: key) {
+                fields.append((key.stringValue, .double(value)))
+            } else if let value = try? container.decode(String.self, forKey: key) {
+                fields.append((key.stringValue, .string(value)))
+            }
+        }
+        profile = UserProfile(id: id, fields: fields)
+    }
+}

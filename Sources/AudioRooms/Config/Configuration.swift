@@ -1,0 +1,231 @@
+import Foundation
+
+/// Everything `msab serve` reads from its environment, validated once at start.
+///
+/// Names are the reference server's (contract §8.2) wherever one exists, so an MSAB deployment can
+/// switch binaries without rewriting its environment; settings that are new in msab are `MSAB_*`.
+/// A bad value stops the process with one line naming the variable (design.md §3).
+public struct Configuration: Sendable {
+    // MARK: HTTP / signalling
+    /// Address the HTTP server binds (`MSAB_HOST`, default all interfaces as the reference does).
+    public var host: String = "0.0.0.0"
+    /// `PORT` (3030).
+    public var port: Int = 3030
+    /// `CORS_ORIGINS`: the allowed `Origin` values; `*` allows any.
+    public var corsOrigins: [String] = ["https://flyliveapp.com", "https://www.flyliveapp.com"]
+    /// `MSAB_PING_INTERVAL_MS` / `MSAB_PING_TIMEOUT_MS` (Socket.IO defaults 25000 / 20000).
+    public var pingIntervalMs: Int = 25_000
+    public var pingTimeoutMs: Int = 20_000
+    /// `MSAB_MAX_PAYLOAD` (Socket.IO's maxHttpBufferSize, 1 MB).
+    public var maxPayload: Int = 1_000_000
+    /// `MSAB_CONNECT_TIMEOUT_MS`: time an Engine.IO session has to connect a namespace (45000).
+    public var connectTimeoutMs: Int = 45_000
+    /// `LOG_LEVEL` (info).
+    public var logLevel: String = "info"
+
+    // MARK: identity and backend
+    /// `MSAB_DATA_DIR` (`.msab` under the working directory): dev secret, gift ledger and queue.
+    public var dataDirectory: String = ".msab"
+    /// `MSAB_JWT_SECRET`: HS256 secret of stand-alone mode (≥ 32 bytes). Nil → a development
+    /// secret is created in the data directory.
+    public var jwtSecret: String?
+    /// `LARAVEL_API_URL` + `LARAVEL_INTERNAL_KEY`: the FlyLive backend mode (contract §7.1).
+    public var laravelAPIURL: String?
+    public var laravelInternalKey: String?
+    /// `MSAB_INTERNAL_KEY`: the key for `POST /internal/events` in stand-alone mode
+    /// (in Laravel mode the Laravel internal key is used). Nil → created in the data directory.
+    public var internalKey: String?
+
+    // MARK: Redis (scale-out mode; off unless REDIS_HOST is set)
+    public var redisHost: String?
+    public var redisPort: Int = 6379
+    public var redisUsername: String?
+    public var redisPassword: String?
+    public var redisDB: Int = 3
+    public var redisTLS: Bool = false
+    public var eventsChannel: String = "flylive:msab:events"
+    public var eventsEnabled: Bool = true
+
+    // MARK: media
+    /// `MEDIASOUP_LISTEN_IP` (0.0.0.0) and `MEDIASOUP_ANNOUNCED_IP` (the address put in ICE candidates).
+    public var mediaListenIP: String = "0.0.0.0"
+    public var mediaAnnouncedIP: String?
+    /// `MEDIASOUP_RTC_MIN_PORT` / `MEDIASOUP_RTC_MAX_PORT`: worker k listens on min + k.
+    public var rtcMinPort: Int = 10_000
+    public var rtcMaxPort: Int = 59_999
+    /// `MEDIASOUP_NUM_WORKERS` (one per core).
+    public var numWorkers: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    // MARK: rooms
+    public var rateLimitMessagesPerMinute: Int = 60
+    public var roomInactivityTimeoutMs: Int = 30_000
+    public var roomAutoClosePollIntervalMs: Int = 30_000
+    public var giftBufferFlushIntervalMs: Int = 500
+    public var giftMaxRetries: Int = 3
+    public var defaultSeatCount: Int = 15
+    /// `MSAB_SEAT_RETENTION_MS`: a dropped speaker gets the seat back within this grace (45000).
+    public var seatRetentionMs: Int = 45_000
+    /// `MSAB_INVITE_TTL_MS`: seat invite lifetime (30000; settable so tests need not wait 30 s).
+    public var inviteTTLMs: Int = 30_000
+
+    public init() {}
+
+    /// Stand-alone unless the Laravel backend is configured.
+    public var usesLaravel: Bool { laravelAPIURL != nil }
+    /// In memory unless Redis is configured.
+    public var usesRedis: Bool { redisHost != nil }
+}
+
+/// A configuration value that cannot be used; `description` is the one line printed at start.
+public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
+    public var variable: String
+    public var problem: String
+    public var description: String { "invalid configuration: \(variable): \(problem)" }
+}
+
+extension Configuration {
+    /// Reads and validates the environment. Unknown variables are ignored, as the reference does.
+    public init(environment env: [String: String]) throws(ConfigurationError) {
+        self.init()
+        let reader = EnvironmentReader(env: env)
+        host = try reader.string("MSAB_HOST", default: host, nonEmpty: true)
+        port = try reader.int("PORT", default: port, in: 0...65_535)
+        corsOrigins = try reader.list("CORS_ORIGINS", default: corsOrigins)
+        pingIntervalMs = try reader.int("MSAB_PING_INTERVAL_MS", default: pingIntervalMs, in: 1...3_600_000)
+        pingTimeoutMs = try reader.int("MSAB_PING_TIMEOUT_MS", default: pingTimeoutMs, in: 1...3_600_000)
+        maxPayload = try reader.int("MSAB_MAX_PAYLOAD", default: maxPayload, in: 1_024...100_000_000)
+        connectTimeoutMs = try reader.int("MSAB_CONNECT_TIMEOUT_MS", default: connectTimeoutMs, in: 1...3_600_000)
+        logLevel = try reader.oneOf("LOG_LEVEL", default: logLevel,
+                                    ["trace", "debug", "info", "notice", "warning", "warn", "error", "critical", "fatal", "silent"])
+        _ = try reader.oneOf("NODE_ENV", default: "development", ["development", "production", "test"])
+
+        dataDirectory = try reader.string("MSAB_DATA_DIR", default: dataDirectory, nonEmpty: true)
+        jwtSecret = try reader.optionalString("MSAB_JWT_SECRET")
+        if let secret = jwtSecret, secret.utf8.count < 32 {
+            throw ConfigurationError(variable: "MSAB_JWT_SECRET", problem: "must be at least 32 bytes (HS256 key), got \(secret.utf8.count)")
+        }
+        laravelAPIURL = try reader.optionalURL("LARAVEL_API_URL")
+        laravelInternalKey = try reader.optionalString("LARAVEL_INTERNAL_KEY")
+        if laravelAPIURL != nil, laravelInternalKey == nil {
+            throw ConfigurationError(variable: "LARAVEL_INTERNAL_KEY", problem: "required when LARAVEL_API_URL is set")
+        }
+        if laravelInternalKey != nil, laravelAPIURL == nil {
+            throw ConfigurationError(variable: "LARAVEL_API_URL", problem: "required when LARAVEL_INTERNAL_KEY is set")
+        }
+        if let key = laravelInternalKey, key.count < 32 {
+            throw ConfigurationError(variable: "LARAVEL_INTERNAL_KEY", problem: "must be at least 32 characters")
+        }
+        internalKey = try reader.optionalString("MSAB_INTERNAL_KEY")
+        if let key = internalKey, key.count < 16 {
+            throw ConfigurationError(variable: "MSAB_INTERNAL_KEY", problem: "must be at least 16 characters")
+        }
+
+        redisHost = try reader.optionalString("REDIS_HOST")
+        redisPort = try reader.int("REDIS_PORT", default: redisPort, in: 1...65_535)
+        redisUsername = try reader.optionalString("REDIS_USERNAME")
+        redisPassword = try reader.optionalString("REDIS_PASSWORD")
+        redisDB = try reader.int("REDIS_DB", default: redisDB, in: 0...15)
+        redisTLS = try reader.bool("REDIS_TLS", default: redisTLS)
+        eventsChannel = try reader.string("MSAB_EVENTS_CHANNEL", default: eventsChannel, nonEmpty: true)
+        eventsEnabled = try reader.bool("MSAB_EVENTS_ENABLED", default: eventsEnabled)
+
+        mediaListenIP = try reader.ipAddress("MEDIASOUP_LISTEN_IP", default: mediaListenIP)
+        mediaAnnouncedIP = try reader.optionalString("MEDIASOUP_ANNOUNCED_IP")
+        rtcMinPort = try reader.int("MEDIASOUP_RTC_MIN_PORT", default: rtcMinPort, in: 1...65_535)
+        rtcMaxPort = try reader.int("MEDIASOUP_RTC_MAX_PORT", default: rtcMaxPort, in: 1...65_535)
+        if rtcMaxPort < rtcMinPort {
+            throw ConfigurationError(variable: "MEDIASOUP_RTC_MAX_PORT", problem: "must not be below MEDIASOUP_RTC_MIN_PORT (\(rtcMinPort))")
+        }
+        numWorkers = try reader.int("MEDIASOUP_NUM_WORKERS", default: numWorkers, in: 1...256)
+        if rtcMaxPort - rtcMinPort + 1 < numWorkers {
+            throw ConfigurationError(variable: "MEDIASOUP_RTC_MAX_PORT", problem: "the port range has fewer ports than MEDIASOUP_NUM_WORKERS (\(numWorkers))")
+        }
+        _ = try reader.int("MAX_ROOMS_PER_WORKER", default: 100, in: 1...1_000_000)
+        _ = try reader.int("MAX_CLIENTS_PER_ROOM", default: 50, in: 1...1_000_000)
+
+        rateLimitMessagesPerMinute = try reader.int("RATE_LIMIT_MESSAGES_PER_MINUTE", default: rateLimitMessagesPerMinute, in: 1...1_000_000)
+        roomInactivityTimeoutMs = try reader.int("ROOM_INACTIVITY_TIMEOUT_MS", default: roomInactivityTimeoutMs, in: 1...86_400_000)
+        roomAutoClosePollIntervalMs = try reader.int("ROOM_AUTO_CLOSE_POLL_INTERVAL_MS", default: roomAutoClosePollIntervalMs, in: 1...86_400_000)
+        giftBufferFlushIntervalMs = try reader.int("GIFT_BUFFER_FLUSH_INTERVAL_MS", default: giftBufferFlushIntervalMs, in: 1...3_600_000)
+        giftMaxRetries = try reader.int("GIFT_MAX_RETRIES", default: giftMaxRetries, in: 1...1_000)
+        defaultSeatCount = try reader.int("DEFAULT_SEAT_COUNT", default: defaultSeatCount, in: 1...15)
+        seatRetentionMs = try reader.int("MSAB_SEAT_RETENTION_MS", default: seatRetentionMs, in: 0...86_400_000)
+        inviteTTLMs = try reader.int("MSAB_INVITE_TTL_MS", default: inviteTTLMs, in: 1...86_400_000)
+
+        if env["SSL_KEY_PATH"] != nil || env["SSL_CERT_PATH"] != nil {
+            throw ConfigurationError(
+                variable: env["SSL_KEY_PATH"] != nil ? "SSL_KEY_PATH" : "SSL_CERT_PATH",
+                problem: "TLS termination is not built into msab yet; serve it behind a TLS proxy and unset this variable")
+        }
+    }
+}
+
+/// Typed reads of environment variables; every failure names its variable.
+private struct EnvironmentReader {
+    var env: [String: String]
+
+    /// Empty values count as unset, as Zod's coercion in the reference effectively does.
+    func raw(_ name: String) -> String? {
+        guard let value = env[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+        return value
+    }
+
+    func optionalString(_ name: String) throws(ConfigurationError) -> String? { raw(name) }
+
+    func string(_ name: String, default value: String, nonEmpty: Bool) throws(ConfigurationError) -> String {
+        raw(name) ?? value
+    }
+
+    func int(_ name: String, default value: Int, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+        guard let text = raw(name) else { return value }
+        guard let number = Int(text) else {
+            throw ConfigurationError(variable: name, problem: "expected a whole number, got \"\(text)\"")
+        }
+        guard range.contains(number) else {
+            throw ConfigurationError(variable: name, problem: "must be between \(range.lowerBound) and \(range.upperBound), got \(number)")
+        }
+        return number
+    }
+
+    func bool(_ name: String, default value: Bool) throws(ConfigurationError) -> Bool {
+        guard let text = env[name] else { return value }
+        switch text.trimmingCharacters(in: .whitespaces).lowercased() {
+        case "true", "1": return true
+        case "false", "0", "": return false
+        default: throw ConfigurationError(variable: name, problem: "expected true, false, 1 or 0, got \"\(text)\"")
+        }
+    }
+
+    func oneOf(_ name: String, default value: String, _ allowed: [String]) throws(ConfigurationError) -> String {
+        guard let text = raw(name) else { return value }
+        guard allowed.contains(text) else {
+            throw ConfigurationError(variable: name, problem: "expected one of \(allowed.joined(separator: ", ")), got \"\(text)\"")
+        }
+        return text
+    }
+
+    func list(_ name: String, default value: [String]) throws(ConfigurationError) -> [String] {
+        guard let text = raw(name) else { return value }
+        let items = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !items.isEmpty else { throw ConfigurationError(variable: name, problem: "no entries") }
+        return items
+    }
+
+    func optionalURL(_ name: String) throws(ConfigurationError) -> String? {
+        guard let text = raw(name) else { return nil }
+        guard let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
+            throw ConfigurationError(variable: name, problem: "expected an http(s) URL, got \"\(text)\"")
+        }
+        return text.hasSuffix("/") ? String(text.dropLast()) : text
+    }
+
+    func ipAddress(_ name: String, default value: String) throws(ConfigurationError) -> String {
+        guard let text = raw(name) else { return value }
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        guard inet_pton(AF_INET, text, &v4) == 1 || inet_pton(AF_INET6, text, &v6) == 1 else {
+            throw ConfigurationError(variable: name, problem: "expected an IPv4 or IPv6 address, got \"\(text)\"")
+        }
+        return text
+    }
+}

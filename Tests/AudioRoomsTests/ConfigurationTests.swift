@@ -1,0 +1,52 @@
+import AudioRooms
+import Testing
+
+@Suite struct ConfigurationTests {
+    @Test func defaultsAreTheReferenceDefaults() throws {
+        let c = try Configuration(environment: [:])
+        #expect(c.port == 3030)
+        #expect(c.pingIntervalMs == 25_000 && c.pingTimeoutMs == 20_000 && c.maxPayload == 1_000_000)
+        #expect(c.rtcMinPort == 10_000 && c.rtcMaxPort == 59_999)
+        #expect(c.defaultSeatCount == 15 && c.giftMaxRetries == 3 && c.rateLimitMessagesPerMinute == 60)
+        #expect(c.corsOrigins == ["https://flyliveapp.com", "https://www.flyliveapp.com"])
+        #expect(!c.usesLaravel && !c.usesRedis)
+    }
+
+    @Test func readsTheContractNames() throws {
+        let c = try Configuration(environment: [
+            "PORT": "4000", "CORS_ORIGINS": " https://a.example , https://b.example ", "REDIS_HOST": "10.0.0.1",
+            "LARAVEL_API_URL": "http://127.0.0.1:8000/", "LARAVEL_INTERNAL_KEY": String(repeating: "k", count: 32),
+            "MSAB_EVENTS_ENABLED": "0", "MEDIASOUP_ANNOUNCED_IP": "203.0.113.7", "DEFAULT_SEAT_COUNT": "10",
+        ])
+        #expect(c.port == 4000)
+        #expect(c.corsOrigins == ["https://a.example", "https://b.example"])
+        #expect(c.usesRedis && c.usesLaravel)
+        #expect(c.laravelAPIURL == "http://127.0.0.1:8000")
+        #expect(c.eventsEnabled == false)
+        #expect(c.mediaAnnouncedIP == "203.0.113.7")
+        #expect(c.defaultSeatCount == 10)
+    }
+
+    @Test(arguments: [
+        ("PORT", "70000"), ("PORT", "x"), ("MSAB_JWT_SECRET", "too-short"), ("LARAVEL_API_URL", "not a url"),
+        ("LARAVEL_INTERNAL_KEY", String(repeating: "k", count: 40)), ("MEDIASOUP_LISTEN_IP", "999.1.1.1"),
+        ("REDIS_TLS", "yes"), ("LOG_LEVEL", "loud"), ("DEFAULT_SEAT_COUNT", "16"), ("MEDIASOUP_NUM_WORKERS", "0"),
+        ("SSL_KEY_PATH", "/etc/key.pem"),
+    ])
+    func badValuesNameTheirVariable(name: String, value: String) {
+        #expect {
+            _ = try Configuration(environment: [name: value])
+        } throws: { error in
+            guard let error = error as? ConfigurationError else { return false }
+            // LARAVEL_INTERNAL_KEY alone is reported against its missing partner.
+            return error.variable == (name == "LARAVEL_INTERNAL_KEY" ? "LARAVEL_API_URL" : name)
+                && error.description.hasPrefix("invalid configuration: \(error.variable): ")
+        }
+    }
+
+    @Test func portRangeMustFitTheWorkers() {
+        #expect(throws: ConfigurationError.self) {
+            _ = try Configuration(environment: ["MEDIASOUP_RTC_MIN_PORT": "40000", "MEDIASOUP_RTC_MAX_PORT": "40001", "MEDIASOUP_NUM_WORKERS": "4"])
+        }
+    }
+}
