@@ -554,6 +554,10 @@ class MsabClient:
                 await asyncio.wait_for(self.sio.disconnect(), 10)
             except asyncio.TimeoutError:
                 log.warning("[%s] disconnect did not finish within 10 s", self.name)
+        # A refused or timed-out connect leaves Engine.IO's HTTP session open.
+        http = getattr(self.sio.eio, "http", None)
+        if http is not None and not http.closed:
+            await http.close()
 
     async def __aenter__(self) -> "MsabClient":
         return self
