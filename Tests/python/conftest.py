@@ -1,0 +1,105 @@
+"""pytest fixtures for msab's real-peer tests (see msabtest/__init__.py for the helpers).
+
+Fixtures:
+- ``laravel`` — a started :class:`msabtest.laravel.LaravelStandIn` (stopped after the test).
+- ``redis_server`` — a started :class:`msabtest.server.RedisServer` (removed after the test).
+- ``msab_bin`` — path of the msab binary; skips the test when it is not built.
+- ``msab_factory`` — ``msab_factory(env=None, laravel=None, redis=None, **kw)`` starts an
+  :class:`msabtest.server.MsabServer` (with ``laravel.env()`` / ``redis.env()`` merged into its
+  env when given) and closes every server it started after the test.
+- ``msab`` — one stand-alone msab server (``msab_factory()``).
+- ``chromium`` — a started :class:`msabtest.chromium.Chromium`; ``static_site`` — a
+  ``StaticServer`` factory taking ``files={path: content}``.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, Callable, Iterator
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from msabtest.chromium import Chromium, StaticServer  # noqa: E402
+from msabtest.laravel import LaravelStandIn  # noqa: E402
+from msabtest.server import MsabServer, RedisServer, default_msab_bin  # noqa: E402
+
+
+@pytest.fixture
+def laravel() -> Iterator[LaravelStandIn]:
+    stand_in = LaravelStandIn().start()
+    try:
+        yield stand_in
+    finally:
+        stand_in.stop()
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    r = RedisServer().start()
+    try:
+        yield r
+    finally:
+        r.close()
+
+
+@pytest.fixture
+def msab_bin() -> str:
+    path = default_msab_bin()
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        pytest.skip(f"msab binary not built: {path} (build it or set MSAB_BIN)")
+    return path
+
+
+@pytest.fixture
+def msab_factory(msab_bin: str) -> Iterator[Callable[..., MsabServer]]:
+    started: list[MsabServer] = []
+
+    def factory(env: dict[str, str] | None = None, laravel: Any = None, redis: Any = None,
+                **kwargs: Any) -> MsabServer:
+        full: dict[str, str] = {}
+        if laravel is not None:
+            full.update(laravel.env())
+        if redis is not None:
+            full.update(redis.env())
+        full.update(env or {})
+        server = MsabServer(binary=msab_bin, env=full, **kwargs)
+        started.append(server)
+        return server.start()
+
+    try:
+        yield factory
+    finally:
+        for s in started:
+            s.close()
+
+
+@pytest.fixture
+def msab(msab_factory: Callable[..., MsabServer]) -> MsabServer:
+    return msab_factory()
+
+
+@pytest.fixture
+def chromium() -> Iterator[Chromium]:
+    browser = Chromium().start()
+    try:
+        yield browser
+    finally:
+        browser.stop()
+
+
+@pytest.fixture
+def static_site() -> Iterator[Callable[..., StaticServer]]:
+    servers: list[StaticServer] = []
+
+    def factory(files: dict[str, str | bytes] | None = None, directory: str | None = None) -> StaticServer:
+        s = StaticServer(directory=directory, files=files).start()
+        servers.append(s)
+        return s
+
+    try:
+        yield factory
+    finally:
+        for s in servers:
+            s.stop()
