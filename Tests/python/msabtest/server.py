@@ -114,6 +114,7 @@ class MsabServer:
         self.extra_args = list(extra_args)
         self.env: dict[str, str] = {
             "MSAB_DATA_DIR": self.data_dir,
+            "MSAB_HOST": HOST,  # tests bind loopback only
             "PORT": str(self.port),
             "MEDIASOUP_LISTEN_IP": HOST,
             "MEDIASOUP_ANNOUNCED_IP": HOST,
