@@ -11,8 +11,7 @@ import time
 
 import requests
 
-MSAB = os.environ.get("MSAB_BIN", os.path.join(os.path.dirname(__file__), "../../.build/debug/msab"))
-SECRET = "test-secret-0123456789abcdef0123456789"
+from support import MSAB, SECRET
 
 
 def free_port():
