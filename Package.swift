@@ -19,7 +19,7 @@ let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
 
 let package = Package(
     name: "msab",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "msab", targets: ["msab"]),
         .executable(name: "msab-bench", targets: ["msab-bench"]),
@@ -37,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // ── signalling plane ────────────────────────────────────────────────────────────
@@ -55,7 +56,8 @@ let package = Package(
         .target(
             name: "EngineIOHummingbird",
             dependencies: [
-                "EngineIO", nioCore, logging,
+                "EngineIO", "EngineIOParser", nioCore, logging,
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             ],
@@ -74,19 +76,20 @@ let package = Package(
         .target(name: "SpeakerDetection", dependencies: [], swiftSettings: swiftSettings),
         .target(
             name: "SFU",
-            dependencies: ["RTP", "STUN", "ICELite", "DTLS", "SRTP", "MediasoupWire", "SpeakerDetection", nioCore, logging],
+            dependencies: ["RTP", "STUN", "DTLS", "SRTP", "MediasoupWire", nioCore, logging],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "SFUServer",
-            dependencies: ["SFU", nioCore, nioPosix, logging, metrics, serviceLifecycle],
+            dependencies: ["SFU", "DTLS", "MediasoupWire", nioCore, nioPosix, logging, metrics, serviceLifecycle],
             swiftSettings: swiftSettings
         ),
         // ── application ─────────────────────────────────────────────────────────────────
         .target(
             name: "AudioRooms",
             dependencies: [
-                "SocketIO", "EngineIOHummingbird", "SFUServer", "MediasoupWire",
+                "SocketIO", "SocketIOParser", "EngineIO", "EngineIOHummingbird", "SFUServer", "SFU", "MediasoupWire",
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 nioCore, nioPosix, logging, metrics, serviceLifecycle, crypto,
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -31,6 +31,12 @@ public struct EngineHandshake: Sendable {
         self.issuedAtMs = issuedAtMs
     }
 
+    /// Every value of a header, case-insensitively, in arrival order.
+    public func headerValues(_ name: String) -> [String] {
+        let lower = name.lowercased()
+        return headers.filter { $0.name == lower }.map(\.value)
+    }
+
     /// The first value of a header, case-insensitively.
     public func header(_ name: String) -> String? {
         let lower = name.lowercased()

@@ -10,6 +10,7 @@ import tempfile
 import threading
 import time
 
+import pytest
 import requests
 import socketio
 
@@ -40,7 +41,7 @@ class Server:
                              MSAB_JWT_SECRET=SECRET, MEDIASOUP_LISTEN_IP="127.0.0.1",
                              MEDIASOUP_ANNOUNCED_IP="127.0.0.1", MEDIASOUP_NUM_WORKERS=1,
                              MEDIASOUP_RTC_MIN_PORT=self.rtc_port, MEDIASOUP_RTC_MAX_PORT=self.rtc_port,
-                             CORS_ORIGINS="http://127.0.0.1", LOG_LEVEL="warning", **env)
+                             CORS_ORIGINS=f"http://127.0.0.1:{self.port}", LOG_LEVEL="warning", **env)
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = None
         self.log = open(os.path.join(self.dir.name, "server.log"), "w+")
@@ -152,3 +153,18 @@ class Client:
             self.sio.disconnect()
         except Exception:
             pass
+
+
+def refusal(server, auth=None, headers=None, transports=("websocket",)):
+    """The connect_error message of a refused connection (python-socketio raises a generic
+    ConnectionError and reports the server's message through the connect_error event)."""
+    sio = socketio.Client(reconnection=False)
+    messages = []
+    sio.on("connect_error", lambda data: messages.append(data.get("message") if isinstance(data, dict) else data))
+    try:
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            sio.connect(server.url, auth=auth, headers=headers or {}, transports=list(transports), wait_timeout=10)
+        assert len(messages) == 1, messages
+        return messages[0]
+    finally:
+        sio.disconnect()

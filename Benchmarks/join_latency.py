@@ -1,0 +1,101 @@
+"""Issue 5 benchmark: how long a listener waits from `room:join` to the first decoded audio frame
+(python-socketio + pymediasoup/aiortc against a real msab on 127.0.0.1).
+
+1. 50 listeners join one after another; each measures join → first decoded frame of the speaker.
+2. 200 listeners join at once (spread over worker processes, as 200 real phones would be separate);
+   each measures the same.
+Prints p50/p95/max for both. Run by `make bench` (msab from MSAB_BIN, release build).
+"""
+import asyncio
+import json
+import multiprocessing
+import os
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "Tests", "python"))
+
+from msabtest.client import MsabClient  # noqa: E402
+from support import Server  # noqa: E402
+
+ROOM = "bench"
+
+
+async def one_listener(url, token, index):
+    c = MsabClient(f"L{index}")
+    try:
+        await c.connect(url, token, transports=["websocket"])
+        start = time.monotonic()
+        await c.join(ROOM)
+        await c.consume_all()
+        consumers = await c.wait_consumers(1, timeout=60)
+        await consumers[0].recorder.capture(0.02, timeout=60)
+        return time.monotonic() - start
+    finally:
+        await c.close()
+
+
+async def many(url, tokens, offset):
+    return await asyncio.gather(*(one_listener(url, t, offset + i) for i, t in enumerate(tokens)), return_exceptions=True)
+
+
+def worker(args):
+    url, tokens, offset = args
+    return asyncio.run(many(url, tokens, offset))
+
+
+def summary(name, values):
+    ok = sorted(v for v in values if isinstance(v, float))
+    failed = [v for v in values if not isinstance(v, float)]
+    if not ok:
+        print(f"{name}: all {len(values)} failed: {failed[:3]}")
+        return
+    p = lambda q: ok[min(len(ok) - 1, int(round(q * (len(ok) - 1))))]
+    print(f"{name}: n={len(ok)} failed={len(failed)} p50={p(0.5) * 1000:.0f} ms p95={p(0.95) * 1000:.0f} ms max={ok[-1] * 1000:.0f} ms")
+    return {"n": len(ok), "failed": len(failed), "p50_ms": p(0.5) * 1000, "p95_ms": p(0.95) * 1000}
+
+
+async def speaker(url, token, ready, stop):
+    s = MsabClient("speaker")
+    await s.connect(url, token, transports=["websocket"])
+    await s.join(ROOM)
+    await s.produce_tone(440, 0.5)
+    ready.set()
+    await stop.wait()
+    await s.close()
+
+
+def main():
+    sequential = int(os.environ.get("JOIN_BENCH_SEQUENTIAL", "50"))
+    concurrent = int(os.environ.get("JOIN_BENCH_CONCURRENT", "200"))
+    procs = int(os.environ.get("JOIN_BENCH_PROCESSES", "4"))
+    server = Server(LOG_LEVEL="error").start()
+    try:
+        tokens = [server.token(10_000 + i, f"L{i}", ttl=3600) for i in range(sequential + concurrent)]
+
+        async def run():
+            ready, stop = asyncio.Event(), asyncio.Event()
+            task = asyncio.create_task(speaker(server.url, server.token(9_999, "Speaker"), ready, stop))
+            await asyncio.wait_for(ready.wait(), 30)
+            seq = []
+            for i in range(sequential):
+                seq.append(await one_listener(server.url, tokens[i], i))
+            loop = asyncio.get_running_loop()
+            chunks = [(server.url, tokens[sequential + k::procs], sequential + k * 1000) for k in range(procs)]
+            with multiprocessing.Pool(procs) as pool:
+                conc = await loop.run_in_executor(None, lambda: [x for part in pool.map(worker, chunks) for x in part])
+            stop.set()
+            await task
+            return seq, conc
+
+        seq, conc = asyncio.run(run())
+        result = {"sequential": summary(f"join → first audio, {sequential} joins one at a time", seq),
+                  "concurrent": summary(f"join → first audio, {concurrent} listeners joining at once", conc)}
+        print(json.dumps(result))
+    finally:
+        server.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+import Logging
+import Foundation
+import SocketIO
+import SocketIOParser
+
+/// Chat, gifts and user lookup (contract §3.19–3.22): no acks, errors on the `error` event.
+extension EventHandlers {
+    func registerSocialEvents(_ socket: Socket, _ user: AuthenticatedUser) {
+        let sid = socket.id
+        let outbox = services.outbox
+
+        socket.on("chat:message") { args, _ in
+            let payload: ChatMessagePayload
+            switch Self.decode(ChatMessagePayload.self, args) {
+            case .failure(let error):
+                return outbox.send("error", ErrorEvent(message: "Invalid payload", errors: error.zodFormat), to: .socket(sid))
+            case .success(let decoded):
+                payload = decoded
+            }
+            guard await self.joinedRoom(sid, payload.roomId) != nil else {
+                return outbox.send("error", ErrorEvent(message: "Not in room", errors: nil), to: .socket(sid))
+            }
+            let now = self.services.now()
+            guard self.services.rateLimiter.allow("chat:\(user.id)", limit: self.services.configuration.rateLimitMessagesPerMinute,
+                                                  windowMs: 60_000, now: now) else {
+                return outbox.send("error", ErrorEvent(message: "Too many messages", errors: nil), to: .socket(sid))
+            }
+            outbox.send("chat:message", ChatMessageEvent(id: UUID().uuidString.lowercased(), userId: user.id, userName: user.profile.name,
+                                                         avatar: user.profile.avatar, content: payload.content,
+                                                         type: payload.type ?? "text", timestamp: now),
+                        to: .room(payload.roomId, except: nil))
+        }
+
+        socket.on("gift:send") { args, _ in
+            let now = self.services.now()
+            // Counted before validation, as the reference does.
+            guard self.services.rateLimiter.allow("gift:\(user.id)", limit: 30, windowMs: 60_000, now: now) else {
+                return outbox.send("error", ErrorEvent(message: "Too many gifts, please slow down", errors: nil), to: .socket(sid))
+            }
+            let payload: GiftSendPayload
+            switch Self.decode(GiftSendPayload.self, args) {
+            case .failure(let error):
+                return outbox.send("error", ErrorEvent(message: "Invalid gift payload", errors: error.zodFormat), to: .socket(sid))
+            case .success(let decoded):
+                payload = decoded
+            }
+            guard await self.joinedRoom(sid, payload.roomId) != nil else {
+                return outbox.send("error", ErrorEvent(message: "Not in room", errors: nil), to: .socket(sid))
+            }
+            let quantity = payload.quantity ?? 1
+            let gift = GiftTransaction(transaction_id: "g_\(now)_\(sid)_\(Self.randomBase36(5))", room_id: payload.roomId,
+                                       sender_id: user.id, recipient_id: payload.recipientId, gift_id: payload.giftId,
+                                       quantity: quantity, timestamp: now, retryCount: nil, sender_socket_id: sid)
+            do {
+                try self.services.giftQueue?.enqueue(gift)
+            } catch {
+                self.services.logger.error("gift queue write failed", metadata: ["error": "\(error)"])
+                return outbox.send("gift:error", GiftErrorEvent(transactionId: gift.transaction_id, code: .text("QUEUE_FAILED"),
+                                                                reason: "Gift could not be queued"), to: .socket(sid))
+            }
+            outbox.send("gift:received", GiftReceivedEvent(senderId: user.id, senderName: user.profile.name, senderAvatar: user.profile.avatar,
+                                                           roomId: payload.roomId, giftId: payload.giftId, recipientId: payload.recipientId,
+                                                           quantity: quantity),
+                        to: .room(payload.roomId, except: sid))
+        }
+
+        socket.on("gift:prepare") { args, _ in
+            guard case .success(let payload) = Self.decode(GiftPreparePayload.self, args),
+                  await self.joinedRoom(sid, payload.roomId) != nil else { return }
+            outbox.send("gift:prepare", GiftPrepareEvent(giftId: payload.giftId, recipientId: payload.recipientId), to: .room(payload.roomId, except: sid))
+        }
+
+        socket.on("user:getRoom") { args, ack in
+            guard case .success(let payload) = Self.decode(UserGetRoomPayload.self, args) else {
+                return await ack?(Self.json(UserRoomAck(roomId: nil, error: "Invalid payload"))) ?? ()
+            }
+            let userId = payload.userId == payload.userId.rounded() && abs(payload.userId) < 9e15 ? Int(payload.userId) : nil
+            await ack?(Self.json(UserRoomAck(roomId: userId.flatMap { self.directory.room(ofUser: $0) }, error: nil)))
+        }
+    }
+
+    static func randomBase36(_ count: Int) -> String {
+        let alphabet = Array("0123456789abcdefghijklmnopqrstuvwxyz")
+        return String((0..<count).map { _ in alphabet.randomElement()! })
+    }
+}

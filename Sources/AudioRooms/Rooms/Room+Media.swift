@@ -1,0 +1,150 @@
+import Logging
+import MediasoupWire
+
+/// The media events of contract §3.3–3.7 and the design.md §2 additions. Every method assumes the
+/// membership gate passed (the socket has joined this room) and checks ownership itself: a socket
+/// only ever touches its own transports, producers and consumers.
+extension Room {
+    /// `transport:create` → `{id, iceParameters, iceCandidates, dtlsParameters}`.
+    func createTransport(socket: String) async -> any Encodable & Sendable {
+        guard let participant = participants[socket] else { return ErrorAck("Not in room") }
+        guard participant.transports.count < Self.maxTransportsPerSocket else { return ErrorAck("Transport limit reached") }
+        // Reserve the slot before awaiting, so two concurrent creates cannot both pass the limit.
+        let placeholder = "pending-\(services.now())-\(Int.random(in: 0..<Int.max))"
+        participants[socket]?.transports.append(placeholder)
+        let description: TransportDescription
+        do {
+            description = try await router.createTransport()
+        } catch {
+            participants[socket]?.transports.removeAll { $0 == placeholder }
+            services.logger.warning("transport:create failed", metadata: ["room": "\(id)", "error": "\(error)"])
+            return ErrorAck("Server error")
+        }
+        guard participants[socket] != nil, !isClosed else {
+            await router.closeTransport(description.id)
+            return ErrorAck("Not in room")
+        }
+        participants[socket]?.transports.removeAll { $0 == placeholder }
+        participants[socket]?.transports.append(description.id)
+        transportOwner[description.id] = socket
+        return description
+    }
+
+    func owns(_ socket: String, transport: String) -> Bool { transportOwner[transport] == socket }
+
+    /// `transport:connect` → `{success: true}`.
+    func connectTransport(socket: String, _ payload: TransportConnectPayload) async -> any Encodable & Sendable {
+        guard owns(socket, transport: payload.transportId) else { return ErrorAck("Transport not found") }
+        do {
+            try await router.connectTransport(payload.transportId, dtlsParameters: payload.dtlsParameters)
+            return SuccessAck()
+        } catch {
+            services.logger.info("transport:connect failed", metadata: ["room": "\(id)", "error": "\(error)"])
+            return ErrorAck("Connect failed")
+        }
+    }
+
+    /// `transport:restartIce` → `{iceParameters}`.
+    func restartIce(socket: String, transportId: String) async -> any Encodable & Sendable {
+        guard owns(socket, transport: transportId) else { return ErrorAck("Transport not found") }
+        do {
+            return IceParametersAck(iceParameters: try await router.restartIce(transportId))
+        } catch {
+            return ErrorAck("Restart ICE failed")
+        }
+    }
+
+    /// `audio:produce` → `{id}`. A second produce replaces the first (fix 7); a seat-muted user's
+    /// producer starts paused (server-enforced mute).
+    func produce(socket: String, _ payload: AudioProducePayload) async -> any Encodable & Sendable {
+        guard let participant = participants[socket], owns(socket, transport: payload.transportId) else { return ErrorAck("Transport not found") }
+        let userId = participant.user.id
+        if let previous = participant.producerId {
+            participants[socket]?.producerId = nil
+            producerOwner[previous] = nil
+            outbox.send("audio:producerClosed", ProducerClosedEvent(producerId: previous, userId: userId), to: .room(id, except: socket))
+            await router.closeProducer(previous)
+        }
+        let paused = seats.isMuted(userId) || (participants[socket]?.selfMuted ?? false)
+        let producerId: String
+        do {
+            producerId = try await router.produce(transportId: payload.transportId, kind: .audio, rtpParameters: payload.rtpParameters, paused: paused)
+        } catch {
+            services.logger.info("audio:produce failed", metadata: ["room": "\(id)", "error": "\(error)"])
+            return ErrorAck("Produce failed")
+        }
+        guard participants[socket] != nil, owns(socket, transport: payload.transportId) else {
+            await router.closeProducer(producerId)
+            return ErrorAck("Transport not found")
+        }
+        // A concurrent produce on the same socket may have won the race: keep only the newest.
+        if let raced = participants[socket]?.producerId {
+            producerOwner[raced] = nil
+            outbox.send("audio:producerClosed", ProducerClosedEvent(producerId: raced, userId: userId), to: .room(id, except: socket))
+            await router.closeProducer(raced)
+        }
+        participants[socket]?.producerId = producerId
+        producerOwner[producerId] = socket
+        outbox.send("audio:newProducer", NewProducerEvent(producerId: producerId, userId: userId), to: .room(id, except: socket))
+        return IdAck(id: producerId)
+    }
+
+    /// `audio:consume` → `{id, producerId, kind, rtpParameters}` (created paused).
+    func consume(socket: String, _ payload: AudioConsumePayload) async -> any Encodable & Sendable {
+        guard owns(socket, transport: payload.transportId) else { return ErrorAck("Transport not found") }
+        guard producerOwner[payload.producerId] != nil,
+              await router.canConsume(producerId: payload.producerId, rtpCapabilities: payload.rtpCapabilities)
+        else { return ErrorAck("Cannot consume") }
+        let consumer: ConsumerDescription
+        do {
+            consumer = try await router.consume(transportId: payload.transportId, producerId: payload.producerId, rtpCapabilities: payload.rtpCapabilities)
+        } catch {
+            services.logger.info("audio:consume failed", metadata: ["room": "\(id)", "error": "\(error)"])
+            return ErrorAck("Consume failed")
+        }
+        guard participants[socket] != nil, owns(socket, transport: payload.transportId) else {
+            await router.closeConsumer(consumer.id)
+            return ErrorAck("Transport not found")
+        }
+        participants[socket]?.consumers.insert(consumer.id)
+        consumerOwner[consumer.id] = socket
+        return consumer
+    }
+
+    /// `consumer:resume` → `{success: true}`.
+    func resumeConsumer(socket: String, consumerId: String) async -> any Encodable & Sendable {
+        guard consumerOwner[consumerId] == socket else { return ErrorAck("Consumer not found") }
+        do {
+            try await router.setConsumerPaused(consumerId, false)
+            return SuccessAck()
+        } catch {
+            return ErrorAck("Resume failed")
+        }
+    }
+
+    /// `audio:selfMute` / `audio:selfUnmute` → `{success: true}`; the room hears
+    /// `seat:userMuted {userId, isMuted, selfMuted: true}`. Unmuting oneself does not lift a
+    /// moderator's mute.
+    func setSelfMuted(socket: String, producerId: String, _ muted: Bool) async -> any Encodable & Sendable {
+        guard let owner = producerOwner[producerId] else { return ErrorAck("Producer not found") }
+        guard owner == socket, let participant = participants[socket] else { return ErrorAck("Not your producer") }
+        participants[socket]?.selfMuted = muted
+        let moderatorMuted = seats.isMuted(participant.user.id)
+        do {
+            try await router.setProducerPaused(producerId, muted || moderatorMuted)
+        } catch {
+            return ErrorAck(muted ? "Mute failed" : "Unmute failed")
+        }
+        outbox.send("seat:userMuted", SeatUserMutedEvent(userId: participant.user.id, isMuted: muted || moderatorMuted, selfMuted: true),
+                    to: .room(id, except: nil))
+        return SuccessAck()
+    }
+
+    /// Pauses or resumes every producer of a user in this room (moderator mute; fix: enforced on the server).
+    func applyModeratorMute(userId: Int, _ muted: Bool) async {
+        for participant in participants.values where participant.user.id == userId {
+            guard let producer = participant.producerId else { continue }
+            try? await router.setProducerPaused(producer, muted || participant.selfMuted)
+        }
+    }
+}

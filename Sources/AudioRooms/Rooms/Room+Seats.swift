@@ -1,0 +1,172 @@
+/// The seat events of contract §3.9–3.18, with design.md §2's fixes: roles from the backend or the
+/// signed token (never the client), moves and evictions announced with `seat:cleared`, invite
+/// expiry announced, mutes enforced on the producer. Acks are `{success}` / `{success:false, error}`.
+extension Room {
+    enum Authority { case owner, manager }
+
+    /// nil when allowed, else the error string.
+    func authorize(_ user: AuthenticatedUser, _ needed: Authority) async -> String? {
+        switch needed {
+        case .owner:
+            do {
+                return try await services.backend.role(of: user, in: id) == .owner ? nil : "Not authorized"
+            } catch {
+                return "Authorization check failed"
+            }
+        case .manager:
+            return await services.backend.isManager(user, in: id) ? nil : "Not authorized"
+        }
+    }
+
+    func announceVacated(_ vacated: SeatMap.Vacated?, reason: String? = nil, except socket: String?) {
+        guard let vacated else { return }
+        outbox.send("seat:cleared", SeatClearedEvent(seatIndex: vacated.seatIndex, userId: vacated.userId, reason: reason), to: .room(id, except: socket))
+    }
+
+    func seatProfile(_ userId: Int) -> PublicProfile {
+        PublicProfile(profile(of: userId) ?? UserProfile(id: userId))
+    }
+
+    /// `seat:take`.
+    func takeSeat(socket: String, user: AuthenticatedUser, seatIndex: Int) -> SeatAck {
+        switch seats.take(seatIndex, by: user.id) {
+        case .failure(let error):
+            return .failed(error.rawValue)
+        case .success(let taken):
+            announceVacated(taken.vacated, except: socket)
+            outbox.send("seat:updated", SeatUpdatedEvent(seatIndex: seatIndex, user: PublicProfile(user.profile), isMuted: taken.muted),
+                        to: .room(id, except: socket))
+            return .ok
+        }
+    }
+
+    /// `seat:leave`.
+    func leaveSeat(socket: String, user: AuthenticatedUser) -> SeatAck {
+        switch seats.leave(user.id) {
+        case .failure(let error): return .failed(error.rawValue)
+        case .success(let vacated):
+            announceVacated(vacated, except: socket)
+            return .ok
+        }
+    }
+
+    /// `seat:assign` (owner).
+    func assignSeat(socket: String, user: AuthenticatedUser, target: Int, seatIndex: Int) async -> SeatAck {
+        if let denied = await authorize(user, .owner) { return .failed(denied) }
+        guard !isClosed else { return .failed("Not in room") }
+        switch seats.assign(seatIndex, to: target) {
+        case .failure(let error):
+            return .failed(error.rawValue)
+        case .success(let assigned):
+            // The evicted occupant is told (the reference evicted silently), then the mover's old seat.
+            announceVacated(assigned.evicted, reason: "removed", except: nil)
+            announceVacated(assigned.vacated, except: nil)
+            outbox.send("seat:updated", SeatUpdatedEvent(seatIndex: seatIndex, user: seatProfile(target), isMuted: assigned.muted),
+                        to: .room(id, except: socket))
+            if assigned.muted { await applyModeratorMute(userId: target, true) }
+            return .ok
+        }
+    }
+
+    /// `seat:remove` (owner).
+    func removeFromSeat(socket: String, user: AuthenticatedUser, target: Int) async -> SeatAck {
+        if let denied = await authorize(user, .owner) { return .failed(denied) }
+        switch seats.leave(target) {
+        case .failure(let error): return .failed(error.rawValue)
+        case .success(let vacated):
+            announceVacated(vacated, reason: "removed", except: socket)
+            return .ok
+        }
+    }
+
+    /// `seat:mute` / `seat:unmute` (manager): the target's producer is paused on the server.
+    func setSeatMuted(socket: String, user: AuthenticatedUser, target: Int, muted: Bool) async -> SeatAck {
+        if let denied = await authorize(user, .manager) { return .failed(denied) }
+        switch seats.setMuted(target, muted) {
+        case .failure(let error):
+            return .failed(error.rawValue)
+        case .success:
+            await applyModeratorMute(userId: target, muted)
+            outbox.send("seat:userMuted", SeatUserMutedEvent(userId: target, isMuted: muted, selfMuted: nil), to: .room(id, except: nil))
+            return .ok
+        }
+    }
+
+    /// `seat:lock` (manager): an occupant is removed first.
+    func lockSeat(socket: String, user: AuthenticatedUser, seatIndex: Int) async -> SeatAck {
+        if let denied = await authorize(user, .manager) { return .failed(denied) }
+        switch seats.lock(seatIndex) {
+        case .failure(let error):
+            return .failed(error.rawValue)
+        case .success(let evicted):
+            announceVacated(evicted, reason: "locked", except: nil)
+            outbox.send("seat:locked", SeatLockedEvent(seatIndex: seatIndex, isLocked: true), to: .room(id, except: nil))
+            return .ok
+        }
+    }
+
+    /// `seat:unlock` (manager).
+    func unlockSeat(socket: String, user: AuthenticatedUser, seatIndex: Int) async -> SeatAck {
+        if let denied = await authorize(user, .manager) { return .failed(denied) }
+        switch seats.unlock(seatIndex) {
+        case .failure(let error):
+            return .failed(error.rawValue)
+        case .success:
+            outbox.send("seat:locked", SeatLockedEvent(seatIndex: seatIndex, isLocked: false), to: .room(id, except: nil))
+            return .ok
+        }
+    }
+
+    /// `seat:invite` (manager, not oneself): the room sees the pending invite, the invitee's
+    /// sockets (wherever they are) get `seat:invite:received`.
+    func invite(socket: String, user: AuthenticatedUser, target: Int, seatIndex: Int) async -> SeatAck {
+        guard target != user.id else { return .failed("Cannot invite yourself") }
+        if let denied = await authorize(user, .manager) { return .failed(denied) }
+        let ttl = Int64(services.configuration.inviteTTLMs)
+        switch seats.invite(seatIndex, target: target, by: user.id, now: services.now(), ttlMs: ttl) {
+        case .failure(let error):
+            return .failed(error.rawValue)
+        case .success(let invite):
+            outbox.send("seat:invite:pending", InvitePendingEvent(seatIndex: seatIndex, isPending: true, invitedUserId: target), to: .room(id, except: nil))
+            let received = InviteReceivedEvent(seatIndex: seatIndex, invitedBy: .init(id: user.id, name: user.profile.name),
+                                               expiresAt: invite.expiresAtMs, targetUserId: target, roomId: id)
+            for targetSocket in services.directory.sockets(of: target).sorted() {
+                outbox.send("seat:invite:received", received, to: .socket(targetSocket))
+            }
+            return .ok
+        }
+    }
+
+    /// `seat:invite:accept`: consumes the invite, unlocks a locked seat, takes it.
+    func acceptInvite(socket: String, user: AuthenticatedUser, seatIndex: Int?) async -> SeatAck {
+        let invite: SeatMap.Invite
+        switch seats.takeInvite(for: user.id, seatIndex: seatIndex, now: services.now()) {
+        case .failure(let error): return .failed(error.rawValue)
+        case .success(let found): invite = found
+        }
+        outbox.send("seat:invite:pending", InvitePendingEvent(seatIndex: invite.seatIndex, isPending: false, invitedUserId: nil), to: .room(id, except: nil))
+        if seats.locked.contains(invite.seatIndex), case .success = seats.unlock(invite.seatIndex) {
+            outbox.send("seat:locked", SeatLockedEvent(seatIndex: invite.seatIndex, isLocked: false), to: .room(id, except: nil))
+        }
+        switch seats.take(invite.seatIndex, by: user.id) {
+        case .failure(let error):
+            return .failed(error.rawValue)
+        case .success(let taken):
+            announceVacated(taken.vacated, except: nil)
+            outbox.send("seat:updated", SeatUpdatedEvent(seatIndex: invite.seatIndex, user: PublicProfile(user.profile), isMuted: taken.muted),
+                        to: .room(id, except: nil))
+            return .ok
+        }
+    }
+
+    /// `seat:invite:decline`.
+    func declineInvite(socket: String, user: AuthenticatedUser, seatIndex: Int?) -> SeatAck {
+        switch seats.takeInvite(for: user.id, seatIndex: seatIndex, now: services.now()) {
+        case .failure(let error):
+            return .failed(error.rawValue)
+        case .success(let invite):
+            outbox.send("seat:invite:pending", InvitePendingEvent(seatIndex: invite.seatIndex, isPending: false, invitedUserId: nil), to: .room(id, except: nil))
+            return .ok
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import Synchronization
+
+/// Every connected socket's identity, and the indexes the rooms need across sockets: a user's
+/// sockets (for `→ user` deliveries such as `seat:invite:received`) and the room each user is
+/// in (`user:getRoom`). In-memory here; the Redis store keeps the same indexes fleet-wide.
+public final class SessionDirectory: Sendable {
+    private struct State {
+        var users: [String: AuthenticatedUser] = [:]
+        var socketsByUser: [Int: Set<String>] = [:]
+        var roomBySocket: [String: String] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    public func connected(socket: String, user: AuthenticatedUser) {
+        state.withLock { state in
+            state.users[socket] = user
+            state.socketsByUser[user.id, default: []].insert(socket)
+        }
+    }
+
+    public func disconnected(socket: String) {
+        state.withLock { state in
+            guard let user = state.users.removeValue(forKey: socket) else { return }
+            state.socketsByUser[user.id]?.remove(socket)
+            if state.socketsByUser[user.id]?.isEmpty == true { state.socketsByUser[user.id] = nil }
+            state.roomBySocket[socket] = nil
+        }
+    }
+
+    public func user(of socket: String) -> AuthenticatedUser? { state.withLock { $0.users[socket] } }
+
+    public func sockets(of userId: Int) -> Set<String> { state.withLock { $0.socketsByUser[userId] ?? [] } }
+
+    public var socketCount: Int { state.withLock { $0.users.count } }
+
+    /// The room a socket has joined (the membership gate of design.md §2 fix 1).
+    public func room(of socket: String) -> String? { state.withLock { $0.roomBySocket[socket] } }
+
+    public func setRoom(_ room: String?, for socket: String) {
+        state.withLock { $0.roomBySocket[socket] = room }
+    }
+
+    /// The room a user is in, through any of their sockets (`user:getRoom`).
+    public func room(ofUser userId: Int) -> String? {
+        state.withLock { state in
+            let rooms = state.roomBySocket
+            return (state.socketsByUser[userId] ?? []).sorted().compactMap { rooms[$0] }.first
+        }
+    }
+
+    /// Of a user's sockets, those that have joined `room`.
+    public func sockets(of userId: Int, in room: String) -> [String] {
+        state.withLock { state in
+            (state.socketsByUser[userId] ?? []).filter { state.roomBySocket[$0] == room }.sorted()
+        }
+    }
+}

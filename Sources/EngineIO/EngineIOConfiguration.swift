@@ -1,0 +1,62 @@
+/// Engine.IO server settings (engine.io's `ServerOptions` names).
+public struct EngineIOConfiguration: Sendable {
+    /// How often the server pings (v4: the server sends ping, the client answers pong).
+    public var pingInterval: Duration = .milliseconds(25_000)
+    /// How long the client has to answer a ping before the session is closed.
+    public var pingTimeout: Duration = .milliseconds(20_000)
+    /// The largest message/payload accepted from a client, in bytes (announced in the handshake).
+    public var maxPayload: Int = 1_000_000
+    /// How long a polling → WebSocket upgrade may take.
+    public var upgradeTimeout: Duration = .milliseconds(10_000)
+    /// Allowed `Origin`s for CORS headers; nil reflects any origin. Not a refusal: the layer above decides.
+    public var allowedOrigins: [String]? = nil
+    /// Whether the polling and WebSocket transports are offered.
+    public var allowPolling = true
+    public var allowWebSocket = true
+
+    public init() {}
+
+    public init(pingInterval: Duration, pingTimeout: Duration, maxPayload: Int) {
+        self.pingInterval = pingInterval
+        self.pingTimeout = pingTimeout
+        self.maxPayload = maxPayload
+    }
+}
+
+/// engine.io's request error table (`Server.errors` / `errorMessages`): sent as HTTP 400 (403 for
+/// Forbidden) with the body `{"code":N,"message":"…"}`.
+public enum EngineRequestError: Int, Error, Sendable, CaseIterable {
+    case unknownTransport = 0
+    case unknownSid = 1
+    case badHandshakeMethod = 2
+    case badRequest = 3
+    case forbidden = 4
+    case unsupportedProtocolVersion = 5
+
+    public var message: String {
+        switch self {
+        case .unknownTransport: "Transport unknown"
+        case .unknownSid: "Session ID unknown"
+        case .badHandshakeMethod: "Bad handshake method"
+        case .badRequest: "Bad request"
+        case .forbidden: "Forbidden"
+        case .unsupportedProtocolVersion: "Unsupported protocol version"
+        }
+    }
+
+    public var httpStatus: Int { self == .forbidden ? 403 : 400 }
+
+    public var body: String { #"{"code":\#(rawValue),"message":"\#(message)"}"# }
+
+    /// The `result` label of `msab_engineio_handshakes_total`.
+    public var metricName: String {
+        switch self {
+        case .unknownTransport: "unknown_transport"
+        case .unknownSid: "unknown_sid"
+        case .badHandshakeMethod: "bad_handshake_method"
+        case .badRequest: "bad_request"
+        case .forbidden: "forbidden"
+        case .unsupportedProtocolVersion: "unsupported_protocol_version"
+        }
+    }
+}

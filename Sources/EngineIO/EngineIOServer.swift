@@ -1,0 +1,303 @@
+import NIOCore
+public import ServiceLifecycle
+import EngineIOParser
+import Foundation
+import Logging
+import Metrics
+import Synchronization
+
+/// An Engine.IO v4 server (engine.io's `Server`): the handshake, the long-polling and WebSocket
+/// transports and the upgrade between them, the heartbeat, and the session table. It is a
+/// `Service`: `run()` drives heartbeats until graceful shutdown, then closes every session.
+///
+/// The web framework adapter (`EngineIOHummingbird`) hands it HTTP requests (`handleHTTP`) and
+/// WebSockets (`runWebSocket`); the layer above reads `connections`.
+public final class EngineIOServer: Service, Sendable {
+    public let configuration: EngineIOConfiguration
+    let logger: Logger
+    /// New open sessions, for the layer above (Socket.IO) to serve.
+    public let connections: AsyncStream<any EngineConnection>
+    let connectionsContinuation: AsyncStream<any EngineConnection>.Continuation
+    let sessions = Mutex<[String: EngineSession]>([:])
+    let wake = Mutex<CheckedContinuation<Void, Never>?>(nil)
+    let sessionsGauge = Gauge(label: "msab_engineio_sessions")
+
+    public init(configuration: EngineIOConfiguration = .init(), logger: Logger = Logger(label: "msab.engineio")) {
+        self.configuration = configuration
+        self.logger = logger
+        (connections, connectionsContinuation) = AsyncStream.makeStream(of: (any EngineConnection).self)
+    }
+
+    /// Open sessions (a test hook, and the gauge's value).
+    public var sessionCount: Int { sessions.withLock { $0.count } }
+
+    // MARK: - Service
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            let clock = ContinuousClock()
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                let now = clock.now
+                let all = sessions.withLock { Array($0.values) }
+                var earliest = now + .milliseconds(250)
+                for session in all {
+                    if let next = session.heartbeat(now: now), next < earliest { earliest = next }
+                }
+                // Wake at the earliest deadline (never later than 25 ms past it, never busier than every 5 ms).
+                let delay = max(Duration.milliseconds(5), min(earliest - clock.now, .milliseconds(25)))
+                try? await Task.sleep(for: delay)
+            }
+        } onGracefulShutdown: {
+            // Stop accepting, then close what is open.
+        }
+        let all = sessions.withLock { Array($0.values) }
+        for session in all { session.close(reason: .serverShuttingDown) }
+        connectionsContinuation.finish()
+    }
+
+    // MARK: - sessions
+
+    static func makeSid() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+        return String(decoding: (0..<20).map { _ in alphabet[Int(generator.next() % 64)] }, as: UTF8.self)
+    }
+
+    func openSession(handshake: EngineHandshake, transport: EngineSession.Transport) -> EngineSession {
+        let session = EngineSession(id: Self.makeSid(), handshake: handshake, transport: transport, configuration: configuration,
+                                    now: .now) { [weak self] session, reason in
+            self?.forget(session, reason: reason)
+        }
+        let count = sessions.withLock { sessions in
+            sessions[session.id] = session
+            return sessions.count
+        }
+        sessionsGauge.record(count)
+        Counter(label: "msab_engineio_handshakes_total", dimensions: [("result", "accepted")]).increment()
+        return session
+    }
+
+    func forget(_ session: EngineSession, reason: EngineCloseReason) {
+        let count = sessions.withLock { sessions in
+            if sessions[session.id] === session { sessions[session.id] = nil }
+            return sessions.count
+        }
+        sessionsGauge.record(count)
+        logger.debug("engine.io session closed", metadata: ["eio.sid": "\(session.id)", "reason": "\(reason.rawValue)"])
+    }
+
+    func session(_ sid: String) -> EngineSession? { sessions.withLock { $0[sid] } }
+
+    func openPacket(sid: String, upgrades: [String]) -> EnginePacket {
+        let pingInterval = configuration.pingInterval.components.seconds * 1000 + configuration.pingInterval.components.attoseconds / 1_000_000_000_000_000
+        let pingTimeout = configuration.pingTimeout.components.seconds * 1000 + configuration.pingTimeout.components.attoseconds / 1_000_000_000_000_000
+        let upgradesJSON = upgrades.map { "\"\($0)\"" }.joined(separator: ",")
+        return EnginePacket(.open, .text(#"{"sid":"\#(sid)","upgrades":[\#(upgradesJSON)],"pingInterval":\#(pingInterval),"pingTimeout":\#(pingTimeout),"maxPayload":\#(configuration.maxPayload)}"#))
+    }
+
+    func refuse(_ error: EngineRequestError, _ request: EngineHTTPRequest) -> EngineHTTPResponse {
+        Counter(label: "msab_engineio_handshakes_total", dimensions: [("result", error.metricName)]).increment()
+        var response = EngineHTTPResponse.error(error)
+        response.headers += corsHeaders(request)
+        return response
+    }
+
+    // MARK: - HTTP (long-polling)
+
+    func corsHeaders(_ request: EngineHTTPRequest) -> [(name: String, value: String)] {
+        guard let origin = request.header("origin") else { return [] }
+        if let allowed = configuration.allowedOrigins, !allowed.contains(origin), !allowed.contains("*") { return [] }
+        return [("Access-Control-Allow-Origin", origin), ("Access-Control-Allow-Credentials", "true")]
+    }
+
+    /// engine.io's `verify()` + `handleRequest()` for long-polling requests (and the HTTP answer to
+    /// WebSocket requests that were not upgraded).
+    public func handleHTTP(_ request: EngineHTTPRequest) async -> EngineHTTPResponse {
+        if request.method == .options {
+            var headers = corsHeaders(request)
+            headers.append(("Access-Control-Allow-Methods", "GET,POST"))
+            if let asked = request.header("access-control-request-headers") { headers.append(("Access-Control-Allow-Headers", asked)) }
+            return EngineHTTPResponse(status: 204, headers: headers, body: ByteBuffer())
+        }
+        let transport = request.query["transport"] ?? ""
+        guard (transport == "polling" && configuration.allowPolling) || (transport == "websocket" && configuration.allowWebSocket) else {
+            return refuse(.unknownTransport, request)
+        }
+        if let sid = request.query["sid"] {
+            guard let session = session(sid) else { return refuse(.unknownSid, request) }
+            // A WebSocket request that reached HTTP was not an upgrade; a polling request must be on a polling session.
+            guard transport == "polling", session.isPolling else { return refuse(.badRequest, request) }
+            switch request.method {
+            case .get: return await pollGET(session, request)
+            case .post: return pollPOST(session, request)
+            default: return refuse(.badRequest, request)
+            }
+        }
+        guard request.method == .get else { return refuse(.badHandshakeMethod, request) }
+        guard transport == "polling" else { return refuse(.badRequest, request) }
+        guard request.query["EIO"] == "4" else { return refuse(.unsupportedProtocolVersion, request) }
+        let session = openSession(handshake: handshake(request), transport: .polling)
+        connectionsContinuation.yield(session)
+        let open = openPacket(sid: session.id, upgrades: configuration.allowWebSocket ? ["websocket"] : [])
+        var response = EngineHTTPResponse.text(200, EngineIOCodec.encodePayload([open]))
+        response.headers += corsHeaders(request)
+        return response
+    }
+
+    func handshake(_ request: EngineHTTPRequest) -> EngineHandshake {
+        EngineHandshake(headers: request.headers, query: request.query, remoteAddress: request.remoteAddress,
+                        issuedAtMs: Int64(Date().timeIntervalSince1970 * 1000))
+    }
+
+    func pollGET(_ session: EngineSession, _ request: EngineHTTPRequest) async -> EngineHTTPResponse {
+        switch await session.poll() {
+        case .overlap:
+            return refuse(.badRequest, request)
+        case .packets(let packets):
+            var response = EngineHTTPResponse.text(200, EngineIOCodec.encodePayload(packets.isEmpty ? [EnginePacket(.noop)] : packets))
+            response.headers += corsHeaders(request)
+            return response
+        }
+    }
+
+    func pollPOST(_ session: EngineSession, _ request: EngineHTTPRequest) -> EngineHTTPResponse {
+        let body = request.body ?? ByteBuffer()
+        guard body.readableBytes <= configuration.maxPayload else {
+            session.close(reason: .transportError)
+            var response = EngineHTTPResponse.text(413, "Payload Too Large")
+            response.headers += corsHeaders(request)
+            return response
+        }
+        let text = String(decoding: body.readableBytesView, as: UTF8.self)
+        let packets: [EnginePacket]
+        do {
+            packets = try EngineIOCodec.decodePayload(text)
+        } catch {
+            session.close(reason: .parseError)
+            return refuse(.badRequest, request)
+        }
+        let now = ContinuousClock.now
+        for packet in packets where !session.received(packet, now: now) { break }
+        var response = EngineHTTPResponse.text(200, "ok", contentType: "text/html")
+        response.headers += corsHeaders(request)
+        return response
+    }
+
+    // MARK: - WebSocket
+
+    /// Whether a WebSocket upgrade request should be accepted (the adapter asks before upgrading);
+    /// a refused one is answered over HTTP by `handleHTTP`.
+    public func shouldUpgrade(query: [String: String]) -> Bool {
+        guard configuration.allowWebSocket, query["transport"] == "websocket" else { return false }
+        if let sid = query["sid"] {
+            guard let session = session(sid) else { return false }
+            return session.isPolling
+        }
+        return query["EIO"] == "4"
+    }
+
+    /// Serves an upgraded WebSocket until it closes: a new session (no sid), or the upgrade of a
+    /// polling session. `frames` are the client's messages; `write` sends one frame.
+    public func runWebSocket<Frames: AsyncSequence & Sendable>(
+        query: [String: String], headers: [(name: String, value: String)], remoteAddress: String?,
+        frames: Frames, write: @escaping @Sendable (EngineIOCodec.Frame) async throws -> Void
+    ) async where Frames.Element == EngineIOCodec.Frame {
+        let (outbound, writer) = AsyncStream.makeStream(of: EngineIOCodec.Frame.self)
+        let request = EngineHTTPRequest(method: .get, query: query, headers: headers, body: nil, remoteAddress: remoteAddress)
+        var session: EngineSession
+        var probing = false
+        if let sid = query["sid"] {
+            guard let existing = self.session(sid), existing.beginUpgrade(writer, now: .now) else {
+                try? await write(.text("1"))
+                return
+            }
+            session = existing
+            probing = true
+        } else {
+            session = openSession(handshake: handshake(request), transport: .websocket(writer))
+            writer.yield(.text(EngineIOCodec.encodeText(openPacket(sid: session.id, upgrades: []))))
+            connectionsContinuation.yield(session)
+        }
+        let current = session
+        let startsProbing = probing
+        do {
+            try await withThrowingDiscardingTaskGroup { group in
+                // The writer: everything the session sends on this socket, in order. When the
+                // session closes (or the probe is abandoned) the stream ends and the reader is
+                // cancelled by the error, which closes the socket.
+                group.addTask {
+                    for await frame in outbound {
+                        do { try await write(frame) } catch { break }
+                    }
+                    throw WebSocketWriterDone()
+                }
+                group.addTask {
+                    await self.readWebSocket(frames: frames, session: current, writer: writer, probing: startsProbing)
+                    writer.finish()
+                }
+            }
+        } catch {
+            // WriterDone or a failed socket: fall through to the clean-up.
+        }
+        if !current.isClosed, !startsProbing || current.isCurrentWebSocket() {
+            // This socket was the session's transport: the session ends with it.
+            current.close(reason: .transportError)
+        }
+        if startsProbing, !current.isCurrentWebSocket() { current.abandonUpgrade(writer) }
+        writer.finish()
+    }
+
+    func readWebSocket<Frames: AsyncSequence & Sendable>(frames: Frames, session current: EngineSession,
+                                                        writer: AsyncStream<EngineIOCodec.Frame>.Continuation,
+                                                        probing startsProbing: Bool) async where Frames.Element == EngineIOCodec.Frame {
+        var probing = startsProbing
+        do {
+            reading: for try await frame in frames {
+                let size: Int
+                switch frame {
+                case .text(let t): size = t.utf8.count
+                case .binary(let b): size = b.readableBytes
+                }
+                guard size <= configuration.maxPayload else {
+                    current.close(reason: .transportError)
+                    break reading
+                }
+                if probing {
+                    // Before "5" only the probe is allowed on this socket.
+                    if case .text("2probe") = frame {
+                        current.probed(writer)
+                        continue
+                    }
+                    if case .text("5") = frame, current.completeUpgrade(writer) {
+                        probing = false
+                        continue
+                    }
+                    current.abandonUpgrade(writer)
+                    break reading
+                }
+                let packet: EnginePacket
+                switch frame {
+                case .text(let text):
+                    do { packet = try EngineIOCodec.decodeText(text) } catch {
+                        current.close(reason: .parseError)
+                        break reading
+                    }
+                case .binary(let bytes):
+                    packet = EngineIOCodec.decodeBinaryFrame(bytes)
+                }
+                if !current.received(packet, now: .now) { break reading }
+                if current.isClosed { break reading }
+            }
+        } catch {
+            // The socket failed or was cancelled.
+        }
+        if probing {
+            current.abandonUpgrade(writer)
+        } else if !current.isClosed, current.isCurrentWebSocket() {
+            current.close(reason: .transportError)
+        }
+    }
+}
+
+/// Ends the WebSocket task group when the session stops writing.
+struct WebSocketWriterDone: Error {}

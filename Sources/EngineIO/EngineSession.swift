@@ -1,0 +1,316 @@
+import NIOCore
+import EngineIOParser
+import Metrics
+import Synchronization
+
+/// One Engine.IO session (engine.io's `Socket`): its transport (long-polling, WebSocket, or
+/// polling while upgrading), its heartbeat and its outbound queue. All state sits behind one
+/// lock; the only suspension points are a long-poll GET waiting for packets and `closed()`.
+public final class EngineSession: EngineConnection, @unchecked Sendable {
+    // @unchecked: every mutable field is inside `state` (a Mutex); the rest is immutable.
+
+    public let id: String
+    public let handshake: EngineHandshake
+    public let inbound: AsyncStream<EngineMessage>
+    let inboundContinuation: AsyncStream<EngineMessage>.Continuation
+    let configuration: EngineIOConfiguration
+    let onClose: @Sendable (EngineSession, EngineCloseReason) -> Void
+
+    enum Transport {
+        case polling
+        case websocket(AsyncStream<EngineIOCodec.Frame>.Continuation)
+    }
+
+    struct State {
+        var transport: Transport
+        /// Packets waiting for the next long-poll GET (polling only).
+        var queue: [EnginePacket] = []
+        /// A long-poll GET waiting for packets.
+        var pendingPoll: CheckedContinuation<[EnginePacket]?, Never>?
+        /// A WebSocket probing to take over from polling.
+        var upgrading: AsyncStream<EngineIOCodec.Frame>.Continuation?
+        var upgradeDeadline: ContinuousClock.Instant?
+        var nextPingAt: ContinuousClock.Instant
+        var pongDeadline: ContinuousClock.Instant?
+        var closeReason: EngineCloseReason?
+        var closeWaiters: [CheckedContinuation<EngineCloseReason, Never>] = []
+    }
+
+    let state: Mutex<State>
+
+    init(id: String, handshake: EngineHandshake, transport: Transport, configuration: EngineIOConfiguration,
+         now: ContinuousClock.Instant, onClose: @escaping @Sendable (EngineSession, EngineCloseReason) -> Void) {
+        self.id = id
+        self.handshake = handshake
+        self.configuration = configuration
+        self.onClose = onClose
+        (inbound, inboundContinuation) = AsyncStream.makeStream(of: EngineMessage.self)
+        state = Mutex(State(transport: transport, nextPingAt: now + configuration.pingInterval))
+    }
+
+    var isPolling: Bool { state.withLock { if case .polling = $0.transport { true } else { false } } }
+    public var isClosed: Bool { state.withLock { $0.closeReason != nil } }
+
+    // MARK: - EngineConnection
+
+    public func send(_ message: EngineMessage) {
+        switch message {
+        case .text(let text): enqueue([.text(text)])
+        case .binary(let bytes): enqueue([.binary(bytes)])
+        }
+    }
+
+    public func send(contentsOf messages: [EngineMessage]) {
+        enqueue(messages.map {
+            switch $0 {
+            case .text(let text): .text(text)
+            case .binary(let bytes): .binary(bytes)
+            }
+        })
+    }
+
+    public func close() { close(reason: .serverClose) }
+
+    public func closed() async -> EngineCloseReason {
+        await withCheckedContinuation { continuation in
+            let done: EngineCloseReason? = state.withLock { state in
+                if let reason = state.closeReason { return reason }
+                state.closeWaiters.append(continuation)
+                return nil
+            }
+            if let done { continuation.resume(returning: done) }
+        }
+    }
+
+    // MARK: - sending
+
+    /// Queues packets for the client: straight to the WebSocket, or to the next long-poll GET.
+    func enqueue(_ packets: [EnginePacket]) {
+        var wake: CheckedContinuation<[EnginePacket]?, Never>?
+        var toSend: [EnginePacket] = []
+        state.withLock { state in
+            guard state.closeReason == nil else { return }
+            switch state.transport {
+            case .websocket(let writer):
+                for packet in packets { writer.yield(EngineIOCodec.encodeForWebSocket(packet)) }
+            case .polling:
+                state.queue.append(contentsOf: packets)
+                if let pending = state.pendingPoll {
+                    state.pendingPoll = nil
+                    wake = pending
+                    toSend = state.queue
+                    state.queue.removeAll()
+                }
+            }
+        }
+        wake?.resume(returning: toSend)
+        Counter(label: "msab_engineio_packets_total", dimensions: [("direction", "out")]).increment(by: packets.count)
+    }
+
+    // MARK: - long-polling
+
+    enum PollResult {
+        case packets([EnginePacket])
+        /// A second GET while one is pending: engine.io closes the session.
+        case overlap
+    }
+
+    /// A long-poll GET: the queued packets, or waits for some. nil = the request went away.
+    func poll() async -> PollResult {
+        enum Immediate { case packets([EnginePacket]), overlap, wait }
+        let immediate: Immediate = state.withLock { state in
+            if state.pendingPoll != nil { return .overlap }
+            if !state.queue.isEmpty {
+                defer { state.queue.removeAll() }
+                return .packets(state.queue)
+            }
+            if state.closeReason != nil { return .packets([EnginePacket(.close)]) }
+            return .wait
+        }
+        switch immediate {
+        case .packets(let packets): return .packets(packets)
+        case .overlap:
+            close(reason: .transportError)
+            return .overlap
+        case .wait:
+            let packets = await withTaskCancellationHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<[EnginePacket]?, Never>) in
+                    let resumeNow: [EnginePacket]?? = state.withLock { state in
+                        if Task.isCancelled { return .some(nil) }
+                        if !state.queue.isEmpty {
+                            defer { state.queue.removeAll() }
+                            return .some(state.queue)
+                        }
+                        if state.closeReason != nil { return .some([EnginePacket(.close)]) }
+                        state.pendingPoll = continuation
+                        return .none
+                    }
+                    if let resumeNow { continuation.resume(returning: resumeNow) }
+                }
+            } onCancel: {
+                let pending = self.state.withLock { state -> CheckedContinuation<[EnginePacket]?, Never>? in
+                    defer { state.pendingPoll = nil }
+                    return state.pendingPoll
+                }
+                pending?.resume(returning: nil)
+            }
+            return .packets(packets ?? [])
+        }
+    }
+
+    // MARK: - receiving
+
+    /// A packet from the client, on whichever transport. Returns false when it was a protocol
+    /// violation and the session has been closed.
+    @discardableResult
+    func received(_ packet: EnginePacket, now: ContinuousClock.Instant) -> Bool {
+        Counter(label: "msab_engineio_packets_total", dimensions: [("direction", "in")]).increment()
+        switch packet.type {
+        case .pong:
+            state.withLock { state in
+                state.pongDeadline = nil
+                state.nextPingAt = now + configuration.pingInterval
+            }
+        case .ping:
+            // v4 clients do not ping; answer anyway rather than fail (v3 habit of some clients).
+            enqueue([EnginePacket(.pong, packet.payload)])
+        case .message:
+            switch packet.payload {
+            case .text(let text): inboundContinuation.yield(.text(text))
+            case .binary(let bytes): inboundContinuation.yield(.binary(bytes))
+            case .none: inboundContinuation.yield(.text(""))
+            }
+        case .close:
+            close(reason: .clientClose)
+        case .open, .upgrade, .noop:
+            close(reason: .parseError)
+            return false
+        }
+        return true
+    }
+
+    // MARK: - heartbeat
+
+    /// Sends a ping when due and closes the session when a pong is overdue. Returns the next
+    /// instant this session needs attention.
+    func heartbeat(now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
+        enum Step { case none, ping, timeout, upgradeTimeout(AsyncStream<EngineIOCodec.Frame>.Continuation) }
+        let (step, next): (Step, ContinuousClock.Instant?) = state.withLock { state in
+            guard state.closeReason == nil else { return (.none, nil) }
+            if let deadline = state.upgradeDeadline, deadline <= now, let probe = state.upgrading {
+                state.upgrading = nil
+                state.upgradeDeadline = nil
+                return (.upgradeTimeout(probe), state.pongDeadline ?? state.nextPingAt)
+            }
+            if let deadline = state.pongDeadline {
+                return deadline <= now ? (.timeout, nil) : (.none, min(deadline, state.upgradeDeadline ?? deadline))
+            }
+            if state.nextPingAt <= now {
+                state.pongDeadline = now + configuration.pingTimeout
+                return (.ping, state.pongDeadline)
+            }
+            return (.none, min(state.nextPingAt, state.upgradeDeadline ?? state.nextPingAt))
+        }
+        switch step {
+        case .none: break
+        case .ping: enqueue([EnginePacket(.ping)])
+        case .timeout: close(reason: .pingTimeout)
+        case .upgradeTimeout(let probe): probe.finish()
+        }
+        return next
+    }
+
+    // MARK: - upgrade (polling → WebSocket)
+
+    /// A WebSocket with this sid arrived: it may probe. False when the session cannot upgrade.
+    func beginUpgrade(_ writer: AsyncStream<EngineIOCodec.Frame>.Continuation, now: ContinuousClock.Instant) -> Bool {
+        state.withLock { state in
+            guard state.closeReason == nil, state.upgrading == nil, case .polling = state.transport else { return false }
+            state.upgrading = writer
+            state.upgradeDeadline = now + configuration.upgradeTimeout
+            return true
+        }
+    }
+
+    /// "2probe" arrived on the probing WebSocket: answer "3probe" there and end the pending
+    /// long-poll with a noop so the client can pause polling.
+    func probed(_ writer: AsyncStream<EngineIOCodec.Frame>.Continuation) {
+        writer.yield(.text("3probe"))
+        let pending = state.withLock { state -> CheckedContinuation<[EnginePacket]?, Never>? in
+            if state.pendingPoll != nil {
+                defer { state.pendingPoll = nil }
+                return state.pendingPoll
+            }
+            // No GET pending now: queue the noop for the next one.
+            state.queue.append(EnginePacket(.noop))
+            return nil
+        }
+        pending?.resume(returning: [EnginePacket(.noop)])
+    }
+
+    /// "5" arrived on the probing WebSocket: it becomes the transport; queued packets go over it.
+    func completeUpgrade(_ writer: AsyncStream<EngineIOCodec.Frame>.Continuation) -> Bool {
+        let (ok, pending): (Bool, CheckedContinuation<[EnginePacket]?, Never>?) = state.withLock { state in
+            guard state.closeReason == nil, state.upgrading != nil else { return (false, nil) }
+            state.upgrading = nil
+            state.upgradeDeadline = nil
+            state.transport = .websocket(writer)
+            for packet in state.queue where packet.type != .noop { writer.yield(EngineIOCodec.encodeForWebSocket(packet)) }
+            state.queue.removeAll()
+            defer { state.pendingPoll = nil }
+            return (true, state.pendingPoll)
+        }
+        pending?.resume(returning: [EnginePacket(.noop)])
+        return ok
+    }
+
+    /// The probing WebSocket went away before completing.
+    func abandonUpgrade(_ writer: AsyncStream<EngineIOCodec.Frame>.Continuation) {
+        state.withLock { state in
+            state.upgrading = nil
+            state.upgradeDeadline = nil
+        }
+    }
+
+    /// Whether `writer` is the session's current WebSocket.
+    func isCurrentWebSocket() -> Bool {
+        state.withLock { if case .websocket = $0.transport { true } else { false } }
+    }
+
+    // MARK: - close
+
+    /// Closes the session once: a close packet to the client, the inbound stream finished, waiters
+    /// told, the server told (it forgets the session).
+    func close(reason: EngineCloseReason) {
+        let (first, pending, waiters, websocket): (Bool, CheckedContinuation<[EnginePacket]?, Never>?,
+                                                   [CheckedContinuation<EngineCloseReason, Never>], AsyncStream<EngineIOCodec.Frame>.Continuation?) =
+            state.withLock { state in
+                guard state.closeReason == nil else { return (false, nil, [], nil) }
+                state.closeReason = reason
+                let waiters = state.closeWaiters
+                state.closeWaiters = []
+                let pending = state.pendingPoll
+                state.pendingPoll = nil
+                var ws: AsyncStream<EngineIOCodec.Frame>.Continuation?
+                if case .websocket(let writer) = state.transport { ws = writer }
+                if let probe = state.upgrading { probe.finish() }
+                state.upgrading = nil
+                // A client-initiated close needs no close packet back; a server close tells the client.
+                if reason != .clientClose, reason != .transportError, ws == nil, pending == nil {
+                    state.queue = [EnginePacket(.close)]
+                } else {
+                    state.queue.removeAll()
+                }
+                return (true, pending, waiters, ws)
+            }
+        guard first else { return }
+        pending?.resume(returning: [EnginePacket(.close)])
+        if let websocket {
+            if reason != .clientClose && reason != .transportError { websocket.yield(.text("1")) }
+            websocket.finish()
+        }
+        inboundContinuation.finish()
+        for waiter in waiters { waiter.resume(returning: reason) }
+        onClose(self, reason)
+    }
+}

@@ -1,0 +1,121 @@
+public import EngineIO
+import EngineIOParser
+public import Hummingbird
+public import HummingbirdWebSocket
+import Logging
+import NIOCore
+import HTTPTypes
+import Foundation
+
+// The integration layer between Hummingbird 2 and the Engine.IO server (as hummingbird-websocket
+// is for WSCore): long-polling requests become `EngineHTTPRequest`s, WebSocket upgrades become
+// `EngineIOServer.runWebSocket` calls. Wiring, with several engines on one app:
+//
+//     let router = Router()
+//     router.addEngineIO(socketIOEngine, path: "/socket.io")
+//     router.addEngineIO(echoEngine, path: "/engine.io")
+//     let app = Application(
+//         router: router,
+//         server: .http1WebSocketUpgrade(configuration: EngineIOUpgrade.configuration(maxPayload: 1_000_000),
+//                                        shouldUpgrade: EngineIOUpgrade.shouldUpgrade([("/socket.io", socketIOEngine), ("/engine.io", echoEngine)])))
+
+extension Router {
+    /// Serves Engine.IO long-polling (GET/POST/OPTIONS) at `path` (with or without the trailing slash).
+    public func addEngineIO(_ server: EngineIOServer, path: String) {
+        let trimmed = path.hasSuffix("/") ? String(path.dropLast()) : path
+        let handler: @Sendable (Request, Context) async throws -> Response = { request, _ in
+            await EngineIOUpgrade.respond(server, request)
+        }
+        // Hummingbird's router treats "/x" and "/x/" as one route.
+        get(RouterPath(trimmed), use: handler)
+        post(RouterPath(trimmed), use: handler)
+        on(RouterPath(trimmed), method: .options, use: handler)
+    }
+}
+
+public enum EngineIOUpgrade {
+    /// hummingbird-websocket settings for Engine.IO: frames as large as maxPayload, and no
+    /// WebSocket-level auto ping (Engine.IO has its own heartbeat).
+    public static func configuration(maxPayload: Int) -> HTTP1WebSocketUpgradeChannel.Configuration {
+        .init(ws: WebSocketServerConfiguration(maxFrameSize: max(maxPayload + 1024, 1 << 14), autoPing: .disabled))
+    }
+
+    /// The `shouldUpgrade` closure for `.http1WebSocketUpgrade`: upgrades Engine.IO WebSocket
+    /// requests on the mounted paths; anything else falls through to the HTTP router (where an
+    /// invalid Engine.IO WebSocket request gets its 400 answer).
+    public static func shouldUpgrade(_ mounts: [(path: String, server: EngineIOServer)])
+        -> @Sendable (HTTPRequest, any Channel, Logger) async throws -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>>
+    {
+        let table = mounts.map { (path: $0.path.hasSuffix("/") ? String($0.path.dropLast()) : $0.path, server: $0.server) }
+        return { request, channel, _ in
+            let (path, query) = splitTarget(request.path ?? "")
+            let normalized = path.hasSuffix("/") ? String(path.dropLast()) : path
+            guard let mount = table.first(where: { $0.path == normalized }), mount.server.shouldUpgrade(query: query) else {
+                return .dontUpgrade
+            }
+            let headers = request.headerFields.map { (name: $0.name.canonicalName, value: $0.value) }
+            let remote = channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" }
+            let server = mount.server
+            return .upgrade([:]) { inbound, outbound, _ in
+                let frames = inbound.messages(maxSize: server.configuration.maxPayload + 1).map { message -> EngineIOCodec.Frame in
+                    switch message {
+                    case .text(let text): .text(text)
+                    case .binary(let bytes): .binary(bytes)
+                    }
+                }
+                await server.runWebSocket(query: query, headers: headers, remoteAddress: remote, frames: frames) { frame in
+                    switch frame {
+                    case .text(let text): try await outbound.write(.text(text))
+                    case .binary(let bytes): try await outbound.write(.binary(bytes))
+                    }
+                }
+            }
+        }
+    }
+
+    static func respond(_ server: EngineIOServer, _ request: Request) async -> Response {
+        let method: EngineHTTPRequest.Method
+        switch request.method {
+        case .get: method = .get
+        case .post: method = .post
+        case .options: method = .options
+        default: method = .other
+        }
+        let query = parseQuery(request.uri.query ?? "")
+        var body: ByteBuffer?
+        if method == .post {
+            do {
+                body = try await request.body.collect(upTo: server.configuration.maxPayload)
+            } catch {
+                // Larger than maxPayload: engine.io answers 413 and drops the session.
+                var oversized = ByteBuffer()
+                oversized.writeRepeatingByte(0, count: server.configuration.maxPayload + 1)
+                body = oversized
+            }
+        }
+        let headers = request.headers.map { (name: $0.name.canonicalName, value: $0.value) }
+        let engineRequest = EngineHTTPRequest(method: method, query: query, headers: headers, body: body, remoteAddress: nil)
+        let answer = await server.handleHTTP(engineRequest)
+        var fields = HTTPFields()
+        for (name, value) in answer.headers {
+            if let fieldName = HTTPField.Name(name) { fields.append(HTTPField(name: fieldName, value: value)) }
+        }
+        return Response(status: .init(code: answer.status), headers: fields, body: .init(byteBuffer: answer.body))
+    }
+
+    static func splitTarget(_ target: String) -> (path: String, query: [String: String]) {
+        guard let mark = target.firstIndex(of: "?") else { return (target, [:]) }
+        return (String(target[..<mark]), parseQuery(String(target[target.index(after: mark)...])))
+    }
+
+    static func parseQuery(_ query: String) -> [String: String] {
+        var out: [String: String] = [:]
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let key = String(parts[0]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(parts[0])
+            let value = parts.count > 1 ? (String(parts[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(parts[1])) : ""
+            if out[key] == nil { out[key] = value }
+        }
+        return out
+    }
+}

@@ -1,0 +1,64 @@
+import Synchronization
+
+/// Where a namespace's rooms live (socket.io-adapter's seam): in memory here; a Redis adapter
+/// for several nodes implements the same operations.
+public protocol SocketIOAdapter: Sendable {
+    func add(_ sid: String, to room: String)
+    func remove(_ sid: String, from room: String)
+    func removeAll(_ sid: String)
+    func rooms(of sid: String) -> Set<String>
+    /// Sockets in any of `rooms` (every socket when `rooms` is empty), minus those in `except`.
+    func sockets(in rooms: Set<String>, except: Set<String>) -> Set<String>
+    func allRooms() -> Set<String>
+}
+
+/// socket.io's in-memory adapter: two maps, room → sockets and socket → rooms.
+public final class InMemoryAdapter: SocketIOAdapter {
+    struct Maps {
+        var rooms: [String: Set<String>] = [:]
+        var sids: [String: Set<String>] = [:]
+    }
+
+    let maps = Mutex(Maps())
+
+    public init() {}
+
+    public func add(_ sid: String, to room: String) {
+        maps.withLock { maps in
+            maps.rooms[room, default: []].insert(sid)
+            maps.sids[sid, default: []].insert(room)
+        }
+    }
+
+    public func remove(_ sid: String, from room: String) {
+        maps.withLock { maps in
+            maps.rooms[room]?.remove(sid)
+            if maps.rooms[room]?.isEmpty == true { maps.rooms[room] = nil }
+            maps.sids[sid]?.remove(room)
+        }
+    }
+
+    public func removeAll(_ sid: String) {
+        maps.withLock { maps in
+            for room in maps.sids.removeValue(forKey: sid) ?? [] {
+                maps.rooms[room]?.remove(sid)
+                if maps.rooms[room]?.isEmpty == true { maps.rooms[room] = nil }
+            }
+        }
+    }
+
+    public func rooms(of sid: String) -> Set<String> { maps.withLock { $0.sids[sid] ?? [] } }
+
+    public func sockets(in rooms: Set<String>, except: Set<String>) -> Set<String> {
+        maps.withLock { maps in
+            var excluded = Set<String>()
+            for room in except { excluded.formUnion(maps.rooms[room] ?? []) }
+            if rooms.isEmpty { return Set(maps.sids.keys).subtracting(excluded) }
+            var out = Set<String>()
+            for room in rooms { out.formUnion(maps.rooms[room] ?? []) }
+            return out.subtracting(excluded)
+        }
+    }
+
+    public func allRooms() -> Set<String> { maps.withLock { Set($0.rooms.keys) } }
+}

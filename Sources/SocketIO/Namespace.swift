@@ -1,0 +1,86 @@
+public import SocketIOParser
+import EngineIO
+import Metrics
+import Synchronization
+
+/// A Socket.IO namespace: its middlewares, connection handler, sockets and rooms.
+public final class Namespace: Sendable {
+    public let name: String
+    public let adapter: any SocketIOAdapter
+
+    struct State {
+        var middlewares: [@Sendable (SocketHandshake) async -> MiddlewareResult] = []
+        var connectionHandler: (@Sendable (Socket) async -> Void)?
+        var sockets: [String: Socket] = [:]
+    }
+
+    let state = Mutex(State())
+    let packetsOut = Counter(label: "msab_socketio_packets_total", dimensions: [("direction", "out")])
+    let socketsGauge: Gauge
+
+    init(name: String, adapter: any SocketIOAdapter = InMemoryAdapter()) {
+        self.name = name
+        self.adapter = adapter
+        self.socketsGauge = Gauge(label: "msab_socketio_sockets", dimensions: [("nsp", name)])
+    }
+
+    /// Adds a middleware run for every connection to this namespace, in order; the first refusal wins.
+    public func use(_ middleware: @escaping @Sendable (SocketHandshake) async -> MiddlewareResult) {
+        state.withLock { $0.middlewares.append(middleware) }
+    }
+
+    /// Called for every accepted socket, after the client was told it is connected.
+    public func onConnection(_ handler: @escaping @Sendable (Socket) async -> Void) {
+        state.withLock { $0.connectionHandler = handler }
+    }
+
+    public func to(_ room: String) -> BroadcastOperator { BroadcastOperator(namespace: self, rooms: [room], except: []) }
+    public func except(_ room: String) -> BroadcastOperator { BroadcastOperator(namespace: self, rooms: [], except: [room]) }
+
+    /// Emits to every socket of the namespace.
+    public func emit(_ event: String, _ args: JSONValue...) {
+        BroadcastOperator(namespace: self, rooms: [], except: []).emit(event, args: args)
+    }
+
+    public func socket(id: String) -> Socket? { state.withLock { $0.sockets[id] } }
+    public var socketCount: Int { state.withLock { $0.sockets.count } }
+    public var allSockets: [Socket] { state.withLock { Array($0.sockets.values) } }
+
+    func sockets(ids: Set<String>) -> [Socket] {
+        state.withLock { state in ids.compactMap { state.sockets[$0] } }
+    }
+
+    func countOut(_ n: Int = 1) { packetsOut.increment(by: n) }
+
+    func admit(_ handshake: SocketHandshake) async -> MiddlewareResult {
+        let middlewares = state.withLock { $0.middlewares }
+        var data: (any Sendable)?
+        for middleware in middlewares {
+            switch await middleware(handshake) {
+            case .refuse(let message, let extra): return .refuse(message, data: extra)
+            case .accept(let attached): if let attached { data = attached }
+            }
+        }
+        return .accept(data)
+    }
+
+    func add(_ socket: Socket) {
+        let count = state.withLock { state in
+            state.sockets[socket.id] = socket
+            return state.sockets.count
+        }
+        adapter.add(socket.id, to: socket.id)
+        socketsGauge.record(count)
+    }
+
+    func remove(_ socket: Socket) {
+        let count = state.withLock { state in
+            if state.sockets[socket.id] === socket { state.sockets[socket.id] = nil }
+            return state.sockets.count
+        }
+        adapter.removeAll(socket.id)
+        socketsGauge.record(count)
+    }
+
+    var connectionHandler: (@Sendable (Socket) async -> Void)? { state.withLock { $0.connectionHandler } }
+}
