@@ -108,6 +108,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "sio-conformance",
+            dependencies: [
+                "EngineIO", "EngineIOHummingbird", "SocketIO", "SocketIOParser", logging, serviceLifecycle,
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "msab-bench",
             dependencies: ["AudioRooms", "SocketIO", "SFUServer", "SFU", "RTP", "SRTP", "COpus"],
             path: "Benchmarks/msab-bench",

@@ -124,6 +124,8 @@ public final class EngineIOServer: Service, Sendable {
             return refuse(.unknownTransport, request)
         }
         if let sid = request.query["sid"] {
+            // A session whose pong is overdue is dead now, whatever the heartbeat loop's phase.
+            if let session = session(sid) { _ = session.heartbeat(now: .now) }
             guard let session = session(sid) else { return refuse(.unknownSid, request) }
             // A WebSocket request that reached HTTP was not an upgrade; a polling request must be on a polling session.
             guard transport == "polling", session.isPolling else { return refuse(.badRequest, request) }
@@ -190,8 +192,9 @@ public final class EngineIOServer: Service, Sendable {
     public func shouldUpgrade(query: [String: String]) -> Bool {
         guard configuration.allowWebSocket, query["transport"] == "websocket" else { return false }
         if let sid = query["sid"] {
-            guard let session = session(sid) else { return false }
-            return session.isPolling
+            // A known sid is upgraded even when it cannot take a new transport (already on
+            // WebSocket): the socket is then closed, as engine.io does.
+            return session(sid) != nil
         }
         return query["EIO"] == "4"
     }

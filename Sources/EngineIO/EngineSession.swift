@@ -202,12 +202,15 @@ public final class EngineSession: EngineConnection, @unchecked Sendable {
                 state.upgradeDeadline = nil
                 return (.upgradeTimeout(probe), state.pongDeadline ?? state.nextPingAt)
             }
-            if let deadline = state.pongDeadline {
-                return deadline <= now ? (.timeout, nil) : (.none, min(deadline, state.upgradeDeadline ?? deadline))
+            var ping = false
+            if state.pongDeadline == nil, state.nextPingAt <= now {
+                // Measured from when the ping was due, not from when this loop got to it.
+                state.pongDeadline = state.nextPingAt + configuration.pingTimeout
+                ping = true
             }
-            if state.nextPingAt <= now {
-                state.pongDeadline = now + configuration.pingTimeout
-                return (.ping, state.pongDeadline)
+            if let deadline = state.pongDeadline {
+                if deadline <= now { return (.timeout, nil) }
+                return (ping ? .ping : .none, min(deadline, state.upgradeDeadline ?? deadline))
             }
             return (.none, min(state.nextPingAt, state.upgradeDeadline ?? state.nextPingAt))
         }
@@ -304,7 +307,9 @@ public final class EngineSession: EngineConnection, @unchecked Sendable {
                 return (true, pending, waiters, ws)
             }
         guard first else { return }
-        pending?.resume(returning: [EnginePacket(.close)])
+        // A client that closes gets its pending long-poll ended with a noop (engine.io does the
+        // same); a server close tells the client with a close packet.
+        pending?.resume(returning: [EnginePacket(reason == .clientClose ? .noop : .close)])
         if let websocket {
             if reason != .clientClose && reason != .transportError { websocket.yield(.text("1")) }
             websocket.finish()

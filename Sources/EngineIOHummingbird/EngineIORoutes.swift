@@ -30,6 +30,8 @@ extension Router {
         get(RouterPath(trimmed), use: handler)
         post(RouterPath(trimmed), use: handler)
         on(RouterPath(trimmed), method: .options, use: handler)
+        // Other methods reach the engine too, which answers 400 "Bad handshake method" (not 404).
+        for method in [HTTPRequest.Method.put, .delete, .patch, .head] { on(RouterPath(trimmed), method: method, use: handler) }
     }
 }
 
