@@ -59,13 +59,13 @@ def test_refusals_use_the_exact_messages(server):
 
 def test_silent_client_is_dropped_and_freed(server):
     """A raw Engine.IO client that never answers pings is closed within pingInterval + pingTimeout."""
+    token = server.token(10, "Dan")
     ws = websocket.create_connection(server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket", timeout=5)
     try:
         opening = ws.recv()
         assert opening.startswith("0")
         handshake = json.loads(opening[1:])
         assert handshake["pingInterval"] == 300 and handshake["pingTimeout"] == 200
-        token = server.token(10, "Dan")
         ws.send("40" + json.dumps({"token": token}))
         reply = ws.recv()
         while reply == "2":  # a ping may come first on a slow machine; still never answered
