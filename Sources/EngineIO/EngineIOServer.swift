@@ -21,6 +21,8 @@ public final class EngineIOServer: Service, Sendable {
     let sessions = Mutex<[String: EngineSession]>([:])
     let wake = Mutex<CheckedContinuation<Void, Never>?>(nil)
     let sessionsGauge = Gauge(label: "msab_engineio_sessions")
+    /// Session objects alive (closed sessions must be freed: a leak check).
+    let objectsGauge = Gauge(label: "msab_engineio_session_objects")
 
     public init(configuration: EngineIOConfiguration = .init(), logger: Logger = Logger(label: "msab.engineio")) {
         self.configuration = configuration
@@ -44,6 +46,8 @@ public final class EngineIOServer: Service, Sendable {
                     if let next = session.heartbeat(now: now), next < earliest { earliest = next }
                 }
                 // Wake at the earliest deadline (never later than 25 ms past it, never busier than every 5 ms).
+                releaseMemoryIfManyClosed()
+                objectsGauge.record(EngineSession.live.withLock { $0 })
                 let delay = max(Duration.milliseconds(5), min(earliest - clock.now, .milliseconds(25)))
                 try? await Task.sleep(for: delay)
             }
@@ -77,7 +81,21 @@ public final class EngineIOServer: Service, Sendable {
         return session
     }
 
+    /// Sessions closed since the allocator was last asked to give memory back.
+    let closedSinceTrim = Mutex(0)
+
+    /// After a wave of closed sessions (a reconnect storm, 10,000 abandoned handshakes), ask glibc
+    /// to return freed heap pages to the system: otherwise the process keeps its peak footprint.
+    func releaseMemoryIfManyClosed() {
+        let closed = closedSinceTrim.withLock { count -> Int in
+            defer { if count >= 1_000 { count = 0 } }
+            return count
+        }
+        if closed >= 1_000 { _ = glibcMallocTrim(0) }
+    }
+
     func forget(_ session: EngineSession, reason: EngineCloseReason) {
+        closedSinceTrim.withLock { $0 += 1 }
         let count = sessions.withLock { sessions in
             if sessions[session.id] === session { sessions[session.id] = nil }
             return sessions.count
@@ -179,7 +197,10 @@ public final class EngineIOServer: Service, Sendable {
             return refuse(.badRequest, request)
         }
         let now = ContinuousClock.now
-        for packet in packets where !session.received(packet, now: now) { break }
+        for packet in packets where !session.received(packet, now: now) {
+            // A packet a client may not send (open, upgrade, noop): the session is closed.
+            return refuse(.badRequest, request)
+        }
         var response = EngineHTTPResponse.text(200, "ok", contentType: "text/html")
         response.headers += corsHeaders(request)
         return response
@@ -304,3 +325,7 @@ public final class EngineIOServer: Service, Sendable {
 
 /// Ends the WebSocket task group when the session stops writing.
 struct WebSocketWriterDone: Error {}
+
+/// glibc's malloc_trim(3) (declared in malloc.h, which the Glibc module does not export).
+@_silgen_name("malloc_trim")
+func glibcMallocTrim(_ pad: Int) -> Int32

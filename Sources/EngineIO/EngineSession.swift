@@ -46,7 +46,13 @@ public final class EngineSession: EngineConnection, @unchecked Sendable {
         self.onClose = onClose
         (inbound, inboundContinuation) = AsyncStream.makeStream(of: EngineMessage.self)
         state = Mutex(State(transport: transport, nextPingAt: now + configuration.pingInterval))
+        EngineSession.live.withLock { $0 += 1 }
     }
+
+    deinit { EngineSession.live.withLock { $0 -= 1 } }
+
+    /// Session objects alive in the process (closed sessions must not linger: a leak check).
+    public static let live = Mutex(0)
 
     var isPolling: Bool { state.withLock { if case .polling = $0.transport { true } else { false } } }
     public var isClosed: Bool { state.withLock { $0.closeReason != nil } }

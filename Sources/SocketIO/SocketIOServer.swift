@@ -50,8 +50,31 @@ public final class SocketIOServer: Service, Sendable {
 
     public func run() async throws {
         await withDiscardingTaskGroup { group in
+            group.addTask { await self.enforceConnectTimeouts() }
             for await connection in connections.cancelOnGracefulShutdown() {
                 group.addTask { await self.serve(connection) }
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// Engine sessions that have not connected to a namespace yet, with their deadline. One sweeper
+    /// for all of them: a per-connection sleeping task would keep a timer (and its memory) alive
+    /// until its deadline even after the session is gone.
+    let awaitingConnect = Mutex<[ObjectIdentifier: (connection: any EngineConnection, deadline: ContinuousClock.Instant)]>([:])
+
+    func enforceConnectTimeouts() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(50))
+            let now = ContinuousClock.now
+            let expired = awaitingConnect.withLock { waiting -> [any EngineConnection] in
+                let due = waiting.filter { $0.value.deadline <= now }
+                for key in due.keys { waiting[key] = nil }
+                return due.values.map(\.connection)
+            }
+            for connection in expired {
+                Self.connectCounter("timeout").increment()
+                connection.close()
             }
         }
     }
@@ -70,16 +93,11 @@ public final class SocketIOServer: Service, Sendable {
     /// anything else down.
     public func serve(_ connection: any EngineConnection) async {
         let sockets = SocketTable()  // namespace → socket on this connection
+        // Connect timeout: an engine session that joins no namespace in time is closed.
+        let key = ObjectIdentifier(connection)
+        awaitingConnect.withLock { $0[key] = (connection, .now + configuration.connectTimeout) }
+        defer { awaitingConnect.withLock { $0[key] = nil } }
         await withDiscardingTaskGroup { group in
-            // Connect timeout: an engine session that joins no namespace in time is closed.
-            let timeout = configuration.connectTimeout
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                if !Task.isCancelled, sockets.map.withLock({ $0.isEmpty }) {
-                    Self.connectCounter("timeout").increment()
-                    connection.close()
-                }
-            }
             var pending: (header: SocketIOCodec.Header, attachments: [ByteBuffer])?
             reading: for await message in connection.inbound {
                 packetsIn.increment()
@@ -151,6 +169,7 @@ public final class SocketIOServer: Service, Sendable {
             case .accept(let data):
                 let socket = Socket(id: Self.makeSocketId(), handshake: handshake, data: data, namespace: namespace, connection: connection)
                 sockets.map.withLock { $0[namespace.name] = socket }
+                awaitingConnect.withLock { $0[ObjectIdentifier(connection)] = nil }
                 namespace.add(socket)
                 Self.connectCounter("ok").increment()
                 send(connection, SocketIOPacket(type: .connect, namespace: namespace.name, data: ["sid": .string(socket.id)]))
