@@ -144,6 +144,12 @@ def test_gift_batches_retries_and_failures(laravel):
         assert set(tx) >= {"transaction_id", "room_id", "sender_id", "recipient_id", "gift_id", "quantity", "timestamp"}
         assert "sender_socket_id" not in tx and tx["retryCount"] == 3 and tx["room_id"] == "gift-room"
         assert ok.header("Authorization") == f"Bearer {laravel.internal_key}" and ok.header_problems == []
+        # A transaction Laravel reports failed reaches its sender (only) as gift:error.
+        laravel.fail_gift_id(777, code=422, reason="Insufficient balance")
+        sender.emit("gift:send", {"roomId": "gift-room", "giftId": 777, "recipientId": 42})
+        err = sender.wait_for("gift:error", timeout=10)
+        assert err["code"] == 422 and err["reason"] == "Insufficient balance" and err["transactionId"].startswith("g_")
+        assert rcpt.received("gift:error") == []
         sender.close(); rcpt.close()
     finally:
         server.close()

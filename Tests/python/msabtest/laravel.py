@@ -144,6 +144,8 @@ class LaravelStandIn:
         self.roles: dict[tuple[str, int], str] = dict(roles or {})
         # transaction_id -> (code, reason) that the gifts route reports as failed.
         self.gift_failures: dict[str, tuple[int, str]] = {}
+        # Failures by gift_id, for tests that cannot know the server-made transaction ids.
+        self.gift_id_failures: dict[int, tuple[int, str]] = {}
         # transaction ids settled so far (Laravel de-duplicates on transaction_id, §7.1).
         self.settled: dict[str, dict[str, Any]] = {}
         self.require_accept = require_accept
@@ -186,6 +188,11 @@ class LaravelStandIn:
             self.gift_failures[transaction_id] = (code, reason)
 
     # ----- failure injection -----------------------------------------------------------------
+
+    def fail_gift_id(self, gift_id: int, code: int = 422, reason: str = "Insufficient balance") -> None:
+        """Report every transaction of this gift id as failed (Laravel's per-transaction failure)."""
+        with self._cond:
+            self.gift_id_failures[gift_id] = (code, reason)
 
     def fail(self, route: str, mode: str = "error", times: int | None = None, status: int = 500,
              hang_seconds: float = 60.0) -> None:
@@ -390,8 +397,9 @@ class LaravelStandIn:
                     failed.append({"transaction_id": tid, "code": 422, "reason": "Malformed transaction"})
                     continue
                 tid = tx["transaction_id"]
-                if tid in self.gift_failures:
-                    code, reason = self.gift_failures[tid]
+                by_gift = self.gift_id_failures.get(tx.get("gift_id"))
+                if tid in self.gift_failures or by_gift:
+                    code, reason = self.gift_failures.get(tid) or by_gift
                     failed.append({"transaction_id": tid, "code": code, "reason": reason})
                     continue
                 if tid not in self.settled:  # de-duplicate on transaction_id
