@@ -119,7 +119,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "msab-bench",
-            dependencies: ["AudioRooms", "SocketIO", "SFUServer", "SFU", "RTP", "SRTP", "COpus"],
+            dependencies: ["SocketIO", "SocketIOParser", "EngineIO", "RTP", "SRTP"],
             path: "Benchmarks/msab-bench",
             swiftSettings: swiftSettings
         ),
@@ -137,7 +137,7 @@ let package = Package(
         .testTarget(name: "RTPTests", dependencies: ["RTP"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "STUNTests", dependencies: ["STUN"], swiftSettings: swiftSettings),
         .testTarget(name: "ICELiteTests", dependencies: ["ICELite", "STUN"], swiftSettings: swiftSettings),
-        .testTarget(name: "DTLSTests", dependencies: ["DTLS"], swiftSettings: swiftSettings),
+        .testTarget(name: "DTLSTests", dependencies: ["DTLS", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "SRTPTests", dependencies: ["SRTP", "RTP"], swiftSettings: swiftSettings),
         .testTarget(name: "MediasoupWireTests", dependencies: ["MediasoupWire"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "SpeakerDetectionTests", dependencies: ["SpeakerDetection"], swiftSettings: swiftSettings),
