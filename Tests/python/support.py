@@ -37,11 +37,13 @@ class Server:
         self.dir = tempfile.TemporaryDirectory(prefix="msab-test-")
         self.port = free_port()
         self.rtc_port = free_port(socket.SOCK_DGRAM)
-        self.env = clean_env(MSAB_DATA_DIR=self.dir.name, PORT=self.port, MSAB_HOST="127.0.0.1",
-                             MSAB_JWT_SECRET=SECRET, MEDIASOUP_LISTEN_IP="127.0.0.1",
-                             MEDIASOUP_ANNOUNCED_IP="127.0.0.1", MEDIASOUP_NUM_WORKERS=1,
-                             MEDIASOUP_RTC_MIN_PORT=self.rtc_port, MEDIASOUP_RTC_MAX_PORT=self.rtc_port,
-                             CORS_ORIGINS=f"http://127.0.0.1:{self.port}", LOG_LEVEL="warning", **env)
+        settings = dict(MSAB_DATA_DIR=self.dir.name, PORT=self.port, MSAB_HOST="127.0.0.1",
+                        MSAB_JWT_SECRET=SECRET, MEDIASOUP_LISTEN_IP="127.0.0.1",
+                        MEDIASOUP_ANNOUNCED_IP="127.0.0.1", MEDIASOUP_NUM_WORKERS=1,
+                        MEDIASOUP_RTC_MIN_PORT=self.rtc_port, MEDIASOUP_RTC_MAX_PORT=self.rtc_port,
+                        CORS_ORIGINS=f"http://127.0.0.1:{self.port}", LOG_LEVEL="warning")
+        settings.update(env)
+        self.env = clean_env(**settings)
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = None
         self.log = open(os.path.join(self.dir.name, "server.log"), "w+")
