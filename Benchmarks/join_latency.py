@@ -37,7 +37,9 @@ async def one_listener(url, token, index):
 
 
 async def many(url, tokens, offset):
-    return await asyncio.gather(*(one_listener(url, t, offset + i) for i, t in enumerate(tokens)), return_exceptions=True)
+    results = await asyncio.gather(*(one_listener(url, t, offset + i) for i, t in enumerate(tokens)), return_exceptions=True)
+    # Exceptions become text: they cross a process boundary (and some do not pickle).
+    return [r if isinstance(r, float) else repr(r) for r in results]
 
 
 def worker(args):
@@ -48,9 +50,10 @@ def worker(args):
 def summary(name, values):
     ok = sorted(v for v in values if isinstance(v, float))
     failed = [v for v in values if not isinstance(v, float)]
+    if failed:
+        print(f"{name}: {len(failed)} failed, e.g. {failed[:2]}")
     if not ok:
-        print(f"{name}: all {len(values)} failed: {failed[:3]}")
-        return
+        return None
     p = lambda q: ok[min(len(ok) - 1, int(round(q * (len(ok) - 1))))]
     print(f"{name}: n={len(ok)} failed={len(failed)} p50={p(0.5) * 1000:.0f} ms p95={p(0.95) * 1000:.0f} ms max={ok[-1] * 1000:.0f} ms")
     return {"n": len(ok), "failed": len(failed), "p50_ms": p(0.5) * 1000, "p95_ms": p(0.95) * 1000}

@@ -52,18 +52,12 @@ extension UserProfile {
 private struct LaravelUser: Decodable {
     var profile: UserProfile
 
-    struct Key: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
 
     struct NotAUser: Error {}
 
     init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: Key.self)
-        let idKey = Key(stringValue: "id")
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        let idKey = AnyCodingKey("id")
         let id: Int
         if let number = try? container.decode(Int.self, forKey: idKey) {
             id = number

@@ -70,17 +70,11 @@ public struct ZodFormat: Encodable, Sendable, Equatable {
         children[head] = child
     }
 
-    struct Key: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
 
     public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: Key.self)
-        try container.encode(errors, forKey: Key(stringValue: "_errors"))
-        for key in children.keys.sorted() { try container.encode(children[key], forKey: Key(stringValue: key)) }
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encode(errors, forKey: AnyCodingKey("_errors"))
+        for key in children.keys.sorted() { try container.encode(children[key], forKey: AnyCodingKey(key)) }
     }
 }
 

@@ -10,17 +10,11 @@ public struct PublicProfile: Encodable, Sendable, Equatable {
         self.isSpeaker = isSpeaker
     }
 
-    struct Key: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
 
     public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: Key.self)
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
         for (key, value) in profile.publicFields {
-            let codingKey = Key(stringValue: key)
+            let codingKey = AnyCodingKey(key)
             switch value {
             case .string(let s): try container.encode(s, forKey: codingKey)
             case .int(let i): try container.encode(i, forKey: codingKey)
@@ -29,6 +23,6 @@ public struct PublicProfile: Encodable, Sendable, Equatable {
             case .null: try container.encodeNil(forKey: codingKey)
             }
         }
-        if let isSpeaker { try container.encode(isSpeaker, forKey: Key(stringValue: "isSpeaker")) }
+        if let isSpeaker { try container.encode(isSpeaker, forKey: AnyCodingKey("isSpeaker")) }
     }
 }
