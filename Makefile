@@ -9,7 +9,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 # C libraries the server links, and the real peers the tests use.
-APT_PACKAGES := libssl-dev libsrtp2-dev pkg-config curl redis-server chromium chromium-driver python3-venv
+APT_PACKAGES := libssl-dev openssl libsrtp2-dev pkg-config curl redis-server chromium chromium-driver python3-venv
 PY_REQUIREMENTS := Tests/python/requirements.txt
 
 .PHONY: help run build test test-swift test-python bench deps apt venv clean-venv

@@ -65,14 +65,16 @@ let package = Package(
         // ── media plane: sans-I/O protocol cores ────────────────────────────────────────
         .target(name: "RTP", dependencies: [nioCore], swiftSettings: swiftSettings),
         .target(name: "STUN", dependencies: [nioCore, crypto], swiftSettings: swiftSettings),
+        .target(name: "ICELite", dependencies: ["STUN", nioCore], swiftSettings: swiftSettings),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])]),
         .target(name: "DTLS", dependencies: ["COpenSSL", nioCore], swiftSettings: swiftSettings),
         .target(name: "SRTP", dependencies: ["CSRTP", "RTP", nioCore], swiftSettings: swiftSettings),
         .target(name: "MediasoupWire", dependencies: [], swiftSettings: swiftSettings),
+        .target(name: "SpeakerDetection", dependencies: [], swiftSettings: swiftSettings),
         .target(
             name: "SFU",
-            dependencies: ["RTP", "STUN", "DTLS", "SRTP", "MediasoupWire", nioCore, logging],
+            dependencies: ["RTP", "STUN", "ICELite", "DTLS", "SRTP", "MediasoupWire", "SpeakerDetection", nioCore, logging],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -114,16 +116,26 @@ let package = Package(
         ),
         .executableTarget(
             name: "msab-bench",
-            dependencies: ["SocketIO", "SocketIOParser", "EngineIO", "RTP", "SRTP"],
+            dependencies: ["SocketIO", "SocketIOParser", "EngineIO", "SFUServer", "SFU", "RTP", "SRTP", "DTLS", "STUN", "MediasoupWire", nioCore, nioPosix],
             path: "Benchmarks/msab-bench",
             swiftSettings: swiftSettings
         ),
         // ── tests (swift-testing) ───────────────────────────────────────────────────────
         .testTarget(name: "EngineIOParserTests", dependencies: ["EngineIOParser", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "SocketIOParserTests", dependencies: ["SocketIOParser", nioCore], swiftSettings: swiftSettings),
-        .testTarget(name: "STUNTests", dependencies: ["STUN"], swiftSettings: swiftSettings),
+        .testTarget(name: "RTPTests", dependencies: ["RTP", nioCore], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
+        .testTarget(name: "STUNTests", dependencies: ["STUN", nioCore], swiftSettings: swiftSettings),
+        .testTarget(name: "ICELiteTests", dependencies: ["ICELite", "STUN", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "DTLSTests", dependencies: ["DTLS", nioCore], swiftSettings: swiftSettings),
-        .testTarget(name: "SRTPTests", dependencies: ["SRTP", "RTP"], swiftSettings: swiftSettings),
+        .testTarget(name: "SRTPTests", dependencies: ["SRTP", "RTP", "COpenSSL"], swiftSettings: swiftSettings),
+        .testTarget(name: "MediasoupWireTests", dependencies: ["MediasoupWire"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
+        .testTarget(name: "SpeakerDetectionTests", dependencies: ["SpeakerDetection"], swiftSettings: swiftSettings),
+        .testTarget(name: "SFUTests", dependencies: ["SFU", "RTP", "STUN", "DTLS", "SRTP", "MediasoupWire", nioCore], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SFUServerTests",
+            dependencies: ["SFUServer", "SFU", "RTP", "STUN", "DTLS", "SRTP", "MediasoupWire", nioCore, nioPosix, serviceLifecycle],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "AudioRoomsTests", dependencies: ["AudioRooms"], swiftSettings: swiftSettings),
     ]
 )

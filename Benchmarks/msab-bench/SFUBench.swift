@@ -1,38 +1,356 @@
+// SFU benchmarks (brief: ≤ 2 µs of CPU per forwarded packet at 5,000 consumers on one worker).
+//
+// (a) sfuInProcessForwardBenchmark: the whole per-consumer send path of the real SFU objects
+//     (SFUWorker → Router fan-out → Consumer rewrite → WebRTCTransport copy + SRTP protect →
+//     sink), in process, no sockets: N transports each with one consumer, connected through real
+//     in-memory ICE/DTLS handshakes; the sink discards. Thread CPU time / forwarded packets.
+// (b) sfuLoopbackFanOutBenchmark: a MediaServer with one worker on 127.0.0.1, one producer
+//     sending 50 packets/s, N receivers on their own sockets (each a full ICE + DTLS + SRTP client
+//     on a separate event loop thread). Reported: the worker thread's CPU time (getrusage
+//     RUSAGE_THREAD on the worker's loop, so the receivers' work is NOT in it, but the kernel's
+//     loopback delivery triggered by the worker's sendmmsg is) per forwarded packet; the whole
+//     process's CPU per packet for reference (it includes the receivers); packets lost.
+//
+// Call `await sfuBenchmarks()` from main.swift (one line per figure).
+import DTLS
 import Foundation
+import MediasoupWire
+import NIOCore
+import NIOPosix
 import RTP
+import SFU
+import SFUServer
 import SRTP
+import STUN
 
-/// (a) The per-consumer work of forwarding one Opus packet: copy into the scratch buffer, rewrite
-/// SSRC / sequence / timestamp / payload type / extension ids, and SRTP-protect it, for each SRTP
-/// profile (the socket write is measured by the loopback fan-out benchmark, not here).
-func sfuForwardingBenchmark() {
-    // A real-shaped aiortc Opus packet: PT 96, one-byte extensions mid (id 1) + audio level (id 2), 80 B payload.
-    var packet: [UInt8] = [0x90, 96, 0x12, 0x34, 0, 0, 0x10, 0, 0xDE, 0xAD, 0xBE, 0xEF,
-                           0xBE, 0xDE, 0x00, 0x02, 0x10, 0x30, 0x20, 0x9E, 0x00, 0x00, 0x00, 0x00]
-    packet += [UInt8](repeating: 0x5A, count: 80)
-    let length = packet.count
-    var map = [UInt8](repeating: 0, count: 256)
-    map[1] = 1
-    map[2] = 10
-    let scratch = UnsafeMutableRawPointer.allocate(byteCount: 2048, alignment: 16)
-    defer { scratch.deallocate() }
-    for (name, profile) in [("AEAD_AES_256_GCM", SRTPSession.Profile.aeadAES256GCM), ("AEAD_AES_128_GCM", .aeadAES128GCM), ("AES_CM_128_HMAC_SHA1_80", .aes128CMSHA1_80)] {
-        let key = [UInt8](repeating: 7, count: profile.keyAndSaltLength)
-        guard let session = try? SRTPSession(profile: profile, direction: .outbound, keyAndSalt: key) else { continue }
-        var seq: UInt16 = 0
-        let perPacket = packet.withUnsafeBytes { source in
-            measure(200_000) {
-                scratch.copyMemory(from: source.baseAddress!, byteCount: length)
-                let view = RTPPacketView(scratch, length: length)!
-                seq &+= 1
-                view.sequenceNumber = seq
-                view.timestamp = view.timestamp &+ 960
-                view.ssrc = 0x1234_5678
-                view.payloadType = 100
-                map.withUnsafeBufferPointer { view.remapExtensionIds($0.baseAddress!) }
-                _ = try? session.protectRTP(scratch, length: length)
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Runs both SFU benchmarks with the brief's sizes and prints one line per result.
+func sfuBenchmarks(inProcessConsumers: [Int] = [100, 1_000, 5_000], loopbackConsumers: [Int] = [100, 1_000, 5_000], seconds: Int = 10) async {
+    for count in inProcessConsumers {
+        do {
+            try sfuInProcessForwardBenchmark(consumers: count)
+        } catch {
+            print("sfu in-process forward (\(count) consumers): failed: \(error)")
+        }
+    }
+    for count in loopbackConsumers {
+        do {
+            try await sfuLoopbackFanOutBenchmark(consumers: count, seconds: seconds)
+        } catch {
+            print("sfu loopback fan-out (\(count) consumers): failed: \(error)")
+        }
+    }
+}
+
+// MARK: - (a) in process
+
+/// Discards datagrams after letting the SFU write them (a reused scratch buffer), or keeps them
+/// during setup so the in-memory peers can complete their handshakes.
+private final class BenchSink: DatagramSink {
+    var capture = true
+    var captured: [(TransportAddress, ByteBuffer)] = []
+    var discarded = 0
+    var discardedBytes = 0
+    private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 16)
+
+    func send(to destination: TransportAddress, capacity: Int, _ write: (UnsafeMutableRawBufferPointer) -> Int) {
+        if capture {
+            var buffer = ByteBuffer()
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: capacity) { write(UnsafeMutableRawBufferPointer(rebasing: $0[0..<capacity])) }
+            captured.append((destination, buffer))
+        } else {
+            let written = write(UnsafeMutableRawBufferPointer(rebasing: scratch[0..<min(capacity, scratch.count)]))
+            discarded += 1
+            discardedBytes += written
+        }
+    }
+}
+
+/// One in-memory client: ICE check, DTLS, SRTP.
+private final class InMemoryPeer {
+    let address: TransportAddress
+    let info: WebRtcTransportInfo
+    let role: DTLSEndpoint.Role
+    let dtls: DTLSEndpoint
+    var srtpOutbound: SRTPSession?
+
+    init(address: TransportAddress, info: WebRtcTransportInfo, role: DTLSEndpoint.Role) throws {
+        self.address = address
+        self.info = info
+        self.role = role
+        let fingerprints = info.dtlsParameters.fingerprints.compactMap { DTLSFingerprint(algorithm: $0.algorithm.rawValue, value: $0.value) }
+        dtls = try DTLSEndpoint(role: role, certificate: SFUBenchPeer.certificate, remoteFingerprints: fingerprints)
+    }
+
+    var dtlsParameters: DtlsParameters {
+        DtlsParameters(
+            role: role == .client ? .client : .server,
+            fingerprints: [DtlsFingerprint(algorithm: "sha-256", value: SFUBenchPeer.certificate.fingerprint(.sha256).value)])
+    }
+
+    func bindingRequest() -> ByteBuffer {
+        var builder = STUNMessageBuilder(type: .bindingRequest, transactionID: STUNTransactionID(bytes: (0..<12).map { _ in UInt8.random(in: 0...255) })!)
+        builder.addUsername("\(info.iceParameters.usernameFragment):bench")
+        builder.addPriority(1_853_817_087)
+        builder.addICEControlling(7)
+        builder.addUseCandidate()
+        builder.addMessageIntegrity(key: Array(info.iceParameters.password.utf8))
+        builder.addFingerprint()
+        return builder.buffer
+    }
+
+    func keyed() {
+        while let event = dtls.pollEvent() {
+            if case .connected(let connection) = event, let profile = SRTPProfile(rawValue: connection.profile.rawValue) {
+                srtpOutbound = try? SRTPSession(profile: profile, keyAndSalt: connection.localKeyingMaterial, direction: .outbound)
             }
         }
-        print("sfu forward (copy + rewrite + SRTP protect, \(name), \(length) B): \(format(perPacket)) CPU per forwarded packet")
     }
+}
+
+private func cpuTimeOfThisThread() -> Duration {
+    var usage = rusage()
+    #if os(Linux)
+    getrusage(__rusage_who_t(1), &usage)  // RUSAGE_THREAD (a GNU extension Swift does not import)
+    #else
+    getrusage(RUSAGE_SELF, &usage)
+    #endif
+    return .microseconds(Int64(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1_000_000 + Int64(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec))
+}
+
+private func cpuTimeOfProcess() -> Duration {
+    var usage = rusage()
+    #if os(Linux)
+    getrusage(__rusage_who_t(0), &usage)  // RUSAGE_SELF
+    #else
+    getrusage(RUSAGE_SELF, &usage)
+    #endif
+    return .microseconds(Int64(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1_000_000 + Int64(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec))
+}
+
+private func microseconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) * 1e6 + Double(duration.components.attoseconds) / 1e12
+}
+
+/// The producer parameters pymediasoup sends (fixtures/pymediasoup/produce-tone.json).
+private func benchProduceParameters(ssrc: UInt32) -> RtpParameters {
+    RtpParameters(
+        mid: "0",
+        codecs: [RtpCodecParameters(mimeType: "audio/opus", payloadType: 96, clockRate: 48_000, channels: 2, parameters: [:], rtcpFeedback: [])],
+        headerExtensions: [
+            RtpHeaderExtensionParameters(uri: "urn:ietf:params:rtp-hdrext:sdes:mid", id: 1, encrypt: false, parameters: [:]),
+            RtpHeaderExtensionParameters(uri: "urn:ietf:params:rtp-hdrext:ssrc-audio-level", id: 2, encrypt: false, parameters: [:]),
+        ],
+        encodings: [RtpEncodingParameters(ssrc: ssrc)],
+        rtcp: RtcpParameters(cname: "bench", reducedSize: true, mux: true))
+}
+
+/// The device capabilities a pymediasoup receiver sends with `audio:consume`.
+private func benchDeviceCapabilities(router: RtpCapabilities) -> RtpCapabilities {
+    var capabilities = router
+    capabilities.codecs = capabilities.codecs?.map { codec in
+        var codec = codec
+        codec.rtcpFeedback = []
+        return codec
+    }
+    return capabilities
+}
+
+/// (a) In-process fan-out through the real SFU objects into a discarding sink.
+func sfuInProcessForwardBenchmark(consumers count: Int, packets: Int = 2_000) throws {
+    let sink = BenchSink()
+    let worker = SFUWorker(certificate: try DTLSCertificate(commonName: "bench-worker"), sink: sink, settings: .init(announcedAddress: "127.0.0.1", port: 1))
+    let router = try Router.make(mediaCodecs: ORTC.msabMediaCodecs, worker: worker)
+    var now = NIODeadline.uptimeNanoseconds(1_000_000_000)
+    var peers: [TransportAddress: InMemoryPeer] = [:]
+
+    func deliver() {
+        for _ in 0..<50 {
+            let batch = sink.captured
+            sink.captured = []
+            var moved = !batch.isEmpty
+            for (destination, datagram) in batch {
+                guard let peer = peers[destination], let first = datagram.getInteger(at: datagram.readerIndex, as: UInt8.self), (20...63).contains(first)
+                else { continue }
+                peer.dtls.handleDatagram(datagram, now: now)
+            }
+            for peer in peers.values {
+                peer.keyed()
+                while var datagram = peer.dtls.pollDatagram() {
+                    moved = true
+                    worker.handleDatagram(&datagram, from: peer.address, now: now)
+                }
+            }
+            if !moved { return }
+        }
+    }
+
+    func connect(role: DTLSEndpoint.Role, port: UInt16) throws -> (InMemoryPeer, String) {
+        let info = try router.createWebRtcTransport(now: now)
+        let peer = try InMemoryPeer(address: TransportAddress(ipv4: 127, 0, 0, 1, port: port), info: info, role: role)
+        peers[peer.address] = peer
+        var request = peer.bindingRequest()
+        worker.handleDatagram(&request, from: peer.address, now: now)
+        peer.dtls.start(now: now)
+        try router.connectTransport(info.id, dtlsParameters: peer.dtlsParameters, now: now)
+        deliver()
+        return (peer, info.id)
+    }
+
+    let producerSSRC: UInt32 = 2_659_474_323
+    let (sender, sendId) = try connect(role: .server, port: 10_000)
+    let producerId = try router.produce(transportId: sendId, kind: .audio, rtpParameters: benchProduceParameters(ssrc: producerSSRC), paused: false)
+    let capabilities = benchDeviceCapabilities(router: router.rtpCapabilities)
+    for index in 0..<count {
+        let (_, transportId) = try connect(role: .client, port: UInt16(10_001 + index))
+        _ = try router.consume(transportId: transportId, producerId: producerId, rtpCapabilities: capabilities, paused: false, now: now)
+    }
+    let connected = router.stats.transports.filter { $0.state == "connected" }.count
+    guard connected == count + 1, let srtp = sender.srtpOutbound else {
+        print("sfu in-process forward (\(count) consumers): only \(connected - 1) connected")
+        return
+    }
+    sink.capture = false
+
+    // Pre-build the producer's SRTP packets (the client's cost is not the SFU's).
+    var datagrams: [ByteBuffer] = []
+    for sequence in 0..<packets {
+        var buffer = ByteBuffer()
+        buffer.writeBytes([0x90, 96])
+        buffer.writeInteger(UInt16(truncatingIfNeeded: sequence))
+        buffer.writeInteger(UInt32(truncatingIfNeeded: sequence * 960))
+        buffer.writeInteger(producerSSRC)
+        buffer.writeBytes([0xBE, 0xDE, 0x00, 0x01, 0x10, UInt8(ascii: "0"), 0x20, 0x80 | 30])
+        buffer.writeRepeatingByte(0x5A, count: 80)
+        try srtp.protectRTP(&buffer)
+        datagrams.append(buffer)
+    }
+    let before = worker.counters.rtpOut
+    let start = cpuTimeOfThisThread()
+    let wallStart = ContinuousClock.now
+    for index in datagrams.indices {
+        now = now + .milliseconds(20)
+        worker.handleDatagram(&datagrams[index], from: sender.address, now: now)
+    }
+    let cpu = cpuTimeOfThisThread() - start
+    let wall = ContinuousClock.now - wallStart
+    let forwarded = worker.counters.rtpOut - before
+    print(
+        String(
+            format: "sfu in-process forward (%d consumers, %d packets in, %llu out, AEAD_AES_256_GCM, 112 B): %.3f µs CPU per forwarded packet (wall %.3f µs)",
+            count, packets, forwarded, microseconds(cpu) / Double(max(forwarded, 1)), microseconds(wall) / Double(max(forwarded, 1))))
+    router.close()
+}
+
+// MARK: - (b) loopback fan-out
+
+/// (b) One producer at 50 packets/s to `consumers` receivers over 127.0.0.1 on one worker.
+func sfuLoopbackFanOutBenchmark(consumers count: Int, seconds: Int) async throws {
+    let port = Int.random(in: 30_000...39_000)
+    let server = MediaServer(configuration: .init(listenIP: "127.0.0.1", minPort: port, numWorkers: 1))
+    let clients = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    var receivers: [SFUBenchPeer] = []
+    var sender: SFUBenchPeer?
+    defer { _ = clients }
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await server.run() }
+        defer { group.cancelAll() }
+        try await server.waitUntilReady()
+        let router = try await server.createRouter(mediaCodecs: ORTC.msabMediaCodecs)
+        let capabilities = benchDeviceCapabilities(router: router.rtpCapabilities)
+
+        // The producer.
+        let sendInfo = try await router.createWebRtcTransport()
+        let producerPeer = try SFUBenchPeer(info: sendInfo, role: .server)
+        sender = producerPeer
+        try await producerPeer.bind(group: clients)
+        try await producerPeer.start()
+        try await router.connectTransport(sendInfo.id, dtlsParameters: producerPeer.dtlsParameters)
+        try await waitUntil(seconds: 10) { try await clients.next().submit { producerPeer.isConnected }.get() }
+        let producerSSRC: UInt32 = 2_659_474_323
+        let producerId = try await router.produce(
+            transportId: sendInfo.id, kind: .audio, rtpParameters: benchProduceParameters(ssrc: producerSSRC), paused: false)
+
+        // The receivers, connected in batches so DTLS flights are not lost to a busy loop.
+        let setupStart = ContinuousClock.now
+        for batchStart in stride(from: 0, to: count, by: 100) {
+            var batch: [SFUBenchPeer] = []
+            for _ in batchStart..<min(batchStart + 100, count) {
+                let info = try await router.createWebRtcTransport()
+                let peer = try SFUBenchPeer(info: info, role: .client)
+                try await peer.bind(group: clients)
+                try await router.connectTransport(info.id, dtlsParameters: peer.dtlsParameters)
+                _ = try await router.consume(transportId: info.id, producerId: producerId, rtpCapabilities: capabilities, paused: false)
+                try await peer.start()
+                batch.append(peer)
+            }
+            let pending = batch
+            try await waitUntil(seconds: 30) { try await clients.next().submit { pending.allSatisfy(\.isConnected) }.get() }
+            receivers += batch
+        }
+        let setup = ContinuousClock.now - setupStart
+        let verifier = receivers[0]
+        try await clients.next().submit { verifier.verify = true }.get()
+
+        // Measure: 50 packets/s for `seconds`.
+        try await Task.sleep(for: .milliseconds(300))  // let setup traffic settle
+        let countersBefore = await server.counters()
+        let workerBefore = await server.workerCPUTimes()[0]
+        let processBefore = cpuTimeOfProcess()
+        let total = seconds * 50
+        let loop = clients.next()
+        // A paced sender on the client loop (20 ms period, like a real Opus encoder).
+        let sentBox = Box(0)
+        let pacer = loop.scheduleRepeatedTask(initialDelay: .milliseconds(20), delay: .milliseconds(20)) { task in
+            guard sentBox.value < total else {
+                task.cancel()
+                return
+            }
+            let sequence = UInt16(truncatingIfNeeded: sentBox.value + 1)
+            producerPeer.sendOpus(sequenceNumber: sequence, timestamp: UInt32(sentBox.value) &* 960, ssrc: producerSSRC)
+            sentBox.value += 1
+        }
+        try await waitUntil(seconds: Double(seconds) + 10) { try await loop.submit { sentBox.value >= total }.get() }
+        pacer.cancel()
+        try await Task.sleep(for: .milliseconds(500))  // drain
+        let workerCPU = await server.workerCPUTimes()[0] - workerBefore
+        let processCPU = cpuTimeOfProcess() - processBefore
+        let countersAfter = await server.counters()
+        let peers = receivers
+        let (received, failures) = try await clients.next().submit { (peers.reduce(0) { $0 + $1.rtpReceived }, verifier.verifyFailures) }.get()
+        let forwarded = countersAfter.rtpOut - countersBefore.rtpOut
+        let expected = total * count
+        print(
+            String(
+                format:
+                    "sfu loopback fan-out (%d consumers, 1 worker, %d s at 50 pps, setup %.1f s): worker thread %.3f µs CPU per forwarded packet (%llu forwarded); whole process incl. receivers %.3f µs; lost %d of %d (%.3f%%); SRTP check failures %d",
+                count, seconds, Double(setup.components.seconds) + Double(setup.components.attoseconds) / 1e18,
+                microseconds(workerCPU) / Double(max(forwarded, 1)), forwarded, microseconds(processCPU) / Double(max(forwarded, 1)),
+                expected - received, expected, Double(expected - received) * 100 / Double(max(expected, 1)), failures))
+        await router.close()
+    }
+    for peer in receivers { await peer.close() }
+    await sender?.close()
+    try? await clients.shutdownGracefully()
+}
+
+private final class Box<Value>: @unchecked Sendable {
+    var value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+private struct BenchTimeout: Error {}
+
+private func waitUntil(seconds: Double, _ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+    while ContinuousClock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    throw BenchTimeout()
 }

@@ -1,204 +1,466 @@
 import COpenSSL
 public import NIOCore
 
-/// The SRTP profiles of DTLS-SRTP (RFC 5764 §4.1.2, RFC 7714 §14.2), in our order of preference.
-public enum SRTPProtectionProfile: String, Sendable, Hashable, CaseIterable {
-    case aeadAES256GCM = "SRTP_AEAD_AES_256_GCM"
-    case aeadAES128GCM = "SRTP_AEAD_AES_128_GCM"
-    case aes128CMSHA1_80 = "SRTP_AES128_CM_SHA1_80"
-    case aes128CMSHA1_32 = "SRTP_AES128_CM_SHA1_32"
-
-    public var keyLength: Int {
-        switch self {
-        case .aeadAES256GCM: 32
-        case .aeadAES128GCM, .aes128CMSHA1_80, .aes128CMSHA1_32: 16
-        }
+/// One DTLS 1.2 endpoint (one per WebRTC transport) doing the DTLS-SRTP handshake of
+/// RFC 5764 over OpenSSL, sans-I/O: datagrams go in through ``handleDatagram(_:now:)`` and come
+/// out of ``pollDatagram()``; the caller runs the retransmission timer from ``pollTimeout()``.
+///
+/// ```
+///   new ──start──▶ connecting ──handshake done + fingerprint verified──▶ connected
+///                      │  ╲                                                 │
+///                      │   ╲── fingerprint mismatch / handshake error ──▶ failed
+///                      │                                                    │
+///                      └──────── close_notify / alert / close() ───────▶ closed
+/// ```
+///
+/// The peer's fingerprint usually arrives with `transport:connect`, which may come after the
+/// peer's first DTLS datagrams (pymediasoup fires `connect` without awaiting it). The endpoint
+/// therefore lets the handshake run and verifies the certificate when both the handshake and
+/// the fingerprint are there, whichever comes last; `connected` is only reported after that.
+/// Datagrams that arrive before ``start(now:)`` are held (up to 16) and fed in at start.
+///
+/// Time: every event carries `now`, used to turn OpenSSL's remaining timer into a deadline.
+/// OpenSSL 3.0 measures its retransmission timer on its own clock (`DTLSv1_get_timeout` /
+/// `DTLSv1_handle_timeout`, no injection point), so a retransmission happens when real time,
+/// not `now`, has passed the timer; everything else here is deterministic. The timer's
+/// initial value and cap are set through `DTLS_set_timer_cb`.
+///
+/// Not thread-safe and not `Sendable`: confine an endpoint to one event loop.
+public final class DTLSEndpoint {
+    /// Which side of the handshake we play (mediasoup `DtlsTransport::Role`).
+    public enum Role: Sendable, Hashable {
+        /// We send the ClientHello (the peer said `role: "server"`).
+        case client
+        /// We answer the ClientHello (the peer said `role: "client"`).
+        case server
     }
 
-    public var saltLength: Int {
-        switch self {
-        case .aeadAES256GCM, .aeadAES128GCM: 12
-        case .aes128CMSHA1_80, .aes128CMSHA1_32: 14
-        }
-    }
-}
-
-/// Keys exported from a finished DTLS-SRTP handshake: ours to protect what we send, the peer's to
-/// unprotect what we receive (each key‖salt, as libsrtp wants them).
-public struct SRTPKeyingMaterial: Sendable, Hashable {
-    public var profile: SRTPProtectionProfile
-    public var localKeyAndSalt: [UInt8]
-    public var remoteKeyAndSalt: [UInt8]
-}
-
-/// A DTLS 1.2 endpoint over OpenSSL with memory BIOs, sans I/O: datagrams in with
-/// `handleDatagram`, datagrams out with `pollDatagram`, retransmission with
-/// `pollTimeoutMs`/`handleTimeout` (OpenSSL keeps its own clock for those timers; the caller only
-/// decides when to ask). Not thread-safe: confine it to one event loop.
-public final class DTLSEndpoint: @unchecked Sendable {
-    public enum Role: Sendable { case client, server }
-
-    public enum State: Sendable, Equatable {
+    /// Where the endpoint is in its life.
+    public enum State: Sendable, Hashable {
+        /// Created, ``start(now:)`` not called yet.
         case new
+        /// Handshaking, or handshake done and waiting for the remote fingerprint.
         case connecting
-        case connected(SRTPKeyingMaterial)
-        case failed(String)
+        /// Handshake done, certificate verified, SRTP keys exported.
+        case connected(DTLSConnection)
+        /// The handshake or the verification failed; terminal.
+        case failed(DTLSError)
+        /// close_notify or an alert received, or ``close()`` called; terminal.
         case closed
     }
 
-    public let role: Role
-    public private(set) var state: State = .new
-    let context: OpaquePointer
-    let ssl: OpaquePointer
-    let readBIO: OpaquePointer
-    let writeBIO: OpaquePointer
-    var remoteFingerprint: (algorithm: String, value: String)?
-    var handshakeDone = false
+    /// A state change, reported once through ``pollEvent()``.
+    public enum Event: Sendable, Hashable {
+        case connected(DTLSConnection)
+        case failed(DTLSError)
+        case closed
+    }
 
-    public init(role: Role, certificate: DTLSCertificate) {
-        DTLSLibrary.initialize()
+    /// Why an incoming datagram was dropped without reaching OpenSSL.
+    public enum DropReason: Sendable, Hashable, CaseIterable {
+        /// First byte outside 20…63, so not DTLS (RFC 7983 §7).
+        case notDTLS
+        /// The endpoint failed or closed.
+        case terminated
+        /// More than 16 datagrams arrived before start.
+        case earlyQueueFull
+    }
+
+    // MARK: - Stored properties
+
+    /// Our role.
+    public let role: Role
+    /// The current state.
+    public private(set) var state: State = .new
+    /// Datagrams dropped before reaching OpenSSL, by reason (RFC 7983 demux misses, late packets).
+    public private(set) var droppedDatagrams: [DropReason: Int] = [:]
+    /// Application-data records received after the handshake (no SCTP here): read and discarded.
+    public private(set) var discardedApplicationRecords = 0
+
+    private let certificate: DTLSCertificate
+    private var remoteFingerprints: [DTLSFingerprint] = []
+    private var handshakeComplete = false
+    private var earlyDatagrams: [ByteBuffer] = []
+    private var events: [Event] = []
+    private var lastNow: NIODeadline?
+    private let outbox: DatagramOutbox
+    private var outboxReference: Unmanaged<DatagramOutbox>
+    /// `SSL_CTX *` and `SSL *`, owned.
+    private let context: OpaquePointer
+    private let ssl: OpaquePointer
+    /// `BIO *` (memory) OpenSSL reads incoming datagrams from; owned by `ssl`.
+    private let readBIO: OpaquePointer
+
+    /// DTLS payload bytes per datagram (mediasoup uses 1350; 1200 keeps clear of tunnels).
+    public static let mtu = 1200
+    private static let earlyQueueLimit = 16
+
+    // MARK: - Init
+
+    /// Creates an endpoint.
+    /// - Parameters:
+    ///   - role: client (we send ClientHello) or server.
+    ///   - certificate: the worker's certificate.
+    ///   - srtpProfiles: use_srtp offer / acceptable set, most preferred first.
+    ///   - remoteFingerprints: the peer's signalled fingerprints, if known already.
+    ///   - initialRetransmitTimeout: first retransmission timeout (doubles each time, up to
+    ///     `maximumRetransmitTimeout`). mediasoup uses 100 ms rather than RFC 6347's 1 s, as
+    ///     media setup latency matters more than the odd extra packet.
+    public init(
+        role: Role,
+        certificate: DTLSCertificate,
+        srtpProfiles: [DTLSSRTPProfile] = DTLSSRTPProfile.defaultOffer,
+        remoteFingerprints: [DTLSFingerprint] = [],
+        initialRetransmitTimeout: TimeAmount = .milliseconds(100),
+        maximumRetransmitTimeout: TimeAmount = .seconds(4)
+    ) throws(DTLSError) {
+        precondition(!srtpProfiles.isEmpty, "DTLSEndpoint needs at least one SRTP profile")
+        LibOpenSSL.ensureInitialized()
         self.role = role
-        let ctx = SSL_CTX_new(DTLS_method())!
-        SSL_CTX_use_certificate(ctx, certificate.certificate)
-        SSL_CTX_use_PrivateKey(ctx, certificate.key)
-        msab_ctx_min_dtls12(ctx)
-        msab_ctx_verify_peer(ctx)
-        msab_ctx_read_ahead(ctx, 1)
-        msab_ctx_ecdh_auto(ctx)
-        SSL_CTX_set_cipher_list(ctx, "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA")
-        // Returns 0 on success (media-notes).
-        _ = SSL_CTX_set_tlsext_use_srtp(ctx, SRTPProtectionProfile.allCases.map(\.rawValue).joined(separator: ":"))
-        context = ctx
-        ssl = SSL_new(ctx)!
-        readBIO = BIO_new(BIO_s_mem())!
-        msab_mem_eof_retry(readBIO)
-        writeBIO = msab_dgram_bio_new()!
-        SSL_set_bio(ssl, readBIO, writeBIO)
-        msab_ssl_set_mtu(ssl, 1200)
+        self.certificate = certificate
+        self.remoteFingerprints = remoteFingerprints
+        self.outbox = DatagramOutbox(
+            initialTimeoutMicroseconds: UInt32(clamping: max(1, initialRetransmitTimeout.nanoseconds / 1000)),
+            maximumTimeoutMicroseconds: UInt32(clamping: max(1, maximumRetransmitTimeout.nanoseconds / 1000)))
+        self.outboxReference = Unmanaged.passRetained(self.outbox)
+
+        ERR_clear_error()
+        guard let context = SSL_CTX_new(DTLS_method()) else {
+            self.outboxReference.release()
+            throw DTLSError(type: .openSSL, reason: "SSL_CTX_new: \(LibOpenSSL.drainErrors())")
+        }
+        do {
+            try Self.configure(context: context, certificate: certificate, srtpProfiles: srtpProfiles)
+        } catch {
+            SSL_CTX_free(context)
+            self.outboxReference.release()
+            throw error
+        }
+        guard let ssl = SSL_new(context) else {
+            SSL_CTX_free(context)
+            self.outboxReference.release()
+            throw DTLSError(type: .openSSL, reason: "SSL_new: \(LibOpenSSL.drainErrors())")
+        }
+        guard let readBIO = BIO_new(BIO_s_mem()), let writeBIO = BIO_new(LibOpenSSL.datagramWriteMethod) else {
+            SSL_free(ssl)
+            SSL_CTX_free(context)
+            self.outboxReference.release()
+            throw DTLSError(type: .openSSL, reason: "BIO_new: \(LibOpenSSL.drainErrors())")
+        }
+        // An empty read BIO means "no datagram yet" (retry), not end of file.
+        _ = msab_BIO_set_mem_eof_return(readBIO, -1)
+        let outboxPointer = self.outboxReference.toOpaque()
+        BIO_set_data(writeBIO, outboxPointer)
+        SSL_set_bio(ssl, readBIO, writeBIO)  // ssl owns both BIOs from here
+        _ = SSL_set_ex_data(ssl, 0, outboxPointer)
+        DTLS_set_timer_cb(ssl, dtlsTimerCallback)
+        SSL_set_info_callback(ssl, dtlsInfoCallback)
+        // RFC 6347 §4.1.1.1: fragment handshake messages to the path MTU we choose; with
+        // SSL_OP_NO_QUERY_MTU OpenSSL takes this value instead of asking the BIO.
+        _ = msab_DTLS_set_link_mtu(ssl, Self.mtu)
         switch role {
         case .client: SSL_set_connect_state(ssl)
         case .server: SSL_set_accept_state(ssl)
         }
+        self.context = context
+        self.ssl = ssl
+        self.readBIO = readBIO
     }
 
     deinit {
-        SSL_free(ssl)  // frees both BIOs
-        SSL_CTX_free(context)
+        SSL_free(self.ssl)  // frees both BIOs
+        SSL_CTX_free(self.context)
+        self.outboxReference.release()
     }
 
-    /// The fingerprint the peer announced (transport:connect); the handshake fails if its
-    /// certificate does not match it. May be set after the handshake started.
-    public func setRemoteFingerprint(algorithm: String, value: String) {
-        remoteFingerprint = (algorithm, value)
-        if handshakeDone, case .connecting = state { finishHandshake() }
-    }
+    // MARK: - API
 
-    /// Starts the handshake (a client sends its ClientHello).
-    public func start() {
-        guard case .new = state else { return }
-        state = .connecting
-        drive()
-    }
+    /// The certificate this endpoint presents.
+    public var localCertificate: DTLSCertificate { self.certificate }
 
-    /// A datagram from the peer.
-    public func handleDatagram(_ bytes: UnsafeRawBufferPointer) {
-        switch state {
-        case .failed, .closed: return
-        case .new: start()
-        default: break
+    /// Adds a fingerprint the peer signalled for its certificate. When the handshake has already
+    /// completed, verifies now (→ `connected` or `failed`). A certificate matching any one
+    /// signalled fingerprint is accepted (RFC 8122 §5).
+    public func setRemoteFingerprint(_ fingerprint: DTLSFingerprint) {
+        self.remoteFingerprints.append(fingerprint)
+        if case .connecting = self.state, self.handshakeComplete {
+            self.verifyAndConnect()
         }
-        _ = BIO_write(readBIO, bytes.baseAddress, Int32(bytes.count))
-        drive()
     }
 
-    /// The next datagram to send, if any.
-    public func pollDatagram() -> ByteBuffer? {
-        var buffer = ByteBufferAllocator().buffer(capacity: 1500)
-        let n = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 1500) { raw in
-            Int(msab_dgram_pop(writeBIO, raw.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(raw.count)))
+    /// String form of ``setRemoteFingerprint(_:)`` for values straight from signalling.
+    /// - Throws: `.invalidFingerprint` for an unknown algorithm or malformed value.
+    public func setRemoteFingerprint(algorithm: String, value: String) throws(DTLSError) {
+        guard let fingerprint = DTLSFingerprint(algorithm: algorithm, value: value) else {
+            throw DTLSError(type: .invalidFingerprint, reason: "\(algorithm) \(value)")
         }
-        return n > 0 ? buffer : nil
+        self.setRemoteFingerprint(fingerprint)
     }
 
-    /// Milliseconds until a retransmission is due; nil when none is pending.
-    public func pollTimeoutMs() -> Int? {
-        guard case .connecting = state else { return nil }
-        let ms = msab_dtls_timeout_ms(ssl)
-        return ms < 0 ? nil : Int(ms)
-    }
-
-    /// Retransmits the last flight if its timer expired.
-    public func handleTimeout() {
-        guard case .connecting = state else { return }
-        if msab_dtls_handle_timeout(ssl) < 0 { state = .failed("handshake timed out") }
-    }
-
-    /// Sends close_notify.
-    public func close() {
-        switch state {
-        case .connected, .connecting: SSL_shutdown(ssl)
-        default: break
+    /// Starts the handshake: as client, queues the ClientHello; as server, processes any
+    /// ClientHello that arrived before start.
+    public func start(now: NIODeadline) {
+        guard case .new = self.state else { return }
+        self.lastNow = now
+        self.state = .connecting
+        if self.role == .client {
+            self.driveHandshake()
         }
-        state = .closed
+        let early = self.earlyDatagrams
+        self.earlyDatagrams = []
+        for datagram in early {
+            self.handleDatagram(datagram, now: now)
+        }
     }
 
-    func drive() {
-        if !handshakeDone {
-            let result = SSL_do_handshake(ssl)
-            if result == 1 {
-                handshakeDone = true
-                finishHandshake()
-            } else {
-                let error = SSL_get_error(ssl, result)
-                if error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE {
-                    state = .failed("handshake error \(error)")
-                    ERR_clear_error()
-                }
-            }
+    /// Feeds one received UDP datagram. Non-DTLS bytes (RFC 7983 first-byte ranges) are counted
+    /// and dropped; OpenSSL itself silently discards records that fail its checks.
+    public func handleDatagram(_ datagram: ByteBuffer, now: NIODeadline) {
+        self.lastNow = now
+        guard let first = datagram.readableBytesView.first, (20...63).contains(first) else {
+            self.droppedDatagrams[.notDTLS, default: 0] += 1
             return
         }
-        // After the handshake only alerts matter (application data is not used by WebRTC media).
+        switch self.state {
+        case .new:
+            guard self.earlyDatagrams.count < Self.earlyQueueLimit else {
+                self.droppedDatagrams[.earlyQueueFull, default: 0] += 1
+                return
+            }
+            self.earlyDatagrams.append(datagram)
+            return
+        case .failed, .closed:
+            self.droppedDatagrams[.terminated, default: 0] += 1
+            return
+        case .connecting, .connected:
+            break
+        }
+        datagram.withUnsafeReadableBytes { bytes in
+            _ = BIO_write(self.readBIO, bytes.baseAddress, Int32(bytes.count))
+        }
+        if self.handshakeComplete {
+            self.readRecords()
+        } else {
+            self.driveHandshake()
+        }
+        // Keep datagram boundaries: whatever OpenSSL did not consume belongs to this datagram.
+        _ = msab_BIO_reset(self.readBIO)
+    }
+
+    /// The next datagram to send, or nil when none is pending. Call until nil after every event.
+    public func pollDatagram() -> ByteBuffer? {
+        self.outbox.pop()
+    }
+
+    /// The next state change, or nil.
+    public func pollEvent() -> Event? {
+        self.events.isEmpty ? nil : self.events.removeFirst()
+    }
+
+    /// When ``handleTimeout(now:)`` should next be called, or nil when no retransmission timer
+    /// runs. Computed as the `now` of the latest event plus OpenSSL's remaining time.
+    public func pollTimeout() -> NIODeadline? {
+        guard case .connecting = self.state, let lastNow = self.lastNow else {
+            // After the handshake OpenSSL may still hold the last flight for retransmission;
+            // that is answered when the peer retransmits, so no timer is needed here.
+            return nil
+        }
+        var remaining: Int64 = 0
+        guard msab_DTLSv1_get_timeout(self.ssl, &remaining) == 1 else { return nil }
+        return lastNow + .microseconds(remaining)
+    }
+
+    /// Lets OpenSSL retransmit the current flight if its timer expired. When the peer stayed
+    /// silent through all of OpenSSL's retries the endpoint fails.
+    public func handleTimeout(now: NIODeadline) {
+        self.lastNow = now
+        guard case .connecting = self.state, !self.handshakeComplete else { return }
+        ERR_clear_error()
+        if msab_DTLSv1_handle_timeout(self.ssl) < 0 {
+            self.fail(DTLSError(type: .retransmissionsExhausted, reason: LibOpenSSL.drainErrors()))
+        }
+    }
+
+    /// Sends close_notify (RFC 5246 §7.2.1) if a handshake was under way or done, and closes.
+    public func close() {
+        switch self.state {
+        case .connecting, .connected:
+            ERR_clear_error()
+            _ = SSL_shutdown(self.ssl)
+            ERR_clear_error()
+            self.transition(to: .closed, event: .closed)
+        case .new:
+            self.transition(to: .closed, event: .closed)
+        case .failed, .closed:
+            break
+        }
+    }
+
+    // MARK: - Private
+
+    private static func configure(context: OpaquePointer, certificate: DTLSCertificate, srtpProfiles: [DTLSSRTPProfile])
+        throws(DTLSError)
+    {
+        func check(_ ok: Bool, _ what: String) throws(DTLSError) {
+            if !ok { throw DTLSError(type: .openSSL, reason: "\(what): \(LibOpenSSL.drainErrors())") }
+        }
+        // DTLS 1.2 only (DTLS 1.0 lacks AEAD suites; every WebRTC peer speaks 1.2).
+        try check(msab_SSL_CTX_set_min_proto_version(context, DTLS1_2_VERSION) == 1, "min version")
+        try check(msab_SSL_CTX_set_max_proto_version(context, DTLS1_2_VERSION) == 1, "max version")
+        try check(SSL_CTX_use_certificate(context, certificate.x509) == 1, "use certificate")
+        try check(SSL_CTX_use_PrivateKey(context, certificate.privateKey) == 1, "use private key")
+        try check(SSL_CTX_check_private_key(context) == 1, "check private key")
+        _ = SSL_CTX_set_options(
+            context,
+            msab_SSL_OP_CIPHER_SERVER_PREFERENCE() | msab_SSL_OP_NO_TICKET() | msab_SSL_OP_SINGLE_ECDH_USE()
+                | msab_SSL_OP_NO_QUERY_MTU() | msab_SSL_OP_NO_RENEGOTIATION())
+        _ = msab_SSL_CTX_set_session_cache_mode(context, Int(SSL_SESS_CACHE_OFF))
+        _ = msab_SSL_CTX_set_read_ahead(context, 0)
+        // Ask for the peer's certificate (the server must request it, RFC 5763 §5) and accept
+        // any chain; the fingerprint decides afterwards.
+        SSL_CTX_set_verify(context, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, dtlsVerifyCallback)
+        SSL_CTX_set_verify_depth(context, 4)
+        // ECDHE with ECDSA or RSA, no anonymous/PSK/NULL suites (mediasoup's list, AES-GCM allowed).
+        try check(SSL_CTX_set_cipher_list(context, "DEFAULT:!NULL:!aNULL:!SHA256:!SHA384:!aECDH:!AESGCM+AES256:!aPSK") == 1, "cipher list")
+        // RFC 5764 §4.1.1 use_srtp. Unusually, this returns 0 on success.
+        let offer = srtpProfiles.map(\.openSSLName).joined(separator: ":")
+        try check(SSL_CTX_set_tlsext_use_srtp(context, offer) == 0, "use_srtp \(offer)")
+    }
+
+    /// Runs SSL_do_handshake after new input or at start.
+    private func driveHandshake() {
+        ERR_clear_error()
+        let result = SSL_do_handshake(self.ssl)
+        if result == 1 {
+            self.handshakeComplete = true
+            self.verifyAndConnect()
+            // Records that followed the Finished in the same datagram.
+            if case .connected = self.state { self.readRecords() }
+            return
+        }
+        switch SSL_get_error(self.ssl, result) {
+        case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
+            return  // waiting for the peer's next flight
+        case SSL_ERROR_ZERO_RETURN:
+            self.transition(to: .closed, event: .closed)
+        default:
+            self.fail(self.handshakeError())
+        }
+    }
+
+    /// Reads (and discards) records after the handshake; notices close_notify and fatal alerts.
+    private func readRecords() {
         var scratch = [UInt8](repeating: 0, count: 2048)
-        let n = SSL_read(ssl, &scratch, Int32(scratch.count))
-        if n <= 0 {
-            let error = SSL_get_error(ssl, n)
-            if error == SSL_ERROR_ZERO_RETURN {
-                state = .closed
-            } else if error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE {
-                ERR_clear_error()
+        while true {
+            ERR_clear_error()
+            let count = SSL_read(self.ssl, &scratch, Int32(scratch.count))
+            if count > 0 {
+                self.discardedApplicationRecords += 1
+                continue
+            }
+            switch SSL_get_error(self.ssl, count) {
+            case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
+                return
+            case SSL_ERROR_ZERO_RETURN:
+                // close_notify (RFC 5246 §7.2.1).
+                self.transition(to: .closed, event: .closed)
+                return
+            default:
+                // A fatal alert or a broken record stream after the handshake ends the association.
+                if case .connected = self.state {
+                    ERR_clear_error()
+                    self.transition(to: .closed, event: .closed)
+                } else {
+                    self.fail(self.handshakeError())
+                }
+                return
             }
         }
     }
 
-    func finishHandshake() {
-        guard let expected = remoteFingerprint else { return }  // wait for transport:connect
-        guard let peer = SSL_get1_peer_certificate(ssl) else {
-            state = .failed("no peer certificate")
+    /// Checks the peer certificate against the signalled fingerprints and, if it matches,
+    /// exports the SRTP keys (RFC 5764 §4.2) and reports `connected`.
+    private func verifyAndConnect() {
+        guard case .connecting = self.state, self.handshakeComplete else { return }
+        guard !self.remoteFingerprints.isEmpty else { return }  // wait for transport:connect
+        guard let peer = SSL_get1_peer_certificate(self.ssl) else {
+            self.fail(DTLSError(type: .fingerprintMismatch, reason: "peer sent no certificate"))
             return
         }
         defer { X509_free(peer) }
-        guard let actual = DTLSCertificate.fingerprint(of: peer, algorithm: expected.algorithm),
-              actual.uppercased() == expected.value.uppercased() else {
-            state = .failed("peer fingerprint mismatch")
+        var matched: DTLSFingerprint?
+        var seen: [String] = []
+        for expected in self.remoteFingerprints {
+            guard let digest = DTLSCertificate.digest(of: peer, expected.algorithm) else { continue }
+            let actual = DTLSFingerprint(algorithm: expected.algorithm, digest: digest)
+            if actual.value == expected.value {
+                matched = expected
+                break
+            }
+            seen.append(actual.description)
+        }
+        guard let matched else {
+            self.fail(
+                DTLSError(
+                    type: .fingerprintMismatch,
+                    reason: "peer certificate \(seen.joined(separator: ", ")) matches none of \(self.remoteFingerprints)"))
             return
         }
-        guard let selected = SSL_get_selected_srtp_profile(ssl), let name = selected.pointee.name,
-              let profile = SRTPProtectionProfile(rawValue: String(cString: name)) else {
-            state = .failed("no SRTP profile negotiated")
+        guard let selected = SSL_get_selected_srtp_profile(self.ssl),
+            let profile = DTLSSRTPProfile(rawValue: UInt16(truncatingIfNeeded: selected.pointee.id))
+        else {
+            self.fail(DTLSError(type: .noSRTPProfile, reason: "no use_srtp agreement"))
             return
         }
-        let total = 2 * (profile.keyLength + profile.saltLength)
-        var material = [UInt8](repeating: 0, count: total)
+        // RFC 5764 §4.2: client_write_key | server_write_key | client_write_salt | server_write_salt.
+        let keyLength = profile.keyLength
+        let saltLength = profile.saltLength
+        var material = [UInt8](repeating: 0, count: 2 * (keyLength + saltLength))
         let label = "EXTRACTOR-dtls_srtp"
-        guard SSL_export_keying_material(ssl, &material, total, label, label.utf8.count, nil, 0, 0) == 1 else {
-            state = .failed("keying material export failed")
+        ERR_clear_error()
+        guard SSL_export_keying_material(self.ssl, &material, material.count, label, label.utf8.count, nil, 0, 0) == 1 else {
+            self.fail(DTLSError(type: .keyExportFailed, reason: LibOpenSSL.drainErrors()))
             return
         }
-        let k = profile.keyLength, s = profile.saltLength
-        let clientKey = Array(material[0..<k]), serverKey = Array(material[k..<2 * k])
-        let clientSalt = Array(material[2 * k..<2 * k + s]), serverSalt = Array(material[2 * k + s..<2 * k + 2 * s])
-        let client = clientKey + clientSalt, server = serverKey + serverSalt
-        state = .connected(SRTPKeyingMaterial(profile: profile, localKeyAndSalt: role == .client ? client : server,
-                                              remoteKeyAndSalt: role == .client ? server : client))
+        let clientKey = material[0..<keyLength]
+        let serverKey = material[keyLength..<(2 * keyLength)]
+        let clientSalt = material[(2 * keyLength)..<(2 * keyLength + saltLength)]
+        let serverSalt = material[(2 * keyLength + saltLength)...]
+        let client = Array(clientKey + clientSalt)
+        let server = Array(serverKey + serverSalt)
+        let connection = DTLSConnection(
+            profile: profile,
+            localKeyingMaterial: self.role == .client ? client : server,
+            remoteKeyingMaterial: self.role == .client ? server : client,
+            remoteFingerprint: matched)
+        self.transition(to: .connected(connection), event: .connected(connection))
+    }
+
+    /// The error for a failed SSL call during the handshake. OpenSSL also retransmits from
+    /// inside SSL_do_handshake when its timer expired, so running out of retransmissions can
+    /// surface there too (SSL_R_READ_TIMEOUT_EXPIRED).
+    private func handshakeError() -> DTLSError {
+        let timedOut = ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_READ_TIMEOUT_EXPIRED
+        return DTLSError(type: timedOut ? .retransmissionsExhausted : .handshakeFailed, reason: self.failureReason())
+    }
+
+    private func failureReason() -> String {
+        var reason = LibOpenSSL.drainErrors()
+        if let alert = self.outbox.receivedAlert {
+            reason += " (alert received: level \(alert.level), description \(alert.description))"
+        }
+        return reason
+    }
+
+    private func fail(_ error: DTLSError) {
+        switch self.state {
+        case .failed, .closed: return
+        default: self.transition(to: .failed(error), event: .failed(error))
+        }
+    }
+
+    private func transition(to state: State, event: Event) {
+        self.state = state
+        self.events.append(event)
     }
 }

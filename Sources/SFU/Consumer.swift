@@ -1,65 +1,161 @@
-import Foundation
-import MediasoupWire
+public import MediasoupWire
 import RTP
 
-/// A simple consumer (mediasoup's SimpleConsumer): created paused; rewrites the producer's
-/// packets to its own SSRC, payload type, extension ids and a continuous sequence space.
+/// One receiver's copy of one producer (mediasoup `SimpleConsumer`, audio).
+///
+/// Created paused (the client resumes it once its track is wired). Each forwarded packet gets
+/// this consumer's SSRC, a sequence number from its ``SeqManager`` and a timestamp from its
+/// ``RTPTimestampRebaser``, so the stream the receiver sees stays gap-free and continuous across
+/// its own pause/resume and the producer's (mediasoup re-syncs on `syncRequired`). The rewrite
+/// happens in the transport's outgoing buffer (the packet must be copied anyway, because SRTP
+/// encrypts in place and the original is needed for the next consumer), so there is nothing to
+/// restore afterwards.
+///
+/// Confined to its worker's event loop.
 public final class Consumer {
+    // MARK: - Stored properties
+
+    /// Lower-case UUID.
     public let id: String
+    /// The producer it consumes.
+    public let producerId: String
+    /// The transport it sends on (our parent).
     unowned let transport: WebRTCTransport
-    let producer: Producer
-    let ssrc: UInt32
-    var paused: Bool
-    /// Producer extension id → this consumer's id (0 = the consumer does not know it).
-    var extensionMap = [UInt8](repeating: 0, count: 256)
-    var payloadType: UInt8
-    // Sequence numbers (mediasoup's SeqManager, reduced): output = input + offset, re-synced
-    // after a pause so the consumer sees no gap.
-    var seqOffset: UInt16 = 0
-    var lastSeq: UInt16 = 0
-    var resync = true
-    var started = false
-    let timestampOffset: UInt32
-    public private(set) var packets = 0
+    let mapping: ConsumerMapping
+    /// What the client was told (`audio:consume` ack).
+    public let rtpParameters: RtpParameters
+    /// Paused by its client (consumers start paused).
+    public private(set) var paused: Bool
+    /// Its producer is paused.
+    public private(set) var producerPaused: Bool
+    public private(set) var closed = false
+    /// The next packet starts a new source timeline (after any pause).
+    private var syncRequired = true
+    private var sequenceNumbers: SeqManager<UInt16>
+    private var timestamps: RTPTimestampRebaser
+    private(set) var stream: RTPStreamSend
+    private(set) var retransmissions: UInt64 = 0
+    /// When the next SR is due (monotonic ns), spread over the interval so that thousands of
+    /// consumers do not report in the same tick.
+    var nextSenderReportAt: UInt64 = 0
 
-    init(transport: WebRTCTransport, producer: Producer, parameters: RtpParameters, ssrc: UInt32, paused: Bool) {
-        id = UUID().uuidString.lowercased()
+    // MARK: - Init
+
+    init(
+        id: String, producerId: String, transport: WebRTCTransport, mapping: ConsumerMapping, paused: Bool, producerPaused: Bool,
+        rtpParameters: RtpParameters = RtpParameters(codecs: [])
+    ) {
+        self.id = id
+        self.rtpParameters = rtpParameters
+        self.producerId = producerId
         self.transport = transport
-        self.producer = producer
-        self.ssrc = ssrc
+        self.mapping = mapping
         self.paused = paused
-        payloadType = UInt8(parameters.codecs.first?.payloadType ?? 100)
-        timestampOffset = UInt32.random(in: 0...UInt32.max)
-        lastSeq = UInt16.random(in: 0...UInt16.max)
-        let consumerIds = Set((parameters.headerExtensions ?? []).map(\.id))
-        for from in 0..<256 {
-            let routerId = Int(producer.extensionIds[from])
-            if routerId != 0, consumerIds.contains(routerId) { extensionMap[from] = UInt8(routerId) }
+        self.producerPaused = producerPaused
+        // Random initial sequence number and timestamp (RFC 3550 §5.1), as mediasoup does.
+        self.sequenceNumbers = SeqManager(initialOutput: UInt16.random(in: 0...UInt16.max))
+        self.timestamps = RTPTimestampRebaser(clockRate: mapping.clockRate, initialOffset: UInt32.random(in: 0...UInt32.max))
+        self.stream = RTPStreamSend(ssrc: mapping.ssrc, clockRate: mapping.clockRate)
+    }
+
+    /// The SSRC the receiver sees.
+    public var ssrc: UInt32 { mapping.ssrc }
+
+    /// Forwarding is on: neither side paused and not closed.
+    var isActive: Bool { !paused && !producerPaused && !closed }
+
+    // MARK: - Packet path
+
+    /// Sends one router-space packet of its producer (mediasoup `SimpleConsumer::SendRtpPacket`).
+    @inline(__always)
+    func forward(_ packet: RTPPacketView, now: UInt64) {
+        guard isActive else { return }
+        let input = packet.sequenceNumber
+        if syncRequired {
+            // Continue right after the last number we sent, whatever the producer's numbering.
+            sequenceNumbers.sync(input &- 1)
+            timestamps.sync()
+            syncRequired = false
+        }
+        guard let sequenceNumber = sequenceNumbers.input(input) else { return }
+        let timestamp = timestamps.output(for: packet.timestamp, nowNanoseconds: now)
+        let sent = transport.sendRTP(packet, sequenceNumber: sequenceNumber, timestamp: timestamp, mapping: mapping)
+        if sent {
+            stream.sent(
+                sequenceNumber: sequenceNumber, producerSequenceNumber: input, timestamp: timestamp,
+                length: packet.bytes.count, payloadLength: packet.payloadRange.count, now: now)
         }
     }
 
-    /// SimpleConsumer::SendRtpPacket: copy into the worker's scratch buffer, rewrite, protect, send.
-    @inline(__always)
-    func send(packet: UnsafeMutableRawPointer, length: Int, worker: WorkerCore) {
-        guard !paused, transport.isConnected, length + 200 <= WorkerCore.scratchSize else { return }
-        let scratch = worker.scratch
-        scratch.copyMemory(from: packet, byteCount: length)
-        guard let view = RTPPacketView(scratch, length: length) else { return }
-        let inputSeq = view.sequenceNumber
-        if resync || !started {
-            seqOffset = (lastSeq &+ 1) &- inputSeq
-            resync = false
-            started = true
+    /// Resends the packet we sent as `sequenceNumber` (RFC 4585 NACK), fetched by the router from
+    /// the producer's buffer. Returns false when it is not known any more.
+    func retransmit(sequenceNumber: UInt16, now: UInt64, from buffer: borrowing RetransmissionBuffer) -> Bool {
+        guard !closed, !paused, let entry = stream.lookup(sequenceNumber: sequenceNumber) else { return false }
+        let found = buffer.withPacket(sequenceNumber: entry.producerSequenceNumber, now: now) { bytes -> Bool in
+            // The buffer's memory is read-only to us: the transport copies it before rewriting.
+            guard let view = RTPPacketView(UnsafeMutableRawBufferPointer(mutating: bytes)) else { return false }
+            return transport.sendRTP(view, sequenceNumber: sequenceNumber, timestamp: entry.timestamp, mapping: mapping)
         }
-        let outSeq = inputSeq &+ seqOffset
-        // Keep the highest sequence number sent (reordered packets keep their place).
-        if Int16(bitPattern: outSeq &- lastSeq) > 0 { lastSeq = outSeq }
-        view.sequenceNumber = outSeq
-        view.timestamp = view.timestamp &+ timestampOffset
-        view.ssrc = ssrc
-        view.payloadType = payloadType
-        extensionMap.withUnsafeBufferPointer { view.remapExtensionIds($0.baseAddress!) }
-        packets += 1
-        transport.sendRTP(scratch, length: length)
+        guard found == true else { return false }
+        retransmissions &+= 1
+        return true
     }
+
+    // MARK: - Control
+
+    /// Client pause/resume; returns whether the state changed.
+    @discardableResult
+    func setPaused(_ paused: Bool) -> Bool {
+        guard self.paused != paused else { return false }
+        self.paused = paused
+        if !paused { syncRequired = true }
+        return true
+    }
+
+    /// The producer paused or resumed.
+    func setProducerPaused(_ paused: Bool) {
+        guard producerPaused != paused else { return }
+        producerPaused = paused
+        if !paused { syncRequired = true }
+    }
+
+    func markClosed() {
+        closed = true
+    }
+
+    // MARK: - RTCP
+
+    /// The SR for this consumer's stream, nil before the first packet.
+    func makeSenderReport(now: UInt64, ntp: UInt64) -> RTCPSenderReport? {
+        stream.makeSenderReport(now: now, ntp: ntp)
+    }
+
+    func receivedReportBlock(_ block: RTCPReportBlock, compactNTPNow: UInt32) {
+        stream.receivedReportBlock(block, compactNTPNow: compactNTPNow)
+    }
+
+    /// Statistics for `stats()`.
+    public var stats: ConsumerStats {
+        ConsumerStats(
+            id: id, producerId: producerId, ssrc: mapping.ssrc, paused: paused, producerPaused: producerPaused,
+            packets: stream.packets, bytes: stream.bytes, retransmissions: retransmissions,
+            reportedPacketsLost: stream.reportedPacketsLost, reportedJitter: stream.reportedJitter,
+            roundTripTimeMs: stream.roundTripTimeMs)
+    }
+}
+
+/// What a consumer's packets must look like, from `getConsumerRtpParameters`.
+struct ConsumerMapping: Sendable {
+    var ssrc: UInt32
+    var payloadType: UInt8
+    var clockRate: UInt32
+    /// Router extension id → consumer extension id; ids the consumer did not negotiate are removed.
+    var extensionIDs: RTPHeaderExtensionIDMap
+    /// RTCP CNAME (the producer's, as mediasoup), for SDES.
+    var cname: String
+    /// The consumer's id for `urn:ietf:params:rtp-hdrext:sdes:mid` (0 when not negotiated) and
+    /// its MID. Receivers demultiplex BUNDLEd streams by MID before SSRC (RFC 8843 §9.2), so the
+    /// producer's MID must not reach them: mediasoup writes the consumer's MID instead.
+    var midExtensionID: UInt8 = 0
+    var mid: [UInt8] = []
 }

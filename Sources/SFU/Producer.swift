@@ -1,44 +1,153 @@
-import Foundation
-import MediasoupWire
+public import MediasoupWire
 import RTP
 
-/// An audio producer (mediasoup's Producer): the client's stream as the router sees it.
+/// An audio source sent by a client on one of its transports (mediasoup `Producer`, audio only,
+/// one encoding).
+///
+/// It receives the transport's decrypted RTP for its SSRC, keeps reception statistics for the
+/// receiver reports we send back, maps the client's payload type and header-extension ids to the
+/// router's in place (mediasoup `Producer::MangleRtpPacket`), reads the RFC 6464 audio level for
+/// the observers, and keeps a ``RetransmissionBuffer`` for consumers' NACKs. Fan-out itself is the
+/// router's job.
+///
+/// Confined to its worker's event loop.
 public final class Producer {
-    public let id: String
-    unowned let transport: WebRTCTransport
-    let mapping: RtpMapping
-    /// The stream as consumers receive it (router payload type and extension ids).
-    let consumable: RtpParameters
-    /// The client's own id for the RFC 6464 audio level extension.
-    let audioLevelId: Int?
-    var paused: Bool
-    var learntSSRC: UInt32?
-    /// Producer payload type → router payload type, as a table for the packet path (0 = unknown).
-    var payloadTypes = [UInt8](repeating: 0, count: 128)
-    /// Producer extension id → router extension id (0 = not forwarded).
-    var extensionIds = [UInt8](repeating: 0, count: 256)
-    var lastLevel: Int?
-    public private(set) var packets = 0
-    public private(set) var bytes = 0
-
-    init(transport: WebRTCTransport, mapping: RtpMapping, consumable: RtpParameters, audioLevelId: Int?, paused: Bool) {
-        id = UUID().uuidString.lowercased()
-        self.transport = transport
-        self.mapping = mapping
-        self.consumable = consumable
-        self.audioLevelId = audioLevelId
-        self.paused = paused
-        for (from, to) in mapping.codecs where (0..<128).contains(from) { payloadTypes[from] = UInt8(to) }
-        for (from, to) in mapping.headerExtensions where (0..<256).contains(from) { extensionIds[from] = UInt8(to) }
+    /// What ``receive(_:now:)`` decided.
+    enum Verdict {
+        /// Forward to the consumers; `audioLevel` is the packet's RFC 6464 level, if present.
+        case forward(audioLevel: RTPAudioLevel?)
+        case drop(DropReason)
     }
 
-    /// Accounts a packet; false when its payload type is not one the producer announced.
+    // MARK: - Stored properties
+
+    /// Lower-case UUID, as mediasoup.
+    public let id: String
+    /// The transport the client sends on (our parent).
+    unowned let transport: WebRTCTransport
+    /// The mapping negotiated at `produce`.
+    let mapping: ProducerMapping
+    /// Always `.audio` here.
+    public let kind: MediaKind
+    /// What the client sent (validated).
+    public let rtpParameters: RtpParameters
+    /// The router-space parameters consumers are derived from (mediasoup `consumableRtpParameters`).
+    let consumableRtpParameters: RtpParameters
+    /// The SSRC, from the encodings or learnt from the first packet (``ProducerMapping/ssrc``).
+    public private(set) var ssrc: UInt32?
+    /// Paused producers are received (stats, RR) but not forwarded.
+    public private(set) var paused: Bool
+    /// Closed producers forward nothing; the router has already unlinked them.
+    public private(set) var closed = false
+    private(set) var stream: RTPStreamRecv?
+    var retransmissionBuffer = RetransmissionBuffer()
+    /// The last audio level seen (dBov, 0 loudest … -127), for stats.
+    public private(set) var lastAudioLevel: Int?
+    /// Packets dropped for an unknown payload type.
+    private(set) var unknownPayloadTypePackets: UInt64 = 0
+
+    // MARK: - Init
+
+    init(
+        id: String, transport: WebRTCTransport, mapping: ProducerMapping, paused: Bool, kind: MediaKind = .audio,
+        rtpParameters: RtpParameters = RtpParameters(codecs: []), consumableRtpParameters: RtpParameters = RtpParameters(codecs: [])
+    ) {
+        self.id = id
+        self.kind = kind
+        self.rtpParameters = rtpParameters
+        self.consumableRtpParameters = consumableRtpParameters
+        self.transport = transport
+        self.mapping = mapping
+        self.paused = paused
+        self.ssrc = mapping.ssrc
+        if let ssrc = mapping.ssrc {
+            self.stream = RTPStreamRecv(ssrc: ssrc, clockRate: mapping.clockRate)
+        }
+    }
+
+    // MARK: - Packet path
+
+    /// Takes one decrypted packet whose SSRC is ours, mangles it into the router's space in place,
+    /// and says whether to forward it.
     @inline(__always)
-    func receive(_ view: RTPPacketView, now: UInt64) -> Bool {
-        guard payloadTypes[Int(view.payloadType)] != 0 else { return false }
-        packets += 1
-        bytes += view.length
-        if let audioLevelId, let level = view.audioLevel(id: audioLevelId) { lastLevel = -level.level } else { lastLevel = nil }
+    func receive(_ packet: RTPPacketView, now: UInt64) -> Verdict {
+        let routerPayloadType = mapping.payloadTypes[Int(packet.payloadType)]
+        guard routerPayloadType != ProducerMapping.unmapped else {
+            unknownPayloadTypePackets &+= 1
+            return .drop(.unknownPayloadType)
+        }
+        if stream == nil {
+            // SSRC learnt from the first packet (no ssrc in encodings).
+            ssrc = packet.ssrc
+            stream = RTPStreamRecv(ssrc: packet.ssrc, clockRate: mapping.clockRate)
+        }
+        let sequenceNumber = packet.sequenceNumber
+        stream!.received(sequenceNumber: sequenceNumber, timestamp: packet.timestamp, length: packet.bytes.count, now: now)
+        // Read the level with the client's id, before the ids are rewritten.
+        let level = mapping.audioLevelExtensionID == 0 ? nil : packet.audioLevel(extensionID: mapping.audioLevelExtensionID)
+        if let level { lastAudioLevel = level.dBov }
+        if paused { return .drop(.producerPaused) }
+        packet.payloadType = routerPayloadType
+        packet.remapExtensionIDs(mapping.extensionIDs)
+        retransmissionBuffer.store(UnsafeRawBufferPointer(packet.bytes), sequenceNumber: sequenceNumber, now: now)
+        return .forward(audioLevel: level)
+    }
+
+    // MARK: - Control
+
+    /// Pauses or resumes; returns whether the state changed.
+    @discardableResult
+    func setPaused(_ paused: Bool) -> Bool {
+        guard self.paused != paused else { return false }
+        self.paused = paused
         return true
+    }
+
+    func markClosed() {
+        closed = true
+    }
+
+    // MARK: - RTCP
+
+    func receivedSenderReport(_ report: RTCPSenderReport, now: UInt64) {
+        stream?.receivedSenderReport(report, now: now)
+    }
+
+    func makeReportBlock(now: UInt64) -> RTCPReportBlock? {
+        stream?.makeReportBlock(now: now)
+    }
+
+    /// Statistics for `stats()`.
+    public var stats: ProducerStats {
+        ProducerStats(
+            id: id, ssrc: ssrc, paused: paused, packets: stream?.packets ?? 0, bytes: stream?.bytes ?? 0,
+            packetsLost: stream?.packetsLost ?? 0, jitter: stream?.jitter ?? 0, fractionLost: stream?.lastFractionLost ?? 0,
+            audioLevel: lastAudioLevel)
+    }
+}
+
+/// How a producer's packets are mapped into the router's space, computed once at `produce`
+/// from the ORTC mapping (mediasoup `RtpMapping`).
+struct ProducerMapping: Sendable {
+    static let unmapped: UInt8 = 0xFF
+    /// The SSRC from `encodings[0].ssrc`, or nil to learn it from the first packet.
+    var ssrc: UInt32?
+    /// Producer payload type → router payload type; ``unmapped`` for unknown ones. 128 entries.
+    var payloadTypes: [UInt8]
+    var clockRate: UInt32
+    /// Producer extension id → router extension id (0 removes the element).
+    var extensionIDs: RTPHeaderExtensionIDMap
+    /// The producer's id for `urn:ietf:params:rtp-hdrext:ssrc-audio-level`, 0 when not negotiated.
+    var audioLevelExtensionID: UInt8
+
+    init(ssrc: UInt32?, payloadTypes: [(producer: UInt8, router: UInt8)], clockRate: UInt32,
+         extensionIDs: [(producer: UInt8, router: UInt8)], audioLevelExtensionID: UInt8) {
+        self.ssrc = ssrc
+        var table = [UInt8](repeating: Self.unmapped, count: 128)
+        for pair in payloadTypes where pair.producer < 128 && pair.router < 128 { table[Int(pair.producer)] = pair.router }
+        self.payloadTypes = table
+        self.clockRate = clockRate
+        self.extensionIDs = RTPHeaderExtensionIDMap(extensionIDs.map { (from: $0.producer, to: $0.router) })
+        self.audioLevelExtensionID = audioLevelExtensionID
     }
 }

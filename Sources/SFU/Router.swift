@@ -1,40 +1,49 @@
-public import MediasoupWire
 import Foundation
+public import MediasoupWire
+import NIOCore
+import RTP
 
-/// One room's router (mediasoup's Router): owns its transports, producers and consumers, the
-/// producer → consumers map, and the speaker observer. Event-loop confined.
+/// One room's media (mediasoup `Router`): it owns the room's transports, the producer → consumers
+/// map and the speaker observers, and does the fan-out in one short loop
+/// (mediasoup `Router::OnTransportProducerRtpPacketReceived`).
+///
+/// Children report to it (a transport that closed itself, a NACK to answer, a packet to fan out);
+/// it never lets siblings see each other. Events for the room go through the worker's queue
+/// (``SFUWorker/pollEvent()``). Confined to the worker's event loop.
 public final class Router {
-    public let id: String
-    public let rtpCapabilities: RtpCapabilities
-    unowned let worker: WorkerCore
-    let emit: (MediaRouterEvent) -> Void
-    var transports: [String: WebRTCTransport] = [:]
-    var producers: [String: Producer] = [:]
-    var consumers: [String: Consumer] = [:]
-    /// The fan-out map (Router::mapProducerConsumers).
-    var consumersOf: [ObjectIdentifier: [Consumer]] = [:]
-    let observer = SpeakerObserver()
-    public private(set) var closed = false
+    // MARK: - Stored properties
 
-    public init(mediaCodecs: [RtpCodecCapability], worker: WorkerCore, emit: @escaping (MediaRouterEvent) -> Void) throws {
-        id = UUID().uuidString.lowercased()
-        rtpCapabilities = try SupportedCapabilities.routerCapabilities(mediaCodecs: mediaCodecs)
+    /// Lower-case UUID.
+    public let id: String
+    unowned let worker: SFUWorker
+    public private(set) var closed = false
+    private(set) var transports: [String: WebRTCTransport] = [:]
+    private(set) var producers: [String: Producer] = [:]
+    private(set) var consumers: [String: Consumer] = [:]
+    /// The fan-out table: producer → its consumers, in creation order.
+    private var consumersByProducer: [ObjectIdentifier: ContiguousArray<Consumer>] = [:]
+    /// Speaker observers (mediasoup `RtpObserver`s) fed with every producer's audio level.
+    private(set) var observers: [any RTPObserver] = []
+    /// What `room:join` returns (mediasoup `router.rtpCapabilities`).
+    public let rtpCapabilities: RtpCapabilities
+
+    // MARK: - Init
+
+    init(id: String = UUID().uuidString.lowercased(), worker: SFUWorker, rtpCapabilities: RtpCapabilities) {
+        self.id = id
         self.worker = worker
-        self.emit = emit
-        worker.addRouter(self)
+        self.rtpCapabilities = rtpCapabilities
     }
 
-    public var transportCount: Int { transports.count }
-    public var producerCount: Int { producers.count }
-    public var consumerCount: Int { consumers.count }
+    // MARK: - Transports
 
-    // MARK: - transports
-
-    public func createWebRtcTransport() -> WebRtcTransportInfo {
-        let transport = WebRTCTransport(router: self)
+    /// Creates a transport with fresh ICE credentials, registered with the worker's demux.
+    func createTransport(now: NIODeadline) throws(SFUError) -> WebRTCTransport {
+        guard !closed else { throw SFUError(.routerClosed, id) }
+        let transport = WebRTCTransport(id: UUID().uuidString.lowercased(), router: self, worker: worker, now: now)
         transports[transport.id] = transport
-        worker.register(transport)
-        return transport.info
+        worker.transportCreated(transport)
+        return transport
     }
 
     func transport(_ id: String) throws(SFUError) -> WebRTCTransport {
@@ -42,48 +51,52 @@ public final class Router {
         return transport
     }
 
-    public func connectTransport(_ id: String, dtlsParameters: DtlsParameters) throws(SFUError) {
-        try transport(id).connect(dtlsParameters)
+    /// Closes a transport and everything on it. `reason` goes to the children's events.
+    public func closeTransport(_ id: String, reason: String = "transport closed") {
+        guard let transport = transports[id] else { return }
+        close(transport, reason: reason)
     }
 
-    public func restartIce(_ id: String) throws(SFUError) -> IceParameters {
-        try transport(id).restartIce()
-    }
-
-    public func closeTransport(_ id: String, reason: String = "closed") {
-        transports[id]?.close(reason: reason, notify: false)
-    }
-
-    /// Called by a transport that closed (by request or on its own): cascade, forget, report.
-    func transportClosed(_ transport: WebRTCTransport, reason: String, notify: Bool) {
-        for producer in transport.producers { closeProducer(producer, reason: "transport closed") }
-        for consumer in transport.consumers { closeConsumer(consumer, reason: "transport closed") }
+    private func close(_ transport: WebRTCTransport, reason: String) {
+        for producer in Array(transport.producers.values) {
+            closeProducer(producer, reason: reason, notifyProducer: true)
+        }
+        for consumer in Array(transport.consumers.values) {
+            closeConsumer(consumer, reason: reason, notify: true)
+        }
+        transport.markClosed()
         transports[transport.id] = nil
-        worker.unregister(transport)
-        emit(.transportClosed(transportId: transport.id, reason: reason))
+        worker.transportClosed(transport)
     }
 
-    // MARK: - producers
+    /// A transport closed itself (DTLS close/failure, ICE consent lost): cascade and tell the room.
+    func transportClosedItself(_ transport: WebRTCTransport, reason: String) {
+        guard transports[transport.id] === transport else { return }
+        close(transport, reason: reason)
+        worker.emit(.transportClosed(transportId: transport.id, reason: reason), router: self)
+    }
 
-    public func produce(transportId: String, kind: MediaKind, rtpParameters: RtpParameters, paused: Bool) throws(SFUError) -> String {
+    // MARK: - Producers
+
+    /// Adds a producer on `transportId` with an already-computed mapping.
+    func addProducer(
+        transportId: String, mapping: ProducerMapping, paused: Bool, kind: MediaKind = .audio,
+        rtpParameters: RtpParameters = RtpParameters(codecs: []), consumableRtpParameters: RtpParameters = RtpParameters(codecs: [])
+    ) throws(SFUError) -> Producer {
+        guard !closed else { throw SFUError(.routerClosed, id) }
         let transport = try transport(transportId)
-        guard kind == .audio else { throw SFUError(.unsupportedParameters, "only audio") }
-        let mapping: RtpMapping
-        do {
-            mapping = try ORTC.producerMapping(rtpParameters, routerCapabilities: rtpCapabilities)
-        } catch {
-            throw SFUError(.unsupportedParameters, error.description)
+        guard !transport.isClosed else { throw SFUError(.transportClosed, transportId) }
+        if let ssrc = mapping.ssrc, transport.hasProducer(ssrc: ssrc) {
+            throw SFUError(.ssrcInUse, "\(ssrc)")
         }
-        if let ssrc = mapping.ssrc, transport.producersBySSRC[ssrc] != nil {
-            throw SFUError(.unsupportedParameters, "ssrc \(ssrc) already in use")
-        }
-        let consumable = ORTC.consumableParameters(rtpParameters, mapping: mapping, routerCapabilities: rtpCapabilities)
-        let audioLevelId = rtpParameters.headerExtensions?.first { $0.uri == SupportedCapabilities.audioLevelURI }?.id
-        let producer = Producer(transport: transport, mapping: mapping, consumable: consumable, audioLevelId: audioLevelId, paused: paused)
+        let producer = Producer(
+            id: UUID().uuidString.lowercased(), transport: transport, mapping: mapping, paused: paused, kind: kind,
+            rtpParameters: rtpParameters, consumableRtpParameters: consumableRtpParameters)
         producers[producer.id] = producer
-        transport.add(producer)
-        observer.add(producer.id)
-        return producer.id
+        consumersByProducer[ObjectIdentifier(producer)] = []
+        transport.addProducer(producer)
+        for observer in observers { observer.addProducer(producer, now: worker.lastNow) }
+        return producer
     }
 
     func producer(_ id: String) throws(SFUError) -> Producer {
@@ -91,103 +104,149 @@ public final class Router {
         return producer
     }
 
-    public func setProducerPaused(_ id: String, _ paused: Bool) throws(SFUError) {
+    /// Pauses/resumes a producer; its consumers learn it (they re-sync on resume).
+    func setProducerPaused(_ id: String, _ paused: Bool) throws(SFUError) {
         let producer = try producer(id)
-        guard producer.paused != paused else { return }
-        producer.paused = paused
-        if paused { observer.remove(producer.id) } else { observer.add(producer.id) }
-        // After a pause the consumers' sequence numbers continue where they stopped.
-        for consumer in consumersOf[ObjectIdentifier(producer)] ?? [] { consumer.resync = true }
+        guard producer.setPaused(paused) else { return }
+        for consumer in consumersByProducer[ObjectIdentifier(producer)] ?? [] {
+            consumer.setProducerPaused(paused)
+        }
+        for observer in observers { observer.producerPaused(producer, paused) }
     }
 
+    /// Closes a producer at the room's request; its consumers close with `consumerClosed` events.
     public func closeProducer(_ id: String) {
-        if let producer = producers[id] { closeProducer(producer, reason: "closed") }
+        guard let producer = producers[id] else { return }
+        closeProducer(producer, reason: "producer closed", notifyProducer: false)
     }
 
-    func closeProducer(_ producer: Producer, reason: String) {
-        guard producers.removeValue(forKey: producer.id) != nil else { return }
-        producer.transport.remove(producer)
-        observer.remove(producer.id)
-        for consumer in consumersOf.removeValue(forKey: ObjectIdentifier(producer)) ?? [] {
-            closeConsumer(consumer, reason: "producer closed")
+    private func closeProducer(_ producer: Producer, reason: String, notifyProducer: Bool) {
+        for consumer in consumersByProducer[ObjectIdentifier(producer)] ?? [] {
+            closeConsumer(consumer, reason: "producer closed", notify: true)
         }
-        emit(.producerClosed(producerId: producer.id, reason: reason))
+        consumersByProducer[ObjectIdentifier(producer)] = nil
+        for observer in observers {
+            for event in observer.removeProducer(producer, now: worker.lastNow) { worker.emit(event, router: self) }
+        }
+        producer.markClosed()
+        producer.transport.removeProducer(producer)
+        producers[producer.id] = nil
+        if notifyProducer { worker.emit(.producerClosed(producerId: producer.id, reason: reason), router: self) }
     }
 
-    // MARK: - consumers
+    // MARK: - Consumers
 
-    public func canConsume(producerId: String, rtpCapabilities capabilities: RtpCapabilities) -> Bool {
-        guard let producer = producers[producerId] else { return false }
-        return ORTC.canConsume(producer.consumable, capabilities: capabilities)
-    }
-
-    public func consume(transportId: String, producerId: String, rtpCapabilities capabilities: RtpCapabilities, paused: Bool) throws(SFUError) -> ConsumerInfo {
+    /// Adds a consumer of `producerId` on `transportId` with an already-computed mapping.
+    func addConsumer(
+        transportId: String, producerId: String, mapping: ConsumerMapping, paused: Bool, now: NIODeadline,
+        rtpParameters: RtpParameters = RtpParameters(codecs: [])
+    ) throws(SFUError) -> Consumer {
+        guard !closed else { throw SFUError(.routerClosed, id) }
         let transport = try transport(transportId)
+        guard !transport.isClosed else { throw SFUError(.transportClosed, transportId) }
         let producer = try producer(producerId)
-        guard ORTC.canConsume(producer.consumable, capabilities: capabilities) else { throw SFUError(.cannotConsume) }
-        let ssrc = UInt32.random(in: 100_000_000...900_000_000)
-        let parameters: RtpParameters
-        do {
-            parameters = try ORTC.consumerParameters(producer.consumable, capabilities: capabilities, ssrc: ssrc, mid: transport.nextMid())
-        } catch {
-            throw SFUError(.cannotConsume, error.description)
-        }
-        let consumer = Consumer(transport: transport, producer: producer, parameters: parameters, ssrc: ssrc, paused: paused)
+        let consumer = Consumer(
+            id: UUID().uuidString.lowercased(), producerId: producerId, transport: transport, mapping: mapping,
+            paused: paused, producerPaused: producer.paused, rtpParameters: rtpParameters)
         consumers[consumer.id] = consumer
-        consumersOf[ObjectIdentifier(producer), default: []].append(consumer)
-        transport.add(consumer)
-        return ConsumerInfo(id: consumer.id, producerId: producer.id, kind: .audio, rtpParameters: parameters)
+        consumersByProducer[ObjectIdentifier(producer), default: []].append(consumer)
+        transport.addConsumer(consumer, now: now)
+        return consumer
     }
 
-    public func setConsumerPaused(_ id: String, _ paused: Bool) throws(SFUError) {
+    func consumer(_ id: String) throws(SFUError) -> Consumer {
         guard let consumer = consumers[id] else { throw SFUError(.unknownConsumer, id) }
-        if consumer.paused && !paused { consumer.resync = true }
-        consumer.paused = paused
+        return consumer
     }
 
+    func setConsumerPaused(_ id: String, _ paused: Bool) throws(SFUError) {
+        try consumer(id).setPaused(paused)
+    }
+
+    /// Closes a consumer at the room's request (no event).
     public func closeConsumer(_ id: String) {
-        if let consumer = consumers[id] { closeConsumer(consumer, reason: "closed") }
+        guard let consumer = consumers[id] else { return }
+        closeConsumer(consumer, reason: "consumer closed", notify: false)
     }
 
-    func closeConsumer(_ consumer: Consumer, reason: String) {
-        guard consumers.removeValue(forKey: consumer.id) != nil else { return }
-        consumer.transport.remove(consumer)
-        consumersOf[ObjectIdentifier(consumer.producer)]?.removeAll { $0 === consumer }
-        emit(.consumerClosed(consumerId: consumer.id, reason: reason))
+    private func closeConsumer(_ consumer: Consumer, reason: String, notify: Bool) {
+        guard consumers[consumer.id] === consumer else { return }
+        consumer.markClosed()
+        if let producer = producers[consumer.producerId] {
+            let key = ObjectIdentifier(producer)
+            consumersByProducer[key]?.removeAll { $0 === consumer }
+        }
+        consumer.transport.removeConsumer(consumer)
+        consumers[consumer.id] = nil
+        if notify { worker.emit(.consumerClosed(consumerId: consumer.id, reason: reason), router: self) }
     }
 
+    // MARK: - Observers
+
+    func addObserver(_ observer: any RTPObserver) {
+        observers.append(observer)
+        for producer in producers.values { observer.addProducer(producer, now: worker.lastNow) }
+    }
+
+    // MARK: - Close
+
+    /// Closes everything; no events (the room asked).
     public func close() {
         guard !closed else { return }
+        for transport in Array(transports.values) { close(transport, reason: "router closed") }
+        observers = []
         closed = true
-        for transport in Array(transports.values) { transport.close(reason: "router closed", notify: false) }
-        worker.forgetRouter(self)
+        worker.routerClosed(self)
     }
 
-    // MARK: - packet path
+    // MARK: - Packet path
 
-    /// Router::OnTransportProducerRtpPacketReceived: one short loop over the producer's consumers.
+    /// Fan-out of one router-space packet to the producer's consumers, and its level to the observers.
     @inline(__always)
-    func forward(_ producer: Producer, packet: UnsafeMutableRawPointer, length: Int) {
-        guard let list = consumersOf[ObjectIdentifier(producer)] else { return }
-        for consumer in list { consumer.send(packet: packet, length: length, worker: worker) }
-    }
-
-    // MARK: - time
-
-    func tick(now: UInt64) {
-        for transport in Array(transports.values) { transport.tick(now: now) }
-        if let event = observer.tick(now: now) {
-            switch event {
-            case .levels(let levels):
-                emit(.audioLevels(levels.map { (producerId: $0.0, volume: $0.1) }))
-            case .dominant(let producer, let volume):
-                emit(.dominantSpeaker(producerId: producer, volume: volume))
-            case .levelsAndDominant(let levels, let producer, let volume):
-                emit(.audioLevels(levels.map { (producerId: $0.0, volume: $0.1) }))
-                emit(.dominantSpeaker(producerId: producer, volume: volume))
-            case .silence:
-                emit(.silence)
+    func producerReceivedRTP(_ producer: Producer, _ packet: RTPPacketView, audioLevel: RTPAudioLevel?, now: UInt64) {
+        if let audioLevel, !observers.isEmpty {
+            let time = Duration.nanoseconds(now)
+            for observer in observers {
+                observer.receivedAudioLevel(producer, dBov: audioLevel.dBov, voiceActivity: audioLevel.voiceActivity, now: time)
             }
         }
+        guard let consumers = consumersByProducer[ObjectIdentifier(producer)] else { return }
+        for consumer in consumers {
+            consumer.forward(packet, now: now)
+        }
+    }
+
+    /// A consumer's client NACKed `sequenceNumbers` (the consumer's numbering).
+    func consumerRequestedRetransmission(_ consumer: Consumer, sequenceNumbers: [UInt16], now: UInt64) {
+        guard let producer = producers[consumer.producerId] else { return }
+        for sequenceNumber in sequenceNumbers {
+            if consumer.retransmit(sequenceNumber: sequenceNumber, now: now, from: producer.retransmissionBuffer) {
+                worker.counters.retransmissions &+= 1
+            } else {
+                worker.drop(.retransmissionMiss)
+            }
+        }
+    }
+
+    // MARK: - Timers
+
+    func tick(now: NIODeadline) {
+        for transport in Array(transports.values) {
+            transport.tick(now: now)
+        }
+        let time = Duration.nanoseconds(now.uptimeNanoseconds)
+        for observer in observers {
+            for event in observer.tick(now: time) { worker.emit(event, router: self) }
+        }
+    }
+
+    // MARK: - Stats
+
+    public var stats: RouterStats {
+        RouterStats(
+            id: id,
+            transports: transports.values.map(\.stats).sorted { $0.id < $1.id },
+            producers: producers.values.map(\.stats).sorted { $0.id < $1.id },
+            consumers: consumers.values.map(\.stats).sorted { $0.id < $1.id })
     }
 }

@@ -1,226 +1,442 @@
 import DTLS
-import MediasoupWire
+import ICELite
 import NIOCore
 import RTP
 import SRTP
-import STUN
-import Foundation
+public import STUN
 
-/// A WebRTC transport (mediasoup's WebRtcTransport): ICE-lite credentials and the selected tuple,
-/// a DTLS endpoint whose role comes from the client's `dtlsParameters`, and the SRTP sessions
-/// keyed by the handshake. Event-loop confined.
+/// One client's ICE-lite + DTLS-SRTP transport on the worker's shared UDP port (mediasoup
+/// `WebRtcTransport` registered with a `WebRtcServer`).
+///
+/// Composes the sans-I/O cores: ``ICELiteServer`` answers the client's connectivity checks and
+/// picks the tuple, ``DTLSEndpoint`` runs the handshake once `connect` told us the role and the
+/// fingerprint, and two ``SRTPSession``s (inbound/outbound) carry the media. Datagrams may arrive
+/// before `connect` (pymediasoup fires `transport:connect` without waiting): STUN is answered
+/// anyway and early DTLS is held until the endpoint exists.
+///
+/// ```
+///   new ──first valid ICE check──▶ connecting ──DTLS connected──▶ connected
+///    │                                │                              │
+///    └────────────────────────────────┴── DTLS failed ──▶ failed ──▶ closed
+///                       close() / DTLS close_notify / ICE consent lost ──▶ closed
+/// ```
+///
+/// The packet path is a guard ladder (style R6): every early return counts a ``DropReason``.
+/// Owned by its ``Router``; reports its own closure to it. Confined to the worker's event loop.
 public final class WebRTCTransport {
+    /// The transport's life (mediasoup's combined ICE/DTLS view).
+    public enum State: String, Sendable, Hashable {
+        /// Created; no valid ICE check yet.
+        case new
+        /// ICE has a tuple; DTLS not connected yet.
+        case connecting
+        /// DTLS connected, SRTP keyed: media flows.
+        case connected
+        /// DTLS failed (closing follows at once).
+        case failed
+        /// Closed; terminal.
+        case closed
+    }
+
+    // MARK: - Stored properties
+
+    /// Lower-case UUID.
     public let id: String
     unowned let router: Router
-    var localUfrag: String
-    var localPassword: String
-    var localPasswordBytes: [UInt8]
-    /// Tuples that passed a connectivity check, and the one media goes to.
-    var tuples: Set<TransportAddress> = []
-    var selected: (tuple: TransportAddress, address: SocketAddress)?
-    var lastConsentMs: UInt64 = 0
-    var dtls: DTLSEndpoint?
-    var remoteFingerprint: DtlsFingerprint?
-    var connectRequested = false
-    var srtpIn: SRTPSession?
-    var srtpOut: SRTPSession?
-    var producers: [Producer] = []
-    var producersBySSRC: [UInt32: Producer] = [:]
-    var consumers: [Consumer] = []
-    var midCounter = 0
-    var closed = false
-    /// mediasoup closes a transport whose ICE consent is gone; we wait this long without a check.
-    static let consentTimeoutMs: UInt64 = 30_000
+    unowned let worker: SFUWorker
+    public private(set) var state: State = .new
+    /// The ICE-lite agent: checks, tuple selection, consent (RFC 8445 §2.5, RFC 7675).
+    private(set) var ice: ICELiteServer
+    private let createdAt: NIODeadline
+    private(set) var dtls: DTLSEndpoint?
+    /// DTLS datagrams that came before `connect` created the endpoint.
+    private var earlyDTLS: [ByteBuffer] = []
+    private(set) var remoteDTLSRole: DtlsRoleValue?
+    private(set) var srtpInboundSession: SRTPSession?
+    private var srtpOutbound: SRTPSession?
+    private(set) var srtpProfile: SRTPProfile?
+    /// The tuple media is sent to (ICE's selected tuple).
+    public private(set) var remoteAddress: TransportAddress?
+    /// The SSRC we use as RTCP sender in receiver reports (random, RFC 3550 §8).
+    let rtcpSSRC = UInt32.random(in: 1...UInt32.max)
+    var nextReceiverReportAt: NIODeadline?
 
-    init(router: Router) {
-        self.id = UUID().uuidString.lowercased()
+    private(set) var producers: [String: Producer] = [:]
+    private var producersBySSRC: [UInt32: Producer] = [:]
+    /// Producers whose SSRC is learnt from the first packet (no ssrc in encodings).
+    private var producersWithoutSSRC: [Producer] = []
+    private(set) var consumers: [String: Consumer] = [:]
+    private var consumersBySSRC: [UInt32: Consumer] = [:]
+
+    var bytesReceived: UInt64 = 0
+    private(set) var bytesSent: UInt64 = 0
+    /// mediasoup numbers consumer MIDs "0", "1", … per transport.
+    private var nextMid = 0
+
+    // MARK: - Init
+
+    init(id: String, router: Router, worker: SFUWorker, now: NIODeadline) {
+        self.id = id
         self.router = router
-        localUfrag = Self.randomICEString(16)
-        localPassword = Self.randomICEString(32)
-        localPasswordBytes = Array(localPassword.utf8)
+        self.worker = worker
+        self.createdAt = now
+        var generator = SystemRandomNumberGenerator()
+        self.ice = ICELiteServer(
+            generator: &generator,
+            configuration: .init(consentTimeout: worker.settings.consentTimeout, closeGracePeriod: worker.settings.disconnectedGrace))
     }
 
-    /// RFC 8445 ice-chars: ALPHA / DIGIT / "+" / "/".
-    static func randomICEString(_ count: Int) -> String {
-        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
-        return String((0..<count).map { _ in alphabet.randomElement()! })
-    }
+    /// The parameters the client needs (`transport:create`).
+    public var iceUsernameFragment: String { ice.usernameFragment }
+    public var icePassword: String { ice.password }
+    /// RFC 7675: consent lapsed; the transport closes after the grace period unless a check comes.
+    public var iceDisconnected: Bool { ice.state == .disconnected }
 
-    var iceParameters: IceParameters { IceParameters(usernameFragment: localUfrag, password: localPassword, iceLite: true) }
+    public var isClosed: Bool { state == .closed }
 
-    var info: WebRtcTransportInfo {
-        let fingerprint = router.worker.certificate.fingerprint("sha-256") ?? ""
-        return WebRtcTransportInfo(
-            id: id, iceParameters: iceParameters,
-            iceCandidates: [IceCandidate(foundation: "udpcandidate", priority: 1_076_302_079, address: router.worker.announcedAddress,
-                                         protocol: "udp", port: router.worker.port)],
-            dtlsParameters: DtlsParameters(role: .auto, fingerprints: [DtlsFingerprint(algorithm: "sha-256", value: fingerprint)]))
-    }
+    // MARK: - Connect (signalling)
 
-    var isConnected: Bool { srtpOut != nil && selected != nil }
-
-    func nextMid() -> String {
-        defer { midCounter += 1 }
-        return String(midCounter)
-    }
-
-    // MARK: - signalling
-
-    func connect(_ parameters: DtlsParameters) throws(SFUError) {
-        guard !connectRequested else { throw SFUError(.alreadyConnected) }
-        guard let fingerprint = parameters.fingerprints.first(where: { DTLSCertificate.isSupported($0.algorithm) }) else {
-            throw SFUError(.badDtlsParameters, "no supported fingerprint algorithm")
+    /// `transport.connect({dtlsParameters})`: the client's DTLS role and certificate fingerprints.
+    /// - Throws: ``SFUError`` `.alreadyConnected` on a second call, `.badDtlsParameters` when no
+    ///   fingerprint is usable, `.transportClosed` after close.
+    func connect(role remoteRole: DtlsRoleValue, fingerprints: [(algorithm: String, value: String)], now: NIODeadline) throws(SFUError) {
+        guard state != .closed, state != .failed else { throw SFUError(.transportClosed, id) }
+        guard dtls == nil else { throw SFUError(.alreadyConnected, id) }
+        let parsed = fingerprints.compactMap { DTLSFingerprint(algorithm: $0.algorithm, value: $0.value) }
+        guard !parsed.isEmpty else {
+            throw SFUError(.badDtlsParameters, "no usable fingerprint in \(fingerprints.map { "\($0.algorithm) \($0.value)" })")
         }
-        // The client's role decides ours (mediasoup: remote "auto" makes us the client... we take the
-        // server side for "auto", as a lite agent that waits for the browser's ClientHello).
-        let ourRole: DTLSEndpoint.Role = parameters.role == .server ? .client : .server
-        if let existing = dtls, existing.role != ourRole { throw SFUError(.badDtlsParameters, "role conflicts with the handshake in progress") }
-        connectRequested = true
-        remoteFingerprint = fingerprint
-        if dtls == nil { dtls = DTLSEndpoint(role: ourRole, certificate: router.worker.certificate) }
-        dtls?.setRemoteFingerprint(algorithm: fingerprint.algorithm, value: fingerprint.value)
-        if ourRole == .client, selected != nil { dtls?.start() }
-        pumpDTLS()
+        // mediasoup WebRtcTransport::Connect: the client says "server" → we are the DTLS client;
+        // "client" → we are server; "auto" → we are client (we are ICE-controlled, RFC 5763 §5).
+        let localRole: DTLSEndpoint.Role = remoteRole == .client ? .server : .client
+        let endpoint: DTLSEndpoint
+        do {
+            endpoint = try DTLSEndpoint(role: localRole, certificate: worker.certificate, remoteFingerprints: parsed)
+        } catch {
+            throw SFUError(.internalError, "DTLS endpoint: \(error)")
+        }
+        remoteDTLSRole = remoteRole
+        dtls = endpoint
+        // Start at once when ICE already picked a tuple; otherwise when it does.
+        if remoteAddress != nil { startDTLS(now: now) }
     }
 
-    func restartIce() throws(SFUError) -> IceParameters {
-        let old = localUfrag
-        localUfrag = Self.randomICEString(16)
-        localPassword = Self.randomICEString(32)
-        localPasswordBytes = Array(localPassword.utf8)
-        router.worker.renameUfrag(self, from: old)
-        return iceParameters
+    private func startDTLS(now: NIODeadline) {
+        guard let dtls, dtls.state == .new else { return }
+        dtls.start(now: now)
+        let early = earlyDTLS
+        earlyDTLS = []
+        for datagram in early { dtls.handleDatagram(datagram, now: now) }
+        drainDTLS(now: now)
     }
 
-    func add(_ producer: Producer) {
-        producers.append(producer)
-        if let ssrc = producer.mapping.ssrc { producersBySSRC[ssrc] = producer }
-    }
+    // MARK: - Datagrams (from the worker's demux)
 
-    func remove(_ producer: Producer) {
-        producers.removeAll { $0 === producer }
-        for (ssrc, p) in producersBySSRC where p === producer { producersBySSRC[ssrc] = nil }
-    }
-
-    func add(_ consumer: Consumer) { consumers.append(consumer) }
-    func remove(_ consumer: Consumer) { consumers.removeAll { $0 === consumer } }
-
-    func close(reason: String, notify: Bool) {
-        guard !closed else { return }
-        closed = true
-        dtls?.close()
-        pumpDTLS()
-        router.transportClosed(self, reason: reason, notify: notify)
-    }
-
-    // MARK: - ICE
-
-    func validCheck(tuple: TransportAddress, address: SocketAddress, nominated: Bool, now: UInt64) {
-        lastConsentMs = now
-        tuples.insert(tuple)
-        if selected == nil || nominated && selected?.tuple != tuple {
-            selected = (tuple, address)
-            if let dtls, dtls.role == .client, case .new = dtls.state { dtls.start(); pumpDTLS() }
+    /// A STUN binding request for this transport (matched by USERNAME or tuple).
+    func receivedSTUN(_ message: STUNMessage, from source: TransportAddress, now: NIODeadline) {
+        guard state != .closed else {
+            worker.drop(.transportClosed)
+            return
+        }
+        switch ice.receivedBindingRequest(message, from: source, now: now) {
+        case .respond(let response, let destination):
+            validCheck(response: response, to: destination, now: now)
+        case .respondAndSelect(let response, let destination, _):
+            validCheck(response: response, to: destination, now: now)
+            // ICE-lite (RFC 8445 §7.3.1.5): the controlling side nominates with USE-CANDIDATE;
+            // until then the first valid tuple is used, as mediasoup does.
+            select(destination, now: now)
+        case .reject(let response, let destination, _):
+            worker.drop(.stunRejected)
+            bytesSent &+= UInt64(response.readableBytes)
+            worker.sink.send(response, to: destination)
+        case .drop:
+            worker.drop(.stunRejected)
         }
     }
 
-    // MARK: - DTLS
-
-    func receivedDTLS(_ bytes: UnsafeRawBufferPointer, from address: SocketAddress) {
-        if dtls == nil {
-            // pymediasoup's connect is fire-and-forget: a ClientHello may beat transport:connect.
-            // A client that sends DTLS first is the DTLS client, so we are the server.
-            dtls = DTLSEndpoint(role: .server, certificate: router.worker.certificate)
-        }
-        dtls?.handleDatagram(bytes)
-        pumpDTLS()
+    /// A check passed: the tuple may now send DTLS/RTP/RTCP (mediasoup accepts media from every
+    /// tuple with a valid check), and the response goes back.
+    private func validCheck(response: ByteBuffer, to destination: TransportAddress, now: NIODeadline) {
+        worker.setTuples(ice.knownTuples, for: self)
+        bytesSent &+= UInt64(response.readableBytes)
+        worker.sink.send(response, to: destination)
+        if remoteAddress == nil, let selected = ice.selectedTuple { select(selected, now: now) }
     }
 
-    /// Sends what DTLS wants to send and reacts to state changes.
-    func pumpDTLS() {
+    private func select(_ tuple: TransportAddress, now: NIODeadline) {
+        let first = remoteAddress == nil
+        remoteAddress = tuple
+        if state == .new { state = .connecting }
+        if first { startDTLS(now: now) }
+    }
+
+    /// A DTLS record from a tuple that passed an ICE check.
+    func receivedDTLS(_ datagram: ByteBuffer, from source: TransportAddress, now: NIODeadline) {
+        guard state != .closed else {
+            worker.drop(.transportClosed)
+            return
+        }
+        bytesReceived &+= UInt64(datagram.readableBytes)
+        guard let dtls, dtls.state != .new else {
+            // Before connect (or before ICE picked a tuple): hold a few, the peer retransmits anyway.
+            if earlyDTLS.count < 16 { earlyDTLS.append(datagram) }
+            return
+        }
+        dtls.handleDatagram(datagram, now: now)
+        drainDTLS(now: now)
+    }
+
+    /// Sends what DTLS wants sent and acts on its state changes.
+    private func drainDTLS(now: NIODeadline) {
         guard let dtls else { return }
-        while let datagram = dtls.pollDatagram() {
-            guard let destination = selected?.address else { break }
-            datagram.withUnsafeReadableBytes { router.worker.sink.send($0, to: destination) }
-            router.worker.packetsOut += 1
-        }
-        switch dtls.state {
-        case .connected(let keys) where srtpIn == nil:
-            let profile: SRTPSession.Profile
-            switch keys.profile {
-            case .aeadAES256GCM: profile = .aeadAES256GCM
-            case .aeadAES128GCM: profile = .aeadAES128GCM
-            case .aes128CMSHA1_80: profile = .aes128CMSHA1_80
-            case .aes128CMSHA1_32: profile = .aes128CMSHA1_32
+        if let remoteAddress {
+            while let datagram = dtls.pollDatagram() {
+                bytesSent &+= UInt64(datagram.readableBytes)
+                worker.sink.send(datagram, to: remoteAddress)
             }
-            srtpIn = try? SRTPSession(profile: profile, direction: .inbound, keyAndSalt: keys.remoteKeyAndSalt)
-            srtpOut = try? SRTPSession(profile: profile, direction: .outbound, keyAndSalt: keys.localKeyAndSalt)
-        case .failed(let reason):
-            close(reason: "dtls failed: \(reason)", notify: true)
-        case .closed where !closed:
-            close(reason: "dtls closed", notify: true)
-        default:
-            break
+        } else {
+            while dtls.pollDatagram() != nil {}
+        }
+        while let event = dtls.pollEvent() {
+            switch event {
+            case .connected(let connection):
+                dtlsConnected(connection, now: now)
+            case .failed(let error):
+                state = .failed
+                router.transportClosedItself(self, reason: "DTLS failed: \(error)")
+                return
+            case .closed:
+                router.transportClosedItself(self, reason: "DTLS closed")
+                return
+            }
         }
     }
 
-    // MARK: - media
-
-    /// An SRTP packet from the peer: unprotect in place, find the producer, hand it to the router.
-    func receivedRTP(_ bytes: UnsafeMutableRawBufferPointer, now: UInt64) {
-        let worker = router.worker
-        guard let srtpIn else { return worker.drop(.dtlsNotConnected) }
-        guard let base = bytes.baseAddress else { return worker.drop(.rtpMalformed) }
-        let length: Int
-        do { length = try srtpIn.unprotectRTP(base, length: bytes.count) } catch { return worker.drop(.srtpUnprotectFailed) }
-        guard let view = RTPPacketView(base, length: length) else { return worker.drop(.rtpMalformed) }
-        var producer = producersBySSRC[view.ssrc]
-        if producer == nil, let unknown = producers.first(where: { $0.mapping.ssrc == nil && $0.learntSSRC == nil }) {
-            // The client announced no SSRC: the first unknown stream is the producer's.
-            unknown.learntSSRC = view.ssrc
-            producersBySSRC[view.ssrc] = unknown
-            producer = unknown
+    private func dtlsConnected(_ connection: DTLSConnection, now: NIODeadline) {
+        guard let profile = SRTPProfile(rawValue: connection.profile.rawValue) else {
+            state = .failed
+            router.transportClosedItself(self, reason: "DTLS negotiated an unknown SRTP profile")
+            return
         }
-        guard let producer else { return worker.drop(.unknownSSRC) }
-        guard !producer.paused else { return worker.drop(.producerPaused) }
-        guard producer.receive(view, now: now) else { return worker.drop(.unknownPayloadType) }
-        router.observer.level(producer.id, dBov: producer.lastLevel)
-        router.forward(producer, packet: base, length: length)
+        do {
+            srtpInboundSession = try SRTPSession(profile: profile, keyAndSalt: connection.remoteKeyingMaterial, direction: .inbound)
+            srtpOutbound = try SRTPSession(profile: profile, keyAndSalt: connection.localKeyingMaterial, direction: .outbound)
+        } catch {
+            state = .failed
+            router.transportClosedItself(self, reason: "SRTP session: \(error)")
+            return
+        }
+        srtpProfile = profile
+        state = .connected
+        nextReceiverReportAt = now + .milliseconds(500)
     }
 
-    func receivedRTCP(_ bytes: UnsafeMutableRawBufferPointer) {
-        // RTCP is authenticated and counted; receiver/sender reports are not generated yet.
-        guard let srtpIn, let base = bytes.baseAddress else { return router.worker.drop(.dtlsNotConnected) }
-        do { _ = try srtpIn.unprotectRTCP(base, length: bytes.count) } catch { return router.worker.drop(.srtpUnprotectFailed) }
+    /// An SRTP packet from a tuple that passed an ICE check: the guard ladder of mediasoup
+    /// `WebRtcTransport::OnRtpDataReceived`, then the producer and the router's fan-out.
+    func receivedRTP(_ datagram: inout ByteBuffer, now: NIODeadline) {
+        bytesReceived &+= UInt64(datagram.readableBytes)
+        guard state == .connected else {
+            worker.drop(state == .closed ? .transportClosed : .notDTLSConnected)
+            return
+        }
+        guard let srtp = srtpInboundSession else {
+            worker.drop(.noSRTPSession)
+            return
+        }
+        let nowNs = now.uptimeNanoseconds
+        datagram.withUnsafeMutableReadableBytes { bytes in
+            let length: Int
+            do {
+                length = try srtp.unprotectRTP(bytes, length: bytes.count)
+            } catch {
+                worker.drop(.srtpUnprotectFailed)
+                return
+            }
+            guard let packet = RTPPacketView(UnsafeMutableRawBufferPointer(rebasing: bytes[0..<length])) else {
+                worker.drop(.rtpParseFailed)
+                return
+            }
+            guard let producer = producerForSSRC(packet.ssrc) else {
+                worker.drop(.unknownSSRC)
+                return
+            }
+            worker.counters.rtpIn &+= 1
+            switch producer.receive(packet, now: nowNs) {
+            case .drop(let reason):
+                worker.drop(reason)
+            case .forward(let audioLevel):
+                router.producerReceivedRTP(producer, packet, audioLevel: audioLevel, now: nowNs)
+            }
+        }
     }
 
-    /// Sends an RTP packet that is already rewritten in `scratch`: protect, then out.
     @inline(__always)
-    func sendRTP(_ scratch: UnsafeMutableRawPointer, length: Int) {
-        guard let srtpOut, let destination = selected?.address else { return }
-        let worker = router.worker
-        let protected: Int
-        do { protected = try srtpOut.protectRTP(scratch, length: length) } catch { return worker.drop(.srtpProtectFailed) }
-        worker.sink.send(UnsafeRawBufferPointer(start: scratch, count: protected), to: destination)
-        worker.packetsOut += 1
+    func producerForSSRC(_ ssrc: UInt32) -> Producer? {
+        if let producer = producersBySSRC[ssrc] { return producer }
+        guard !producersWithoutSSRC.isEmpty else { return nil }
+        // Learn the SSRC of a producer whose encodings did not name one (one stream per producer).
+        let producer = producersWithoutSSRC.removeFirst()
+        producersBySSRC[ssrc] = producer
+        return producer
     }
 
-    // MARK: - time
+    func consumerForSSRC(_ ssrc: UInt32) -> Consumer? { consumersBySSRC[ssrc] }
 
-    func tick(now: UInt64) {
-        if let dtls, let ms = dtls.pollTimeoutMs(), ms == 0 {
-            dtls.handleTimeout()
-            pumpDTLS()
+    /// After a DTLS timer: send the retransmitted flight, act on a failure.
+    func drainDTLSFromTimer(now: NIODeadline) { drainDTLS(now: now) }
+
+    /// RFC 7675 §5.1: consent expires 30 s after the last valid check on the selected tuple;
+    /// the transport then counts as disconnected and closes after a grace period unless the
+    /// client checks again (a client on a flaky network keeps its transport). Returns the close
+    /// reason when it is time.
+    func checkConsent(now: NIODeadline) -> String? {
+        guard let deadline = ice.nextTimeout, now >= deadline else { return nil }
+        return ice.timerFired(now: now) == .closed ? "ICE consent timeout" : nil
+    }
+
+    // MARK: - Send path
+
+    /// Copies `packet` into the sink, rewrites it for a consumer (SSRC, sequence number,
+    /// timestamp, payload type, extension ids, MID), SRTP-protects it and sends it to the
+    /// selected tuple. Returns false when nothing was sent.
+    @inline(__always)
+    func sendRTP(_ packet: RTPPacketView, sequenceNumber: UInt16, timestamp: UInt32, mapping: borrowing ConsumerMapping) -> Bool {
+        guard let srtp = srtpOutbound, let remoteAddress else { return false }
+        let length = packet.bytes.count
+        let hasExtension = packet.hasExtension
+        let payloadType = mapping.payloadType
+        let ssrc = mapping.ssrc
+        var sent = 0
+        worker.sink.send(to: remoteAddress, capacity: length + srtp.profile.rtpOverhead) { out in
+            guard let target = out.baseAddress, let source = packet.bytes.baseAddress else { return 0 }
+            target.copyMemory(from: source, byteCount: length)
+            // Fixed-header offsets (RFC 3550 §5.1): PT in byte 1, sequence 2–3, timestamp 4–7, SSRC 8–11.
+            out[1] = (out[1] & 0x80) | payloadType
+            target.storeBytes(of: sequenceNumber.bigEndian, toByteOffset: 2, as: UInt16.self)
+            target.storeBytes(of: timestamp.bigEndian, toByteOffset: 4, as: UInt32.self)
+            target.storeBytes(of: ssrc.bigEndian, toByteOffset: 8, as: UInt32.self)
+            if hasExtension, let view = RTPPacketView(target, length: length) {
+                view.remapExtensionIDs(mapping.extensionIDs)
+                if mapping.midExtensionID != 0 { view.rewriteMid(id: mapping.midExtensionID, to: mapping.mid) }
+            }
+            do {
+                sent = try srtp.protectRTP(out, length: length)
+            } catch {
+                worker.drop(.srtpProtectFailed)
+                return 0
+            }
+            return sent
         }
-        // ICE consent freshness (RFC 7675): no valid check for 30 s → the peer is gone.
-        if lastConsentMs > 0, now > lastConsentMs + Self.consentTimeoutMs {
-            close(reason: "ice consent timeout", notify: true)
+        guard sent > 0 else { return false }
+        bytesSent &+= UInt64(sent)
+        worker.counters.rtpOut &+= 1
+        return true
+    }
+
+    /// Protects and sends one RTCP compound.
+    func sendRTCPCompound(_ compound: ByteBuffer) {
+        guard let srtp = srtpOutbound, let remoteAddress else { return }
+        var buffer = compound
+        do {
+            try srtp.protectRTCP(&buffer)
+        } catch {
+            worker.drop(.srtpProtectFailed)
+            return
         }
+        bytesSent &+= UInt64(buffer.readableBytes)
+        worker.counters.rtcpOut &+= 1
+        worker.sink.send(buffer, to: remoteAddress)
+    }
+
+    // MARK: - Children
+
+    func addProducer(_ producer: Producer) {
+        producers[producer.id] = producer
+        if let ssrc = producer.ssrc {
+            producersBySSRC[ssrc] = producer
+        } else {
+            producersWithoutSSRC.append(producer)
+        }
+    }
+
+    func removeProducer(_ producer: Producer) {
+        producers[producer.id] = nil
+        if let ssrc = producer.ssrc, producersBySSRC[ssrc] === producer { producersBySSRC[ssrc] = nil }
+        producersWithoutSSRC.removeAll { $0 === producer }
+    }
+
+    /// Whether an SSRC is already used by a producer of this transport.
+    func hasProducer(ssrc: UInt32) -> Bool { producersBySSRC[ssrc] != nil }
+
+    func addConsumer(_ consumer: Consumer, now: NIODeadline) {
+        consumers[consumer.id] = consumer
+        consumersBySSRC[consumer.ssrc] = consumer
+        // Spread SRs: the first one 1–5 s after creation.
+        consumer.nextSenderReportAt = now.uptimeNanoseconds &+ UInt64.random(in: 1_000_000_000...SFUWorker.senderReportInterval)
+    }
+
+    func nextConsumerMid() -> String {
+        defer { nextMid += 1 }
+        return String(nextMid)
+    }
+
+    func removeConsumer(_ consumer: Consumer) {
+        consumers[consumer.id] = nil
+        if consumersBySSRC[consumer.ssrc] === consumer { consumersBySSRC[consumer.ssrc] = nil }
+    }
+
+    // MARK: - Close
+
+    /// Closes DTLS (close_notify) and marks the transport closed. Children are closed by the router.
+    func markClosed() {
+        guard state != .closed else { return }
+        if let dtls {
+            dtls.close()
+            if let remoteAddress {
+                while let datagram = dtls.pollDatagram() { worker.sink.send(datagram, to: remoteAddress) }
+            }
+        }
+        state = .closed
+        ice.close()
+        srtpInboundSession = nil
+        srtpOutbound = nil
+        earlyDTLS = []
+    }
+
+    /// New ICE credentials (`transport.restartIce()`); the client re-checks with them.
+    func restartIce() -> (usernameFragment: String, password: String) {
+        let previous = ice.usernameFragment
+        var generator = SystemRandomNumberGenerator()
+        ice.restart(generator: &generator)
+        worker.iceRestarted(self, previousUsernameFragment: previous)
+        return (ice.usernameFragment, ice.password)
     }
 }
 
-extension DTLSCertificate {
-    static func isSupported(_ algorithm: String) -> Bool {
-        ["sha-1", "sha-224", "sha-256", "sha-384", "sha-512"].contains(algorithm.lowercased())
+/// The `role` of the client's `dtlsParameters`, as the SFU core needs it (MediasoupWire's
+/// `DtlsRole` is mapped onto this at the API boundary).
+enum DtlsRoleValue: Sendable, Hashable {
+    case auto, client, server
+}
+
+extension WebRTCTransport {
+    /// State and counters for `stats()`.
+    public var stats: TransportStats {
+        let dtlsState: String =
+            switch dtls?.state {
+            case .none: "new"
+            case .some(.new): "new"
+            case .some(.connecting): "connecting"
+            case .some(.connected): "connected"
+            case .some(.failed): "failed"
+            case .some(.closed): "closed"
+            }
+        let iceState = ice.state.rawValue
+        return TransportStats(
+            id: id, state: state.rawValue, iceState: iceState, dtlsState: dtlsState,
+            remoteAddress: remoteAddress.map { "\($0)" }, srtpProfile: srtpProfile?.description,
+            bytesReceived: bytesReceived, bytesSent: bytesSent,
+            producerIds: producers.keys.sorted(), consumerIds: consumers.keys.sorted())
     }
 }

@@ -1,76 +1,133 @@
 public import MediasoupWire
+import NIOCore
 public import SFU
 import Synchronization
 
-/// A room's router, from anywhere: every call hops onto the router's worker loop and back
-/// (the async control API of design.md §4). Ids are mediasoup-style lower-case UUIDs.
+/// A room's router, usable from any task: every call hops onto the router's worker loop
+/// (`eventLoop.submit`) and back (design.md §4). Ids are mediasoup-style lower-case UUIDs.
+///
+/// Errors are ``SFUError``s; the app maps their kinds to MSAB's error strings.
 public final class MediaRouter: Sendable {
+    /// Lower-case UUID.
     public let id: String
+    /// What `room:join` returns as `rtpCapabilities`.
     public let rtpCapabilities: RtpCapabilities
-    /// Router events; one reader (the room). Finishes when the router closes.
+    /// Closures the room did not ask for and speaker events. One reader (the room); finishes
+    /// when the router closes.
     public let events: AsyncStream<MediaRouterEvent>
-    let continuation: AsyncStream<MediaRouterEvent>.Continuation
     let worker: MediaWorker
-    unowned let server: MediaServer
+    private let onClose: @Sendable () -> Void
+    private let closed = Mutex(false)
 
-    init(id: String, rtpCapabilities: RtpCapabilities, worker: MediaWorker, events: AsyncStream<MediaRouterEvent>,
-         continuation: AsyncStream<MediaRouterEvent>.Continuation, server: MediaServer) {
+    init(
+        id: String, rtpCapabilities: RtpCapabilities, events: AsyncStream<MediaRouterEvent>, worker: MediaWorker,
+        onClose: @escaping @Sendable () -> Void
+    ) {
         self.id = id
         self.rtpCapabilities = rtpCapabilities
-        self.worker = worker
         self.events = events
-        self.continuation = continuation
-        self.server = server
+        self.worker = worker
+        self.onClose = onClose
     }
 
-    func onRouter<T: Sendable>(_ body: @escaping @Sendable (Router) throws -> T) async throws -> T {
+    private func onRouter<T: Sendable>(_ body: @escaping @Sendable (Router, NIODeadline) throws(SFUError) -> T) async throws -> T {
         let id = self.id
-        return try await worker.run { core in
-            guard let router = core.router(id) else { throw SFUError(.unknownRouter, id) }
-            return try body(router)
+        return try await worker.run { core, now in
+            guard let router = core.router(id) else { throw SFUError(.routerClosed, id) }
+            return try body(router, now)
         }
     }
 
+    // MARK: - Transports
+
+    /// A new WebRTC transport: `{id, iceParameters, iceCandidates, dtlsParameters}`.
     public func createWebRtcTransport() async throws -> WebRtcTransportInfo {
-        try await onRouter { $0.createWebRtcTransport() }
+        try await onRouter { router, now throws(SFUError) in try router.createWebRtcTransport(now: now) }
     }
 
+    /// `transport:connect`: the client's DTLS role and fingerprints.
     public func connectTransport(_ transportId: String, dtlsParameters: DtlsParameters) async throws {
-        try await onRouter { try $0.connectTransport(transportId, dtlsParameters: dtlsParameters) }
+        try await onRouter { router, now throws(SFUError) in try router.connectTransport(transportId, dtlsParameters: dtlsParameters, now: now) }
     }
 
+    /// New ICE credentials for the transport.
     public func restartIce(_ transportId: String) async throws -> IceParameters {
-        try await onRouter { try $0.restartIce(transportId) }
+        try await onRouter { router, _ throws(SFUError) in try router.restartIce(transportId) }
     }
 
+    /// Closes a transport and its producers/consumers (children's closures come as events).
     public func closeTransport(_ transportId: String) async {
-        _ = try? await onRouter { $0.closeTransport(transportId) }
+        _ = try? await onRouter { router, _ in router.closeTransport(transportId) }
     }
 
+    // MARK: - Producers
+
+    /// Starts receiving an audio producer; returns its id.
     public func produce(transportId: String, kind: MediaKind, rtpParameters: RtpParameters, paused: Bool) async throws -> String {
-        try await onRouter { try $0.produce(transportId: transportId, kind: kind, rtpParameters: rtpParameters, paused: paused) }
+        try await onRouter { router, _ throws(SFUError) in
+            try router.produce(transportId: transportId, kind: kind, rtpParameters: rtpParameters, paused: paused)
+        }
     }
 
-    public func pauseProducer(_ id: String) async throws { try await onRouter { try $0.setProducerPaused(id, true) } }
-    public func resumeProducer(_ id: String) async throws { try await onRouter { try $0.setProducerPaused(id, false) } }
-    public func closeProducer(_ id: String) async { _ = try? await onRouter { $0.closeProducer(id) } }
+    public func pauseProducer(_ producerId: String) async throws {
+        try await onRouter { router, _ throws(SFUError) in try router.pauseProducer(producerId) }
+    }
+
+    public func resumeProducer(_ producerId: String) async throws {
+        try await onRouter { router, _ throws(SFUError) in try router.resumeProducer(producerId) }
+    }
+
+    /// Closes a producer; its consumers close (with `consumerClosed` events).
+    public func closeProducer(_ producerId: String) async {
+        _ = try? await onRouter { router, _ in router.closeProducer(producerId) }
+    }
+
+    // MARK: - Consumers
 
     public func canConsume(producerId: String, rtpCapabilities: RtpCapabilities) async -> Bool {
-        (try? await onRouter { $0.canConsume(producerId: producerId, rtpCapabilities: rtpCapabilities) }) ?? false
+        (try? await onRouter { router, _ in router.canConsume(producerId: producerId, rtpCapabilities: rtpCapabilities) }) ?? false
     }
 
+    /// A consumer of `producerId` on `transportId` (MSAB creates them paused).
     public func consume(transportId: String, producerId: String, rtpCapabilities: RtpCapabilities, paused: Bool) async throws -> ConsumerInfo {
-        try await onRouter { try $0.consume(transportId: transportId, producerId: producerId, rtpCapabilities: rtpCapabilities, paused: paused) }
+        try await onRouter { router, now throws(SFUError) in
+            try router.consume(transportId: transportId, producerId: producerId, rtpCapabilities: rtpCapabilities, paused: paused, now: now)
+        }
     }
 
-    public func pauseConsumer(_ id: String) async throws { try await onRouter { try $0.setConsumerPaused(id, true) } }
-    public func resumeConsumer(_ id: String) async throws { try await onRouter { try $0.setConsumerPaused(id, false) } }
-    public func closeConsumer(_ id: String) async { _ = try? await onRouter { $0.closeConsumer(id) } }
+    public func pauseConsumer(_ consumerId: String) async throws {
+        try await onRouter { router, _ throws(SFUError) in try router.pauseConsumer(consumerId) }
+    }
 
-    /// Closes the router and everything in it; the event stream finishes.
+    public func resumeConsumer(_ consumerId: String) async throws {
+        try await onRouter { router, _ throws(SFUError) in try router.resumeConsumer(consumerId) }
+    }
+
+    public func closeConsumer(_ consumerId: String) async {
+        _ = try? await onRouter { router, _ in router.closeConsumer(consumerId) }
+    }
+
+    // MARK: - Router
+
+    /// Closes the router and everything in it; ``events`` finishes. Idempotent.
     public func close() async {
-        _ = try? await onRouter { $0.close() }
-        server.objectCounts.withLock { $0[worker.index, default: (0, 0, 0, 0)].routers -= 1 }
-        continuation.finish()
+        let first = closed.withLock { closed in
+            defer { closed = true }
+            return !closed
+        }
+        guard first else { return }
+        let id = self.id
+        let worker = self.worker
+        _ = try? await worker.run { core, _ in
+            core.router(id)?.close()
+            worker.detach(routerId: id)
+        }
+        onClose()
+    }
+
+    /// Per transport/producer/consumer: packets, bytes, loss, jitter, RTT.
+    public func stats() async -> RouterStats {
+        (try? await onRouter { router, _ in router.stats }) ?? RouterStats(id: id, transports: [], producers: [], consumers: [])
     }
 }
+

@@ -4,146 +4,246 @@ import Metrics
 import NIOCore
 import NIOPosix
 public import ServiceLifecycle
-import SFU
+public import SFU
 import Synchronization
 
-/// The media plane of msab: N workers, each an event loop with one UDP port (`minPort + k`).
-/// A `Service`: `run()` binds the ports and serves until graceful shutdown.
+/// The media plane of msab: `numWorkers` workers, each one event loop with one UDP port
+/// (`minPort + k`) shared by all its transports (mediasoup WebRtcServer style).
+///
+/// A swift-service-lifecycle `Service`: ``run()`` binds the ports and serves until graceful
+/// shutdown, then closes every router. ``createRouter(mediaCodecs:)`` waits for the ports and
+/// pins the router to the worker with the fewest routers (contract §5.1).
 public final class MediaServer: Service, Sendable {
     public struct Configuration: Sendable {
+        /// The address the UDP sockets bind to.
         public var listenIP: String
-        /// The address put in ICE candidates (defaults to the listen IP, or 127.0.0.1 for 0.0.0.0).
+        /// The address put in ICE candidates; nil: the listen IP, or 127.0.0.1 when listening on
+        /// 0.0.0.0 / ::.
         public var announcedIP: String?
+        /// Worker k listens on `minPort + k`.
         public var minPort: Int
         public var numWorkers: Int
+        /// The speaker observers every router gets.
+        public var observers: SpeakerObserverSettings
 
-        public init(listenIP: String = "0.0.0.0", announcedIP: String? = nil, minPort: Int = 10_000, numWorkers: Int = 1) {
+        public init(
+            listenIP: String = "0.0.0.0", announcedIP: String? = nil, minPort: Int = 10_000, numWorkers: Int = 1,
+            observers: SpeakerObserverSettings = SpeakerObserverSettings()
+        ) {
             self.listenIP = listenIP
             self.announcedIP = announcedIP
             self.minPort = minPort
             self.numWorkers = max(1, numWorkers)
+            self.observers = observers
         }
+
+        /// What ICE candidates carry.
+        public var effectiveAnnouncedIP: String {
+            if let announcedIP, !announcedIP.isEmpty { return announcedIP }
+            return listenIP == "0.0.0.0" || listenIP == "::" ? "127.0.0.1" : listenIP
+        }
+    }
+
+    private enum Lifecycle {
+        case idle
+        case starting
+        case running
+        case failed(String)
+        case stopped
+    }
+
+    private struct State {
+        var lifecycle = Lifecycle.idle
+        var waiters: [CheckedContinuation<Void, any Error>] = []
+        /// Per worker: routers (kept exact at create/close), and the rest as of the last tick.
+        var counts: [WorkerObjectCounts]
     }
 
     public let configuration: Configuration
     let logger: Logger
-    let group: MultiThreadedEventLoopGroup
+    private let group: MultiThreadedEventLoopGroup
     let workers: [MediaWorker]
-    let readiness = Mutex<(ready: Bool, failure: String?, waiters: [CheckedContinuation<Void, any Error>])>((false, nil, []))
-    let objectCounts = Mutex<[Int: (routers: Int, transports: Int, producers: Int, consumers: Int)]>([:])
+    private let state: Locked<State>
 
+    /// Creates the workers (and their certificates); nothing is bound until ``run()``.
     public init(configuration: Configuration, logger: Logger = Logger(label: "msab.sfu")) {
         self.configuration = configuration
         self.logger = logger
-        group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.numWorkers)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.numWorkers)
+        self.group = group
+        let state = Locked(State(counts: Array(repeating: WorkerObjectCounts(), count: configuration.numWorkers)))
+        self.state = state
         var loops = group.makeIterator()
-        workers = (0..<configuration.numWorkers).map { MediaWorker(index: $0, eventLoop: loops.next()!, logger: logger) }
+        let gauges = (
+            routers: Gauge(label: "msab_sfu_routers"), transports: Gauge(label: "msab_sfu_transports"),
+            producers: Gauge(label: "msab_sfu_producers"), consumers: Gauge(label: "msab_sfu_consumers")
+        )
+        let report: @Sendable (Int, WorkerObjectCounts) -> Void = { index, counts in
+            let totals = state.withLock { state -> WorkerObjectCounts in
+                // Routers are counted at create/close; the tick's view of them may lag.
+                state.counts[index].transports = counts.transports
+                state.counts[index].producers = counts.producers
+                state.counts[index].consumers = counts.consumers
+                return state.counts.reduce(into: WorkerObjectCounts()) {
+                    $0.routers += $1.routers
+                    $0.transports += $1.transports
+                    $0.producers += $1.producers
+                    $0.consumers += $1.consumers
+                }
+            }
+            gauges.routers.record(totals.routers)
+            gauges.transports.record(totals.transports)
+            gauges.producers.record(totals.producers)
+            gauges.consumers.record(totals.consumers)
+        }
+        self.workers = (0..<configuration.numWorkers).map { index in
+            // Certificate generation cannot fail short of OpenSSL being broken.
+            try! MediaWorker(
+                index: index, eventLoop: loops.next()!, announcedAddress: configuration.effectiveAnnouncedIP,
+                port: configuration.minPort + index, logger: logger, reportCounts: report)
+        }
     }
 
-    public var announcedIP: String {
-        if let announced = configuration.announcedIP { return announced }
-        return configuration.listenIP == "0.0.0.0" || configuration.listenIP == "::" ? "127.0.0.1" : configuration.listenIP
-    }
+    // MARK: - Service
 
-    public struct NotReady: Error, CustomStringConvertible {
-        public var description: String
-    }
-
+    /// Binds every worker's port, serves until graceful shutdown (or cancellation), then closes
+    /// all routers and sockets.
     public func run() async throws {
+        state.withLock { $0.lifecycle = .starting }
         do {
             for worker in workers {
-                try await worker.bind(host: configuration.listenIP, port: configuration.minPort + worker.index, announced: announcedIP)
-                logger.info("media worker listening", metadata: ["worker": "\(worker.index)", "port": "\(configuration.minPort + worker.index)"])
+                let port = configuration.minPort + worker.index
+                try await worker.bind(host: configuration.listenIP, port: port)
+                logger.info("media worker listening", metadata: ["sfu.worker": "\(worker.index)", "sfu.port": "\(port)"])
             }
         } catch {
-            let waiters = readiness.withLock { state -> [CheckedContinuation<Void, any Error>] in
-                state.failure = "\(error)"
+            let waiters = state.withLock { state in
+                state.lifecycle = .failed("\(error)")
                 defer { state.waiters = [] }
                 return state.waiters
             }
-            for waiter in waiters { waiter.resume(throwing: NotReady(description: "\(error)")) }
+            for waiter in waiters { waiter.resume(throwing: SFUError(.notRunning, "\(error)")) }
+            await stopWorkers()
             throw error
         }
-        let waiters = readiness.withLock { state -> [CheckedContinuation<Void, any Error>] in
-            state.ready = true
+        let waiters = state.withLock { state in
+            state.lifecycle = .running
             defer { state.waiters = [] }
             return state.waiters
         }
         for waiter in waiters { waiter.resume() }
-        let tasks = workers.map { worker in
-            worker.eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(20), delay: .milliseconds(20)) { _ in
-                self.tick(worker)
-            }
-        }
-        // Serve until graceful shutdown.
+
+        // Serve until graceful shutdown or cancellation.
+        let (shutdown, shutdownContinuation) = AsyncStream.makeStream(of: Void.self)
         await withGracefulShutdownHandler {
-            while !Task.isCancelled && !Task.isShuttingDownGracefully { try? await Task.sleep(for: .milliseconds(100)) }
-        } onGracefulShutdown: {}
-        for task in tasks { task.cancel() }
-        for worker in workers {
-            try? await worker.eventLoop.submit {
-                for router in worker.core.allRouters { router.close() }
-                worker.flush()
-            }.get()
-            try? await worker.channel?.close()
+            await withTaskCancellationHandler {
+                for await _ in shutdown {}
+            } onCancel: {
+                shutdownContinuation.finish()
+            }
+        } onGracefulShutdown: {
+            shutdownContinuation.finish()
         }
+        state.withLock { $0.lifecycle = .stopped }
+        await stopWorkers()
+    }
+
+    private func stopWorkers() async {
+        for worker in workers { await worker.shutdown() }
         try? await group.shutdownGracefully()
     }
 
-    /// Waits until the UDP ports are bound.
+    /// Returns once the ports are bound; throws if binding failed or the server stopped.
     public func waitUntilReady() async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let state = readiness.withLock { state -> (Bool, String?) in
-                if !state.ready && state.failure == nil { state.waiters.append(continuation) }
-                return (state.ready, state.failure)
+            let outcome: Result<Void, SFUError>? = state.withLock { state in
+                switch state.lifecycle {
+                case .running: return .success(())
+                case .failed(let reason): return .failure(SFUError(.notRunning, reason))
+                case .stopped: return .failure(SFUError(.notRunning, "stopped"))
+                case .idle, .starting:
+                    state.waiters.append(continuation)
+                    return nil
+                }
             }
-            if state.0 { continuation.resume() } else if let failure = state.1 { continuation.resume(throwing: NotReady(description: failure)) }
+            if let outcome { continuation.resume(with: outcome) }
         }
     }
 
-    /// A router on the worker with the fewest routers (contract §5.1).
+    // MARK: - Routers
+
+    /// A router on the worker with the fewest routers (ties: the first).
     public func createRouter(mediaCodecs: [RtpCodecCapability]) async throws -> MediaRouter {
         try await waitUntilReady()
-        let counts = objectCounts.withLock { $0 }
-        let worker = workers.min { (counts[$0.index]?.routers ?? 0) < (counts[$1.index]?.routers ?? 0) }!
-        let (stream, continuation) = AsyncStream.makeStream(of: MediaRouterEvent.self)
-        let info = try await worker.run { core -> (String, RtpCapabilities) in
-            let router = try Router(mediaCodecs: mediaCodecs, worker: core) { event in continuation.yield(event) }
-            return (router.id, router.rtpCapabilities)
+        let index = state.withLock { state in
+            let index = state.counts.indices.min { state.counts[$0].routers < state.counts[$1].routers } ?? 0
+            state.counts[index].routers += 1
+            return index
         }
-        objectCounts.withLock { $0[worker.index, default: (0, 0, 0, 0)].routers += 1 }
-        return MediaRouter(id: info.0, rtpCapabilities: info.1, worker: worker, events: stream, continuation: continuation, server: self)
+        let worker = workers[index]
+        let (events, continuation) = AsyncStream.makeStream(of: MediaRouterEvent.self)
+        let observers = configuration.observers
+        do {
+            let (id, capabilities) = try await worker.run { core, _ in
+                let router = try Router.make(mediaCodecs: mediaCodecs, worker: core, observers: observers)
+                worker.attach(routerId: router.id, continuation: continuation)
+                return (router.id, router.rtpCapabilities)
+            }
+            return MediaRouter(id: id, rtpCapabilities: capabilities, events: events, worker: worker) { [state] in
+                state.withLock { $0.counts[index].routers -= 1 }
+            }
+        } catch {
+            state.withLock { $0.counts[index].routers -= 1 }
+            continuation.finish()
+            throw error
+        }
     }
 
-    // MARK: - metrics (published from each worker's tick)
+    /// Routers alive across workers.
+    public var routerCount: Int { state.withLock { $0.counts.reduce(0) { $0 + $1.routers } } }
 
-    func tick(_ worker: MediaWorker) {
-        let core = worker.core!
-        core.tick(now: MediaWorker.nowMs())
-        worker.flush()
-        let deltaIn = core.packetsIn - worker.published.packetsIn
-        let deltaOut = core.packetsOut - worker.published.packetsOut
-        if deltaIn > 0 { Counter(label: "msab_sfu_packets_total", dimensions: [("direction", "in")]).increment(by: deltaIn) }
-        if deltaOut > 0 { Counter(label: "msab_sfu_packets_total", dimensions: [("direction", "out")]).increment(by: deltaOut) }
-        for (reason, count) in core.drops where count != worker.published.drops[reason] ?? 0 {
-            Counter(label: "msab_sfu_drops_total", dimensions: [("reason", reason.rawValue)]).increment(by: count - (worker.published.drops[reason] ?? 0))
+    /// Objects alive across workers (transports, producers and consumers as of the last tick).
+    public var objectCounts: (routers: Int, transports: Int, producers: Int, consumers: Int) {
+        state.withLock { state in
+            state.counts.reduce((0, 0, 0, 0)) { ($0.0 + $1.routers, $0.1 + $1.transports, $0.2 + $1.producers, $0.3 + $1.consumers) }
         }
-        worker.published = .init(packetsIn: core.packetsIn, packetsOut: core.packetsOut, drops: core.drops)
-        let mine = core.objectCounts
-        let totals = objectCounts.withLock { counts -> (Int, Int, Int, Int) in
-            counts[worker.index] = mine
-            return counts.values.reduce((0, 0, 0, 0)) { ($0.0 + $1.routers, $0.1 + $1.transports, $0.2 + $1.producers, $0.3 + $1.consumers) }
-        }
-        Gauge(label: "msab_sfu_routers").record(totals.0)
-        Gauge(label: "msab_sfu_transports").record(totals.1)
-        Gauge(label: "msab_sfu_producers").record(totals.2)
-        Gauge(label: "msab_sfu_consumers").record(totals.3)
     }
 
-    /// Totals across workers (for /health and tests).
-    public var routerCount: Int { objectCounts.withLock { $0.values.reduce(0) { $0 + $1.routers } } }
+    /// The UDP port of each worker.
+    public var ports: [Int] { workers.map { configuration.minPort + $0.index } }
+
+    /// CPU time used so far by each worker's event-loop thread (for benchmarks and ops).
+    public func workerCPUTimes() async -> [Duration] {
+        var times: [Duration] = []
+        for worker in workers { times.append(await worker.threadCPUTime()) }
+        return times
+    }
+
+    /// Packet-path counters summed over workers (read on each worker's loop).
+    public func counters() async -> SFUCounters {
+        var total = SFUCounters()
+        for worker in workers {
+            let (counters, _) = await worker.snapshot()
+            total.datagramsIn &+= counters.datagramsIn
+            total.rtpIn &+= counters.rtpIn
+            total.rtpOut &+= counters.rtpOut
+            total.rtcpOut &+= counters.rtcpOut
+            total.retransmissions &+= counters.retransmissions
+            for index in total.drops.indices { total.drops[index] &+= counters.drops[index] }
+        }
+        return total
+    }
 }
 
-extension WorkerCore {
-    var allRouters: [Router] { routerIds.compactMap { router($0) } }
+/// A `Mutex` in a class, so closures can share it (a `Mutex` is non-copyable).
+final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+
+    init(_ value: Value) {
+        mutex = Mutex(value)
+    }
+
+    func withLock<R: Sendable>(_ body: (inout sending Value) throws -> sending R) rethrows -> R {
+        try mutex.withLock(body)
+    }
 }

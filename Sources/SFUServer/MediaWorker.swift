@@ -1,94 +1,234 @@
 import DTLS
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
 import Logging
+import Metrics
 import NIOCore
 import NIOPosix
 import SFU
+import STUN
 
-/// One media worker (mediasoup's Worker + WebRtcServer): one event loop and one UDP socket shared
-/// by every transport of its routers. Everything on the packet path runs on `eventLoop`, without
-/// locks; other threads reach the core only through `eventLoop.submit` (style.md §2, threading).
-final class MediaWorker: @unchecked Sendable, DatagramSink {
-    // @unchecked: `channel`, `core` and the counters are touched only on `eventLoop`.
+/// One media worker (mediasoup Worker + WebRtcServer): one NIO event loop and one UDP socket
+/// shared by every transport of its routers, around the sans-I/O ``SFUWorker``.
+///
+/// Everything on the packet path runs on `eventLoop` without locks. Other threads reach the core
+/// only through ``run(_:)`` (an `eventLoop.submit` hop, design.md §4). One repeating task per
+/// worker drives every timer (``SFUWorker/tick(now:)``) and publishes the counters.
+final class MediaWorker: @unchecked Sendable {
+    // @unchecked: `core`, `sink`, `channel`, `published` and `routerEvents` are only touched on
+    // `eventLoop` (checked with assertInEventLoop in debug builds); the rest is immutable.
+
+    /// The shell's tick period: DTLS retransmissions, consent, RTCP and observers all run off it.
+    static let tickInterval: TimeAmount = .milliseconds(20)
+
     let index: Int
     let eventLoop: any EventLoop
     let logger: Logger
-    var channel: (any Channel)?
-    var core: WorkerCore!
-    var published = PublishedCounters()
+    private let core: SFUWorker
+    private let sink: ChannelDatagramSink
+    private var channel: (any Channel)?
+    private var tickTask: RepeatedTask?
+    /// Router id → its event stream (the room reads it).
+    private var routerEvents: [String: AsyncStream<MediaRouterEvent>.Continuation] = [:]
+    private var published = SFUCounters()
+    private let metrics: WorkerMetrics
+    /// Called from the tick with this worker's object counts (MediaServer aggregates them).
+    let reportCounts: @Sendable (Int, WorkerObjectCounts) -> Void
 
-    struct PublishedCounters {
-        var packetsIn = 0
-        var packetsOut = 0
-        var drops: [DropReason: Int] = [:]
-    }
-
-    init(index: Int, eventLoop: any EventLoop, logger: Logger) {
+    init(
+        index: Int, eventLoop: any EventLoop, announcedAddress: String, port: Int, logger: Logger,
+        reportCounts: @escaping @Sendable (Int, WorkerObjectCounts) -> Void
+    ) throws {
         self.index = index
         self.eventLoop = eventLoop
         self.logger = logger
+        self.reportCounts = reportCounts
+        self.metrics = WorkerMetrics()
+        let sink = ChannelDatagramSink(allocator: ByteBufferAllocator())
+        self.sink = sink
+        // One certificate per worker, generated once (mediasoup does the same per worker).
+        let certificate = try DTLSCertificate(commonName: "msab")
+        let core = SFUWorker(
+            certificate: certificate, sink: sink, settings: .init(announcedAddress: announcedAddress, port: port),
+            logger: Logger(label: "msab.sfu.worker"))
+        // SR NTP timestamps need wall-clock time; the core only sees the monotonic clock.
+        let wallNanoseconds = Int64(Date().timeIntervalSince1970 * 1_000_000_000)
+        core.wallClockOffsetNanoseconds = wallNanoseconds - Int64(NIODeadline.now().uptimeNanoseconds)
+        self.core = core
     }
 
-    /// Binds the UDP port and creates the core (certificate generated once per worker).
-    func bind(host: String, port: Int, announced: String) async throws {
-        let certificate = try DTLSCertificate()
+    // MARK: - Lifecycle
+
+    /// Binds the worker's UDP port and starts its tick.
+    func bind(host: String, port: Int) async throws {
         let channel = try await DatagramBootstrap(group: eventLoop)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
-            .channelOption(.maxMessagesPerRead, value: 64)
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 2048))
+            // Large socket buffers: a fan-out burst to thousands of listeners leaves at once.
+            .channelOption(.socketOption(.so_sndbuf), value: 8 * 1024 * 1024)
+            .channelOption(.socketOption(.so_rcvbuf), value: 4 * 1024 * 1024)
+            // recvmmsg: up to 32 datagrams per syscall (style R9).
+            .channelOption(.datagramVectorReadMessageCount, value: 32)
+            .channelOption(.maxMessagesPerRead, value: 8)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 32 * 2048))
             .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(WorkerHandler(worker: self)) }
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(MediaWorkerHandler(worker: self))
+                }
             }
             .bind(host: host, port: port).get()
         try await eventLoop.submit {
             self.channel = channel
-            self.core = WorkerCore(certificate: certificate, announcedAddress: announced, port: port, sink: self)
+            self.tickTask = self.eventLoop.scheduleRepeatedTask(initialDelay: Self.tickInterval, delay: Self.tickInterval) { _ in
+                self.tick()
+            }
         }.get()
     }
 
-    // MARK: - DatagramSink (on the loop)
-
-    func send(_ bytes: UnsafeRawBufferPointer, to address: SocketAddress) {
-        guard let channel else { return }
-        var buffer = channel.allocator.buffer(capacity: bytes.count)
-        buffer.writeBytes(bytes)
-        channel.write(AddressedEnvelope(remoteAddress: address, data: buffer), promise: nil)
+    /// Closes every router (no events), stops the tick and closes the socket.
+    func shutdown() async {
+        try? await eventLoop.submit {
+            self.tickTask?.cancel()
+            self.tickTask = nil
+            for router in Array(self.core.routers.values) { router.close() }
+            self.sink.flush()
+            for continuation in self.routerEvents.values { continuation.finish() }
+            self.routerEvents = [:]
+        }.get()
+        try? await channel?.close()
     }
 
-    func flush() { channel?.flush() }
+    // MARK: - Control (any thread)
 
-    static func nowMs() -> UInt64 { NIODeadline.now().uptimeNanoseconds / 1_000_000 }
-
-    /// Runs `body` on the worker's loop with its core, then flushes what it wrote.
-    func run<T: Sendable>(_ body: @escaping @Sendable (WorkerCore) throws -> T) async throws -> T {
+    /// Runs `body` on the worker's loop with its core; afterwards flushes what it sent and routes
+    /// the events it produced.
+    func run<T: Sendable>(_ body: @escaping @Sendable (SFUWorker, NIODeadline) throws -> T) async throws -> T {
         try await eventLoop.submit {
-            defer { self.flush() }
-            return try body(self.core)
+            defer { self.afterWork() }
+            return try body(self.core, .now())
         }.get()
     }
-}
 
-/// The UDP handler: each datagram into the core; one flush per read burst (style.md R9).
-final class WorkerHandler: ChannelInboundHandler {
-    typealias InboundIn = AddressedEnvelope<ByteBuffer>
-    let worker: MediaWorker
+    /// Registers the event stream of a router created on this worker.
+    func attach(routerId: String, continuation: AsyncStream<MediaRouterEvent>.Continuation) {
+        eventLoop.assertInEventLoop()
+        routerEvents[routerId] = continuation
+    }
 
-    init(worker: MediaWorker) { self.worker = worker }
+    /// The router closed: finish its stream.
+    func detach(routerId: String) {
+        eventLoop.assertInEventLoop()
+        routerEvents.removeValue(forKey: routerId)?.finish()
+    }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let envelope = unwrapInboundIn(data)
-        var buffer = envelope.data
-        let now = MediaWorker.nowMs()
-        buffer.withUnsafeMutableReadableBytes { bytes in
-            worker.core.received(bytes, from: envelope.remoteAddress, now: now)
+    // MARK: - Loop-confined
+
+    /// A datagram from the socket.
+    @inline(__always)
+    func received(_ envelope: AddressedEnvelope<ByteBuffer>, now: NIODeadline) {
+        guard let source = TransportAddress(envelope.remoteAddress) else { return }
+        sink.learn(source, envelope.remoteAddress)
+        var datagram = envelope.data
+        core.handleDatagram(&datagram, from: source, now: now)
+    }
+
+    /// End of a read burst, a tick or a control call: send, then deliver events.
+    func afterWork() {
+        sink.flush()
+        while let (routerId, event) = core.pollEvent() {
+            routerEvents[routerId]?.yield(event)
         }
     }
 
+    func channelActive(_ context: ChannelHandlerContext) {
+        sink.context = context
+    }
+
+    private func tick() {
+        core.tick(now: .now())
+        afterWork()
+        publish()
+    }
+
+    /// Publishes counter deltas and object counts (cheap: integers, 50 times a second).
+    private func publish() {
+        let counters = core.counters
+        metrics.packetsIn.increment(by: Int64(counters.rtpIn &- published.rtpIn))
+        metrics.packetsOut.increment(by: Int64(counters.rtpOut &- published.rtpOut))
+        for reason in DropReason.allCases {
+            let delta = counters[reason] &- published[reason]
+            if delta > 0 { metrics.drops[reason.rawValue].increment(by: Int64(delta)) }
+        }
+        published = counters
+        let counts = core.objectCounts
+        reportCounts(index, WorkerObjectCounts(routers: counts.routers, transports: counts.transports, producers: counts.producers, consumers: counts.consumers))
+    }
+
+    /// CPU time (user + system) the worker's thread has used so far: getrusage(RUSAGE_THREAD) on
+    /// the loop's own thread (the whole process on systems without per-thread usage).
+    func threadCPUTime() async -> Duration {
+        (try? await eventLoop.submit { () -> Duration in
+            var usage = rusage()
+            #if os(Linux)
+            getrusage(__rusage_who_t(1), &usage)  // RUSAGE_THREAD (a GNU extension Swift does not import)
+            #else
+            getrusage(RUSAGE_SELF, &usage)
+            #endif
+            let micros = Int64(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1_000_000 + Int64(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec)
+            return .microseconds(micros)
+        }.get()) ?? .zero
+    }
+
+    /// Counters and counts of this worker, read on its loop (for tests, stats and the bench).
+    func snapshot() async -> (counters: SFUCounters, datagramsWritten: UInt64) {
+        (try? await eventLoop.submit { (self.core.counters, self.sink.datagramsWritten) }.get()) ?? (SFUCounters(), 0)
+    }
+}
+
+/// Per-worker object counts, aggregated by ``MediaServer`` into the gauges.
+struct WorkerObjectCounts: Sendable, Hashable {
+    var routers = 0
+    var transports = 0
+    var producers = 0
+    var consumers = 0
+}
+
+/// The swift-metrics handles of one worker, created once.
+private struct WorkerMetrics {
+    let packetsIn = Counter(label: "msab_sfu_packets_total", dimensions: [("direction", "in")])
+    let packetsOut = Counter(label: "msab_sfu_packets_total", dimensions: [("direction", "out")])
+    let drops = DropReason.allCases.map { Counter(label: "msab_sfu_drops_total", dimensions: [("reason", $0.description)]) }
+}
+
+/// The UDP handler (NIOUDPEchoServer style, style R9): every datagram into the core, one flush
+/// per read burst.
+final class MediaWorkerHandler: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
+
+    private let worker: MediaWorker
+
+    init(worker: MediaWorker) {
+        self.worker = worker
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        worker.channelActive(context)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        worker.received(unwrapInboundIn(data), now: .now())
+    }
+
     func channelReadComplete(context: ChannelHandlerContext) {
-        context.flush()
+        worker.afterWork()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // ICMP port unreachable and friends surface here for UDP: never fatal.
+        // ICMP port unreachable and the like surface here for UDP: never fatal.
         worker.logger.debug("media socket error", metadata: ["error": "\(error)"])
     }
 }

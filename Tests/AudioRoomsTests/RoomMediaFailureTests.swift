@@ -10,7 +10,7 @@ import Testing
 /// driven through the Room with a router that fails on demand.
 final class FailingRouter: RoomRouter, @unchecked Sendable {
     let id = "router"
-    let rtpCapabilities = try! SupportedCapabilities.routerCapabilities(mediaCodecs: [SupportedCapabilities.opus])
+    let rtpCapabilities = try! ORTC.generateRouterRtpCapabilities(mediaCodecs: ORTC.msabMediaCodecs)
     let mediaEvents: AsyncStream<RoomMediaEvent> = AsyncStream { $0.finish() }
     struct Boom: Error {}
     let failing = Mutex<Set<String>>([])
@@ -96,7 +96,7 @@ struct NullBackend: RoomBackend {
         let produce = AudioProducePayload(roomId: "42", transportId: transport.id, kind: .audio,
                                           rtpParameters: RtpParameters(codecs: [RtpCodecParameters(mimeType: "audio/opus", payloadType: 111, clockRate: 48000, channels: 2)]))
         let producer = try #require(await room.produce(socket: "s1", produce) as? IdAck)
-        let caps = RtpCapabilities(codecs: [SupportedCapabilities.opus])
+        let caps = RtpCapabilities(codecs: ORTC.msabMediaCodecs)
         router.fail("consume")
         let consume = AudioConsumePayload(roomId: "42", transportId: transport.id, producerId: producer.id, rtpCapabilities: caps)
         #expect(Self.error(await room.consume(socket: "s1", consume)) == "Consume failed")

@@ -43,7 +43,10 @@ def test_connect_and_produce_failures(server):
         t = c.call("transport:create", {"type": "producer", "roomId": room})
         bad_algorithm = {"roomId": room, "transportId": t["id"], "dtlsParameters": {"role": "server", "fingerprints": [{"algorithm": "md5", "value": "AA"}]}}
         assert c.call("transport:connect", bad_algorithm) == {"error": "Connect failed"}
-        good = {"roomId": room, "transportId": t["id"], "dtlsParameters": {"role": "server", "fingerprints": [{"algorithm": "sha-256", "value": "AA:BB"}]}}
+        too_short = {"roomId": room, "transportId": t["id"], "dtlsParameters": {"role": "server", "fingerprints": [{"algorithm": "sha-256", "value": "AA:BB"}]}}
+        assert c.call("transport:connect", too_short) == {"error": "Connect failed"}
+        sha256 = ":".join(["AB"] * 32)
+        good = {"roomId": room, "transportId": t["id"], "dtlsParameters": {"role": "server", "fingerprints": [{"algorithm": "sha-256", "value": sha256}]}}
         assert c.call("transport:connect", good) == {"success": True}
         assert c.call("transport:connect", good) == {"error": "Connect failed"}  # already connected
         pcmu = {"codecs": [{"mimeType": "audio/PCMU", "payloadType": 0, "clockRate": 8000}], "encodings": [{"ssrc": 1}]}

@@ -94,6 +94,7 @@ public struct EventHandlers: Sendable {
         mediaEvent(socket, "audio:produce", AudioProducePayload.self) { room, p in await room.produce(socket: sid, p) }
         mediaEvent(socket, "audio:consume", AudioConsumePayload.self) { room, p in await room.consume(socket: sid, p) }
         mediaEvent(socket, "consumer:resume", ConsumerResumePayload.self) { room, p in await room.resumeConsumer(socket: sid, consumerId: p.consumerId) }
+        mediaEvent(socket, "consumer:pause", ConsumerResumePayload.self) { room, p in await room.pauseConsumer(socket: sid, consumerId: p.consumerId) }
         mediaEvent(socket, "audio:selfMute", SelfMutePayload.self) { room, p in await room.setSelfMuted(socket: sid, producerId: p.producerId, true) }
         mediaEvent(socket, "audio:selfUnmute", SelfMutePayload.self) { room, p in await room.setSelfMuted(socket: sid, producerId: p.producerId, false) }
 

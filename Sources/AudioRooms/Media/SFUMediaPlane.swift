@@ -3,7 +3,8 @@ import SFU
 import SFUServer
 
 /// The production `MediaPlane`: routers on the built-in SFU's workers, with the router media codecs
-/// of contract §5.2 (opus/48000/2, useinbandfec 1, usedtx 0, minptime 10, sprop-stereo 1).
+/// of contract §5.2 (`ORTC.msabMediaCodecs`: opus/48000/2, useinbandfec 1, usedtx 0, minptime 10,
+/// sprop-stereo 1).
 public struct SFUMediaPlane: MediaPlane {
     let server: MediaServer
 
@@ -11,10 +12,7 @@ public struct SFUMediaPlane: MediaPlane {
         self.server = server
     }
 
-    public static let routerMediaCodecs: [RtpCodecCapability] = [
-        RtpCodecCapability(kind: .audio, mimeType: "audio/opus", clockRate: 48000, channels: 2,
-                           parameters: ["useinbandfec": 1, "usedtx": 0, "minptime": 10, "sprop-stereo": 1])
-    ]
+    public static let routerMediaCodecs: [RtpCodecCapability] = ORTC.msabMediaCodecs
 
     public func makeRouter() async throws -> any RoomRouter {
         SFURoomRouter(router: try await server.createRouter(mediaCodecs: Self.routerMediaCodecs))

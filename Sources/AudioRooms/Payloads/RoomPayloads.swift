@@ -65,6 +65,7 @@ public struct AudioConsumePayload: ValidatedPayload {
     }
 }
 
+/// `consumer:resume` and `consumer:pause`: `{roomId, consumerId}`.
 public struct ConsumerResumePayload: ValidatedPayload {
     public var roomId: String
     public var consumerId: String

@@ -113,12 +113,23 @@ extension Room {
 
     /// `consumer:resume` → `{success: true}`.
     func resumeConsumer(socket: String, consumerId: String) async -> any Encodable & Sendable {
+        await setConsumerPaused(socket: socket, consumerId: consumerId, false)
+    }
+
+    /// `consumer:pause` (an addition, the counterpart of `consumer:resume`): a listener stops
+    /// receiving one speaker without closing the consumer, e.g. while the app is in the
+    /// background; `consumer:resume` brings it back with continuous sequence numbers.
+    func pauseConsumer(socket: String, consumerId: String) async -> any Encodable & Sendable {
+        await setConsumerPaused(socket: socket, consumerId: consumerId, true)
+    }
+
+    private func setConsumerPaused(socket: String, consumerId: String, _ paused: Bool) async -> any Encodable & Sendable {
         guard consumerOwner[consumerId] == socket else { return ErrorAck("Consumer not found") }
         do {
-            try await router.setConsumerPaused(consumerId, false)
+            try await router.setConsumerPaused(consumerId, paused)
             return SuccessAck()
         } catch {
-            return ErrorAck("Resume failed")
+            return ErrorAck(paused ? "Pause failed" : "Resume failed")
         }
     }
 

@@ -1,0 +1,66 @@
+/// Why the SFU dropped a datagram or packet (style R6, mediasoup `RtcLogger::RtpPacket::DropReason`).
+///
+/// Every early return on the packet path increments exactly one of these in ``SFUCounters``;
+/// ``description`` is the `reason` label of `msab_sfu_drops_total`.
+public enum DropReason: Int, Sendable, CaseIterable, CustomStringConvertible {
+    // ── demultiplexing (WebRTCServer) ──
+    /// Not STUN, DTLS, RTP or RTCP by the first byte (RFC 7983), or too short to be any.
+    case unclassifiable
+    /// A STUN message that does not parse, or is not a binding request.
+    case stunMalformed
+    /// A well-formed STUN message that is not a binding request (indications, responses).
+    case stunNotBindingRequest
+    /// A STUN binding request whose USERNAME names no transport of this worker.
+    case stunUnknownUsername
+    /// ICE-lite refused the binding request (bad MESSAGE-INTEGRITY, FINGERPRINT, role, …).
+    case stunRejected
+    /// DTLS/RTP/RTCP from an address that never completed an ICE check with any transport.
+    case unknownTuple
+    // ── transport (WebRTCTransport) ──
+    /// The transport is closed (a late datagram).
+    case transportClosed
+    /// RTP/RTCP before the DTLS handshake finished.
+    case notDTLSConnected
+    /// DTLS finished but no SRTP session exists (bad keying material; counted, never trusted).
+    case noSRTPSession
+    /// SRTP/SRTCP authentication or replay check failed.
+    case srtpUnprotectFailed
+    /// Decrypted bytes are not a valid RTP packet.
+    case rtpParseFailed
+    /// Decrypted bytes are not a valid RTCP compound packet.
+    case rtcpParseFailed
+    /// No producer on this transport has the packet's SSRC.
+    case unknownSSRC
+    /// The packet's payload type is not one of the producer's codecs.
+    case unknownPayloadType
+    /// The producer is paused: received and counted, not forwarded.
+    case producerPaused
+    // ── send side ──
+    /// SRTP protect failed while sending.
+    case srtpProtectFailed
+    /// A consumer NACKed a packet that is no longer (or never was) in the retransmission buffer.
+    case retransmissionMiss
+
+    /// The metric label.
+    public var description: String {
+        switch self {
+        case .unclassifiable: "unclassifiable"
+        case .stunMalformed: "stun_malformed"
+        case .stunNotBindingRequest: "stun_not_binding_request"
+        case .stunUnknownUsername: "stun_unknown_username"
+        case .stunRejected: "stun_rejected"
+        case .unknownTuple: "unknown_tuple"
+        case .transportClosed: "transport_closed"
+        case .notDTLSConnected: "not_dtls_connected"
+        case .noSRTPSession: "no_srtp_session"
+        case .srtpUnprotectFailed: "srtp_unprotect_failed"
+        case .rtpParseFailed: "rtp_parse_failed"
+        case .rtcpParseFailed: "rtcp_parse_failed"
+        case .unknownSSRC: "unknown_ssrc"
+        case .unknownPayloadType: "unknown_payload_type"
+        case .producerPaused: "producer_paused"
+        case .srtpProtectFailed: "srtp_protect_failed"
+        case .retransmissionMiss: "retransmission_miss"
+        }
+    }
+}

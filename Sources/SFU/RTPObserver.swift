@@ -1,0 +1,100 @@
+import SpeakerDetection
+
+/// Something attached to a router that watches its producers' audio (mediasoup `RtpObserver`):
+/// fed every forwarded packet's RFC 6464 level, asked for its events on the worker's tick.
+protocol RTPObserver: AnyObject {
+    func addProducer(_ producer: Producer, now: Duration)
+    func removeProducer(_ producer: Producer, now: Duration) -> [MediaRouterEvent]
+    func producerPaused(_ producer: Producer, _ paused: Bool)
+    /// One packet's level (dBov, 0 loudest … -127) and the V flag.
+    func receivedAudioLevel(_ producer: Producer, dBov: Int, voiceActivity: Bool, now: Duration)
+    /// Events due at `now` (the observer keeps its own interval).
+    func tick(now: Duration) -> [MediaRouterEvent]
+}
+
+/// mediasoup's `AudioLevelObserver` on a router: every `interval`, the producers whose average
+/// level is above `threshold`, loudest first (`volumes`), or `silence` once when nobody is.
+/// MSAB (HEAD): maxEntries 16, threshold -55 dBov, interval 500 ms.
+final class AudioLevelRTPObserver: RTPObserver {
+    private var observer: AudioLevelObserver<String>
+    private var nextTickAt: Duration?
+
+    init(options: AudioLevelObserver<String>.Options) {
+        observer = AudioLevelObserver(options: options)
+    }
+
+    func addProducer(_ producer: Producer, now: Duration) {
+        observer.addProducer(producer.id, paused: producer.paused)
+    }
+
+    func removeProducer(_ producer: Producer, now: Duration) -> [MediaRouterEvent] {
+        observer.removeProducer(producer.id)
+        return []
+    }
+
+    func producerPaused(_ producer: Producer, _ paused: Bool) {
+        if paused { observer.pauseProducer(producer.id) } else { observer.resumeProducer(producer.id) }
+    }
+
+    func receivedAudioLevel(_ producer: Producer, dBov: Int, voiceActivity: Bool, now: Duration) {
+        observer.receivedAudioLevel(producerId: producer.id, dBov: dBov, voiceActivity: voiceActivity, now: now)
+    }
+
+    func tick(now: Duration) -> [MediaRouterEvent] {
+        guard let due = nextTickAt else {
+            nextTickAt = now + observer.options.interval
+            return []
+        }
+        guard now >= due else { return [] }
+        nextTickAt = due + observer.options.interval
+        if nextTickAt! <= now { nextTickAt = now + observer.options.interval }  // we fell behind: do not burst
+        switch observer.tick(now: now) {
+        case .volumes(let volumes): return [.audioLevels(volumes.map { (producerId: $0.producerId, volume: $0.volume) })]
+        case .silence: return [.silence]
+        case nil: return []
+        }
+    }
+}
+
+/// mediasoup's `ActiveSpeakerObserver` on a router: `dominantSpeaker` when it changes.
+/// MSAB: interval 200 ms.
+final class ActiveSpeakerRTPObserver: RTPObserver {
+    private var observer: ActiveSpeakerObserver<String>
+    private var nextTickAt: Duration?
+
+    init(interval: Duration) {
+        observer = ActiveSpeakerObserver(interval: interval)
+    }
+
+    func addProducer(_ producer: Producer, now: Duration) {
+        observer.addProducer(producer.id, paused: producer.paused, now: now)
+    }
+
+    func removeProducer(_ producer: Producer, now: Duration) -> [MediaRouterEvent] {
+        event(observer.removeProducer(producer.id, now: now))
+    }
+
+    func producerPaused(_ producer: Producer, _ paused: Bool) {
+        if paused { observer.pauseProducer(producer.id) } else { observer.resumeProducer(producer.id) }
+    }
+
+    func receivedAudioLevel(_ producer: Producer, dBov: Int, voiceActivity: Bool, now: Duration) {
+        observer.receivedAudioLevel(producerId: producer.id, dBov: dBov, voiceActivity: voiceActivity, now: now)
+    }
+
+    func tick(now: Duration) -> [MediaRouterEvent] {
+        guard let due = nextTickAt else {
+            nextTickAt = now + observer.interval
+            return []
+        }
+        guard now >= due else { return [] }
+        nextTickAt = due + observer.interval
+        if nextTickAt! <= now { nextTickAt = now + observer.interval }
+        return event(observer.tick(now: now))
+    }
+
+    private func event(_ event: ActiveSpeakerObserver<String>.Event?) -> [MediaRouterEvent] {
+        guard case .dominantSpeakerChanged(let producerId) = event else { return [] }
+        return [.dominantSpeaker(producerId: producerId, volume: observer.currentLevel(of: producerId) ?? -127)]
+    }
+}

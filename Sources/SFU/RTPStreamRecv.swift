@@ -1,0 +1,52 @@
+import RTP
+
+/// The receive side of one producer's RTP stream (mediasoup `RtpStreamRecv`): RFC 3550 reception
+/// statistics, byte/packet counts, and what the producer's sender reports told us, so the receiver
+/// report we send back carries loss, jitter, LSR and DLSR (RFC 3550 §6.4.1).
+struct RTPStreamRecv {
+    let ssrc: UInt32
+    private(set) var statistics: RTPReceiveStatistics
+    private(set) var packets: UInt64 = 0
+    private(set) var bytes: UInt64 = 0
+    /// Middle 32 bits of the last SR's NTP timestamp, and when (monotonic ns) it arrived.
+    private var lastSenderReport: (compactNTP: UInt32, receivedAt: UInt64)?
+    /// Fraction lost of the last report we built (0…255), for stats.
+    private(set) var lastFractionLost: UInt8 = 0
+
+    init(ssrc: UInt32, clockRate: UInt32) {
+        self.ssrc = ssrc
+        self.statistics = RTPReceiveStatistics(clockRate: clockRate)
+    }
+
+    /// One RTP packet of `length` bytes arrived at `now` (ns).
+    mutating func received(sequenceNumber: UInt16, timestamp: UInt32, length: Int, now: UInt64) {
+        packets &+= 1
+        bytes &+= UInt64(length)
+        statistics.received(sequenceNumber: sequenceNumber, timestamp: timestamp, arrivalNanoseconds: now)
+    }
+
+    /// The producer sent an SR (RFC 3550 §6.4.1).
+    mutating func receivedSenderReport(_ report: RTCPSenderReport, now: UInt64) {
+        lastSenderReport = (report.compactNTPTimestamp, now)
+    }
+
+    /// A report block for our next RR; starts a new loss interval.
+    mutating func makeReportBlock(now: UInt64) -> RTCPReportBlock? {
+        guard packets > 0 else { return nil }
+        var lsr: UInt32 = 0
+        var dlsr: UInt32 = 0
+        if let last = lastSenderReport {
+            lsr = last.compactNTP
+            // DLSR in units of 1/65536 s.
+            dlsr = UInt32(clamping: (now &- last.receivedAt) * 65_536 / 1_000_000_000)
+        }
+        let block = statistics.makeReportBlock(ssrc: ssrc, lastSenderReport: lsr, delaySinceLastSenderReport: dlsr)
+        lastFractionLost = block.fractionLost
+        return block
+    }
+
+    /// Packets lost so far (expected − received, never negative).
+    var packetsLost: Int64 { max(0, statistics.cumulativeLost) }
+    /// Interarrival jitter in timestamp units.
+    var jitter: UInt32 { statistics.jitter }
+}

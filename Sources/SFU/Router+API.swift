@@ -1,0 +1,205 @@
+import DTLS
+import Foundation
+public import MediasoupWire
+public import NIOCore
+import RTP
+import SpeakerDetection
+
+/// `transport:create`'s answer, shaped as mediasoup-client's `createSendTransport`/`createRecvTransport`
+/// expect it (`{id, iceParameters, iceCandidates, dtlsParameters}`).
+public struct WebRtcTransportInfo: Codable, Sendable, Hashable {
+    public var id: String
+    public var iceParameters: IceParameters
+    public var iceCandidates: [IceCandidate]
+    public var dtlsParameters: DtlsParameters
+
+    public init(id: String, iceParameters: IceParameters, iceCandidates: [IceCandidate], dtlsParameters: DtlsParameters) {
+        self.id = id
+        self.iceParameters = iceParameters
+        self.iceCandidates = iceCandidates
+        self.dtlsParameters = dtlsParameters
+    }
+}
+
+/// `audio:consume`'s answer (`{id, producerId, kind, rtpParameters}`).
+public struct ConsumerInfo: Codable, Sendable, Hashable {
+    public var id: String
+    public var producerId: String
+    public var kind: MediaKind
+    public var rtpParameters: RtpParameters
+
+    public init(id: String, producerId: String, kind: MediaKind, rtpParameters: RtpParameters) {
+        self.id = id
+        self.producerId = producerId
+        self.kind = kind
+        self.rtpParameters = rtpParameters
+    }
+}
+
+/// The speaker observers every router gets (MSAB's settings; contract §5.5 and its HEAD version).
+public struct SpeakerObserverSettings: Sendable, Hashable {
+    /// AudioLevelObserver: at most this many entries per event.
+    public var maxEntries = 16
+    /// AudioLevelObserver: minimum average level (dBov) to be reported.
+    public var threshold = -55
+    /// AudioLevelObserver interval.
+    public var audioLevelInterval: Duration = .milliseconds(500)
+    /// ActiveSpeakerObserver interval.
+    public var activeSpeakerInterval: Duration = .milliseconds(200)
+
+    public init() {}
+}
+
+extension Router {
+    /// A router for `mediaCodecs` on `worker`, with both speaker observers attached
+    /// (mediasoup `worker.createRouter({mediaCodecs})` + the room's observers).
+    /// - Throws: `.unsupportedRtpParameters` when a codec is not supported.
+    public static func make(
+        mediaCodecs: [RtpCodecCapability], worker: SFUWorker, observers: SpeakerObserverSettings = SpeakerObserverSettings()
+    ) throws(SFUError) -> Router {
+        let capabilities: RtpCapabilities
+        do {
+            capabilities = try ORTC.generateRouterRtpCapabilities(mediaCodecs: mediaCodecs)
+        } catch {
+            throw SFUError(.unsupportedRtpParameters, error.message)
+        }
+        let router = Router(worker: worker, rtpCapabilities: capabilities)
+        router.addObserver(
+            AudioLevelRTPObserver(
+                options: .init(maxEntries: observers.maxEntries, threshold: observers.threshold, interval: observers.audioLevelInterval)))
+        router.addObserver(ActiveSpeakerRTPObserver(interval: observers.activeSpeakerInterval))
+        worker.add(router)
+        return router
+    }
+
+    // MARK: - Transports
+
+    /// Creates a WebRTC transport on the worker's shared port.
+    public func createWebRtcTransport(now: NIODeadline) throws(SFUError) -> WebRtcTransportInfo {
+        let transport = try createTransport(now: now)
+        return WebRtcTransportInfo(
+            id: transport.id,
+            iceParameters: IceParameters(usernameFragment: transport.iceUsernameFragment, password: transport.icePassword, iceLite: true),
+            iceCandidates: [
+                // mediasoup's priority for its first UDP host candidate; one candidate, one port.
+                IceCandidate(
+                    foundation: "udpcandidate", priority: 1_076_302_079, address: worker.settings.announcedAddress, protocol: .udp,
+                    port: UInt16(clamping: worker.settings.port))
+            ],
+            // Only sha-256: aiortc ignores the others, Chrome and Firefox accept it (media-notes).
+            dtlsParameters: DtlsParameters(
+                role: .auto,
+                fingerprints: [DtlsFingerprint(algorithm: FingerprintAlgorithm(rawValue: "sha-256"), value: worker.certificate.fingerprint(.sha256).value)]
+            ))
+    }
+
+    /// `transport.connect({dtlsParameters})`.
+    public func connectTransport(_ transportId: String, dtlsParameters: DtlsParameters, now: NIODeadline) throws(SFUError) {
+        let transport = try transport(transportId)
+        let role: DtlsRoleValue =
+            switch dtlsParameters.role ?? .auto {
+            case .auto: .auto
+            case .client: .client
+            case .server: .server
+            }
+        try transport.connect(role: role, fingerprints: dtlsParameters.fingerprints.map { ($0.algorithm.rawValue, $0.value) }, now: now)
+    }
+
+    /// New ICE credentials for a transport (`transport.restartIce()`).
+    public func restartIce(_ transportId: String) throws(SFUError) -> IceParameters {
+        let transport = try transport(transportId)
+        guard !transport.isClosed else { throw SFUError(.transportClosed, transportId) }
+        let credentials = transport.restartIce()
+        return IceParameters(usernameFragment: credentials.usernameFragment, password: credentials.password, iceLite: true)
+    }
+
+    // MARK: - Producers
+
+    /// `transport.produce({kind, rtpParameters, paused})`: validates, maps the client's payload
+    /// types and header-extension ids to the router's (ORTC), and starts receiving.
+    /// - Returns: the producer id.
+    public func produce(transportId: String, kind: MediaKind, rtpParameters: RtpParameters, paused: Bool) throws(SFUError) -> String {
+        let transport = try transport(transportId)
+        guard kind == .audio else { throw SFUError(.unsupportedRtpParameters, "only audio producers are supported") }
+        let validated: RtpParameters
+        let rtpMapping: RtpMapping
+        let consumable: RtpParameters
+        do {
+            validated = try ORTC.validateRtpParameters(rtpParameters)
+            rtpMapping = try ORTC.getProducerRtpParametersMapping(
+                validated, routerRtpCapabilities: rtpCapabilities, firstMappedSsrc: UInt32.random(in: 100_000_000...900_000_000))
+            consumable = try ORTC.getConsumableRtpParameters(
+                kind: kind, validated, routerRtpCapabilities: rtpCapabilities, rtpMapping: rtpMapping)
+        } catch {
+            throw SFUError(.unsupportedRtpParameters, error.message)
+        }
+        guard let codec = validated.codecs.first, !rtpMapping.codecs.isEmpty else {
+            throw SFUError(.unsupportedRtpParameters, "no codec")
+        }
+        let encodings = validated.encodings ?? []
+        guard encodings.count <= 1 else { throw SFUError(.unsupportedRtpParameters, "audio producers have one encoding") }
+        let levelID = (validated.headerExtensions ?? []).first { ext in
+            ext.uri == "urn:ietf:params:rtp-hdrext:ssrc-audio-level" && rtpMapping.mappedHeaderExtensionId(for: ext.id) != nil
+        }?.id
+        let mapping = ProducerMapping(
+            ssrc: encodings.first?.ssrc,
+            payloadTypes: rtpMapping.codecs.map { (UInt8(clamping: $0.payloadType), UInt8(clamping: $0.mappedPayloadType)) },
+            clockRate: UInt32(clamping: codec.clockRate),
+            extensionIDs: rtpMapping.headerExtensions.map { (UInt8(clamping: $0.id), UInt8(clamping: $0.mappedId)) },
+            audioLevelExtensionID: UInt8(clamping: levelID ?? 0))
+        _ = transport
+        let producer = try addProducer(
+            transportId: transportId, mapping: mapping, paused: paused, kind: kind, rtpParameters: validated,
+            consumableRtpParameters: consumable)
+        return producer.id
+    }
+
+    /// Pauses a producer (its consumers stop; observers ignore it).
+    public func pauseProducer(_ producerId: String) throws(SFUError) { try setProducerPaused(producerId, true) }
+    /// Resumes a producer (its consumers continue seamlessly).
+    public func resumeProducer(_ producerId: String) throws(SFUError) { try setProducerPaused(producerId, false) }
+
+    // MARK: - Consumers
+
+    /// mediasoup `router.canConsume({producerId, rtpCapabilities})`.
+    public func canConsume(producerId: String, rtpCapabilities capabilities: RtpCapabilities) -> Bool {
+        guard let producer = producers[producerId] else { return false }
+        return (try? ORTC.canConsume(producer.consumableRtpParameters, rtpCapabilities: capabilities)) ?? false
+    }
+
+    /// `transport.consume({producerId, rtpCapabilities, paused})`: a new consumer with its own SSRC.
+    public func consume(
+        transportId: String, producerId: String, rtpCapabilities capabilities: RtpCapabilities, paused: Bool, now: NIODeadline
+    ) throws(SFUError) -> ConsumerInfo {
+        let transport = try transport(transportId)
+        let producer = try producer(producerId)
+        guard canConsume(producerId: producerId, rtpCapabilities: capabilities) else {
+            throw SFUError(.cannotConsume, "producer \(producerId)")
+        }
+        var ssrc = UInt32.random(in: 100_000_000...900_000_000)
+        while transport.consumerForSSRC(ssrc) != nil { ssrc &+= 1 }
+        let cname = producer.consumableRtpParameters.rtcp?.cname ?? producer.rtpParameters.rtcp?.cname ?? "msab"
+        let parameters: RtpParameters
+        do {
+            parameters = try ORTC.getConsumerRtpParameters(
+                consumableRtpParameters: producer.consumableRtpParameters, remoteRtpCapabilities: capabilities, ssrc: ssrc,
+                cname: cname, mid: transport.nextConsumerMid())
+        } catch {
+            throw SFUError(.cannotConsume, error.message)
+        }
+        guard let codec = parameters.codecs.first else { throw SFUError(.cannotConsume, "no common codec") }
+        let midID = (parameters.headerExtensions ?? []).first { $0.uri == "urn:ietf:params:rtp-hdrext:sdes:mid" }?.id ?? 0
+        let mapping = ConsumerMapping(
+            ssrc: ssrc, payloadType: UInt8(clamping: codec.payloadType), clockRate: UInt32(clamping: codec.clockRate),
+            extensionIDs: .keeping((parameters.headerExtensions ?? []).map { UInt8(clamping: $0.id) }), cname: cname,
+            midExtensionID: UInt8(clamping: midID), mid: Array((parameters.mid ?? "").utf8))
+        let consumer = try addConsumer(
+            transportId: transportId, producerId: producerId, mapping: mapping, paused: paused, now: now, rtpParameters: parameters)
+        return ConsumerInfo(id: consumer.id, producerId: producerId, kind: producer.kind, rtpParameters: parameters)
+    }
+
+    /// Pauses a consumer.
+    public func pauseConsumer(_ consumerId: String) throws(SFUError) { try setConsumerPaused(consumerId, true) }
+    /// Resumes a consumer (created paused; the client resumes once its track is wired).
+    public func resumeConsumer(_ consumerId: String) throws(SFUError) { try setConsumerPaused(consumerId, false) }
+}

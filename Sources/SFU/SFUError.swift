@@ -1,0 +1,57 @@
+/// Why the SFU refused a control request. The app maps ``Kind`` to MSAB's error strings
+/// ("Transport not found", "Cannot consume", …); ``description`` is for logs.
+public struct SFUError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What went wrong.
+    public enum Kind: Sendable, Hashable {
+        case unknownRouter
+        case unknownTransport
+        case unknownProducer
+        case unknownConsumer
+        /// `connect` was already called on this transport.
+        case alreadyConnected
+        /// No usable fingerprint, or an unknown role.
+        case badDtlsParameters
+        /// `produce`: the rtpParameters do not validate or match no router codec; or not audio.
+        case unsupportedRtpParameters
+        /// `produce`: another producer on this transport uses the SSRC.
+        case ssrcInUse
+        /// `consume`: the capabilities cannot receive the producer.
+        case cannotConsume
+        /// The transport (or router) is closed.
+        case transportClosed
+        case routerClosed
+        /// The media server is not running (ports not bound, or shut down).
+        case notRunning
+        /// Something that should not fail did (OpenSSL, libsrtp).
+        case internalError
+    }
+
+    public var kind: Kind
+    /// Human-readable detail (ids, the validation message).
+    public var detail: String
+
+    public init(_ kind: Kind, _ detail: String = "") {
+        self.kind = kind
+        self.detail = detail
+    }
+
+    public var description: String {
+        let text: String =
+            switch kind {
+            case .unknownRouter: "router not found"
+            case .unknownTransport: "transport not found"
+            case .unknownProducer: "producer not found"
+            case .unknownConsumer: "consumer not found"
+            case .alreadyConnected: "transport already connected"
+            case .badDtlsParameters: "bad DTLS parameters"
+            case .unsupportedRtpParameters: "unsupported RTP parameters"
+            case .ssrcInUse: "SSRC already in use"
+            case .cannotConsume: "cannot consume"
+            case .transportClosed: "transport closed"
+            case .routerClosed: "router closed"
+            case .notRunning: "media server not running"
+            case .internalError: "internal error"
+            }
+        return detail.isEmpty ? text : "\(text): \(detail)"
+    }
+}

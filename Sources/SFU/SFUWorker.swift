@@ -1,0 +1,213 @@
+public import DTLS
+import ICELite
+import Logging
+public import NIOCore
+import RTP
+public import STUN
+
+/// The sans-I/O heart of one media worker: its routers, the demultiplexer of its one shared UDP
+/// port (mediasoup `WebRtcServer`), its timers, counters and DTLS certificate.
+///
+/// The NIO shell (`SFUServer.MediaWorker`) hands it every datagram with the source address and
+/// the time, calls ``tick(now:)`` from one repeating task, drains ``pollEvent()`` and publishes
+/// ``counters``; tests drive it directly with an in-memory ``DatagramSink``.
+///
+/// Demultiplexing (RFC 7983 first, style R5): STUN goes to the transport named by the local ufrag
+/// in its USERNAME (RFC 8445 §7.2.2), falling back to the source tuple; DTLS, RTP and RTCP only
+/// to the transport whose ICE check that tuple passed. Anything else is a counted drop.
+///
+/// Confined to one event loop; nothing here reads a clock.
+public final class SFUWorker {
+    /// Timing knobs (defaults: RFC 7675 consent, mediasoup's RTCP intervals for audio).
+    public struct Settings: Sendable {
+        /// No valid ICE check for this long: consent lost, the transport counts as disconnected.
+        public var consentTimeout: TimeAmount = .seconds(30)
+        /// Then closed after this much longer.
+        public var disconnectedGrace: TimeAmount = .seconds(10)
+        /// The address and port put in ICE candidates.
+        public var announcedAddress: String
+        public var port: Int
+
+        public init(announcedAddress: String, port: Int) {
+            self.announcedAddress = announcedAddress
+            self.port = port
+        }
+    }
+
+    /// Consumers send an SR every 5 s (mediasoup's maximum RTCP interval for audio).
+    static let senderReportInterval: UInt64 = 5_000_000_000
+    /// Producers get an RR every second (cheap: few producers per room, and it feeds the
+    /// sender's loss estimate).
+    static let receiverReportInterval: UInt64 = 1_000_000_000
+
+    // MARK: - Stored properties
+
+    /// The worker's certificate (one per worker, like mediasoup).
+    public let certificate: DTLSCertificate
+    /// Where datagrams go.
+    public let sink: any DatagramSink
+    public var settings: Settings
+    /// Packet-path counters; the shell publishes them.
+    public var counters = SFUCounters()
+    /// Wall clock minus the monotonic clock (ns), measured by the shell: SR NTP timestamps.
+    public var wallClockOffsetNanoseconds: Int64 = 0
+    let logger: Logger
+
+    public private(set) var routers: [String: Router] = [:]
+    private var transportsByTuple: [TransportAddress: WebRTCTransport] = [:]
+    private var transportsByUsernameFragment: [String: WebRTCTransport] = [:]
+    /// Tuples registered per transport, to unregister on close.
+    private var tuplesByTransport: [ObjectIdentifier: [TransportAddress]] = [:]
+    private var events: [(routerId: String, event: MediaRouterEvent)] = []
+    private var loggedDrops = Set<DropReason>()
+    /// The latest time the shell told us (for control calls, which carry no time of their own).
+    private var lastNowNanoseconds: UInt64 = 0
+    var lastNow: Duration { .nanoseconds(lastNowNanoseconds) }
+
+    // MARK: - Init
+
+    public init(certificate: DTLSCertificate, sink: any DatagramSink, settings: Settings, logger: Logger = Logger(label: "msab.sfu.worker")) {
+        self.certificate = certificate
+        self.sink = sink
+        self.settings = settings
+        self.logger = logger
+    }
+
+    // MARK: - Routers
+
+    /// Creates a router for `mediaCodecs` (see `Router+ORTC`).
+    func add(_ router: Router) {
+        routers[router.id] = router
+    }
+
+    public func router(_ id: String) -> Router? { routers[id] }
+
+    func routerClosed(_ router: Router) {
+        routers[router.id] = nil
+        events.removeAll { $0.routerId == router.id }
+    }
+
+    // MARK: - Datagrams
+
+    /// One UDP datagram from `source` (the 5-tuple's remote half; the local half is the worker's port).
+    public func handleDatagram(_ datagram: inout ByteBuffer, from source: TransportAddress, now: NIODeadline) {
+        counters.datagramsIn &+= 1
+        lastNowNanoseconds = now.uptimeNanoseconds
+        let kind = datagram.withUnsafeReadableBytes { PacketClassifier.classify($0) }
+        switch kind {
+        case .rtp:
+            guard let transport = transportsByTuple[source] else { return drop(.unknownTuple) }
+            transport.receivedRTP(&datagram, now: now)
+        case .rtcp:
+            guard let transport = transportsByTuple[source] else { return drop(.unknownTuple) }
+            transport.receivedRTCP(&datagram, now: now)
+        case .stun:
+            receivedSTUN(datagram, from: source, now: now)
+        case .dtls:
+            guard let transport = transportsByTuple[source] else { return drop(.unknownTuple) }
+            transport.receivedDTLS(datagram, from: source, now: now)
+        case .zrtp, .turnChannel, .unknown:
+            drop(.unclassifiable)
+        }
+    }
+
+    private func receivedSTUN(_ datagram: ByteBuffer, from source: TransportAddress, now: NIODeadline) {
+        guard let message = try? STUNMessage(datagram: datagram) else { return drop(.stunMalformed) }
+        // Binding indications (keepalives) and responses need no answer from a lite agent.
+        guard message.type == .bindingRequest else { return drop(.stunNotBindingRequest) }
+        // RFC 8445 §7.2.2: USERNAME is "<our ufrag>:<their ufrag>"; the ufrag picks the transport,
+        // so a client that changed address (or restarted ICE) is still found.
+        if let fragment = ICELiteServer.localUsernameFragment(in: message),
+            let transport = transportsByUsernameFragment[String(fragment)]
+        {
+            transport.receivedSTUN(message, from: source, now: now)
+        } else if let transport = transportsByTuple[source] {
+            transport.receivedSTUN(message, from: source, now: now)
+        } else {
+            drop(.stunUnknownUsername)
+        }
+    }
+
+    @inline(__always)
+    func drop(_ reason: DropReason) {
+        counters.drop(reason)
+        if !loggedDrops.contains(reason) {
+            loggedDrops.insert(reason)
+            logger.debug("sfu drop (first of its kind; further ones only counted)", metadata: ["sfu.drop": "\(reason)"])
+        }
+    }
+
+    // MARK: - Demux tables (transports report here)
+
+    func transportCreated(_ transport: WebRTCTransport) {
+        transportsByUsernameFragment[transport.iceUsernameFragment] = transport
+    }
+
+    /// The tuples that passed an ICE check for `transport` (ICE-lite keeps at most a few): DTLS,
+    /// RTP and RTCP from them reach the transport; a tuple it forgot no longer does.
+    func setTuples(_ tuples: [TransportAddress], for transport: WebRTCTransport) {
+        let key = ObjectIdentifier(transport)
+        for old in tuplesByTransport[key] ?? [] where transportsByTuple[old] === transport && !tuples.contains(old) {
+            transportsByTuple[old] = nil
+        }
+        for tuple in tuples {
+            if let previous = transportsByTuple[tuple], previous !== transport {
+                tuplesByTransport[ObjectIdentifier(previous)]?.removeAll { $0 == tuple }
+            }
+            transportsByTuple[tuple] = transport
+        }
+        tuplesByTransport[key] = tuples
+    }
+
+    func iceRestarted(_ transport: WebRTCTransport, previousUsernameFragment: String) {
+        if transportsByUsernameFragment[previousUsernameFragment] === transport {
+            transportsByUsernameFragment[previousUsernameFragment] = nil
+        }
+        transportsByUsernameFragment[transport.iceUsernameFragment] = transport
+    }
+
+    func transportClosed(_ transport: WebRTCTransport) {
+        if transportsByUsernameFragment[transport.iceUsernameFragment] === transport {
+            transportsByUsernameFragment[transport.iceUsernameFragment] = nil
+        }
+        for tuple in tuplesByTransport.removeValue(forKey: ObjectIdentifier(transport)) ?? [] where transportsByTuple[tuple] === transport {
+            transportsByTuple[tuple] = nil
+        }
+    }
+
+    // MARK: - Events
+
+    func emit(_ event: MediaRouterEvent, router: Router) {
+        events.append((router.id, event))
+    }
+
+    /// The next router event, or nil. The shell drains this after every read burst, tick and
+    /// control call, and routes each event to its router's stream.
+    public func pollEvent() -> (routerId: String, event: MediaRouterEvent)? {
+        events.isEmpty ? nil : events.removeFirst()
+    }
+
+    // MARK: - Timers
+
+    /// Drives every timer of the worker: DTLS retransmissions, ICE consent, RTCP reports,
+    /// observer intervals. Call every 10–20 ms.
+    public func tick(now: NIODeadline) {
+        lastNowNanoseconds = now.uptimeNanoseconds
+        for router in Array(routers.values) { router.tick(now: now) }
+    }
+
+    /// NTP time (RFC 3550 §4: seconds since 1900 in 32.32 fixed point) for monotonic `now`.
+    func ntpTimestamp(_ now: NIODeadline) -> UInt64 {
+        let unixNanoseconds = UInt64(clamping: Int64(clamping: now.uptimeNanoseconds) &+ wallClockOffsetNanoseconds)
+        let seconds = unixNanoseconds / 1_000_000_000 + 2_208_988_800
+        let fraction = (unixNanoseconds % 1_000_000_000) << 32 / 1_000_000_000
+        return seconds << 32 | fraction
+    }
+
+    // MARK: - Stats
+
+    /// Objects alive on this worker.
+    public var objectCounts: (routers: Int, transports: Int, producers: Int, consumers: Int) {
+        routers.values.reduce((routers.count, 0, 0, 0)) { ($0.0, $0.1 + $1.transports.count, $0.2 + $1.producers.count, $0.3 + $1.consumers.count) }
+    }
+}
