@@ -43,9 +43,8 @@ the server is alive (``/health`` 200), the increase of ``msab_sfu_drops_total`` 
 reasons equals the number of datagrams the worker's socket received (``N`` minus kernel drops),
 each reason's increase equals its prediction, the fuzzer's sockets got exactly the STUN error
 responses the refused requests call for (no success response, nothing for silent discards),
-legitimate RTP
-still enters and leaves the SFU, and B captures ≥ 2 s of audio after the flood that is
-440 ± 5 Hz within 3 dB of the expected level.
+legitimate RTP still enters and leaves the SFU, and B captures ≥ 2 s of audio after the flood
+that is 440 ± 5 Hz within 3 dB of the expected level.
 
 ``MSAB_FUZZ_SEED`` fixes the random seed (it is printed with the results).
 """
