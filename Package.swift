@@ -69,7 +69,7 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])]),
         .target(name: "DTLS", dependencies: ["COpenSSL", nioCore], swiftSettings: swiftSettings),
-        .target(name: "SRTP", dependencies: ["CSRTP", "RTP", nioCore], swiftSettings: swiftSettings),
+        .target(name: "SRTP", dependencies: ["COpenSSL", nioCore], swiftSettings: swiftSettings),
         .target(name: "MediasoupWire", dependencies: [], swiftSettings: swiftSettings),
         .target(name: "SpeakerDetection", dependencies: [], swiftSettings: swiftSettings),
         .target(
@@ -122,12 +122,13 @@ let package = Package(
         ),
         // ── tests (swift-testing) ───────────────────────────────────────────────────────
         .testTarget(name: "EngineIOParserTests", dependencies: ["EngineIOParser", nioCore], swiftSettings: swiftSettings),
+        .testTarget(name: "EngineIOTests", dependencies: ["EngineIO"], swiftSettings: swiftSettings),
         .testTarget(name: "SocketIOParserTests", dependencies: ["SocketIOParser", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "RTPTests", dependencies: ["RTP", nioCore], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "STUNTests", dependencies: ["STUN", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "ICELiteTests", dependencies: ["ICELite", "STUN", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "DTLSTests", dependencies: ["DTLS", nioCore], swiftSettings: swiftSettings),
-        .testTarget(name: "SRTPTests", dependencies: ["SRTP", "RTP", "COpenSSL"], swiftSettings: swiftSettings),
+        .testTarget(name: "SRTPTests", dependencies: ["SRTP", "COpenSSL", "CSRTP", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "MediasoupWireTests", dependencies: ["MediasoupWire"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "SpeakerDetectionTests", dependencies: ["SpeakerDetection"], swiftSettings: swiftSettings),
         .testTarget(name: "SFUTests", dependencies: ["SFU", "RTP", "STUN", "DTLS", "SRTP", "MediasoupWire", nioCore], swiftSettings: swiftSettings),

@@ -40,13 +40,15 @@ public final class EngineIOServer: Service, Sendable {
             let clock = ContinuousClock()
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 let now = clock.now
-                let all = sessions.withLock { Array($0.values) }
                 var earliest = now + .milliseconds(250)
-                for session in all {
-                    if let next = session.heartbeat(now: now), next < earliest { earliest = next }
+                do {  // the snapshot must be gone before a trim: it keeps closed sessions alive
+                    let all = sessions.withLock { Array($0.values) }
+                    for session in all {
+                        if let next = session.heartbeat(now: now), next < earliest { earliest = next }
+                    }
                 }
+                releaseMemoryAfterAWaveOfCloses(now: now)
                 // Wake at the earliest deadline (never later than 25 ms past it, never busier than every 5 ms).
-                releaseMemoryIfManyClosed()
                 objectsGauge.record(EngineSession.live.withLock { $0 })
                 let delay = max(Duration.milliseconds(5), min(earliest - clock.now, .milliseconds(25)))
                 try? await Task.sleep(for: delay)
@@ -81,21 +83,17 @@ public final class EngineIOServer: Service, Sendable {
         return session
     }
 
-    /// Sessions closed since the allocator was last asked to give memory back.
-    let closedSinceTrim = Mutex(0)
+    /// When to give freed memory back after a wave of closed sessions.
+    let trimPolicy = Mutex(MemoryTrimPolicy())
 
     /// After a wave of closed sessions (a reconnect storm, 10,000 abandoned handshakes), ask glibc
     /// to return freed heap pages to the system: otherwise the process keeps its peak footprint.
-    func releaseMemoryIfManyClosed() {
-        let closed = closedSinceTrim.withLock { count -> Int in
-            defer { if count >= 1_000 { count = 0 } }
-            return count
-        }
-        if closed >= 1_000 { _ = glibcMallocTrim(0) }
+    func releaseMemoryAfterAWaveOfCloses(now: ContinuousClock.Instant) {
+        if trimPolicy.withLock({ $0.shouldTrim(now: now) }) { _ = glibcMallocTrim(0) }
     }
 
     func forget(_ session: EngineSession, reason: EngineCloseReason) {
-        closedSinceTrim.withLock { $0 += 1 }
+        trimPolicy.withLock { $0.sessionClosed(at: ContinuousClock.now) }
         let count = sessions.withLock { sessions in
             if sessions[session.id] === session { sessions[session.id] = nil }
             return sessions.count

@@ -19,8 +19,11 @@ public final class Consumer {
     public let id: String
     /// The producer it consumes.
     public let producerId: String
-    /// The transport it sends on (our parent).
-    unowned let transport: WebRTCTransport
+    /// The transport it sends on (our parent). `unowned(unsafe)`: read for every forwarded packet,
+    /// and a consumer never outlives its transport (closing a transport closes and unlinks its
+    /// consumers first; all of it on the worker's loop), so the checked `unowned` refcount
+    /// traffic buys nothing here.
+    unowned(unsafe) let transport: WebRTCTransport
     let mapping: ConsumerMapping
     /// What the client was told (`audio:consume` ack).
     public let rtpParameters: RtpParameters

@@ -43,7 +43,9 @@ public final class WebRTCTransport {
     /// Lower-case UUID.
     public let id: String
     unowned let router: Router
-    unowned let worker: SFUWorker
+    /// `unowned(unsafe)`: used for every packet sent (sink, counters), and the worker owns its
+    /// routers and transports, which it closes before it goes away (all on its loop).
+    unowned(unsafe) let worker: SFUWorker
     public private(set) var state: State = .new
     /// The ICE-lite agent: checks, tuple selection, consent (RFC 8445 §2.5, RFC 7675).
     private(set) var ice: ICELiteServer

@@ -1,0 +1,136 @@
+import COpenSSL
+
+/// The session keys of one direction of SRTP or of SRTCP, loaded into OpenSSL once: an AES-GCM
+/// or AES-CTR context whose key schedule every packet reuses (only the IV changes) and, for the
+/// AES-CM profiles, an HMAC-SHA1 context keyed once. The IV and MAC scratch space is allocated
+/// here too, so the per-packet calls allocate nothing.
+final class SRTPCipher {
+    let isGCM: Bool
+    private let decrypting: Bool
+    private let context: OpaquePointer
+    private let mac: OpaquePointer?
+    /// The session salt, zero-padded to 16 bytes (GCM uses the first 12).
+    private let salt: UnsafeMutablePointer<UInt8>
+    private let iv: UnsafeMutablePointer<UInt8>
+    /// The last HMAC-SHA1 output (20 bytes), also the sink of GCM's empty final block.
+    let digest: UnsafeMutablePointer<UInt8>
+
+    init(profile: SRTPProfile, masterKey: [UInt8], masterSalt: [UInt8], rtcp: Bool, decrypting: Bool) throws(SRTPError) {
+        isGCM = profile == .aeadAES128GCM || profile == .aeadAES256GCM
+        self.decrypting = decrypting
+        let key = try SRTPKeyDerivation.derive(
+            masterKey: masterKey, masterSalt: masterSalt, label: rtcp ? .rtcpEncryption : .rtpEncryption, length: profile.keyLength)
+        let sessionSalt = try SRTPKeyDerivation.derive(
+            masterKey: masterKey, masterSalt: masterSalt, label: rtcp ? .rtcpSalt : .rtpSalt, length: profile.saltLength)
+        guard let context = EVP_CIPHER_CTX_new() else { throw SRTPError(type: .initFail) }
+        self.context = context
+        salt = .allocate(capacity: 16)
+        salt.initialize(repeating: 0, count: 16)
+        for (offset, byte) in sessionSalt.enumerated() { salt[offset] = byte }
+        iv = .allocate(capacity: 16)
+        iv.initialize(repeating: 0, count: 16)
+        digest = .allocate(capacity: 32)
+        digest.initialize(repeating: 0, count: 32)
+        var macContext: OpaquePointer? = nil
+        let ready: Bool
+        if isGCM {
+            let cipher = profile.keyLength == 32 ? EVP_aes_256_gcm() : EVP_aes_128_gcm()
+            ready = decrypting
+                ? EVP_DecryptInit_ex(context, cipher, nil, key, nil) == 1
+                : EVP_EncryptInit_ex(context, cipher, nil, key, nil) == 1
+        } else {
+            // AES-CM is its own inverse: both directions run the CTR keystream.
+            ready = EVP_EncryptInit_ex(context, EVP_aes_128_ctr(), nil, key, nil) == 1
+            let authenticationKey = try SRTPKeyDerivation.derive(
+                masterKey: masterKey, masterSalt: masterSalt, label: rtcp ? .rtcpAuthentication : .rtpAuthentication, length: 20)
+            macContext = msab_hmac_sha1_new(authenticationKey, authenticationKey.count)
+        }
+        mac = macContext
+        guard ready, isGCM || mac != nil else { throw SRTPError(type: .initFail) }
+    }
+
+    deinit {
+        EVP_CIPHER_CTX_free(context)
+        if let mac { EVP_MAC_CTX_free(mac) }
+        salt.deallocate()
+        iv.deallocate()
+        digest.deallocate()
+    }
+
+    // MARK: - IVs
+
+    /// AES-CM (RFC 3711 §4.1.1): IV = (salt · 2^16) XOR (SSRC · 2^64) XOR (index · 2^16), the
+    /// index being the 48-bit SRTP packet index or the 31-bit SRTCP index.
+    @inline(__always)
+    private func setCounterIV(ssrc: UInt32, index: UInt64) {
+        for k in 0..<16 { iv[k] = salt[k] }
+        iv[4] ^= UInt8(truncatingIfNeeded: ssrc >> 24)
+        iv[5] ^= UInt8(truncatingIfNeeded: ssrc >> 16)
+        iv[6] ^= UInt8(truncatingIfNeeded: ssrc >> 8)
+        iv[7] ^= UInt8(truncatingIfNeeded: ssrc)
+        for k in 0..<6 { iv[8 + k] ^= UInt8(truncatingIfNeeded: index >> UInt64(40 - 8 * k)) }
+        iv[14] = 0
+        iv[15] = 0
+    }
+
+    /// AES-GCM (RFC 7714 §8.1, §9.1): IV = (00 00 ‖ SSRC ‖ 48 bits) XOR salt, the 48 bits being
+    /// ROC ‖ SEQ for SRTP and 00 00 ‖ 0 ‖ index for SRTCP.
+    @inline(__always)
+    private func setGCMIV(ssrc: UInt32, index: UInt64) {
+        iv[0] = salt[0]
+        iv[1] = salt[1]
+        iv[2] = salt[2] ^ UInt8(truncatingIfNeeded: ssrc >> 24)
+        iv[3] = salt[3] ^ UInt8(truncatingIfNeeded: ssrc >> 16)
+        iv[4] = salt[4] ^ UInt8(truncatingIfNeeded: ssrc >> 8)
+        iv[5] = salt[5] ^ UInt8(truncatingIfNeeded: ssrc)
+        for k in 0..<6 { iv[6 + k] = salt[6 + k] ^ UInt8(truncatingIfNeeded: index >> UInt64(40 - 8 * k)) }
+    }
+
+    // MARK: - Transforms (in place)
+
+    /// XORs the AES-CM keystream into `length` bytes at `data`.
+    func counterMode(ssrc: UInt32, index: UInt64, _ data: UnsafeMutablePointer<UInt8>, _ length: Int) throws(SRTPError) {
+        setCounterIV(ssrc: ssrc, index: index)
+        var written: Int32 = 0
+        guard EVP_EncryptInit_ex(context, nil, nil, nil, iv) == 1 else { throw SRTPError(type: .initFail) }
+        guard length > 0 else { return }
+        guard EVP_EncryptUpdate(context, data, &written, data, Int32(length)) == 1 else { throw SRTPError(type: .initFail) }
+    }
+
+    /// HMAC-SHA1 over `a` ‖ `b` into ``digest``.
+    func authenticate(_ a: UnsafePointer<UInt8>, _ aLength: Int, _ b: UnsafePointer<UInt8>?, _ bLength: Int) throws(SRTPError) {
+        guard let mac, msab_hmac_sha1(mac, a, aLength, b, bLength, digest) == 1 else { throw SRTPError(type: .initFail) }
+    }
+
+    /// AES-GCM encryption of `length` bytes at `data` in place, authenticating `aad` ‖ `aad2`
+    /// too; writes the 16-byte tag at `tag`.
+    func seal(
+        ssrc: UInt32, index: UInt64, aad: UnsafePointer<UInt8>, _ aadLength: Int, aad2: UnsafePointer<UInt8>?, _ aad2Length: Int,
+        _ data: UnsafeMutablePointer<UInt8>, _ length: Int, tag: UnsafeMutablePointer<UInt8>
+    ) throws(SRTPError) {
+        setGCMIV(ssrc: ssrc, index: index)
+        var written: Int32 = 0
+        guard EVP_EncryptInit_ex(context, nil, nil, nil, iv) == 1,
+            EVP_EncryptUpdate(context, nil, &written, aad, Int32(aadLength)) == 1,
+            aad2Length == 0 || EVP_EncryptUpdate(context, nil, &written, aad2, Int32(aad2Length)) == 1,
+            length == 0 || EVP_EncryptUpdate(context, data, &written, data, Int32(length)) == 1,
+            EVP_EncryptFinal_ex(context, digest, &written) == 1,
+            msab_gcm_get_tag(context, tag, 16) == 1
+        else { throw SRTPError(type: .initFail) }
+    }
+
+    /// AES-GCM decryption in place; false when the tag does not verify.
+    func open(
+        ssrc: UInt32, index: UInt64, aad: UnsafePointer<UInt8>, _ aadLength: Int, aad2: UnsafePointer<UInt8>?, _ aad2Length: Int,
+        _ data: UnsafeMutablePointer<UInt8>, _ length: Int, tag: UnsafeMutablePointer<UInt8>
+    ) -> Bool {
+        setGCMIV(ssrc: ssrc, index: index)
+        var written: Int32 = 0
+        return EVP_DecryptInit_ex(context, nil, nil, nil, iv) == 1
+            && EVP_DecryptUpdate(context, nil, &written, aad, Int32(aadLength)) == 1
+            && (aad2Length == 0 || EVP_DecryptUpdate(context, nil, &written, aad2, Int32(aad2Length)) == 1)
+            && (length == 0 || EVP_DecryptUpdate(context, data, &written, data, Int32(length)) == 1)
+            && msab_gcm_set_tag(context, tag, 16) == 1
+            && EVP_DecryptFinal_ex(context, digest, &written) == 1
+    }
+}
