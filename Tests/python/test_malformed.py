@@ -133,8 +133,8 @@ def handshakes(server, count):
 
 def test_ten_thousand_unfinished_handshakes_time_out_and_memory_returns():
     """Each storm opens 10,000 sessions that never connect; they must all time out, leave no
-    session object behind, and memory must come back to the same level storm after storm
-    (within 10 %; the first peak leaves glibc holding some pages, bounded too)."""
+    session object behind, and memory must come back to within 10 % of where it started (the
+    server hands the freed heap back once the wave of closes is over: MemoryTrimPolicy)."""
     # Sessions live 12 s: long enough for a storm to be open at once even on a loaded machine.
     server = Server(MSAB_PING_INTERVAL_MS=8000, MSAB_PING_TIMEOUT_MS=4000).start()
     try:
@@ -148,14 +148,11 @@ def test_ten_thousand_unfinished_handshakes_time_out_and_memory_returns():
             peak = server.metric("msab_engineio_sessions")
             assert peak >= 1_000, peak  # many were open together (how many depends on machine load)
             wait_sessions(server, 0, timeout=30)
-            time.sleep(0.5)
+            time.sleep(1.5)  # the trim follows 0.5 s after the last close
             figures.append(rss_kb(server.proc.pid))
             assert server.metric("msab_engineio_session_objects") <= 1
         print(f"RSS idle {idle} kB; after each 10,000-handshake storm expired: {figures} kB")
-        # After the first peak glibc keeps ~10 MB of its pages; from then on memory returns to
-        # the same level storm after storm (no leak). Bound both.
-        assert figures[0] <= idle * 1.35, (idle, figures)
-        for after in figures[1:]:
-            assert after <= figures[0] * 1.10, (idle, figures)
+        for after in figures:
+            assert after <= idle * 1.10, (idle, figures)
     finally:
         server.close()
