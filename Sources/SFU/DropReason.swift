@@ -21,6 +21,11 @@ public enum DropReason: Int, Sendable, CaseIterable, CustomStringConvertible {
     case transportClosed
     /// RTP/RTCP before the DTLS handshake finished.
     case notDTLSConnected
+    /// A DTLS-range datagram whose records do not parse (RFC 6347 §4.1 record headers): never
+    /// handed to OpenSSL.
+    case dtlsMalformed
+    /// DTLS that arrived before `transport:connect`, beyond the few datagrams kept for then.
+    case earlyDTLSOverflow
     /// DTLS finished but no SRTP session exists (bad keying material; counted, never trusted).
     case noSRTPSession
     /// SRTP/SRTCP authentication or replay check failed.
@@ -52,6 +57,8 @@ public enum DropReason: Int, Sendable, CaseIterable, CustomStringConvertible {
         case .unknownTuple: "unknown_tuple"
         case .transportClosed: "transport_closed"
         case .notDTLSConnected: "not_dtls_connected"
+        case .dtlsMalformed: "dtls_malformed"
+        case .earlyDTLSOverflow: "early_dtls_overflow"
         case .noSRTPSession: "no_srtp_session"
         case .srtpUnprotectFailed: "srtp_unprotect_failed"
         case .rtpParseFailed: "rtp_parse_failed"

@@ -180,13 +180,35 @@ public final class WebRTCTransport {
             return
         }
         bytesReceived &+= UInt64(datagram.readableBytes)
+        guard Self.isWellFormedDTLS(datagram) else {
+            worker.drop(.dtlsMalformed)
+            return
+        }
         guard let dtls, dtls.state != .new else {
             // Before connect (or before ICE picked a tuple): hold a few, the peer retransmits anyway.
-            if earlyDTLS.count < 16 { earlyDTLS.append(datagram) }
+            if earlyDTLS.count < 16 { earlyDTLS.append(datagram) } else { worker.drop(.earlyDTLSOverflow) }
             return
         }
         dtls.handleDatagram(datagram, now: now)
         drainDTLS(now: now)
+    }
+
+    /// Whether the datagram is a sequence of whole DTLS records (RFC 6347 §4.1):
+    ///
+    ///     | type (20–25) | version (0xFE xx) | epoch (2) | sequence (6) | length (2) | fragment |
+    ///
+    /// OpenSSL discards bad records silently; checking here lets the drop be counted and keeps
+    /// garbage from a known tuple out of the TLS stack.
+    static func isWellFormedDTLS(_ datagram: ByteBuffer) -> Bool {
+        datagram.withUnsafeReadableBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                guard bytes.count - offset >= 13, (20...25).contains(bytes[offset]), bytes[offset + 1] == 0xFE else { return false }
+                let length = Int(bytes[offset + 11]) << 8 | Int(bytes[offset + 12])
+                offset += 13 + length
+            }
+            return offset == bytes.count && offset > 0
+        }
     }
 
     /// Sends what DTLS wants sent and acts on its state changes.
