@@ -131,10 +131,17 @@ let package = Package(
         .testTarget(name: "SRTPTests", dependencies: ["SRTP", "COpenSSL", "CSRTP", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "MediasoupWireTests", dependencies: ["MediasoupWire"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "SpeakerDetectionTests", dependencies: ["SpeakerDetection"], swiftSettings: swiftSettings),
-        .testTarget(name: "SFUTests", dependencies: ["SFU", "RTP", "STUN", "DTLS", "SRTP", "MediasoupWire", nioCore], swiftSettings: swiftSettings),
+        .target(
+            name: "SFUTestSupport", dependencies: ["SFU", "DTLS", "MediasoupWire", "RTP", "SRTP", "STUN", nioCore],
+            path: "Tests/SFUTestSupport", swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SFUTests", dependencies: ["SFU", "SFUTestSupport", "RTP", "STUN", "DTLS", "SRTP", "MediasoupWire", nioCore],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "SFUServerTests",
-            dependencies: ["SFUServer", "SFU", "RTP", "STUN", "DTLS", "SRTP", "MediasoupWire", nioCore, nioPosix, serviceLifecycle],
+            dependencies: [
+                "SFUServer", "SFU", "SFUTestSupport", "RTP", "STUN", "DTLS", "SRTP", "MediasoupWire", nioCore, nioPosix, serviceLifecycle,
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "AudioRoomsTests", dependencies: ["AudioRooms"], swiftSettings: swiftSettings),

@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import RTP
 import SFU
+import SFUTestSupport
 import STUN
 import ServiceLifecycle
 import Testing

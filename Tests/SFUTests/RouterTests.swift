@@ -2,6 +2,7 @@ import DTLS
 import MediasoupWire
 import NIOCore
 import RTP
+import SFUTestSupport
 import STUN
 import Testing
 
