@@ -8,7 +8,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
-# C libraries the server links, and the real peers the tests use.
+# C libraries the server links (OpenSSL), libsrtp2 (the SRTP tests' oracle), and the real peers
+# the tests use.
 APT_PACKAGES := libssl-dev openssl libsrtp2-dev pkg-config curl redis-server chromium chromium-driver python3-venv
 PY_REQUIREMENTS := Tests/python/requirements.txt
 
