@@ -1,5 +1,6 @@
 import DTLS
 import ICELite
+import Logging
 import NIOCore
 import RTP
 import SRTP
@@ -228,6 +229,9 @@ public final class WebRTCTransport {
                 dtlsConnected(connection, now: now)
             case .failed(let error):
                 state = .failed
+                // A wrong fingerprint or a broken handshake: the client sees only a dead
+                // transport, so say why here (mediasoup warns too).
+                worker.logger.warning("DTLS failed", metadata: ["sfu.transport": "\(id)", "error": "\(error)"])
                 router.transportClosedItself(self, reason: "DTLS failed: \(error)")
                 return
             case .closed:
