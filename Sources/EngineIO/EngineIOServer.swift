@@ -20,6 +20,12 @@ public final class EngineIOServer: Service, Sendable {
     let connectionsContinuation: AsyncStream<any EngineConnection>.Continuation
     let sessions = Mutex<[String: EngineSession]>([:])
     let wake = Mutex<CheckedContinuation<Void, Never>?>(nil)
+    /// Polling sessions the client closed while no GET was pending → until when a GET for them
+    /// still gets the noop it would have got had it arrived first (one GET each; engine.io
+    /// answers a GET pending at the close with a noop, and the official suite's "forcefully
+    /// closes the session" sends the GET and the close at the same time).
+    let stragglingPolls = Mutex<[String: ContinuousClock.Instant]>([:])
+    static let stragglingPollGrace = Duration.seconds(1)
     let sessionsGauge = Gauge(label: "msab_engineio_sessions")
     /// Session objects alive (closed sessions must be freed: a leak check).
     let objectsGauge = Gauge(label: "msab_engineio_session_objects")
@@ -48,6 +54,9 @@ public final class EngineIOServer: Service, Sendable {
                     }
                 }
                 releaseMemoryAfterAWaveOfCloses(now: now)
+                stragglingPolls.withLock { table in
+                    if !table.isEmpty { table = table.filter { $0.value > now } }
+                }
                 // Wake at the earliest deadline (never later than 25 ms past it, never busier than every 5 ms).
                 objectsGauge.record(EngineSession.live.withLock { $0 })
                 let delay = max(Duration.milliseconds(5), min(earliest - clock.now, .milliseconds(25)))
@@ -99,10 +108,22 @@ public final class EngineIOServer: Service, Sendable {
             return sessions.count
         }
         sessionsGauge.record(count)
+        if reason == .clientClose, session.owesStragglingPoll {
+            let until = ContinuousClock.now + Self.stragglingPollGrace
+            stragglingPolls.withLock { $0[session.id] = until }
+        }
         logger.debug("engine.io session closed", metadata: ["eio.sid": "\(session.id)", "reason": "\(reason.rawValue)"])
     }
 
     func session(_ sid: String) -> EngineSession? { sessions.withLock { $0[sid] } }
+
+    /// Whether `sid` is a client-closed polling session still owed a noop (then no longer).
+    func takeStragglingPoll(_ sid: String) -> Bool {
+        stragglingPolls.withLock { table in
+            guard let until = table.removeValue(forKey: sid) else { return false }
+            return until > ContinuousClock.now
+        }
+    }
 
     func openPacket(sid: String, upgrades: [String]) -> EnginePacket {
         let pingInterval = configuration.pingInterval.components.seconds * 1000 + configuration.pingInterval.components.attoseconds / 1_000_000_000_000_000
@@ -142,7 +163,14 @@ public final class EngineIOServer: Service, Sendable {
         if let sid = request.query["sid"] {
             // A session whose pong is overdue is dead now, whatever the heartbeat loop's phase.
             if let session = session(sid) { _ = session.heartbeat(now: .now) }
-            guard let session = session(sid) else { return refuse(.unknownSid, request) }
+            guard let session = session(sid) else {
+                if transport == "polling", request.method == .get, takeStragglingPoll(sid) {
+                    var response = EngineHTTPResponse.text(200, EngineIOCodec.encodePayload([EnginePacket(.noop)]))
+                    response.headers += corsHeaders(request)
+                    return response
+                }
+                return refuse(.unknownSid, request)
+            }
             // A WebSocket request that reached HTTP was not an upgrade; a polling request must be on a polling session.
             guard transport == "polling", session.isPolling else { return refuse(.badRequest, request) }
             switch request.method {

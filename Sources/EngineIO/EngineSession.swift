@@ -34,6 +34,10 @@ public final class EngineSession: EngineConnection, @unchecked Sendable {
         var pongDeadline: ContinuousClock.Instant?
         var closeReason: EngineCloseReason?
         var closeWaiters: [CheckedContinuation<EngineCloseReason, Never>] = []
+        /// The client closed a polling session while no GET was pending: the GET it may have
+        /// sent at the same moment (on another connection, so it can arrive after the close)
+        /// is still owed a noop. See ``EngineIOServer/forget(_:reason:)``.
+        var owesStragglingPoll = false
     }
 
     let state: Mutex<State>
@@ -56,6 +60,7 @@ public final class EngineSession: EngineConnection, @unchecked Sendable {
 
     var isPolling: Bool { state.withLock { if case .polling = $0.transport { true } else { false } } }
     public var isClosed: Bool { state.withLock { $0.closeReason != nil } }
+    var owesStragglingPoll: Bool { state.withLock { $0.owesStragglingPoll } }
 
     // MARK: - EngineConnection
 
@@ -302,6 +307,7 @@ public final class EngineSession: EngineConnection, @unchecked Sendable {
                 state.pendingPoll = nil
                 var ws: AsyncStream<EngineIOCodec.Frame>.Continuation?
                 if case .websocket(let writer) = state.transport { ws = writer }
+                state.owesStragglingPoll = reason == .clientClose && ws == nil && pending == nil
                 if let probe = state.upgrading { probe.finish() }
                 state.upgrading = nil
                 // A client-initiated close needs no close packet back; a server close tells the client.

@@ -1,0 +1,66 @@
+import NIOCore
+import Synchronization
+import Testing
+
+@testable import EngineIO
+
+/// A client's close packet and its long-poll GET race each other on two connections (the
+/// official engine.io v4 suite's "forcefully closes the session" sends both at once).
+@Suite struct PollingCloseTests {
+    let server = EngineIOServer()
+
+    func request(_ method: EngineHTTPRequest.Method, sid: String? = nil, body: String? = nil) -> EngineHTTPRequest {
+        var query = ["EIO": "4", "transport": "polling"]
+        if let sid { query["sid"] = sid }
+        return EngineHTTPRequest(method: method, query: query, headers: [], body: body.map { ByteBuffer(string: $0) }, remoteAddress: nil)
+    }
+
+    func openSession() async throws -> String {
+        let open = await server.handleHTTP(request(.get))
+        #expect(open.status == 200)
+        let text = String(buffer: open.body)
+        let sid = try #require(text.split(separator: "\"").dropFirst(3).first)
+        return String(sid)
+    }
+
+    @Test func aGetPendingAtTheCloseGetsANoop() async throws {
+        let sid = try await openSession()
+        async let poll = server.handleHTTP(request(.get, sid: sid))
+        // Let the GET park before the close arrives.
+        while server.session(sid)?.state.withLock({ $0.pendingPoll != nil }) != true { try await Task.sleep(for: .milliseconds(1)) }
+        let close = await server.handleHTTP(request(.post, sid: sid, body: "1"))
+        #expect(close.status == 200)
+        let answered = await poll
+        #expect(answered.status == 200)
+        #expect(String(buffer: answered.body) == "6")
+        #expect(await server.handleHTTP(request(.get, sid: sid)).status == 400)
+    }
+
+    @Test func aGetArrivingJustAfterTheCloseGetsTheNoopOnce() async throws {
+        let sid = try await openSession()
+        let close = await server.handleHTTP(request(.post, sid: sid, body: "1"))
+        #expect(close.status == 200)
+        #expect(server.session(sid) == nil)
+        let late = await server.handleHTTP(request(.get, sid: sid))
+        #expect(late.status == 200)
+        #expect(String(buffer: late.body) == "6")
+        // Only one: the next GET is for an unknown session.
+        let next = await server.handleHTTP(request(.get, sid: sid))
+        #expect(next.status == 400)
+        #expect(String(buffer: next.body) == #"{"code":1,"message":"Session ID unknown"}"#)
+    }
+
+    @Test func aServerClosedSessionOwesNothing() async throws {
+        let sid = try await openSession()
+        try #require(server.session(sid)).close()
+        // The queued close packet is gone with the session; the sid is simply unknown.
+        #expect(await server.handleHTTP(request(.get, sid: sid)).status == 400)
+        #expect(server.stragglingPolls.withLock { $0[sid] } == nil)
+    }
+
+    @Test func aPostAfterTheCloseIsStillRefused() async throws {
+        let sid = try await openSession()
+        #expect(await server.handleHTTP(request(.post, sid: sid, body: "1")).status == 200)
+        #expect(await server.handleHTTP(request(.post, sid: sid, body: "4hello")).status == 400)
+    }
+}
