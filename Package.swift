@@ -77,9 +77,10 @@ let package = Package(
             dependencies: ["RTP", "STUN", "ICELite", "DTLS", "SRTP", "MediasoupWire", "SpeakerDetection", nioCore, logging],
             swiftSettings: swiftSettings
         ),
+        .target(name: "CUDPBatch"),
         .target(
             name: "SFUServer",
-            dependencies: ["SFU", "DTLS", "MediasoupWire", nioCore, nioPosix, logging, metrics, serviceLifecycle],
+            dependencies: ["SFU", "DTLS", "MediasoupWire", "CUDPBatch", nioCore, nioPosix, logging, metrics, serviceLifecycle],
             swiftSettings: swiftSettings
         ),
         // ── application ─────────────────────────────────────────────────────────────────
@@ -116,7 +117,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "msab-bench",
-            dependencies: ["SocketIO", "SocketIOParser", "EngineIO", "SFUServer", "SFU", "RTP", "SRTP", "DTLS", "STUN", "MediasoupWire", nioCore, nioPosix],
+            dependencies: ["SocketIO", "SocketIOParser", "EngineIO", "SFUServer", "SFU", "RTP", "SRTP", "DTLS", "STUN", "MediasoupWire", "CUDPBatch", nioCore, nioPosix],
             path: "Benchmarks/msab-bench",
             swiftSettings: swiftSettings
         ),

@@ -10,7 +10,7 @@ import asyncio
 import json
 import multiprocessing
 import os
-import statistics
+import resource
 import sys
 import time
 
@@ -42,9 +42,22 @@ async def many(url, tokens, offset):
     return [r if isinstance(r, float) else repr(r) for r in results]
 
 
+def cpu_seconds(usage):
+    return usage.ru_utime + usage.ru_stime
+
+
 def worker(args):
     url, tokens, offset = args
-    return asyncio.run(many(url, tokens, offset))
+    before = cpu_seconds(resource.getrusage(resource.RUSAGE_SELF))
+    results = asyncio.run(many(url, tokens, offset))
+    return results, cpu_seconds(resource.getrusage(resource.RUSAGE_SELF)) - before
+
+
+def process_cpu_seconds(pid):
+    """utime + stime of a process from /proc (Linux), in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def summary(name, values):
@@ -87,14 +100,27 @@ def main():
             loop = asyncio.get_running_loop()
             chunks = [(server.url, tokens[sequential + k::procs], sequential + k * 1000) for k in range(procs)]
             with multiprocessing.Pool(procs) as pool:
-                conc = await loop.run_in_executor(None, lambda: [x for part in pool.map(worker, chunks) for x in part])
+                server_before = process_cpu_seconds(server.proc.pid)
+                wall_before = time.monotonic()
+                parts = await loop.run_in_executor(None, lambda: pool.map(worker, chunks))
+                wall = time.monotonic() - wall_before
+                server_cpu = process_cpu_seconds(server.proc.pid) - server_before
+            conc = [x for results, _ in parts for x in results]
+            client_cpu = sum(cpu for _, cpu in parts)
             stop.set()
             await task
-            return seq, conc
+            return seq, conc, (wall, server_cpu, client_cpu)
 
-        seq, conc = asyncio.run(run())
+        seq, conc, (wall, server_cpu, client_cpu) = asyncio.run(run())
         result = {"sequential": summary(f"join → first audio, {sequential} joins one at a time", seq),
                   "concurrent": summary(f"join → first audio, {concurrent} listeners joining at once", conc)}
+        # Where the concurrent phase's time goes: on a 2-core machine the 200 Python WebRTC
+        # clients and msab share the CPU, so their CPU per join bounds the latency.
+        cores = os.cpu_count() or 1
+        print(f"concurrent phase: {wall:.2f} s wall on {cores} cores; msab CPU {server_cpu:.2f} s "
+              f"({server_cpu / max(concurrent, 1) * 1000:.1f} ms per join); clients' CPU {client_cpu:.2f} s "
+              f"({client_cpu / max(concurrent, 1) * 1000:.1f} ms per join)")
+        result["concurrent_phase"] = {"wall_s": wall, "server_cpu_s": server_cpu, "client_cpu_s": client_cpu, "cores": cores}
         print(json.dumps(result))
     finally:
         server.close()

@@ -12,6 +12,7 @@
 //     process's CPU per packet for reference (it includes the receivers); packets lost.
 //
 // Call `await sfuBenchmarks()` from main.swift (one line per figure).
+import CUDPBatch
 import DTLS
 import Foundation
 import MediasoupWire
@@ -327,18 +328,85 @@ func sfuLoopbackFanOutBenchmark(consumers count: Int, seconds: Int) async throws
         let (received, failures) = try await clients.next().submit { (peers.reduce(0) { $0 + $1.rtpReceived }, verifier.verifyFailures) }.get()
         let forwarded = countersAfter.rtpOut - countersBefore.rtpOut
         let expected = total * count
+        let perPacket = { (duration: Duration) in microseconds(duration) / Double(max(forwarded, 1)) }
         print(
             String(
                 format:
-                    "sfu loopback fan-out (%d consumers, 1 worker, %d s at 50 pps, setup %.1f s): worker thread %.3f µs CPU per forwarded packet (%llu forwarded); whole process incl. receivers %.3f µs; lost %d of %d (%.3f%%); SRTP check failures %d",
+                    "sfu loopback fan-out (%d consumers, 1 worker, %d s at 50 pps, setup %.1f s): worker thread %.3f µs CPU per forwarded packet (user %.3f + system %.3f; %llu forwarded); whole process incl. receivers %.3f µs; lost %d of %d (%.3f%%); SRTP check failures %d",
                 count, seconds, Double(setup.components.seconds) + Double(setup.components.attoseconds) / 1e18,
-                microseconds(workerCPU) / Double(max(forwarded, 1)), forwarded, microseconds(processCPU) / Double(max(forwarded, 1)),
-                expected - received, expected, Double(expected - received) * 100 / Double(max(expected, 1)), failures))
+                perPacket(workerCPU.total), perPacket(workerCPU.user), perPacket(workerCPU.system), forwarded,
+                perPacket(processCPU), expected - received, expected, Double(expected - received) * 100 / Double(max(expected, 1)), failures))
+        // The kernel's share, alone: the same N receiver sockets, one plain sendmmsg fan-out of a
+        // 112-byte datagram per 20 ms round from this thread, no SFU at all.
+        let addresses = peers.compactMap { $0.channel?.localAddress }
+        if let floor = kernelFanOutFloor(to: addresses, rounds: 50) {
+            print(
+                String(
+                    format: "kernel floor for the same fan-out (plain sendmmsg to the %d receiver sockets, no SFU): %.3f µs CPU per datagram (user %.3f + system %.3f)",
+                    addresses.count, floor.total, floor.user, floor.system))
+        }
         await router.close()
     }
     for peer in receivers { await peer.close() }
     await sender?.close()
     try? await clients.shutdownGracefully()
+}
+
+/// CPU per datagram (µs) of a bare loopback fan-out: `rounds` times one sendmmsg burst of a
+/// 112-byte datagram to every address, 20 ms apart (the fan-out's own pace), measured on this
+/// thread. It is what any user-space SFU pays the kernel per forwarded packet on this machine.
+private func kernelFanOutFloor(to addresses: [SocketAddress], rounds: Int) -> (total: Double, user: Double, system: Double)? {
+    let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    guard fd >= 0, !addresses.isEmpty else { return nil }
+    defer { close(fd) }
+    var targets: [sockaddr_in] = addresses.compactMap { address in
+        guard case .v4(let v4) = address else { return nil }
+        return v4.address
+    }
+    var payload = [UInt8](repeating: 0, count: 112)
+    let batch = 1024
+    var sent = 0
+    var cpu = ThreadCPUTime()
+    payload.withUnsafeMutableBytes { bytes in
+        targets.withUnsafeMutableBufferPointer { targets in
+            var iov = iovec(iov_base: bytes.baseAddress, iov_len: bytes.count)
+            var messages = [msab_mmsghdr](repeating: msab_mmsghdr(), count: batch)
+            for _ in 0..<rounds {
+                let before = ThreadCPUTime.ofCurrentThread()
+                var start = 0
+                while start < targets.count {
+                    let count = min(batch, targets.count - start)
+                    withUnsafeMutablePointer(to: &iov) { iov in
+                        for index in 0..<count {
+                            messages[index] = msab_mmsghdr()
+                            messages[index].msg_hdr.msg_name = UnsafeMutableRawPointer(targets.baseAddress! + start + index)
+                            messages[index].msg_hdr.msg_namelen = socklen_t(MemoryLayout<sockaddr_in>.size)
+                            messages[index].msg_hdr.msg_iov = iov
+                            messages[index].msg_hdr.msg_iovlen = 1
+                        }
+                        var done = 0
+                        while done < count {
+                            let result = messages.withUnsafeMutableBufferPointer { msab_sendmmsg(fd, $0.baseAddress! + done, UInt32(count - done)) }
+                            if result <= 0 { break }
+                            done += Int(result)
+                        }
+                        sent += done
+                    }
+                    start += count
+                }
+                cpu = cpu + (ThreadCPUTime.ofCurrentThread() - before)
+                usleep(20_000)
+            }
+        }
+    }
+    guard sent > 0 else { return nil }
+    return (microseconds(cpu.total) / Double(sent), microseconds(cpu.user) / Double(sent), microseconds(cpu.system) / Double(sent))
+}
+
+extension ThreadCPUTime {
+    static func + (lhs: ThreadCPUTime, rhs: ThreadCPUTime) -> ThreadCPUTime {
+        ThreadCPUTime(user: lhs.user + rhs.user, system: lhs.system + rhs.system)
+    }
 }
 
 private final class Box<Value>: @unchecked Sendable {

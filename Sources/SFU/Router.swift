@@ -231,7 +231,10 @@ public final class Router {
     // MARK: - Timers
 
     func tick(now: NIODeadline) {
-        for transport in Array(transports.values) {
+        // No copy of the table per tick: a transport that closes during the loop makes the
+        // dictionary copy itself once (copy on write), and the loop goes on over the old one,
+        // whose closed transports return at once.
+        for transport in transports.values {
             transport.tick(now: now)
         }
         let time = Duration.nanoseconds(now.uptimeNanoseconds)

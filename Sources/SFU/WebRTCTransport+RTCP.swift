@@ -1,4 +1,5 @@
 import DTLS
+import ICELite
 import NIOCore
 import RTP
 import SRTP
@@ -66,7 +67,7 @@ extension WebRTCTransport {
 
     /// Drives this transport's timers; called from the worker's tick.
     func tick(now: NIODeadline) {
-        guard state != .closed else { return }
+        guard state != .closed, now.uptimeNanoseconds >= timersDueAt else { return }
         // DTLS retransmission (RFC 6347 §4.2.4).
         if let dtls, let deadline = dtls.pollTimeout(), deadline <= now {
             dtls.handleTimeout(now: now)
@@ -78,8 +79,19 @@ extension WebRTCTransport {
             router.transportClosedItself(self, reason: reason)
             return
         }
-        guard state == .connected else { return }
-        sendReports(now: now)
+        if state == .connected { sendReports(now: now) }
+        timersDueAt = nextTimerDeadline()
+    }
+
+    /// The earliest of this transport's deadlines (monotonic ns; `UInt64.max` for none).
+    private func nextTimerDeadline() -> UInt64 {
+        var next = UInt64.max
+        if let dtls, let deadline = dtls.pollTimeout() { next = min(next, deadline.uptimeNanoseconds) }
+        if let deadline = ice.nextTimeout { next = min(next, deadline.uptimeNanoseconds) }
+        guard state == .connected else { return next }
+        if let due = nextReceiverReportAt, !producers.isEmpty { next = min(next, due.uptimeNanoseconds) }
+        for consumer in consumers.values { next = min(next, consumer.nextSenderReportAt) }
+        return next
     }
 
     /// RR for our producers every ``SFUWorker/receiverReportInterval``; SR + SDES for each consumer

@@ -213,8 +213,8 @@ public final class MediaServer: Service, Sendable {
     public var ports: [Int] { workers.map { configuration.minPort + $0.index } }
 
     /// CPU time used so far by each worker's event-loop thread (for benchmarks and ops).
-    public func workerCPUTimes() async -> [Duration] {
-        var times: [Duration] = []
+    public func workerCPUTimes() async -> [ThreadCPUTime] {
+        var times: [ThreadCPUTime] = []
         for worker in workers { times.append(await worker.threadCPUTime()) }
         return times
     }

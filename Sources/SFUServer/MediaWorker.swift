@@ -1,9 +1,4 @@
 import DTLS
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import Logging
 import Metrics
@@ -167,19 +162,12 @@ final class MediaWorker: @unchecked Sendable {
         reportCounts(index, WorkerObjectCounts(routers: counts.routers, transports: counts.transports, producers: counts.producers, consumers: counts.consumers))
     }
 
-    /// CPU time (user + system) the worker's thread has used so far: getrusage(RUSAGE_THREAD) on
-    /// the loop's own thread (the whole process on systems without per-thread usage).
-    func threadCPUTime() async -> Duration {
-        (try? await eventLoop.submit { () -> Duration in
-            var usage = rusage()
-            #if os(Linux)
-            getrusage(__rusage_who_t(1), &usage)  // RUSAGE_THREAD (a GNU extension Swift does not import)
-            #else
-            getrusage(RUSAGE_SELF, &usage)
-            #endif
-            let micros = Int64(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1_000_000 + Int64(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec)
-            return .microseconds(micros)
-        }.get()) ?? .zero
+    /// CPU time the worker's thread has used so far, user and system apart: getrusage
+    /// (RUSAGE_THREAD) on the loop's own thread (the whole process on systems without per-thread
+    /// usage). System time includes what the kernel does inside the worker's sendmmsg calls (on
+    /// loopback also the receivers' side of the delivery).
+    func threadCPUTime() async -> ThreadCPUTime {
+        (try? await eventLoop.submit { ThreadCPUTime.ofCurrentThread() }.get()) ?? ThreadCPUTime()
     }
 
     /// Counters and counts of this worker, read on its loop (for tests, stats and the bench).

@@ -1,0 +1,35 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// CPU time used by one thread, user and system apart (getrusage `RUSAGE_THREAD` on Linux, the
+/// whole process elsewhere). The media benchmarks divide it by forwarded packets.
+public struct ThreadCPUTime: Sendable, Hashable {
+    public var user: Duration = .zero
+    public var system: Duration = .zero
+
+    public init(user: Duration = .zero, system: Duration = .zero) {
+        self.user = user
+        self.system = system
+    }
+
+    public var total: Duration { user + system }
+
+    /// The calling thread's usage so far.
+    public static func ofCurrentThread() -> ThreadCPUTime {
+        var usage = rusage()
+        #if os(Linux)
+        getrusage(__rusage_who_t(1), &usage)  // RUSAGE_THREAD (a GNU extension Swift does not import)
+        #else
+        getrusage(RUSAGE_SELF, &usage)
+        #endif
+        func duration(_ time: timeval) -> Duration { .microseconds(Int64(time.tv_sec) * 1_000_000 + Int64(time.tv_usec)) }
+        return ThreadCPUTime(user: duration(usage.ru_utime), system: duration(usage.ru_stime))
+    }
+
+    public static func - (lhs: ThreadCPUTime, rhs: ThreadCPUTime) -> ThreadCPUTime {
+        ThreadCPUTime(user: lhs.user - rhs.user, system: lhs.system - rhs.system)
+    }
+}
