@@ -45,6 +45,11 @@ public enum DropReason: Int, Sendable, CaseIterable, CustomStringConvertible {
     case srtpProtectFailed
     /// A consumer NACKed a packet that is no longer (or never was) in the retransmission buffer.
     case retransmissionMiss
+    /// The kernel refused the datagram because the socket's send buffer was full (EAGAIN,
+    /// ENOBUFS): late audio is worth nothing, so it is not queued for later.
+    case sendBufferFull
+    /// The kernel refused the datagram for another reason (e.g. no route to its address).
+    case sendFailed
 
     /// The metric label.
     public var description: String {
@@ -68,6 +73,8 @@ public enum DropReason: Int, Sendable, CaseIterable, CustomStringConvertible {
         case .producerPaused: "producer_paused"
         case .srtpProtectFailed: "srtp_protect_failed"
         case .retransmissionMiss: "retransmission_miss"
+        case .sendBufferFull: "send_buffer_full"
+        case .sendFailed: "send_failed"
         }
     }
 }

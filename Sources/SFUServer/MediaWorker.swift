@@ -1,4 +1,7 @@
 import DTLS
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import Logging
 import Metrics
@@ -24,7 +27,7 @@ final class MediaWorker: @unchecked Sendable {
     let eventLoop: any EventLoop
     let logger: Logger
     private let core: SFUWorker
-    private let sink: ChannelDatagramSink
+    private let sink: UDPBatchSink
     private var channel: (any Channel)?
     private var tickTask: RepeatedTask?
     /// Router id → its event stream (the room reads it).
@@ -43,7 +46,7 @@ final class MediaWorker: @unchecked Sendable {
         self.logger = logger
         self.reportCounts = reportCounts
         self.metrics = WorkerMetrics()
-        let sink = ChannelDatagramSink(allocator: ByteBufferAllocator())
+        let sink = UDPBatchSink()
         self.sink = sink
         // One certificate per worker, generated once (mediasoup does the same per worker).
         let certificate = try DTLSCertificate(commonName: "msab")
@@ -54,33 +57,83 @@ final class MediaWorker: @unchecked Sendable {
         let wallNanoseconds = Int64(Date().timeIntervalSince1970 * 1_000_000_000)
         core.wallClockOffsetNanoseconds = wallNanoseconds - Int64(NIODeadline.now().uptimeNanoseconds)
         self.core = core
+        sink.dropped = { [unowned core] reason in core.counters.drop(reason) }
     }
 
     // MARK: - Lifecycle
 
     /// Binds the worker's UDP port and starts its tick.
+    ///
+    /// The socket is made here and handed to NIO (`withBoundSocket`): NIO reads it, the
+    /// ``UDPBatchSink`` writes it with `sendmmsg`, NIO closes it.
     func bind(host: String, port: Int) async throws {
-        let channel = try await DatagramBootstrap(group: eventLoop)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
-            // Large socket buffers: a fan-out burst to thousands of listeners leaves at once.
-            .channelOption(.socketOption(.so_sndbuf), value: 8 * 1024 * 1024)
-            .channelOption(.socketOption(.so_rcvbuf), value: 4 * 1024 * 1024)
-            // recvmmsg: up to 32 datagrams per syscall (style R9).
-            .channelOption(.datagramVectorReadMessageCount, value: 32)
-            .channelOption(.maxMessagesPerRead, value: 8)
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 32 * 2048))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(MediaWorkerHandler(worker: self))
+        let fd = try Self.makeSocket(SocketAddress(ipAddress: host, port: port))
+        let channel: any Channel
+        do {
+            channel = try await DatagramBootstrap(group: eventLoop)
+                // recvmmsg: up to 32 datagrams per syscall (style R9).
+                .channelOption(.datagramVectorReadMessageCount, value: 32)
+                .channelOption(.maxMessagesPerRead, value: 8)
+                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 32 * 2048))
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(MediaWorkerHandler(worker: self))
+                    }
                 }
-            }
-            .bind(host: host, port: port).get()
+                .withBoundSocket(fd).get()
+        } catch {
+            _ = Glibc.close(fd)
+            throw error
+        }
+        let sendBuffer = Self.socketBufferSize(fd, SO_SNDBUF)
+        if sendBuffer < Int(Self.sendBufferSize) {
+            logger.warning(
+                "media socket send buffer smaller than asked; raise net.core.wmem_max or give msab CAP_NET_ADMIN, or large fan-outs drop packets (send_buffer_full)",
+                metadata: ["sfu.worker": "\(index)", "bytes": "\(sendBuffer)", "asked": "\(Self.sendBufferSize)"])
+        }
         try await eventLoop.submit {
             self.channel = channel
+            self.sink.fd = fd
             self.tickTask = self.eventLoop.scheduleRepeatedTask(initialDelay: Self.tickInterval, delay: Self.tickInterval) { _ in
                 self.tick()
             }
         }.get()
+    }
+
+    /// Socket buffers asked for: a fan-out burst to thousands of listeners leaves at once, and
+    /// on a real NIC the send buffer is only freed when the driver has sent the datagrams.
+    static let sendBufferSize: Int32 = 8 * 1024 * 1024
+    static let receiveBufferSize: Int32 = 4 * 1024 * 1024
+
+    /// A non-blocking UDP socket bound to `address`, with large buffers. SO_SNDBUF/SO_RCVBUF are
+    /// capped by net.core.wmem_max/rmem_max (208 KiB on a stock kernel, a few hundred Opus
+    /// packets), so the FORCE variants (root, or CAP_NET_ADMIN) are tried first.
+    static func makeSocket(_ address: SocketAddress) throws -> Int32 {
+        let family = address.protocol.rawValue
+        let fd = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw MediaSocketError(operation: "socket", errno: errno) }
+        func set(_ option: Int32, _ value: Int32) -> Bool {
+            var value = value
+            return setsockopt(fd, SOL_SOCKET, option, &value, socklen_t(MemoryLayout<Int32>.size)) == 0
+        }
+        _ = set(SO_REUSEADDR, 1)
+        if !set(SO_SNDBUFFORCE, sendBufferSize) { _ = set(SO_SNDBUF, sendBufferSize) }
+        if !set(SO_RCVBUFFORCE, receiveBufferSize) { _ = set(SO_RCVBUF, receiveBufferSize) }
+        let bound = address.withSockAddr { pointer, size in Glibc.bind(fd, pointer, socklen_t(size)) }
+        guard bound == 0 else {
+            let error = MediaSocketError(operation: "bind \(address)", errno: errno)
+            _ = Glibc.close(fd)
+            throw error
+        }
+        return fd
+    }
+
+    /// The kernel's size of a socket buffer (it reports twice what was set, for bookkeeping).
+    static func socketBufferSize(_ fd: Int32, _ option: Int32) -> Int {
+        var value: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(fd, SOL_SOCKET, option, &value, &length) == 0 else { return 0 }
+        return Int(value) / 2
     }
 
     /// Closes every router (no events), stops the tick and closes the socket.
@@ -125,7 +178,6 @@ final class MediaWorker: @unchecked Sendable {
     @inline(__always)
     func received(_ envelope: AddressedEnvelope<ByteBuffer>, now: NIODeadline) {
         guard let source = TransportAddress(envelope.remoteAddress) else { return }
-        sink.learn(source, envelope.remoteAddress)
         var datagram = envelope.data
         core.handleDatagram(&datagram, from: source, now: now)
     }
@@ -136,10 +188,6 @@ final class MediaWorker: @unchecked Sendable {
         while let (routerId, event) = core.pollEvent() {
             routerEvents[routerId]?.yield(event)
         }
-    }
-
-    func channelActive(_ context: ChannelHandlerContext) {
-        sink.context = context
     }
 
     private func tick() {
@@ -203,10 +251,6 @@ final class MediaWorkerHandler: ChannelInboundHandler {
         self.worker = worker
     }
 
-    func handlerAdded(context: ChannelHandlerContext) {
-        worker.channelActive(context)
-    }
-
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         worker.received(unwrapInboundIn(data), now: .now())
     }
@@ -219,4 +263,11 @@ final class MediaWorkerHandler: ChannelInboundHandler {
         // ICMP port unreachable and the like surface here for UDP: never fatal.
         worker.logger.debug("media socket error", metadata: ["error": "\(error)"])
     }
+}
+
+/// A media socket could not be made or bound (e.g. the port is taken).
+struct MediaSocketError: Error, CustomStringConvertible {
+    let operation: String
+    let errno: Int32
+    var description: String { "\(operation): \(String(cString: strerror(errno)))" }
 }
