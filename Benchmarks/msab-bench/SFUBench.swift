@@ -114,26 +114,6 @@ private final class InMemoryPeer {
     }
 }
 
-private func cpuTimeOfThisThread() -> Duration {
-    var usage = rusage()
-    #if os(Linux)
-    getrusage(__rusage_who_t(1), &usage)  // RUSAGE_THREAD (a GNU extension Swift does not import)
-    #else
-    getrusage(RUSAGE_SELF, &usage)
-    #endif
-    return .microseconds(Int64(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1_000_000 + Int64(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec))
-}
-
-private func cpuTimeOfProcess() -> Duration {
-    var usage = rusage()
-    #if os(Linux)
-    getrusage(__rusage_who_t(0), &usage)  // RUSAGE_SELF
-    #else
-    getrusage(RUSAGE_SELF, &usage)
-    #endif
-    return .microseconds(Int64(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1_000_000 + Int64(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec))
-}
-
 private func microseconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) * 1e6 + Double(duration.components.attoseconds) / 1e12
 }
@@ -234,13 +214,13 @@ func sfuInProcessForwardBenchmark(consumers count: Int, packets: Int = 2_000) th
         datagrams.append(buffer)
     }
     let before = worker.counters.rtpOut
-    let start = cpuTimeOfThisThread()
+    let start = ThreadCPUTime.ofCurrentThread().total
     let wallStart = ContinuousClock.now
     for index in datagrams.indices {
         now = now + .milliseconds(20)
         worker.handleDatagram(&datagrams[index], from: sender.address, now: now)
     }
-    let cpu = cpuTimeOfThisThread() - start
+    let cpu = ThreadCPUTime.ofCurrentThread().total - start
     let wall = ContinuousClock.now - wallStart
     let forwarded = worker.counters.rtpOut - before
     print(
@@ -304,7 +284,7 @@ func sfuLoopbackFanOutBenchmark(consumers count: Int, seconds: Int) async throws
         try await Task.sleep(for: .milliseconds(300))  // let setup traffic settle
         let countersBefore = await server.counters()
         let workerBefore = await server.workerCPUTimes()[0]
-        let processBefore = cpuTimeOfProcess()
+        let processBefore = ThreadCPUTime.ofProcess().total
         let total = seconds * 50
         let loop = clients.next()
         // A paced sender on the client loop (20 ms period, like a real Opus encoder).
@@ -322,7 +302,7 @@ func sfuLoopbackFanOutBenchmark(consumers count: Int, seconds: Int) async throws
         pacer.cancel()
         try await Task.sleep(for: .milliseconds(500))  // drain
         let workerCPU = await server.workerCPUTimes()[0] - workerBefore
-        let processCPU = cpuTimeOfProcess() - processBefore
+        let processCPU = ThreadCPUTime.ofProcess().total - processBefore
         let countersAfter = await server.counters()
         let peers = receivers
         let (received, failures) = try await clients.next().submit { (peers.reduce(0) { $0 + $1.rtpReceived }, verifier.verifyFailures) }.get()

@@ -19,15 +19,37 @@ public struct ThreadCPUTime: Sendable, Hashable {
 
     /// The calling thread's usage so far.
     public static func ofCurrentThread() -> ThreadCPUTime {
-        var usage = rusage()
         #if os(Linux)
-        getrusage(__rusage_who_t(1), &usage)  // RUSAGE_THREAD (a GNU extension Swift does not import)
+        usage(__rusage_who_t(1))  // RUSAGE_THREAD (a GNU extension Swift does not import)
         #else
-        getrusage(RUSAGE_SELF, &usage)
+        usage(RUSAGE_SELF)
         #endif
-        func duration(_ time: timeval) -> Duration { .microseconds(Int64(time.tv_sec) * 1_000_000 + Int64(time.tv_usec)) }
+    }
+
+    /// The whole process's usage so far (every thread).
+    public static func ofProcess() -> ThreadCPUTime {
+        #if os(Linux)
+        usage(__rusage_who_t(0))  // RUSAGE_SELF
+        #else
+        usage(RUSAGE_SELF)
+        #endif
+    }
+
+    #if os(Linux)
+    private static func usage(_ who: __rusage_who_t) -> ThreadCPUTime {
+        var usage = rusage()
+        getrusage(who, &usage)
         return ThreadCPUTime(user: duration(usage.ru_utime), system: duration(usage.ru_stime))
     }
+    #else
+    private static func usage(_ who: Int32) -> ThreadCPUTime {
+        var usage = rusage()
+        getrusage(who, &usage)
+        return ThreadCPUTime(user: duration(usage.ru_utime), system: duration(usage.ru_stime))
+    }
+    #endif
+
+    private static func duration(_ time: timeval) -> Duration { .microseconds(Int64(time.tv_sec) * 1_000_000 + Int64(time.tv_usec)) }
 
     public static func - (lhs: ThreadCPUTime, rhs: ThreadCPUTime) -> ThreadCPUTime {
         ThreadCPUTime(user: lhs.user - rhs.user, system: lhs.system - rhs.system)

@@ -220,11 +220,16 @@ class Chromium:
                 "--remote-debugging-port=0", f"--user-data-dir={self.profile_dir}",
                 *self.extra_flags, self.start_url]
         _become_subreaper()
+        # Chromium puts its singleton socket in $TMPDIR/org.chromium.Chromium.*, and a killed
+        # browser leaves it behind: give it a TMPDIR inside the profile, which stop() removes.
+        tmp = os.path.join(self.profile_dir, "tmp")
+        os.mkdir(tmp)
+        env = {**os.environ, "TMPDIR": tmp}
         log = open(self.log_path, "wb")
         try:
             # Own session = own process group: stop() can end the browser and all its helpers.
             self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                         start_new_session=True)
+                                         start_new_session=True, env=env)
         finally:
             log.close()
         port_file = os.path.join(self.profile_dir, "DevToolsActivePort")
