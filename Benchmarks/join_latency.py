@@ -119,7 +119,8 @@ def main():
         cores = os.cpu_count() or 1
         print(f"concurrent phase: {wall:.2f} s wall on {cores} cores; msab CPU {server_cpu:.2f} s "
               f"({server_cpu / max(concurrent, 1) * 1000:.1f} ms per join); clients' CPU {client_cpu:.2f} s "
-              f"({client_cpu / max(concurrent, 1) * 1000:.1f} ms per join)")
+              f"({client_cpu / max(concurrent, 1) * 1000:.1f} ms per join); the CPU alone needs "
+              f"≥ {(server_cpu + client_cpu) / cores:.2f} s of wall time for the last join on {cores} cores")
         result["concurrent_phase"] = {"wall_s": wall, "server_cpu_s": server_cpu, "client_cpu_s": client_cpu, "cores": cores}
         print(json.dumps(result))
     finally:

@@ -33,10 +33,12 @@ public final class Consumer {
     public private(set) var producerPaused: Bool
     public private(set) var closed = false
     /// The next packet starts a new source timeline (after any pause).
-    private var syncRequired = true
-    private var sequenceNumbers: SeqManager<UInt16>
-    private var timestamps: RTPTimestampRebaser
-    private(set) var stream: RTPStreamSend
+    // Hot-path state, written once per forwarded packet: `@exclusivity(unchecked)` drops the
+    // runtime access tracking (the loop-confined code never overlaps accesses to it).
+    @exclusivity(unchecked) private var syncRequired = true
+    @exclusivity(unchecked) private var sequenceNumbers: SeqManager<UInt16>
+    @exclusivity(unchecked) private var timestamps: RTPTimestampRebaser
+    @exclusivity(unchecked) private(set) var stream: RTPStreamSend
     private(set) var retransmissions: UInt64 = 0
     /// When the next SR is due (monotonic ns), spread over the interval so that thousands of
     /// consumers do not report in the same tick.

@@ -47,8 +47,9 @@ public final class SFUWorker {
     /// Where datagrams go.
     public let sink: any DatagramSink
     public var settings: Settings
-    /// Packet-path counters; the shell publishes them.
-    public var counters = SFUCounters()
+    /// Packet-path counters; the shell publishes them. Bumped for every packet, on the loop
+    /// only, never with overlapping accesses: no runtime exclusivity tracking.
+    @exclusivity(unchecked) public var counters = SFUCounters()
     /// Wall clock minus the monotonic clock (ns), measured by the shell: SR NTP timestamps.
     public var wallClockOffsetNanoseconds: Int64 = 0
     let logger: Logger

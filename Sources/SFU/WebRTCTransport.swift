@@ -77,8 +77,9 @@ public final class WebRTCTransport {
     private(set) var consumers: [String: Consumer] = [:]
     private var consumersBySSRC: [UInt32: Consumer] = [:]
 
-    var bytesReceived: UInt64 = 0
-    private(set) var bytesSent: UInt64 = 0
+    // Per-packet byte counts (loop-confined: no runtime exclusivity tracking).
+    @exclusivity(unchecked) var bytesReceived: UInt64 = 0
+    @exclusivity(unchecked) private(set) var bytesSent: UInt64 = 0
     /// mediasoup numbers consumer MIDs "0", "1", … per transport.
     private var nextMid = 0
 

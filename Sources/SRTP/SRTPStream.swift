@@ -6,7 +6,8 @@
 /// A class, so the session's per-SSRC table hands out a reference and the window's bits are
 /// updated in place (no copy-on-write per packet).
 final class SRTPStream {
-    var window: SRTPReplayWindow
+    /// Updated for every packet (no runtime exclusivity tracking; a session is single-threaded).
+    @exclusivity(unchecked) var window: SRTPReplayWindow
     /// SRTCP: the last index this (outbound) stream used; the first packet gets 1, as libsrtp.
     var sentRTCPIndex: UInt32 = 0
 
