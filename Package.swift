@@ -69,12 +69,13 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])]),
         .target(name: "DTLS", dependencies: ["COpenSSL", nioCore], swiftSettings: swiftSettings),
-        .target(name: "SRTP", dependencies: ["COpenSSL", nioCore], swiftSettings: swiftSettings),
+        .target(name: "CPrefetch"),
+        .target(name: "SRTP", dependencies: ["COpenSSL", "CPrefetch", nioCore], swiftSettings: swiftSettings),
         .target(name: "MediasoupWire", dependencies: [], swiftSettings: swiftSettings),
         .target(name: "SpeakerDetection", dependencies: [], swiftSettings: swiftSettings),
         .target(
             name: "SFU",
-            dependencies: ["RTP", "STUN", "ICELite", "DTLS", "SRTP", "MediasoupWire", "SpeakerDetection", nioCore, logging],
+            dependencies: ["RTP", "STUN", "ICELite", "DTLS", "SRTP", "MediasoupWire", "SpeakerDetection", "CPrefetch", nioCore, logging],
             swiftSettings: swiftSettings
         ),
         .target(name: "CUDPBatch"),

@@ -1,3 +1,4 @@
+import CPrefetch
 public import MediasoupWire
 import RTP
 
@@ -70,6 +71,12 @@ public final class Consumer {
     var isActive: Bool { !paused && !producerPaused && !closed }
 
     // MARK: - Packet path
+
+    /// Asks for this consumer's object (its counters, sequence/timestamp state and mapping).
+    @inline(__always)
+    func prefetch() {
+        msab_prefetch_lines(Unmanaged.passUnretained(self).toOpaque(), 4)
+    }
 
     /// Sends one router-space packet of its producer (mediasoup `SimpleConsumer::SendRtpPacket`).
     @inline(__always)

@@ -211,8 +211,16 @@ public final class Router {
             }
         }
         guard let consumers = consumersByProducer[ObjectIdentifier(producer)] else { return }
-        for consumer in consumers {
-            consumer.forward(packet, now: now)
+        // With thousands of consumers their state is out of cache: while one is sent, ask for
+        // the objects of the consumer 4 ahead and for the transport + SRTP state of the one 2
+        // ahead (its consumer object is in cache by then, so reading its transport is cheap).
+        let count = consumers.count
+        consumers.withUnsafeBufferPointer { consumers in
+            for index in 0..<count {
+                if index &+ 4 < count { consumers[index &+ 4].prefetch() }
+                if index &+ 2 < count { consumers[index &+ 2].transport.prefetchForSend() }
+                consumers[index].forward(packet, now: now)
+            }
         }
     }
 

@@ -1,3 +1,4 @@
+import CPrefetch
 import DTLS
 import ICELite
 import Logging
@@ -334,6 +335,14 @@ public final class WebRTCTransport {
     }
 
     // MARK: - Send path
+
+    /// Asks for what ``sendRTP(_:sequenceNumber:timestamp:mapping:)`` will touch: this object and
+    /// its outbound SRTP state (the fan-out calls it a couple of consumers ahead).
+    @inline(__always)
+    func prefetchForSend() {
+        msab_prefetch_lines(Unmanaged.passUnretained(self).toOpaque(), 2)
+        srtpOutbound?.prefetchForProtect()
+    }
 
     /// Copies `packet` into the sink, rewrites it for a consumer (SSRC, sequence number,
     /// timestamp, payload type, extension ids, MID), SRTP-protects it and sends it to the

@@ -1,4 +1,5 @@
 import COpenSSL
+import CPrefetch
 
 /// The session keys of one direction of SRTP or of SRTCP, loaded into OpenSSL once: an AES-GCM
 /// or AES-CTR context whose key schedule every packet reuses (only the IV changes) and, for the
@@ -51,6 +52,14 @@ final class SRTPCipher {
         }
         mac = macContext
         guard ready, isGCM || mac != nil else { throw SRTPError(type: .initFail) }
+    }
+
+    /// Asks for this cipher's lines (object, scratch block, OpenSSL context) ahead of use.
+    @inline(__always)
+    func prefetch() {
+        msab_prefetch_lines(Unmanaged.passUnretained(self).toOpaque(), 1)
+        msab_prefetch(scratch)
+        msab_prefetch_lines(UnsafeRawPointer(context), 2)
     }
 
     deinit {

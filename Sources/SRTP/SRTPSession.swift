@@ -1,4 +1,5 @@
 import COpenSSL
+import CPrefetch
 public import NIOCore
 
 // SRTP/SRTCP (RFC 3711) and their AES-GCM form (RFC 7714), written here on OpenSSL's AES-GCM,
@@ -135,6 +136,15 @@ public final class SRTPSession {
         try self.run(on: &packet, overhead: 0) { (bytes, length) throws(SRTPError) in
             try self.unprotectRTCP(bytes, length: length)
         }
+    }
+
+    /// Asks for the state the next ``protectRTP(_:length:)`` touches (this session, its last
+    /// stream, its RTP cipher): the SFU's fan-out calls it a few consumers ahead.
+    @inline(__always)
+    public func prefetchForProtect() {
+        msab_prefetch_lines(Unmanaged.passUnretained(self).toOpaque(), 2)
+        if let last = lastSentStream { msab_prefetch_lines(Unmanaged.passUnretained(last.stream).toOpaque(), 1) }
+        rtpCipher.prefetch()
     }
 
     // MARK: - Raw buffer API

@@ -1,0 +1,1 @@
+// The header is the module (static inline functions); SwiftPM needs one source file.
