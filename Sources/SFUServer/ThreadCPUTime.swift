@@ -20,34 +20,24 @@ public struct ThreadCPUTime: Sendable, Hashable {
     /// The calling thread's usage so far.
     public static func ofCurrentThread() -> ThreadCPUTime {
         #if os(Linux)
-        usage(__rusage_who_t(1))  // RUSAGE_THREAD (a GNU extension Swift does not import)
+        usage(1)  // RUSAGE_THREAD (a GNU extension Swift does not import)
         #else
         usage(RUSAGE_SELF)
         #endif
     }
 
     /// The whole process's usage so far (every thread).
-    public static func ofProcess() -> ThreadCPUTime {
-        #if os(Linux)
-        usage(__rusage_who_t(0))  // RUSAGE_SELF
-        #else
-        usage(RUSAGE_SELF)
-        #endif
-    }
+    public static func ofProcess() -> ThreadCPUTime { usage(0) }  // RUSAGE_SELF
 
-    #if os(Linux)
-    private static func usage(_ who: __rusage_who_t) -> ThreadCPUTime {
-        var usage = rusage()
-        getrusage(who, &usage)
-        return ThreadCPUTime(user: duration(usage.ru_utime), system: duration(usage.ru_stime))
-    }
-    #else
     private static func usage(_ who: Int32) -> ThreadCPUTime {
         var usage = rusage()
+        #if os(Linux)
+        getrusage(__rusage_who_t(who), &usage)
+        #else
         getrusage(who, &usage)
+        #endif
         return ThreadCPUTime(user: duration(usage.ru_utime), system: duration(usage.ru_stime))
     }
-    #endif
 
     private static func duration(_ time: timeval) -> Duration { .microseconds(Int64(time.tv_sec) * 1_000_000 + Int64(time.tv_usec)) }
 
