@@ -13,12 +13,14 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 APT_PACKAGES := libssl-dev openssl libsrtp2-dev pkg-config curl redis-server chromium chromium-driver python3-venv
 PY_REQUIREMENTS := Tests/python/requirements.txt
 
-.PHONY: help run build test test-swift test-python bench deps apt venv clean-venv
+.PHONY: help run build test test-swift test-python test-fuzz bench fuzz fuzz-build sanitize deps apt venv clean-venv
 
 help:
 	@echo "make run    build and start msab stand-alone (prints the URL and a token)"
 	@echo "make test   install what is missing, build, run every test (Swift + Python real peers)"
 	@echo "make bench  run the benchmarks and print their figures"
+	@echo "make fuzz   run every libFuzzer target for FUZZ_SECONDS (default 60) each"
+	@echo "make sanitize  run the Swift tests under AddressSanitizer, then ThreadSanitizer"
 
 # ── dependencies ────────────────────────────────────────────────────────────────────────────
 apt:
@@ -52,13 +54,39 @@ run: build
 # ── tests ───────────────────────────────────────────────────────────────────────────────────
 test: deps
 	$(SWIFT) build --build-tests
-	$(MAKE) --no-print-directory test-swift test-python
+	$(MAKE) --no-print-directory test-swift test-fuzz test-python
 
 test-swift:
 	$(SWIFT) test --skip-build
 
 test-python: venv
 	cd Tests/python && MSAB_BIN=$(CURDIR)/.build/debug/msab ../../$(PY) -m pytest -q
+
+# ── fuzzing and sanitizers ─────────────────────────────────────────────────────────────────
+# msab-fuzz (Fuzz/) holds a libFuzzer target per network decoder. It is built with
+# -sanitize=fuzzer,address in its own build folder; a plain build is a replayer of saved inputs.
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 4
+FUZZ_TARGETS := engine-packet engine-payload socketio-packet json stun rtp rtcp srtp dtls-record mediasoup-json
+FUZZ_BUILD := .build-fuzz
+# lld: gold fails on the sanitizer-instrumented objects (internal error in dwarf_reader).
+FUZZ_FLAGS := -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld
+
+fuzz-build: apt
+	$(SWIFT) build --scratch-path $(FUZZ_BUILD) --product msab-fuzz $(FUZZ_FLAGS)
+
+fuzz: fuzz-build
+	Fuzz/run.sh $$($(SWIFT) build --scratch-path $(FUZZ_BUILD) $(FUZZ_FLAGS) --show-bin-path)/msab-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# In `make test`: the seeds and past crash inputs replay through the plain build, then each target
+# fuzzes for a few seconds, so the harness keeps building and quick regressions show.
+test-fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do .build/debug/msab-fuzz $$t Fuzz/corpus/$$t Fuzz/regressions/$$t || exit 1; done
+	Fuzz/run.sh $$($(SWIFT) build --scratch-path $(FUZZ_BUILD) $(FUZZ_FLAGS) --show-bin-path)/msab-fuzz $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
+
+sanitize: apt
+	$(SWIFT) test --scratch-path .build-asan --sanitize=address
+	$(SWIFT) test --scratch-path .build-tsan --sanitize=thread
 
 # ── benchmarks ──────────────────────────────────────────────────────────────────────────────
 bench: deps

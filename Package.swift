@@ -122,6 +122,17 @@ let package = Package(
             path: "Benchmarks/msab-bench",
             swiftSettings: swiftSettings
         ),
+        // libFuzzer targets for every decoder that faces the network (`make fuzz`); a plain build
+        // is a replayer of saved inputs (Fuzz/README.md).
+        .target(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"),
+        .executableTarget(
+            name: "msab-fuzz",
+            dependencies: [
+                "CLibFuzzer", "EngineIOParser", "SocketIOParser", "STUN", "ICELite", "RTP", "SRTP", "DTLS", "SFU", "MediasoupWire", nioCore,
+            ],
+            path: "Fuzz/msab-fuzz",
+            swiftSettings: swiftSettings
+        ),
         // ── tests (swift-testing) ───────────────────────────────────────────────────────
         .testTarget(name: "EngineIOParserTests", dependencies: ["EngineIOParser", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "EngineIOTests", dependencies: ["EngineIO"], swiftSettings: swiftSettings),

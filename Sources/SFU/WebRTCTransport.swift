@@ -211,7 +211,7 @@ public final class WebRTCTransport {
     ///
     /// OpenSSL discards bad records silently; checking here lets the drop be counted and keeps
     /// garbage from a known tuple out of the TLS stack.
-    static func isWellFormedDTLS(_ datagram: ByteBuffer) -> Bool {
+    package static func isWellFormedDTLS(_ datagram: ByteBuffer) -> Bool {
         datagram.withUnsafeReadableBytes { bytes in
             var offset = 0
             while offset < bytes.count {

@@ -1,0 +1,2 @@
+// Header-only module: see include/libfuzzer.h.
+#include "libfuzzer.h"
