@@ -76,6 +76,7 @@ async def speaker(url, token, ready, stop):
     s = MsabClient("speaker")
     await s.connect(url, token, transports=["websocket"])
     await s.join(ROOM)
+    await s.call("seat:take", {"roomId": ROOM, "seatIndex": 0})  # the room hears seat holders
     await s.produce_tone(440, 0.5)
     ready.set()
     await stop.wait()

@@ -46,10 +46,12 @@ class Server:
         self.env = clean_env(**settings)
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = None
+        self.preexec_fn = None  # run in the child before exec (e.g. a resource limit)
         self.log = open(os.path.join(self.dir.name, "server.log"), "w+")
 
     def start(self, timeout=30):
-        self.proc = subprocess.Popen([MSAB, "serve"], env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen([MSAB, "serve"], env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+                                     preexec_fn=self.preexec_fn)
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:

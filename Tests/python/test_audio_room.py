@@ -56,6 +56,7 @@ async def scenario(server):
         await l1.consume_all()
         await s.connect(server.url, server.token(500, "Speaker"), transports=["websocket"])
         await s.join(room)
+        assert await s.call("seat:take", {"roomId": room, "seatIndex": 0}) == {"success": True}  # the room hears seat holders
         pid = await s.produce_tone(440, AMPLITUDE)
         news = await l1.wait_for("audio:newProducer", lambda p: p["producerId"] == pid, timeout=10)
         assert news.data == {"producerId": pid, "userId": 500, "kind": "audio"}
@@ -95,6 +96,7 @@ async def scenario(server):
         s2 = MsabClient("S-again")
         await s2.connect(server.url, server.token(500, "Speaker"), transports=["websocket"])
         await s2.join(room)
+        assert await s2.call("seat:take", {"roomId": room, "seatIndex": 0}) == {"success": True}
         pid2 = await s2.produce_tone(440, AMPLITUDE)
         await l1.wait_consumers(2)
         await l2.wait_consumers(2)
@@ -133,6 +135,7 @@ async def killed(server):
     try:
         await s.connect(server.url, server.token(600, "Speaker"), transports=["websocket"])
         await s.join("43")
+        assert await s.call("seat:take", {"roomId": "43", "seatIndex": 0}) == {"success": True}
         await s.produce_tone(440, AMPLITUDE)
         await watcher.connect(server.url, server.token(601, "Watcher"), transports=["websocket"])
         await watcher.join("43")

@@ -283,6 +283,8 @@ class Call:
         room, page = self.room, self.page
         caps = ok(self.alice.call("room:join", {"roomId": room}), "room:join")["rtpCapabilities"]
         ok(self.bob.call("room:join", {"roomId": room}), "room:join")
+        # The room hears seat holders only (MSAB_SEATED_SPEAKERS_ONLY).
+        assert self.alice.call("seat:take", {"roomId": room, "seatIndex": 0}) == {"success": True}
 
         # Send side: offer first (mediasoup-client order), then transport:connect, answer, produce.
         local = page.evaluate(f"prepareSend({json.dumps(caps)})", timeout=20)

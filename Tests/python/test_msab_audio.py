@@ -44,6 +44,7 @@ def test_tone_is_forwarded_by_the_sfu(msab: MsabServer, transports) -> None:  # 
             await alice.join("42")
             await bob.join("42")
             await bob.consume_all()
+            assert await alice.call("seat:take", {"roomId": "42", "seatIndex": 0}) == {"success": True}  # the room hears seat holders
             producer_id = await alice.produce_tone(440.0, 0.5)
             await bob.wait_for("audio:newProducer", lambda d: d["producerId"] == producer_id)
             await bob.wait_consumers(1, timeout=10)

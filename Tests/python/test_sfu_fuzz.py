@@ -531,6 +531,7 @@ def test_sfu_port_survives_a_fuzz_flood_while_a_tone_flows(msab_factory: Callabl
                 await client.connect(msab.url, token, transports=["websocket"])
                 await client.join(ROOM)
             await b.consume_all()
+            assert await a.call("seat:take", {"roomId": ROOM, "seatIndex": 0}) == {"success": True}  # the room hears seat holders
             pid = await a.produce_tone(440.0, AMPLITUDE)
             await b.wait_consumers(1, timeout=15)
             fuzz_ack = await c.request("transport:create", {"type": "consumer", "roomId": ROOM})

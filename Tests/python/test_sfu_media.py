@@ -57,6 +57,7 @@ async def scenario(server):
             await client.join(room)
         for listener in (b, c):
             await listener.consume_all()
+        assert await a.call("seat:take", {"roomId": room, "seatIndex": 0}) == {"success": True}  # the room hears seat holders
         pid = await a.produce_tone(440, AMPLITUDE)
         for listener in (b, c):
             await listener.wait_consumers(1, timeout=10)

@@ -52,7 +52,7 @@ extension EventHandlers {
                                        sender_id: user.id, recipient_id: payload.recipientId, gift_id: payload.giftId,
                                        quantity: quantity, timestamp: now, retryCount: nil, sender_socket_id: sid)
             do {
-                try self.services.giftQueue?.enqueue(gift)
+                try await self.services.giftQueue?.enqueue(gift)
             } catch {
                 self.services.logger.error("gift queue write failed", metadata: ["error": "\(error)"])
                 return outbox.send("gift:error", GiftErrorEvent(transactionId: gift.transaction_id, code: .text("QUEUE_FAILED"),

@@ -54,7 +54,7 @@ public struct StandaloneBackend: RoomBackend {
     public func postRoomStatus(roomId: String, isLive: Bool, participantCount: Int, endedAt: Date?) async {}
 
     public func settleGifts(_ batch: [GiftTransaction]) async throws -> [GiftFailure] {
-        try ledger.append(batch)
+        try await ledger.append(batch)
         return []
     }
 }

@@ -67,6 +67,9 @@ public struct Configuration: Sendable {
     public var seatRetentionMs: Int = 45_000
     /// `MSAB_INVITE_TTL_MS`: seat invite lifetime (30000; settable so tests need not wait 30 s).
     public var inviteTTLMs: Int = 30_000
+    /// `MSAB_SEATED_SPEAKERS_ONLY` (true): the room hears seat holders only; false restores the
+    /// reference's "anyone with a producer is heard" (see `StagePolicy`).
+    public var seatedSpeakersOnly = true
 
     public init() {}
 
@@ -151,6 +154,7 @@ extension Configuration {
         defaultSeatCount = try reader.int("DEFAULT_SEAT_COUNT", default: defaultSeatCount, in: 1...15)
         seatRetentionMs = try reader.int("MSAB_SEAT_RETENTION_MS", default: seatRetentionMs, in: 0...86_400_000)
         inviteTTLMs = try reader.int("MSAB_INVITE_TTL_MS", default: inviteTTLMs, in: 1...86_400_000)
+        seatedSpeakersOnly = try reader.bool("MSAB_SEATED_SPEAKERS_ONLY", default: seatedSpeakersOnly)
 
         if env["SSL_KEY_PATH"] != nil || env["SSL_CERT_PATH"] != nil {
             throw ConfigurationError(

@@ -1,30 +1,37 @@
 import Foundation
+import Logging
 import Synchronization
 
 /// Stand-alone gift settlement: an append-only JSON-lines ledger in the data directory, one line
 /// per settled gift, fsync'd per batch. Idempotent by `transaction_id`, so a batch re-settled
-/// after a crash between "written" and "marked done" is not counted twice.
+/// after a crash between "written" and "marked done" is not counted twice. Its I/O runs on its
+/// own `JournalThread`, which also makes "not yet in the ledger → append" one step.
 public final class GiftLedger: Sendable {
-    private let path: String
+    private let file: JournalFile
+    private let thread = JournalThread()
+    /// Settled transaction ids; read from any thread, written on `thread` after the append.
     private let settled: Mutex<Set<String>>
 
-    public init(path: String) throws {
-        self.path = path
+    public init(path: String, logger: Logger = Logger(label: "msab.gifts")) throws {
+        let (file, lines) = try JournalFile.open(path: path, logger: logger)
+        self.file = file
         var ids = Set<String>()
-        if let data = FileManager.default.contents(atPath: path) {
-            for line in data.split(separator: UInt8(ascii: "\n")) {
-                if let gift = try? JSONDecoder().decode(GiftTransaction.self, from: Data(line)) { ids.insert(gift.transaction_id) }
-            }
+        var unreadable = 0
+        for line in lines {
+            if let gift = try? JSONDecoder().decode(GiftTransaction.self, from: line) { ids.insert(gift.transaction_id) } else { unreadable += 1 }
         }
+        if unreadable > 0 { logger.warning("gift ledger has unreadable lines; skipped", metadata: ["path": "\(path)", "lines": "\(unreadable)"]) }
         settled = Mutex(ids)
     }
 
     public func contains(_ transactionId: String) -> Bool { settled.withLock { $0.contains(transactionId) } }
 
-    /// Appends the gifts not already in the ledger and syncs the file.
-    public func append(_ batch: [GiftTransaction]) throws {
-        try settled.withLock { ids in
-            let fresh = batch.filter { !ids.contains($0.transaction_id) }
+    /// Appends the gifts not already in the ledger and syncs the file; on failure nothing of the
+    /// batch is in the ledger.
+    public func append(_ batch: [GiftTransaction]) async throws {
+        try await thread.run {
+            var seen = Set<String>()
+            let fresh = self.settled.withLock { known in batch.filter { !known.contains($0.transaction_id) && seen.insert($0.transaction_id).inserted } }
             guard !fresh.isEmpty else { return }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
@@ -35,31 +42,8 @@ public final class GiftLedger: Sendable {
                 data.append(try encoder.encode(gift))
                 data.append(UInt8(ascii: "\n"))
             }
-            try JournalFile.append(data, to: path, sync: true)
-            for gift in fresh { ids.insert(gift.transaction_id) }
+            try self.file.append(data, sync: true)
+            self.settled.withLock { ids in for gift in fresh { ids.insert(gift.transaction_id) } }
         }
-    }
-}
-
-/// Appending to a file with O_APPEND (+ fsync when asked); the building block of the ledger and queue.
-enum JournalFile {
-    struct WriteFailed: Error { var path: String; var errno: Int32 }
-
-    static func append(_ data: Data, to path: String, sync: Bool) throws {
-        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw WriteFailed(path: path, errno: errno) }
-        defer { close(fd) }
-        try data.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let written = write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw WriteFailed(path: path, errno: errno)
-                }
-                offset += written
-            }
-        }
-        if sync, fsync(fd) != 0 { throw WriteFailed(path: path, errno: errno) }
     }
 }

@@ -31,27 +31,21 @@ public struct GiftSettlement: Service {
         await flush()
     }
 
-    /// One settlement attempt for everything pending now.
+    /// One settlement attempt for everything pending now. A batch the backend accepted is never
+    /// sent again by this process, even when recording it as done fails (a full disk): the queue
+    /// drops it from memory first and writes the records later.
     public func flush() async {
         let batch = queue.pending()
         guard !batch.isEmpty else { return }
-        queue.sync()
+        await queue.sync()
         Recorder(label: "msab_gift_batch_size").record(batch.count)
+        let failures: [GiftFailure]
         do {
-            let failures = try await backend.settleGifts(batch)
-            let failedIds = Set(failures.map(\.transaction_id))
-            for failure in failures {
-                if let gift = batch.first(where: { $0.transaction_id == failure.transaction_id }), let socket = gift.sender_socket_id {
-                    outbox.send("gift:error", GiftErrorEvent(transactionId: failure.transaction_id, code: .number(failure.code), reason: failure.reason), to: .socket(socket))
-                }
-            }
-            Counter(label: "msab_gifts_processed_total", dimensions: [("status", "success")]).increment(by: batch.count - failedIds.count)
-            Counter(label: "msab_gifts_processed_total", dimensions: [("status", "failed")]).increment(by: failedIds.count)
-            try queue.markDone(batch.map(\.transaction_id))
+            failures = try await backend.settleGifts(batch)
         } catch {
             logger.warning("gift batch settlement failed; will retry", metadata: ["count": "\(batch.count)", "error": "\(error)"])
             do {
-                let dead = try queue.recordFailure(batch.map(\.transaction_id), maxRetries: maxRetries)
+                let dead = try await queue.recordFailure(batch.map(\.transaction_id), maxRetries: maxRetries)
                 Counter(label: "msab_gifts_processed_total", dimensions: [("status", "dead_letter")]).increment(by: dead.count)
                 for gift in dead {
                     guard let socket = gift.sender_socket_id else { continue }
@@ -61,6 +55,20 @@ public struct GiftSettlement: Service {
             } catch {
                 logger.error("gift queue write failed", metadata: ["error": "\(error)"])
             }
+            return
+        }
+        let failedIds = Set(failures.map(\.transaction_id))
+        for failure in failures {
+            if let gift = batch.first(where: { $0.transaction_id == failure.transaction_id }), let socket = gift.sender_socket_id {
+                outbox.send("gift:error", GiftErrorEvent(transactionId: failure.transaction_id, code: .number(failure.code), reason: failure.reason), to: .socket(socket))
+            }
+        }
+        Counter(label: "msab_gifts_processed_total", dimensions: [("status", "success")]).increment(by: batch.count - failedIds.count)
+        Counter(label: "msab_gifts_processed_total", dimensions: [("status", "failed")]).increment(by: failedIds.count)
+        do {
+            try await queue.markDone(batch.map(\.transaction_id))
+        } catch {
+            logger.error("gift done records not written; the gifts are settled and not resent", metadata: ["count": "\(batch.count)", "error": "\(error)"])
         }
     }
 }

@@ -54,18 +54,21 @@ extension Room {
         }
     }
 
-    /// `audio:produce` → `{id}`. A second produce replaces the first (fix 7); a seat-muted user's
-    /// producer starts paused (server-enforced mute).
+    /// `audio:produce` → `{id}`. A second produce replaces the first (fix 7). The producer is
+    /// always accepted, and starts paused when the stage rules say its user is not heard
+    /// (no seat, a moderator's mute, self-muted); it is resumed when that changes, e.g. when a
+    /// `seat:take` racing this produce completes.
     func produce(socket: String, _ payload: AudioProducePayload) async -> any Encodable & Sendable {
         guard let participant = participants[socket], owns(socket, transport: payload.transportId) else { return ErrorAck("Transport not found") }
         let userId = participant.user.id
         if let previous = participant.producerId {
             participants[socket]?.producerId = nil
             producerOwner[previous] = nil
+            producerPaused[previous] = nil
             outbox.send("audio:producerClosed", ProducerClosedEvent(producerId: previous, userId: userId), to: .room(id, except: socket))
             await router.closeProducer(previous)
         }
-        let paused = seats.isMuted(userId) || (participants[socket]?.selfMuted ?? false)
+        let paused = !stage.isAudible(userId: userId, selfMuted: participants[socket]?.selfMuted ?? false, seats: seats)
         let producerId: String
         do {
             producerId = try await router.produce(transportId: payload.transportId, kind: .audio, rtpParameters: payload.rtpParameters, paused: paused)
@@ -80,12 +83,16 @@ extension Room {
         // A concurrent produce on the same socket may have won the race: keep only the newest.
         if let raced = participants[socket]?.producerId {
             producerOwner[raced] = nil
+            producerPaused[raced] = nil
             outbox.send("audio:producerClosed", ProducerClosedEvent(producerId: raced, userId: userId), to: .room(id, except: socket))
             await router.closeProducer(raced)
         }
         participants[socket]?.producerId = producerId
         producerOwner[producerId] = socket
+        producerPaused[producerId] = paused
         outbox.send("audio:newProducer", NewProducerEvent(producerId: producerId, userId: userId), to: .room(id, except: socket))
+        // Seats or mutes may have changed while the SFU was creating it.
+        await applyStage()
         return IdAck(id: producerId)
     }
 
@@ -134,28 +141,49 @@ extension Room {
     }
 
     /// `audio:selfMute` / `audio:selfUnmute` → `{success: true}`; the room hears
-    /// `seat:userMuted {userId, isMuted, selfMuted: true}`. Unmuting oneself does not lift a
-    /// moderator's mute.
+    /// `seat:userMuted {userId, isMuted, selfMuted: true}`. Unmuting oneself lifts neither a
+    /// moderator's mute nor the seated-speakers-only rule.
     func setSelfMuted(socket: String, producerId: String, _ muted: Bool) async -> any Encodable & Sendable {
         guard let owner = producerOwner[producerId] else { return ErrorAck("Producer not found") }
         guard owner == socket, let participant = participants[socket] else { return ErrorAck("Not your producer") }
         participants[socket]?.selfMuted = muted
+        let failed = await applyStage()
+        guard !failed.contains(producerId) else { return ErrorAck(muted ? "Mute failed" : "Unmute failed") }
         let moderatorMuted = seats.isMuted(participant.user.id)
-        do {
-            try await router.setProducerPaused(producerId, muted || moderatorMuted)
-        } catch {
-            return ErrorAck(muted ? "Mute failed" : "Unmute failed")
-        }
         outbox.send("seat:userMuted", SeatUserMutedEvent(userId: participant.user.id, isMuted: muted || moderatorMuted, selfMuted: true),
                     to: .room(id, except: nil))
         return SuccessAck()
     }
 
-    /// Pauses or resumes every producer of a user in this room (moderator mute; fix: enforced on the server).
-    func applyModeratorMute(userId: Int, _ muted: Bool) async {
-        for participant in participants.values where participant.user.id == userId {
-            guard let producer = participant.producerId else { continue }
-            try? await router.setProducerPaused(producer, muted || participant.selfMuted)
+    /// Brings every producer in line with the stage rules (`StagePolicy`): called after anything
+    /// that changes seats, mutes or producers. A producer already being paused/resumed is left
+    /// to the call doing it, which looks again when its await returns, so each producer has at
+    /// most one change on its way to the SFU and the last one wins. Returns the producers whose
+    /// change the SFU refused (their recorded state is left as it was).
+    @discardableResult
+    func applyStage() async -> Set<String> {
+        var failed = Set<String>()
+        // Each round settles every producer not in flight; a round only repeats for changes made
+        // during its awaits, so this ends (bounded anyway).
+        for _ in 0..<8 {
+            let speakers = participants.values.compactMap { p in
+                p.producerId.map { StagePolicy.Speaker(producerId: $0, userId: p.user.id, selfMuted: p.selfMuted) }
+            }
+            let changes = stage.changes(for: speakers, seats: seats, applied: producerPaused)
+                .filter { !stageInFlight.contains($0.producerId) && !failed.contains($0.producerId) }
+            guard !changes.isEmpty else { break }
+            for change in changes { stageInFlight.insert(change.producerId) }
+            for change in changes {
+                do {
+                    try await router.setProducerPaused(change.producerId, change.paused)
+                    if producerOwner[change.producerId] != nil { producerPaused[change.producerId] = change.paused }
+                } catch {
+                    failed.insert(change.producerId)
+                    services.logger.info("stage pause/resume failed", metadata: ["room": "\(id)", "producer": "\(change.producerId)", "error": "\(error)"])
+                }
+                stageInFlight.remove(change.producerId)
+            }
         }
+        return failed
     }
 }

@@ -1,6 +1,6 @@
 /// The seat events of contract §3.9–3.18, with design.md §2's fixes: roles from the backend or the
 /// signed token (never the client), moves and evictions announced with `seat:cleared`, invite
-/// expiry announced, mutes enforced on the producer. Acks are `{success}` / `{success:false, error}`.
+/// expiry announced, and the stage rules (`StagePolicy`) re-applied after every change. Acks are `{success}` / `{success:false, error}`.
 extension Room {
     enum Authority { case owner, manager }
 
@@ -27,8 +27,8 @@ extension Room {
         PublicProfile(profile(of: userId) ?? UserProfile(id: userId))
     }
 
-    /// `seat:take`.
-    func takeSeat(socket: String, user: AuthenticatedUser, seatIndex: Int) -> SeatAck {
+    /// `seat:take`: the user's producers are heard from now on (unless muted).
+    func takeSeat(socket: String, user: AuthenticatedUser, seatIndex: Int) async -> SeatAck {
         switch seats.take(seatIndex, by: user.id) {
         case .failure(let error):
             return .failed(error.rawValue)
@@ -36,16 +36,18 @@ extension Room {
             announceVacated(taken.vacated, except: socket)
             outbox.send("seat:updated", SeatUpdatedEvent(seatIndex: seatIndex, user: PublicProfile(user.profile), isMuted: taken.muted),
                         to: .room(id, except: socket))
+            await applyStage()
             return .ok
         }
     }
 
-    /// `seat:leave`.
-    func leaveSeat(socket: String, user: AuthenticatedUser) -> SeatAck {
+    /// `seat:leave`: the user is no longer heard (with the seated-speakers-only rule).
+    func leaveSeat(socket: String, user: AuthenticatedUser) async -> SeatAck {
         switch seats.leave(user.id) {
         case .failure(let error): return .failed(error.rawValue)
         case .success(let vacated):
             announceVacated(vacated, except: socket)
+            await applyStage()
             return .ok
         }
     }
@@ -63,18 +65,19 @@ extension Room {
             announceVacated(assigned.vacated, except: nil)
             outbox.send("seat:updated", SeatUpdatedEvent(seatIndex: seatIndex, user: seatProfile(target), isMuted: assigned.muted),
                         to: .room(id, except: socket))
-            if assigned.muted { await applyModeratorMute(userId: target, true) }
+            await applyStage()
             return .ok
         }
     }
 
-    /// `seat:remove` (owner).
+    /// `seat:remove` (owner): the removed speaker's audio stops before the ack.
     func removeFromSeat(socket: String, user: AuthenticatedUser, target: Int) async -> SeatAck {
         if let denied = await authorize(user, .owner) { return .failed(denied) }
         switch seats.leave(target) {
         case .failure(let error): return .failed(error.rawValue)
         case .success(let vacated):
             announceVacated(vacated, reason: "removed", except: socket)
+            await applyStage()
             return .ok
         }
     }
@@ -86,13 +89,13 @@ extension Room {
         case .failure(let error):
             return .failed(error.rawValue)
         case .success:
-            await applyModeratorMute(userId: target, muted)
+            await applyStage()
             outbox.send("seat:userMuted", SeatUserMutedEvent(userId: target, isMuted: muted, selfMuted: nil), to: .room(id, except: nil))
             return .ok
         }
     }
 
-    /// `seat:lock` (manager): an occupant is removed first.
+    /// `seat:lock` (manager): an occupant is removed first, and is no longer heard.
     func lockSeat(socket: String, user: AuthenticatedUser, seatIndex: Int) async -> SeatAck {
         if let denied = await authorize(user, .manager) { return .failed(denied) }
         switch seats.lock(seatIndex) {
@@ -101,6 +104,7 @@ extension Room {
         case .success(let evicted):
             announceVacated(evicted, reason: "locked", except: nil)
             outbox.send("seat:locked", SeatLockedEvent(seatIndex: seatIndex, isLocked: true), to: .room(id, except: nil))
+            await applyStage()
             return .ok
         }
     }
@@ -155,6 +159,7 @@ extension Room {
             announceVacated(taken.vacated, except: nil)
             outbox.send("seat:updated", SeatUpdatedEvent(seatIndex: invite.seatIndex, user: PublicProfile(user.profile), isMuted: taken.muted),
                         to: .room(id, except: nil))
+            await applyStage()
             return .ok
         }
     }

@@ -21,6 +21,12 @@ public actor Room {
     var transportOwner: [String: String] = [:]
     var producerOwner: [String: String] = [:]
     var consumerOwner: [String: String] = [:]
+    /// The stage rules (who is heard) and the paused state each producer was last set to by them;
+    /// `stageInFlight` holds the producers whose pause/resume is being awaited (one at a time
+    /// each, so two changes cannot reach the SFU out of order).
+    let stage: StagePolicy
+    var producerPaused: [String: Bool] = [:]
+    var stageInFlight: Set<String> = []
     /// Users above the level threshold, loudest first (for `speaker:active`).
     var activeSpeakers: [Int] = []
     /// When the last participant left (nil while anyone is in); drives the inactivity close.
@@ -32,6 +38,7 @@ public actor Room {
         self.router = router
         self.services = services
         self.seats = SeatMap(seatCount: services.configuration.defaultSeatCount)
+        self.stage = StagePolicy(seatedSpeakersOnly: services.configuration.seatedSpeakersOnly)
         self.emptySinceMs = services.now()
     }
 
@@ -116,6 +123,7 @@ public actor Room {
         // the consumers with it).
         if let producer = participant.producerId {
             producerOwner[producer] = nil
+            producerPaused[producer] = nil
             outbox.send("audio:producerClosed", ProducerClosedEvent(producerId: producer, userId: userId), to: .room(id, except: socket))
             await router.closeProducer(producer)
         }
@@ -163,6 +171,7 @@ public actor Room {
         participants.removeAll()
         transportOwner.removeAll()
         producerOwner.removeAll()
+        producerPaused.removeAll()
         consumerOwner.removeAll()
         seats = SeatMap(seatCount: seats.seatCount)
         services.statusPoster.post(.init(roomId: id, isLive: false, participantCount: 0, endedAt: Date(timeIntervalSince1970: Double(services.now()) / 1000)))
@@ -178,6 +187,7 @@ public actor Room {
             participants[owner]?.transports.removeAll { $0 == transportId }
         case .producerClosed(let producerId, _):
             guard let owner = producerOwner.removeValue(forKey: producerId), let participant = participants[owner] else { return }
+            producerPaused[producerId] = nil
             participants[owner]?.producerId = nil
             outbox.send("audio:producerClosed", ProducerClosedEvent(producerId: producerId, userId: participant.user.id), to: .room(id, except: owner))
         case .consumerClosed(let consumerId, _):

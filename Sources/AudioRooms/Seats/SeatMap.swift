@@ -31,12 +31,19 @@ public struct SeatMap: Sendable, Equatable {
     public private(set) var seats: [Int: Occupant] = [:]
     public private(set) var locked: Set<Int> = []
     public private(set) var invites: [Int: Invite] = [:]
+    /// Users a moderator muted (`seat:mute`) and has not unmuted. The mute follows the user, not
+    /// the seat: leaving, retaking or being moved to another seat, or reconnecting, does not lift
+    /// it; only `seat:unmute` does (or the room closing). Bounded by `maxRememberedMutes`.
+    public private(set) var mutedUsers: Set<Int> = []
+    /// More moderator mutes than any room needs; past it the mutes of users not seated are
+    /// forgotten (a moderator can mute them again when they take a seat).
+    public static let maxRememberedMutes = 1_024
 
     public init(seatCount: Int) {
         self.seatCount = seatCount
     }
 
-    public var isEmpty: Bool { seats.isEmpty && locked.isEmpty && invites.isEmpty }
+    public var isEmpty: Bool { seats.isEmpty && locked.isEmpty && invites.isEmpty && mutedUsers.isEmpty }
 
     public func seatIndex(of userId: Int) -> Int? {
         seats.first { $0.value.userId == userId }?.key
@@ -63,14 +70,15 @@ public struct SeatMap: Sendable, Equatable {
     }
 
     /// `seat:take` (and the seat half of `seat:invite:accept`). A muted user stays muted when
-    /// moving: moving seats must not be a way around a moderator's mute.
+    /// moving or leaving and coming back: seats must not be a way around a moderator's mute.
     public mutating func take(_ seatIndex: Int, by userId: Int) -> Result<Taken, TakeError> {
         guard (0..<seatCount).contains(seatIndex) else { return .failure(.invalidSeatIndex) }
         guard !locked.contains(seatIndex) else { return .failure(.locked) }
         guard seats[seatIndex] == nil else { return .failure(.taken) }
         let previous = removeUser(userId)
-        seats[seatIndex] = Occupant(userId: userId, muted: previous?.occupant.muted ?? false)
-        return .success(Taken(seatIndex: seatIndex, muted: previous?.occupant.muted ?? false,
+        let muted = isMuted(userId)
+        seats[seatIndex] = Occupant(userId: userId, muted: muted)
+        return .success(Taken(seatIndex: seatIndex, muted: muted,
                               vacated: previous.map { Vacated(seatIndex: $0.seatIndex, userId: userId) }))
     }
 
@@ -110,7 +118,7 @@ public struct SeatMap: Sendable, Equatable {
         }
         let evicted = seats.removeValue(forKey: seatIndex).map { Vacated(seatIndex: seatIndex, userId: $0.userId) }
         let previous = removeUser(userId)
-        let muted = previous?.occupant.muted ?? false
+        let muted = isMuted(userId)
         seats[seatIndex] = Occupant(userId: userId, muted: muted)
         return .success(Assigned(seatIndex: seatIndex, muted: muted, evicted: evicted,
                                  vacated: previous.map { Vacated(seatIndex: $0.seatIndex, userId: userId) }))
@@ -118,15 +126,30 @@ public struct SeatMap: Sendable, Equatable {
 
     // MARK: - mute
 
-    /// `seat:mute` / `seat:unmute`: returns the target's seat index.
+    /// `seat:mute` / `seat:unmute` (the target must be seated, as in the reference): returns the
+    /// target's seat index. The mute is remembered for the user, not the seat.
     public mutating func setMuted(_ userId: Int, _ muted: Bool) -> Result<Int, NotSeated> {
         guard let index = seatIndex(of: userId) else { return .failure(.userIsNotSeated) }
         seats[index]?.muted = muted
+        if muted {
+            mutedUsers.insert(userId)
+            forgetExcessMutes()
+        } else {
+            mutedUsers.remove(userId)
+        }
         return .success(index)
     }
 
-    public func isMuted(_ userId: Int) -> Bool {
-        seatIndex(of: userId).flatMap { seats[$0]?.muted } ?? false
+    /// Whether a moderator's mute stands for the user (seated or not).
+    public func isMuted(_ userId: Int) -> Bool { mutedUsers.contains(userId) }
+
+    private mutating func forgetExcessMutes() {
+        guard mutedUsers.count > Self.maxRememberedMutes else { return }
+        let seated = Set(seats.values.map(\.userId))
+        for user in mutedUsers.sorted() where !seated.contains(user) {
+            mutedUsers.remove(user)
+            if mutedUsers.count <= Self.maxRememberedMutes { break }
+        }
     }
 
     // MARK: - lock / unlock
