@@ -41,6 +41,8 @@ public final class Consumer {
     @exclusivity(unchecked) private var timestamps: RTPTimestampRebaser
     @exclusivity(unchecked) private(set) var stream: RTPStreamSend
     private(set) var retransmissions: UInt64 = 0
+    /// Its slot in the router's fan-out list of its producer (-1 when not in one).
+    var fanOutIndex = -1
     /// When the next SR is due (monotonic ns), spread over the interval so that thousands of
     /// consumers do not report in the same tick.
     var nextSenderReportAt: UInt64 = 0
