@@ -236,11 +236,13 @@ public final class Router {
     /// A consumer's client NACKed `sequenceNumbers` (the consumer's numbering).
     func consumerRequestedRetransmission(_ consumer: Consumer, sequenceNumbers: [UInt16], now: UInt64) {
         guard let producer = producers[consumer.producerId] else { return }
+        // At most maxNACKItems × 17 numbers (the reader refuses longer NACKs); repeats are
+        // refused per packet by the consumer's once-per-RTT rule.
         for sequenceNumber in sequenceNumbers {
-            if consumer.retransmit(sequenceNumber: sequenceNumber, now: now, from: producer.retransmissionBuffer) {
-                worker.counters.retransmissions &+= 1
+            if let refusal = consumer.retransmit(sequenceNumber: sequenceNumber, now: now, from: producer.retransmissionBuffer) {
+                worker.drop(refusal)
             } else {
-                worker.drop(.retransmissionMiss)
+                worker.counters.retransmissions &+= 1
             }
         }
     }
