@@ -38,7 +38,7 @@ public struct RTCPCompoundReader: Sendable {
             let lengthWords = buffer.getInteger(at: buffer.readerIndex + 2, as: UInt16.self)
         else { throw .truncated("RTCP header needs 4 bytes, \(buffer.readableBytes) left") }
         guard first >> 6 == 2 else { throw .unsupportedVersion(first >> 6) }
-        let packetLength = (Int(lengthWords) + 1) * 4
+        let packetLength = (Int(lengthWords) + 1) * 4  // ≤ 2^18: Int cannot overflow
         guard packetLength <= buffer.readableBytes else {
             throw .truncated("RTCP length \(packetLength) exceeds the \(buffer.readableBytes) bytes left")
         }

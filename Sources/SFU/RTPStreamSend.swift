@@ -49,8 +49,8 @@ struct RTPStreamSend {
     @inline(__always)
     mutating func sent(sequenceNumber: UInt16, producerSequenceNumber: UInt16, timestamp: UInt32, length: Int, payloadLength: Int, now: UInt64) {
         packets &+= 1
-        octets &+= UInt64(payloadLength)
-        bytes &+= UInt64(length)
+        octets &+= UInt64(truncatingIfNeeded: payloadLength)
+        bytes &+= UInt64(truncatingIfNeeded: length)
         lastTimestamp = timestamp
         lastSentAt = now
         let slot = Int(sequenceNumber) & (Self.historySize - 1)
@@ -99,8 +99,12 @@ struct RTPStreamSend {
     /// as the NTP timestamp … but in the same units … as the RTP timestamps in data packets").
     func makeSenderReport(now: UInt64, ntp: UInt64) -> RTCPSenderReport? {
         guard packets > 0 else { return nil }
-        let elapsed = now > lastSentAt ? now - lastSentAt : 0
-        let ticks = UInt32(truncatingIfNeeded: min(elapsed, 3_600_000_000_000) * UInt64(clockRate) / 1_000_000_000)
+        let elapsed = min(now > lastSentAt ? now - lastSentAt : 0, 3_600_000_000_000)
+        // elapsed ≤ 3.6e12 ns and clockRate < 2^32: the product can pass 2^64 for clock rates
+        // over ~5 MHz, so whole seconds and the rest are scaled apart (each < 2^64), then wrapped
+        // to 32 bits as RTP timestamps do.
+        let rate = UInt64(clockRate)
+        let ticks = UInt32(truncatingIfNeeded: (elapsed / 1_000_000_000) &* rate &+ (elapsed % 1_000_000_000) * rate / 1_000_000_000)
         return RTCPSenderReport(
             ssrc: ssrc, ntpTimestamp: ntp, rtpTimestamp: lastTimestamp &+ ticks,
             packetCount: UInt32(truncatingIfNeeded: packets), octetCount: UInt32(truncatingIfNeeded: octets))

@@ -221,6 +221,8 @@ public final class SFUWorker {
     /// NTP time (RFC 3550 §4: seconds since 1900 in 32.32 fixed point) for monotonic `now`.
     func ntpTimestamp(_ now: NIODeadline) -> UInt64 {
         let unixNanoseconds = UInt64(clamping: Int64(clamping: now.uptimeNanoseconds) &+ wallClockOffsetNanoseconds)
+        // No trap: UInt64.max / 1e9 + 2,208,988,800 < 2^35, and `<<` drops bits (NTP's 2036
+        // era wrap is the 32-bit seconds field wrapping, as RFC 5905 §6 intends).
         let seconds = unixNanoseconds / 1_000_000_000 + 2_208_988_800
         let fraction = (unixNanoseconds % 1_000_000_000) << 32 / 1_000_000_000
         return seconds << 32 | fraction
