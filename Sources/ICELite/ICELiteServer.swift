@@ -19,7 +19,8 @@ public import STUN
 ///    └──────── close() ─────────────► closed ◄──── close()
 /// ```
 /// - The selected tuple is the last one nominated with USE-CANDIDATE (browsers and aiortc
-///   nominate), or the first tuple with a valid check while none is nominated.
+///   nominate), or the first tuple with a valid check while none is nominated. Only a nomination
+///   moves it to another address, also while disconnected.
 /// - Consent (RFC 7675 §5.1): the selected tuple must see a valid check at least every
 ///   `consentTimeout` (30 s, the RFC's value); otherwise the agent is disconnected, and it closes
 ///   after a further `closeGracePeriod` unless a valid check arrives.
@@ -280,11 +281,17 @@ public struct ICELiteServer: Sendable {
             tuples.append(Tuple(address: source, lastValidCheck: now, nominated: nominated))
         }
 
-        // Selection: a nomination wins; otherwise the first valid tuple, or any valid tuple once the
-        // selected one lost consent.
-        if nominated || selectedTuple == nil || state == .disconnected {
+        // Selection: a nomination wins; otherwise only the first valid tuple is taken. A plain check
+        // from another address never moves the media path, even after consent was lost: anyone
+        // holding the credentials could otherwise aim the stream (and its retransmissions) at a
+        // third party by spoofing a source address. Moving takes USE-CANDIDATE, as in mediasoup's
+        // `IceServer::HandleTuple`; a client that changed networks restarts ICE and nominates.
+        if nominated || selectedTuple == nil {
             selectedTuple = source
         }
+        // A plain check on another tuple keeps that tuple usable (incoming media is accepted from
+        // every checked tuple) but neither refreshes the selected tuple's consent nor revives it.
+        guard source == selectedTuple else { return }
         let selectedIsNominated = tuples.first(where: { $0.address == selectedTuple })?.nominated ?? false
         state = selectedIsNominated ? .completed : .connected
         disconnectedAt = nil

@@ -89,7 +89,10 @@ extension ByteBuffer {
                 // The block header sits 4 bytes before its data; find it from the CSRC count.
                 let blockHeader = 12 + Int(bytes[0] & 0x0F) * 4
                 let words = UInt16(bigEndian: bytes.loadUnaligned(fromByteOffset: blockHeader + 2, as: UInt16.self))
-                bytes.storeBytes(of: (words + UInt16(count / 4)).bigEndian, toByteOffset: blockHeader + 2, as: UInt16.self)
+                // words counts 32-bit words of a packet that fits in this buffer (a datagram,
+                // < 2^16 bytes, so words < 2^14), and count is a few words: the sum fits; `&+`
+                // and truncation keep a malformed block from trapping anyway.
+                bytes.storeBytes(of: (words &+ UInt16(truncatingIfNeeded: count / 4)).bigEndian, toByteOffset: blockHeader + 2, as: UInt16.self)
             }
             Self.writeElement(into: bytes, at: elementOffset, id: id, value: value, form: form)
         }

@@ -12,6 +12,14 @@ public import NIOCore
 /// while let packet = try reader.next() { … }
 /// ```
 public struct RTCPCompoundReader: Sendable {
+    /// Most FCI entries a generic NACK may carry. Each names up to 17 packets, so 64 cover 1,088:
+    /// more than a retransmission buffer holds (256 packets, about 5 s of Opus). A receiver that
+    /// lost every other packet of that whole buffer needs 8. More is abuse: one 1.2 kB NACK of
+    /// 300 entries could otherwise ask for 5,100 retransmissions.
+    public static let maxNACKItems = 64
+    /// Most items one SDES chunk may carry (RFC 3550 §6.5 defines 8 types; senders send a CNAME).
+    public static let maxSDESItemsPerChunk = 16
+
     @usableFromInline var buffer: ByteBuffer
 
     public init(_ buffer: ByteBuffer) {
@@ -30,7 +38,7 @@ public struct RTCPCompoundReader: Sendable {
             let lengthWords = buffer.getInteger(at: buffer.readerIndex + 2, as: UInt16.self)
         else { throw .truncated("RTCP header needs 4 bytes, \(buffer.readableBytes) left") }
         guard first >> 6 == 2 else { throw .unsupportedVersion(first >> 6) }
-        let packetLength = (Int(lengthWords) + 1) * 4
+        let packetLength = (Int(lengthWords) + 1) * 4  // ≤ 2^18: Int cannot overflow
         guard packetLength <= buffer.readableBytes else {
             throw .truncated("RTCP length \(packetLength) exceeds the \(buffer.readableBytes) bytes left")
         }
@@ -98,6 +106,9 @@ public struct RTCPCompoundReader: Sendable {
             switch (packetType, count) {
             case (RTCPPacketType.transportFeedback, 1):
                 guard body.readableBytes % 4 == 0 else { throw .invalidLength("generic NACK FCI of \(body.readableBytes) bytes") }
+                guard body.readableBytes / 4 <= maxNACKItems else {
+                    throw .tooManyItems("generic NACK with \(body.readableBytes / 4) FCI entries (at most \(maxNACKItems))")
+                }
                 var items: [RTCPGenericNACK.Item] = []
                 while let pid = body.readInteger(as: UInt16.self), let blp = body.readInteger(as: UInt16.self) {
                     items.append(.init(packetID: pid, bitmask: blp))
@@ -160,6 +171,7 @@ public struct RTCPCompoundReader: Sendable {
             while true {
                 guard let type = body.readInteger(as: UInt8.self) else { throw .truncated("SDES chunk without a null item") }
                 if type == 0 { break }
+                guard items.count < maxSDESItemsPerChunk else { throw .tooManyItems("SDES chunk with more than \(maxSDESItemsPerChunk) items") }
                 guard let length = body.readInteger(as: UInt8.self), let value = body.readBytes(length: Int(length)) else {
                     throw .truncated("SDES item \(type)")
                 }

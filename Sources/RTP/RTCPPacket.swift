@@ -174,8 +174,10 @@ public struct RTCPSourceDescription: Sendable, Hashable {
             self.value = value
         }
 
-        /// A CNAME item (RFC 3550 §6.5.1).
-        public static func cname(_ cname: String) -> Item { Item(type: 1, value: Array(cname.utf8)) }
+        /// A CNAME item (RFC 3550 §6.5.1), cut to the 255 bytes an item can hold: the CNAME comes
+        /// from the client's `rtpParameters.rtcp.cname`, and a longer one must not reach the
+        /// builder's precondition (it crashed the worker at the first sender report).
+        public static func cname(_ cname: String) -> Item { Item(type: 1, value: Array(cname.utf8.prefix(255))) }
     }
 
     /// The items describing one source.

@@ -9,6 +9,7 @@ public struct RTPError: Error, Hashable, Sendable, CustomStringConvertible {
             case invalidLength
             case invalidPadding
             case malformed
+            case tooManyItems
         }
 
         @usableFromInline let base: Base
@@ -23,6 +24,9 @@ public struct RTPError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let invalidPadding = ErrorType(base: .invalidPadding)
         /// Any other structural error.
         public static let malformed = ErrorType(base: .malformed)
+        /// More items than a legitimate peer sends (NACK FCI entries, SDES items per chunk): refused
+        /// so that one datagram cannot buy unbounded work.
+        public static let tooManyItems = ErrorType(base: .tooManyItems)
 
         public var description: String { String(describing: base) }
     }
@@ -43,6 +47,7 @@ public struct RTPError: Error, Hashable, Sendable, CustomStringConvertible {
     @inline(never) static func invalidLength(_ what: String) -> RTPError { RTPError(.invalidLength, what) }
     @inline(never) static func invalidPadding(_ what: String) -> RTPError { RTPError(.invalidPadding, what) }
     @inline(never) static func malformed(_ what: String) -> RTPError { RTPError(.malformed, what) }
+    @inline(never) static func tooManyItems(_ what: String) -> RTPError { RTPError(.tooManyItems, what) }
 
     public static func == (lhs: RTPError, rhs: RTPError) -> Bool { lhs.type == rhs.type }
     public func hash(into hasher: inout Hasher) { hasher.combine(type) }

@@ -62,7 +62,7 @@ public struct RTPReceiveStatistics: Sendable, Hashable {
                 }
             }  // else: duplicate or reordered, counted below
         }
-        packetsReceived += 1
+        packetsReceived &+= 1
         updateJitter(timestamp: timestamp, arrivalNanoseconds: arrivalNanoseconds)
         return .accepted
     }
@@ -82,7 +82,8 @@ public struct RTPReceiveStatistics: Sendable, Hashable {
     /// A.8: J(i) = J(i-1) + (|D(i-1,i)| - J(i-1))/16, with arrival expressed in timestamp units.
     private mutating func updateJitter(timestamp: UInt32, arrivalNanoseconds: UInt64) {
         let rate = UInt64(clockRate)
-        // Wrapping is fine: only differences of transit times matter, modulo 2^32.
+        // Wrapping is fine: only differences of transit times matter, modulo 2^32. The second
+        // product is (< 1e9) · (< 2^32) < 2^62: it cannot overflow.
         let arrival = UInt32(
             truncatingIfNeeded: (arrivalNanoseconds / 1_000_000_000) &* rate &+ (arrivalNanoseconds % 1_000_000_000) * rate / 1_000_000_000
         )

@@ -41,6 +41,8 @@ public final class Consumer {
     @exclusivity(unchecked) private var timestamps: RTPTimestampRebaser
     @exclusivity(unchecked) private(set) var stream: RTPStreamSend
     private(set) var retransmissions: UInt64 = 0
+    /// Its slot in the router's fan-out list of its producer (-1 when not in one).
+    var fanOutIndex = -1
     /// When the next SR is due (monotonic ns), spread over the interval so that thousands of
     /// consumers do not report in the same tick.
     var nextSenderReportAt: UInt64 = 0
@@ -100,17 +102,28 @@ public final class Consumer {
     }
 
     /// Resends the packet we sent as `sequenceNumber` (RFC 4585 NACK), fetched by the router from
-    /// the producer's buffer. Returns false when it is not known any more.
-    func retransmit(sequenceNumber: UInt16, now: UInt64, from buffer: borrowing RetransmissionBuffer) -> Bool {
-        guard !closed, !paused, let entry = stream.lookup(sequenceNumber: sequenceNumber) else { return false }
-        let found = buffer.withPacket(sequenceNumber: entry.producerSequenceNumber, now: now) { bytes -> Bool in
-            // The buffer's memory is read-only to us: the transport copies it before rewriting.
-            guard let view = RTPPacketView(UnsafeMutableRawBufferPointer(mutating: bytes)) else { return false }
-            return transport.sendRTP(view, sequenceNumber: sequenceNumber, timestamp: entry.timestamp, mapping: mapping)
+    /// the producer's buffer (mediasoup `RtpStreamSend::FillRetransmissionContainer`). Returns nil
+    /// when it went out, else why not: not known any more (``DropReason/retransmissionMiss``),
+    /// already resent within the RTT, or over this consumer's retransmission budget.
+    func retransmit(sequenceNumber: UInt16, now: UInt64, from buffer: borrowing RetransmissionBuffer) -> DropReason? {
+        guard !closed, !paused else { return .retransmissionMiss }
+        let entry: (producerSequenceNumber: UInt16, timestamp: UInt32)
+        switch stream.retransmissionCandidate(sequenceNumber: sequenceNumber, now: now) {
+        case .success(let found): entry = found
+        case .failure(let refusal): return refusal.reason
         }
-        guard found == true else { return false }
-        retransmissions &+= 1
-        return true
+        let outcome = buffer.withPacket(sequenceNumber: entry.producerSequenceNumber, now: now) { bytes -> DropReason? in
+            guard stream.retransmissionBudgetAllows(bytes.count) else { return .retransmissionRateLimited }
+            // The buffer's memory is read-only to us: the transport copies it before rewriting.
+            guard let view = RTPPacketView(UnsafeMutableRawBufferPointer(mutating: bytes)),
+                transport.sendRTP(view, sequenceNumber: sequenceNumber, timestamp: entry.timestamp, mapping: mapping)
+            else { return .retransmissionMiss }
+            stream.retransmitted(sequenceNumber: sequenceNumber, length: bytes.count, now: now)
+            return nil
+        }
+        guard let outcome else { return .retransmissionMiss }  // not in the buffer (or too old)
+        if outcome == nil { retransmissions &+= 1 }
+        return outcome
     }
 
     // MARK: - Control

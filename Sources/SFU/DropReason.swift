@@ -34,6 +34,10 @@ public enum DropReason: Int, Sendable, CaseIterable, CustomStringConvertible {
     case rtpParseFailed
     /// Decrypted bytes are not a valid RTCP compound packet.
     case rtcpParseFailed
+    /// An RTCP packet with more items than a peer needs (a NACK with over
+    /// `RTCPCompoundReader.maxNACKItems` entries, an SDES chunk with over 16 items): the rest of
+    /// its compound is not read.
+    case rtcpTooManyItems
     /// No producer on this transport has the packet's SSRC.
     case unknownSSRC
     /// The packet's payload type is not one of the producer's codecs.
@@ -45,6 +49,12 @@ public enum DropReason: Int, Sendable, CaseIterable, CustomStringConvertible {
     case srtpProtectFailed
     /// A consumer NACKed a packet that is no longer (or never was) in the retransmission buffer.
     case retransmissionMiss
+    /// A consumer NACKed a packet that was already retransmitted to it within the last RTT
+    /// (mediasoup `RtpStreamSend`'s rule; 100 ms before an RTT is measured).
+    case retransmissionTooSoon
+    /// A consumer's retransmissions would exceed their share of its stream (half the bytes
+    /// forwarded to it, with a burst of 8 kB).
+    case retransmissionRateLimited
     /// The kernel refused the datagram because the socket's send buffer was full (EAGAIN,
     /// ENOBUFS): late audio is worth nothing, so it is not queued for later.
     case sendBufferFull
@@ -68,11 +78,14 @@ public enum DropReason: Int, Sendable, CaseIterable, CustomStringConvertible {
         case .srtpUnprotectFailed: "srtp_unprotect_failed"
         case .rtpParseFailed: "rtp_parse_failed"
         case .rtcpParseFailed: "rtcp_parse_failed"
+        case .rtcpTooManyItems: "rtcp_too_many_items"
         case .unknownSSRC: "unknown_ssrc"
         case .unknownPayloadType: "unknown_payload_type"
         case .producerPaused: "producer_paused"
         case .srtpProtectFailed: "srtp_protect_failed"
         case .retransmissionMiss: "retransmission_miss"
+        case .retransmissionTooSoon: "retransmission_too_soon"
+        case .retransmissionRateLimited: "retransmission_rate_limited"
         case .sendBufferFull: "send_buffer_full"
         case .sendFailed: "send_failed"
         }

@@ -21,7 +21,7 @@ struct RTPStreamRecv {
     /// One RTP packet of `length` bytes arrived at `now` (ns).
     mutating func received(sequenceNumber: UInt16, timestamp: UInt32, length: Int, now: UInt64) {
         packets &+= 1
-        bytes &+= UInt64(length)
+        bytes &+= UInt64(truncatingIfNeeded: length)
         statistics.received(sequenceNumber: sequenceNumber, timestamp: timestamp, arrivalNanoseconds: now)
     }
 
@@ -37,12 +37,22 @@ struct RTPStreamRecv {
         var dlsr: UInt32 = 0
         if let last = lastSenderReport {
             lsr = last.compactNTP
-            // DLSR in units of 1/65536 s.
-            dlsr = UInt32(clamping: (now &- last.receivedAt) * 65_536 / 1_000_000_000)
+            dlsr = Self.delaySinceLastSenderReport(elapsed: now >= last.receivedAt ? now - last.receivedAt : 0)
         }
         let block = statistics.makeReportBlock(ssrc: ssrc, lastSenderReport: lsr, delaySinceLastSenderReport: dlsr)
         lastFractionLost = block.fractionLost
         return block
+    }
+
+    /// DLSR in units of 1/65536 s, saturating at `UInt32.max` (about 18 h, RFC 3550's field
+    /// width). Split into whole seconds and the rest: `elapsed * 65_536` alone overflows UInt64
+    /// after about 78 hours since the last SR (it trapped: a producer that sent one SR and then
+    /// streamed on crashed the process).
+    static func delaySinceLastSenderReport(elapsed: UInt64) -> UInt32 {
+        let seconds = elapsed / 1_000_000_000
+        guard seconds < 65_536 else { return UInt32.max }
+        // seconds < 2^16, so seconds << 16 < 2^32; the rest is < 1e9 · 65,536 < 2^46.
+        return UInt32(clamping: seconds << 16 + (elapsed % 1_000_000_000) << 16 / 1_000_000_000)
     }
 
     /// Packets lost so far (expected − received, never negative).

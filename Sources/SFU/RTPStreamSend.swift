@@ -22,24 +22,69 @@ struct RTPStreamSend {
 
     /// Ring of (our sequence number, producer sequence number, our timestamp), packed in one word.
     private var history: [UInt64]
+    /// Per history slot: when that packet was last retransmitted (monotonic ns), `UInt64.max` never.
+    private var resentAt: [UInt64]
     private static let historySize = 256
+
+    // Retransmission rules (mediasoup `RtpStreamSend::FillRetransmissionContainer`, plus a budget):
+    /// A packet is resent at most once per RTT; before one is measured, mediasoup's default 100 ms.
+    static let defaultRetransmissionInterval: UInt64 = 100_000_000
+    /// The interval never goes below one Opus frame (an RTT forged near zero by the receiver's
+    /// LSR/DLSR would otherwise allow a resend per NACK) nor above the buffer's 1 s.
+    static let retransmissionIntervalRange: ClosedRange<UInt64> = 20_000_000...1_000_000_000
+    /// Retransmitted bytes earn half of the bytes forwarded (`>> 1`) up to this burst: loss repair
+    /// of up to 50 % of the stream, and never an amplifier of more than half of it.
+    static let retransmissionBurstBytes = 8_192
+    /// Bytes this consumer may still retransmit (a token bucket filled by ``sent``).
+    private(set) var retransmissionBudget = 0
 
     init(ssrc: UInt32, clockRate: UInt32) {
         self.ssrc = ssrc
         self.clockRate = clockRate
         self.history = Array(repeating: UInt64.max, count: Self.historySize)
+        self.resentAt = Array(repeating: UInt64.max, count: Self.historySize)
     }
 
     /// A packet went out: our sequence number and timestamp, the producer's sequence number.
     @inline(__always)
     mutating func sent(sequenceNumber: UInt16, producerSequenceNumber: UInt16, timestamp: UInt32, length: Int, payloadLength: Int, now: UInt64) {
         packets &+= 1
-        octets &+= UInt64(payloadLength)
-        bytes &+= UInt64(length)
+        octets &+= UInt64(truncatingIfNeeded: payloadLength)
+        bytes &+= UInt64(truncatingIfNeeded: length)
         lastTimestamp = timestamp
         lastSentAt = now
-        history[Int(sequenceNumber) & (Self.historySize - 1)] =
-            UInt64(sequenceNumber) << 48 | UInt64(producerSequenceNumber) << 32 | UInt64(timestamp)
+        let slot = Int(sequenceNumber) & (Self.historySize - 1)
+        history[slot] = UInt64(sequenceNumber) << 48 | UInt64(producerSequenceNumber) << 32 | UInt64(timestamp)
+        resentAt[slot] = UInt64.max
+        // `length` is a datagram size (< 64 kB) and the budget at most the burst: no overflow.
+        retransmissionBudget = min(Self.retransmissionBurstBytes, retransmissionBudget + length >> 1)
+    }
+
+    /// The minimum time between two retransmissions of one packet: the measured RTT, clamped.
+    var retransmissionInterval: UInt64 {
+        guard let rtt = roundTripTimeMs, rtt.isFinite, rtt > 0 else { return Self.defaultRetransmissionInterval }
+        // Clamped in Double first, so the conversion cannot trap.
+        let range = Self.retransmissionIntervalRange
+        return UInt64(min(max(rtt * 1_000_000, Double(range.lowerBound)), Double(range.upperBound)))
+    }
+
+    /// What a NACK for `sequenceNumber` may resend: the producer's sequence number and our
+    /// timestamp, unless the packet is unknown or was resent within ``retransmissionInterval``.
+    func retransmissionCandidate(sequenceNumber: UInt16, now: UInt64) -> Result<(producerSequenceNumber: UInt16, timestamp: UInt32), RetransmissionRefusal> {
+        guard let entry = lookup(sequenceNumber: sequenceNumber) else { return .failure(.init(reason: .retransmissionMiss)) }
+        let last = resentAt[Int(sequenceNumber) & (Self.historySize - 1)]
+        // The clock is monotonic (now ≥ last); `&-` keeps a bogus earlier `now` from trapping.
+        if last != UInt64.max, now &- last < retransmissionInterval { return .failure(.init(reason: .retransmissionTooSoon)) }
+        return .success(entry)
+    }
+
+    /// Whether `length` more retransmitted bytes fit in the budget.
+    func retransmissionBudgetAllows(_ length: Int) -> Bool { length <= retransmissionBudget }
+
+    /// `sequenceNumber` was resent (`length` bytes) at `now`.
+    mutating func retransmitted(sequenceNumber: UInt16, length: Int, now: UInt64) {
+        resentAt[Int(sequenceNumber) & (Self.historySize - 1)] = now
+        retransmissionBudget -= min(length, retransmissionBudget)
     }
 
     /// The producer sequence number and our timestamp of the packet we sent as `sequenceNumber`.
@@ -54,8 +99,12 @@ struct RTPStreamSend {
     /// as the NTP timestamp … but in the same units … as the RTP timestamps in data packets").
     func makeSenderReport(now: UInt64, ntp: UInt64) -> RTCPSenderReport? {
         guard packets > 0 else { return nil }
-        let elapsed = now > lastSentAt ? now - lastSentAt : 0
-        let ticks = UInt32(truncatingIfNeeded: min(elapsed, 3_600_000_000_000) * UInt64(clockRate) / 1_000_000_000)
+        let elapsed = min(now > lastSentAt ? now - lastSentAt : 0, 3_600_000_000_000)
+        // elapsed ≤ 3.6e12 ns and clockRate < 2^32: the product can pass 2^64 for clock rates
+        // over ~5 MHz, so whole seconds and the rest are scaled apart (each < 2^64), then wrapped
+        // to 32 bits as RTP timestamps do.
+        let rate = UInt64(clockRate)
+        let ticks = UInt32(truncatingIfNeeded: (elapsed / 1_000_000_000) &* rate &+ (elapsed % 1_000_000_000) * rate / 1_000_000_000)
         return RTCPSenderReport(
             ssrc: ssrc, ntpTimestamp: ntp, rtpTimestamp: lastTimestamp &+ ticks,
             packetCount: UInt32(truncatingIfNeeded: packets), octetCount: UInt32(truncatingIfNeeded: octets))
@@ -72,4 +121,9 @@ struct RTPStreamSend {
         guard rtt < 0x8000_0000 else { return }
         roundTripTimeMs = Double(rtt) * 1000 / 65_536
     }
+}
+
+/// Why a NACKed packet is not resent (an `Error` only to travel in a `Result`).
+struct RetransmissionRefusal: Error {
+    var reason: DropReason
 }

@@ -176,6 +176,7 @@ extension Router {
         guard canConsume(producerId: producerId, rtpCapabilities: capabilities) else {
             throw SFUError(.cannotConsume, "producer \(producerId)")
         }
+        try checkCanAddConsumer(on: transport, of: producer)
         var ssrc = UInt32.random(in: 100_000_000...900_000_000)
         while transport.consumerForSSRC(ssrc) != nil { ssrc &+= 1 }
         let cname = producer.consumableRtpParameters.rtcp?.cname ?? producer.rtpParameters.rtcp?.cname ?? "msab"

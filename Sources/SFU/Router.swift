@@ -20,7 +20,8 @@ public final class Router {
     private(set) var transports: [String: WebRTCTransport] = [:]
     private(set) var producers: [String: Producer] = [:]
     private(set) var consumers: [String: Consumer] = [:]
-    /// The fan-out table: producer → its consumers, in creation order.
+    /// The fan-out table: producer → its consumers. Unordered: a closed consumer's slot takes
+    /// the last one (each consumer knows its index), so closing n consumers is O(n), not O(n²).
     private var consumersByProducer: [ObjectIdentifier: ContiguousArray<Consumer>] = [:]
     /// Speaker observers (mediasoup `RtpObserver`s) fed with every producer's audio level.
     private(set) var observers: [any RTPObserver] = []
@@ -121,10 +122,10 @@ public final class Router {
     }
 
     private func closeProducer(_ producer: Producer, reason: String, notifyProducer: Bool) {
-        for consumer in consumersByProducer[ObjectIdentifier(producer)] ?? [] {
+        // Take the list out first: each closeConsumer then finds no list to unlink from.
+        for consumer in consumersByProducer.removeValue(forKey: ObjectIdentifier(producer)) ?? [] {
             closeConsumer(consumer, reason: "producer closed", notify: true)
         }
-        consumersByProducer[ObjectIdentifier(producer)] = nil
         for observer in observers {
             for event in observer.removeProducer(producer, now: worker.lastNow) { worker.emit(event, router: self) }
         }
@@ -143,15 +144,24 @@ public final class Router {
     ) throws(SFUError) -> Consumer {
         guard !closed else { throw SFUError(.routerClosed, id) }
         let transport = try transport(transportId)
-        guard !transport.isClosed else { throw SFUError(.transportClosed, transportId) }
         let producer = try producer(producerId)
+        try checkCanAddConsumer(on: transport, of: producer)
         let consumer = Consumer(
             id: UUID().uuidString.lowercased(), producerId: producerId, transport: transport, mapping: mapping,
             paused: paused, producerPaused: producer.paused, rtpParameters: rtpParameters)
         consumers[consumer.id] = consumer
-        consumersByProducer[ObjectIdentifier(producer), default: []].append(consumer)
+        consumersByProducer[ObjectIdentifier(producer), default: []].appendConsumer(consumer)
         transport.addConsumer(consumer, now: now)
         return consumer
+    }
+
+    /// The limits on a transport's consumers: at most `maxConsumersPerTransport`, and one per
+    /// producer. Checked before anything is allocated for the consumer (its MID included).
+    func checkCanAddConsumer(on transport: WebRTCTransport, of producer: Producer) throws(SFUError) {
+        guard !transport.isClosed else { throw SFUError(.transportClosed, transport.id) }
+        guard !transport.isConsuming(producerId: producer.id) else { throw SFUError(.alreadyConsuming, "producer \(producer.id)") }
+        let limit = worker.settings.maxConsumersPerTransport
+        guard transport.consumers.count < limit else { throw SFUError(.consumerLimitReached, "\(limit) per transport") }
     }
 
     func consumer(_ id: String) throws(SFUError) -> Consumer {
@@ -173,8 +183,7 @@ public final class Router {
         guard consumers[consumer.id] === consumer else { return }
         consumer.markClosed()
         if let producer = producers[consumer.producerId] {
-            let key = ObjectIdentifier(producer)
-            consumersByProducer[key]?.removeAll { $0 === consumer }
+            consumersByProducer[ObjectIdentifier(producer)]?.removeConsumer(consumer)
         }
         consumer.transport.removeConsumer(consumer)
         consumers[consumer.id] = nil
@@ -227,11 +236,13 @@ public final class Router {
     /// A consumer's client NACKed `sequenceNumbers` (the consumer's numbering).
     func consumerRequestedRetransmission(_ consumer: Consumer, sequenceNumbers: [UInt16], now: UInt64) {
         guard let producer = producers[consumer.producerId] else { return }
+        // At most maxNACKItems × 17 numbers (the reader refuses longer NACKs); repeats are
+        // refused per packet by the consumer's once-per-RTT rule.
         for sequenceNumber in sequenceNumbers {
-            if consumer.retransmit(sequenceNumber: sequenceNumber, now: now, from: producer.retransmissionBuffer) {
-                worker.counters.retransmissions &+= 1
+            if let refusal = consumer.retransmit(sequenceNumber: sequenceNumber, now: now, from: producer.retransmissionBuffer) {
+                worker.drop(refusal)
             } else {
-                worker.drop(.retransmissionMiss)
+                worker.counters.retransmissions &+= 1
             }
         }
     }
@@ -259,5 +270,26 @@ public final class Router {
             transports: transports.values.map(\.stats).sorted { $0.id < $1.id },
             producers: producers.values.map(\.stats).sorted { $0.id < $1.id },
             consumers: consumers.values.map(\.stats).sorted { $0.id < $1.id })
+    }
+}
+
+extension ContiguousArray where Element == Consumer {
+    /// Appends `consumer` and records its index for ``removeConsumer(_:)``.
+    fileprivate mutating func appendConsumer(_ consumer: Consumer) {
+        consumer.fanOutIndex = count
+        append(consumer)
+    }
+
+    /// Removes `consumer` in O(1): the last consumer moves into its slot.
+    fileprivate mutating func removeConsumer(_ consumer: Consumer) {
+        let index = consumer.fanOutIndex
+        guard index >= 0, index < count, self[index] === consumer else { return }
+        let last = count - 1
+        if index != last {
+            self[index] = self[last]
+            self[index].fanOutIndex = index
+        }
+        removeLast()
+        consumer.fanOutIndex = -1
     }
 }

@@ -17,6 +17,11 @@ public struct SFUError: Error, Sendable, Hashable, CustomStringConvertible {
         case ssrcInUse
         /// `consume`: the capabilities cannot receive the producer.
         case cannotConsume
+        /// `consume`: the transport already holds `SFUWorker.Settings.maxConsumersPerTransport`.
+        case consumerLimitReached
+        /// `consume`: this transport already consumes the producer (a second copy of one stream
+        /// on one transport is only extra work; mediasoup-client could not tell them apart by MID).
+        case alreadyConsuming
         /// The transport (or router) is closed.
         case transportClosed
         case routerClosed
@@ -47,6 +52,8 @@ public struct SFUError: Error, Sendable, Hashable, CustomStringConvertible {
             case .unsupportedRtpParameters: "unsupported RTP parameters"
             case .ssrcInUse: "SSRC already in use"
             case .cannotConsume: "cannot consume"
+            case .consumerLimitReached: "consumer limit reached"
+            case .alreadyConsuming: "already consuming this producer on this transport"
             case .transportClosed: "transport closed"
             case .routerClosed: "router closed"
             case .notRunning: "media server not running"

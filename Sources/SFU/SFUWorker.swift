@@ -27,6 +27,11 @@ public final class SFUWorker {
         /// The address and port put in ICE candidates.
         public var announcedAddress: String
         public var port: Int
+        /// Consumers one transport may hold. A listener consumes each speaker once, so a room needs
+        /// one per seat (15 by default); 32 leaves room for larger rooms and for the moment a
+        /// replaced producer's consumer is still open. Each consumer costs an SRTP operation per
+        /// packet of its producer, so this bounds the work one socket can make a worker do.
+        public var maxConsumersPerTransport: Int = 32
 
         public init(announcedAddress: String, port: Int) {
             self.announcedAddress = announcedAddress
@@ -59,7 +64,10 @@ public final class SFUWorker {
     private var transportsByUsernameFragment: [String: WebRTCTransport] = [:]
     /// Tuples registered per transport, to unregister on close.
     private var tuplesByTransport: [ObjectIdentifier: [TransportAddress]] = [:]
+    /// Pending events; ``pollEvent()`` reads from `eventsHead` so that draining n events is O(n)
+    /// (closing a transport with many consumers queues one event per consumer).
     private var events: [(routerId: String, event: MediaRouterEvent)] = []
+    private var eventsHead = 0
     private var loggedDrops = Set<DropReason>()
     /// The latest time the shell told us (for control calls, which carry no time of their own).
     private var lastNowNanoseconds: UInt64 = 0
@@ -85,6 +93,8 @@ public final class SFUWorker {
 
     func routerClosed(_ router: Router) {
         routers[router.id] = nil
+        events.removeFirst(eventsHead)
+        eventsHead = 0
         events.removeAll { $0.routerId == router.id }
     }
 
@@ -185,7 +195,18 @@ public final class SFUWorker {
     /// The next router event, or nil. The shell drains this after every read burst, tick and
     /// control call, and routes each event to its router's stream.
     public func pollEvent() -> (routerId: String, event: MediaRouterEvent)? {
-        events.isEmpty ? nil : events.removeFirst()
+        guard eventsHead < events.count else { return nil }
+        let event = events[eventsHead]
+        eventsHead += 1
+        if eventsHead == events.count {
+            events.removeAll(keepingCapacity: true)
+            eventsHead = 0
+        } else if eventsHead >= 1_024, eventsHead * 2 >= events.count {
+            // Drained while new events kept coming: drop the consumed half (amortised O(1)).
+            events.removeFirst(eventsHead)
+            eventsHead = 0
+        }
+        return event
     }
 
     // MARK: - Timers
@@ -200,6 +221,8 @@ public final class SFUWorker {
     /// NTP time (RFC 3550 §4: seconds since 1900 in 32.32 fixed point) for monotonic `now`.
     func ntpTimestamp(_ now: NIODeadline) -> UInt64 {
         let unixNanoseconds = UInt64(clamping: Int64(clamping: now.uptimeNanoseconds) &+ wallClockOffsetNanoseconds)
+        // No trap: UInt64.max / 1e9 + 2,208,988,800 < 2^35, and `<<` drops bits (NTP's 2036
+        // era wrap is the 32-bit seconds field wrapping, as RFC 5905 §6 intends).
         let seconds = unixNanoseconds / 1_000_000_000 + 2_208_988_800
         let fraction = (unixNanoseconds % 1_000_000_000) << 32 / 1_000_000_000
         return seconds << 32 | fraction

@@ -36,7 +36,7 @@ extension WebRTCTransport {
             do {
                 next = try reader.next()
             } catch {
-                worker.drop(.rtcpParseFailed)
+                worker.drop(error.type == .tooManyItems ? .rtcpTooManyItems : .rtcpParseFailed)
                 return
             }
             guard let packet = next else { return }

@@ -77,6 +77,8 @@ public final class WebRTCTransport {
     private var producersWithoutSSRC: [Producer] = []
     private(set) var consumers: [String: Consumer] = [:]
     private var consumersBySSRC: [UInt32: Consumer] = [:]
+    /// Producer ids this transport consumes (one consumer per producer).
+    private var consumedProducerIds: Set<String> = []
 
     // Per-packet byte counts (loop-confined: no runtime exclusivity tracking).
     @exclusivity(unchecked) var bytesReceived: UInt64 = 0
@@ -420,6 +422,7 @@ public final class WebRTCTransport {
     func addConsumer(_ consumer: Consumer, now: NIODeadline) {
         consumers[consumer.id] = consumer
         consumersBySSRC[consumer.ssrc] = consumer
+        consumedProducerIds.insert(consumer.producerId)
         // Spread SRs: the first one 1–5 s after creation.
         consumer.nextSenderReportAt = now.uptimeNanoseconds &+ UInt64.random(in: 1_000_000_000...SFUWorker.senderReportInterval)
         timersDueAt = 0
@@ -431,9 +434,13 @@ public final class WebRTCTransport {
     }
 
     func removeConsumer(_ consumer: Consumer) {
-        consumers[consumer.id] = nil
+        guard consumers.removeValue(forKey: consumer.id) != nil else { return }
         if consumersBySSRC[consumer.ssrc] === consumer { consumersBySSRC[consumer.ssrc] = nil }
+        consumedProducerIds.remove(consumer.producerId)
     }
+
+    /// Whether a consumer of `producerId` is open on this transport.
+    func isConsuming(producerId: String) -> Bool { consumedProducerIds.contains(producerId) }
 
     // MARK: - Close
 

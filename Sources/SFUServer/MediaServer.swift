@@ -25,16 +25,19 @@ public final class MediaServer: Service, Sendable {
         public var numWorkers: Int
         /// The speaker observers every router gets.
         public var observers: SpeakerObserverSettings
+        /// See ``SFUWorker/Settings/maxConsumersPerTransport`` (32).
+        public var maxConsumersPerTransport: Int
 
         public init(
             listenIP: String = "0.0.0.0", announcedIP: String? = nil, minPort: Int = 10_000, numWorkers: Int = 1,
-            observers: SpeakerObserverSettings = SpeakerObserverSettings()
+            observers: SpeakerObserverSettings = SpeakerObserverSettings(), maxConsumersPerTransport: Int = 32
         ) {
             self.listenIP = listenIP
             self.announcedIP = announcedIP
             self.minPort = minPort
             self.numWorkers = max(1, numWorkers)
             self.observers = observers
+            self.maxConsumersPerTransport = max(1, maxConsumersPerTransport)
         }
 
         /// What ICE candidates carry.
@@ -100,7 +103,8 @@ public final class MediaServer: Service, Sendable {
             // Certificate generation cannot fail short of OpenSSL being broken.
             try! MediaWorker(
                 index: index, eventLoop: loops.next()!, announcedAddress: configuration.effectiveAnnouncedIP,
-                port: configuration.minPort + index, logger: logger, reportCounts: report)
+                port: configuration.minPort + index, maxConsumersPerTransport: configuration.maxConsumersPerTransport, logger: logger,
+                reportCounts: report)
         }
     }
 

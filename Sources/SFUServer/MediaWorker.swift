@@ -38,7 +38,7 @@ final class MediaWorker: @unchecked Sendable {
     let reportCounts: @Sendable (Int, WorkerObjectCounts) -> Void
 
     init(
-        index: Int, eventLoop: any EventLoop, announcedAddress: String, port: Int, logger: Logger,
+        index: Int, eventLoop: any EventLoop, announcedAddress: String, port: Int, maxConsumersPerTransport: Int = 32, logger: Logger,
         reportCounts: @escaping @Sendable (Int, WorkerObjectCounts) -> Void
     ) throws {
         self.index = index
@@ -50,8 +50,10 @@ final class MediaWorker: @unchecked Sendable {
         self.sink = sink
         // One certificate per worker, generated once (mediasoup does the same per worker).
         let certificate = try DTLSCertificate(commonName: "msab")
+        var settings = SFUWorker.Settings(announcedAddress: announcedAddress, port: port)
+        settings.maxConsumersPerTransport = maxConsumersPerTransport
         let core = SFUWorker(
-            certificate: certificate, sink: sink, settings: .init(announcedAddress: announcedAddress, port: port),
+            certificate: certificate, sink: sink, settings: settings,
             logger: Logger(label: "msab.sfu.worker"))
         // SR NTP timestamps need wall-clock time; the core only sees the monotonic clock.
         let wallNanoseconds = Int64(Date().timeIntervalSince1970 * 1_000_000_000)

@@ -99,6 +99,9 @@ final class SRTPCipher {
 
     // MARK: - Transforms (in place)
 
+    // `Int32(length)` below: lengths are of one datagram's packet (< 2^16 bytes), checked
+    // against its buffer by SRTPSession before any call; they cannot reach 2^31.
+
     /// XORs the AES-CM keystream into `length` bytes at `data`.
     func counterMode(ssrc: UInt32, index: UInt64, _ data: UnsafeMutablePointer<UInt8>, _ length: Int) throws(SRTPError) {
         setCounterIV(ssrc: ssrc, index: index)

@@ -20,6 +20,9 @@ final class SRTPStream {
 
     /// The estimate relative to `highest` (0 for a stream not seen yet).
     static func estimateIndex(_ sequenceNumber: UInt16, highest: UInt64) -> UInt64 {
+        // No trap: roc = highest >> 16 < 2^48, so roc ± 1 and the shifts stay in UInt64 (the
+        // shift drops high bits rather than trapping); `localSeq + median` < 2^17, and
+        // `localSeq - median` only runs when localSeq ≥ median.
         let median: UInt64 = 1 << 15
         let s = UInt64(sequenceNumber)
         guard highest > median else { return s }

@@ -122,8 +122,9 @@ public struct AudioLevelObserver<ProducerID: Hashable & Sendable>: Sendable {
     ///     have the same input.
     public mutating func receivedAudioLevel(producerId: ProducerID, dBov: Int, voiceActivity: Bool?, now: Duration) {
         guard !isPaused, var accumulator = accumulators[producerId] else { return }
-        accumulator.totalSum += -clampedDBov(dBov)
-        accumulator.count += 1
+        // At most 127 per packet and reset every interval: Int64 would need 7e16 packets in one.
+        accumulator.totalSum &+= -clampedDBov(dBov)
+        accumulator.count &+= 1
         accumulators[producerId] = accumulator
     }
 

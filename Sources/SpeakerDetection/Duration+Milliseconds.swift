@@ -2,7 +2,12 @@ extension Duration {
     /// Whole milliseconds (truncated), the unit mediasoup's observers count in.
     var wholeMilliseconds: Int64 {
         let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        // Saturating: a Duration can hold more milliseconds than Int64 (monotonic time cannot,
+        // but this must not trap on any input).
+        let (milliseconds, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        if overflow { return seconds < 0 ? Int64.min : Int64.max }
+        let (total, overflowAgain) = milliseconds.addingReportingOverflow(attoseconds / 1_000_000_000_000_000)
+        return overflowAgain ? (seconds < 0 ? Int64.min : Int64.max) : total
     }
 }
 

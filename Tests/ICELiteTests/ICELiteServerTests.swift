@@ -302,12 +302,22 @@ struct ICELiteServerTests {
         #expect(other.nextTimeout == at(7))
     }
 
-    @Test("while disconnected, a check from a new tuple takes over the selection")
+    @Test("while disconnected, only a nominating check from a new tuple takes over the selection")
     func failoverWhileDisconnected() throws {
         var server = try Self.makeServer()
         _ = server.receivedDatagram(RequestSpec().build(), from: Self.peer, now: at(0))
         #expect(server.timerFired(now: at(30)) == .disconnected)
-        #expect(server.receivedDatagram(RequestSpec().build(), from: Self.peer2, now: at(31)).isRespondAndSelect(to: Self.peer2, state: .connected))
+        // A plain check from elsewhere (perhaps a spoofed source) is answered, moves nothing, revives nothing.
+        guard case .respond(_, let to) = server.receivedDatagram(RequestSpec().build(), from: Self.peer2, now: at(31)) else {
+            Issue.record("expected plain respond")
+            return
+        }
+        #expect(to == Self.peer2)
+        #expect(server.selectedTuple == Self.peer)
+        #expect(server.state == .disconnected)
+        var nominate = RequestSpec()
+        nominate.useCandidate = true
+        #expect(server.receivedDatagram(nominate.build(), from: Self.peer2, now: at(32)).isRespondAndSelect(to: Self.peer2, state: .completed))
         #expect(server.selectedTuple == Self.peer2)
     }
 

@@ -146,12 +146,21 @@ import Testing
 
     @Test func secondConsumerOnOneTransportGetsItsOwnSSRCAndMid() throws {
         let room = try Room()
+        // A second speaker on the sender's transport (its own SSRC), consumed on the same receive transport.
+        var parameters = Harness.produceParameters
+        parameters.encodings?[0].ssrc = 1_234_567
+        let secondProducer = try room.harness.router.produce(
+            transportId: room.sendTransport, kind: .audio, rtpParameters: parameters, paused: false)
         let second = try room.harness.router.consume(
-            transportId: room.receiveTransport, producerId: room.producerId, rtpCapabilities: Harness.deviceCapabilities, paused: false,
+            transportId: room.receiveTransport, producerId: secondProducer, rtpCapabilities: Harness.deviceCapabilities, paused: false,
             now: room.harness.now)
         #expect(second.rtpParameters.mid == "1")
         #expect(second.rtpParameters.encodings?.first?.ssrc != room.consumer.rtpParameters.encodings?.first?.ssrc)
         room.send(1...3)
+        for seq in UInt16(1)...3 {
+            room.harness.send(room.sender.opusPacket(sequenceNumber: seq, timestamp: UInt32(seq) * 960, ssrc: 1_234_567), from: room.sender.address)
+            room.harness.run()
+        }
         let received = room.received
         #expect(received.count == 6)
         let midID = UInt8(room.consumer.rtpParameters.headerExtensions!.first { $0.uri.hasSuffix("sdes:mid") }!.id)
@@ -236,8 +245,9 @@ import Testing
 
     @Test func closeCascades() throws {
         let room = try Room()
+        let otherReceiveTransport = try room.harness.router.createWebRtcTransport(now: room.harness.now).id
         let second = try room.harness.router.consume(
-            transportId: room.receiveTransport, producerId: room.producerId, rtpCapabilities: Harness.deviceCapabilities, paused: false,
+            transportId: otherReceiveTransport, producerId: room.producerId, rtpCapabilities: Harness.deviceCapabilities, paused: false,
             now: room.harness.now)
         // Producer closed by the room: its consumers close and say so.
         room.harness.router.closeProducer(room.producerId)

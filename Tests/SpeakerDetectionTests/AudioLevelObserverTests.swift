@@ -124,3 +124,11 @@ struct AudioLevelObserverTests {
         #expect(volumes.map(\.volume) == (0..<16).map { -$0 * 3 })
     }
 }
+
+@Suite struct DurationMillisecondsTests {
+    @Test func wholeMillisecondsSaturatesInsteadOfTrapping() {
+        #expect(Duration.milliseconds(1_234).wholeMilliseconds == 1_234)
+        #expect(Duration.seconds(Int64.max).wholeMilliseconds == Int64.max)
+        #expect(Duration.seconds(Int64.min).wholeMilliseconds == Int64.min)
+    }
+}

@@ -82,7 +82,8 @@ public enum MSABApplication {
 
         // Media: the built-in SFU.
         let media = MediaServer(configuration: .init(listenIP: configuration.mediaListenIP, announcedIP: configuration.mediaAnnouncedIP,
-                                                     minPort: configuration.rtcMinPort, numWorkers: configuration.numWorkers),
+                                                     minPort: configuration.rtcMinPort, numWorkers: configuration.numWorkers,
+                                                     maxConsumersPerTransport: configuration.maxConsumersPerTransport),
                                 logger: Logger(label: "msab.sfu"))
 
         // Rooms.

@@ -55,6 +55,8 @@ public struct Configuration: Sendable {
     public var rtcMaxPort: Int = 59_999
     /// `MEDIASOUP_NUM_WORKERS` (one per core).
     public var numWorkers: Int = ProcessInfo.processInfo.activeProcessorCount
+    /// `MSAB_MAX_CONSUMERS_PER_TRANSPORT` (32): a listener needs one per seat (at most 15).
+    public var maxConsumersPerTransport: Int = 32
 
     // MARK: rooms
     public var rateLimitMessagesPerMinute: Int = 60
@@ -140,6 +142,7 @@ extension Configuration {
             throw ConfigurationError(variable: "MEDIASOUP_RTC_MAX_PORT", problem: "must not be below MEDIASOUP_RTC_MIN_PORT (\(rtcMinPort))")
         }
         numWorkers = try reader.int("MEDIASOUP_NUM_WORKERS", default: numWorkers, in: 1...256)
+        maxConsumersPerTransport = try reader.int("MSAB_MAX_CONSUMERS_PER_TRANSPORT", default: maxConsumersPerTransport, in: 1...10_000)
         if rtcMaxPort - rtcMinPort + 1 < numWorkers {
             throw ConfigurationError(variable: "MEDIASOUP_RTC_MAX_PORT", problem: "the port range has fewer ports than MEDIASOUP_NUM_WORKERS (\(numWorkers))")
         }

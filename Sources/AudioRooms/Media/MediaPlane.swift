@@ -72,3 +72,13 @@ public enum RoomMediaEvent: Sendable {
     case audioLevels([(producerId: String, volume: Int)])
     case silence
 }
+
+/// Refusals of a router that the room answers with their own error strings (anything else a
+/// router throws is a failure: "Consume failed", "Server error", …).
+public enum RoomMediaError: Error, Sendable, Hashable {
+    /// The transport holds as many consumers as it may (`MSAB_MAX_CONSUMERS_PER_TRANSPORT`):
+    /// `{error: "Consumer limit reached"}`.
+    case consumerLimitReached
+    /// The transport already consumes this producer: `{error: "Cannot consume"}`.
+    case alreadyConsuming
+}

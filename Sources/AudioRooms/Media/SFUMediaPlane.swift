@@ -75,7 +75,14 @@ final class SFURoomRouter: RoomRouter {
     }
 
     func consume(transportId: String, producerId: String, rtpCapabilities: RtpCapabilities) async throws -> ConsumerDescription {
-        let info = try await router.consume(transportId: transportId, producerId: producerId, rtpCapabilities: rtpCapabilities, paused: true)
+        let info: ConsumerInfo
+        do {
+            info = try await router.consume(transportId: transportId, producerId: producerId, rtpCapabilities: rtpCapabilities, paused: true)
+        } catch let error as SFUError where error.kind == .consumerLimitReached {
+            throw RoomMediaError.consumerLimitReached
+        } catch let error as SFUError where error.kind == .alreadyConsuming {
+            throw RoomMediaError.alreadyConsuming
+        }
         return ConsumerDescription(id: info.id, producerId: info.producerId, kind: info.kind, rtpParameters: info.rtpParameters)
     }
 

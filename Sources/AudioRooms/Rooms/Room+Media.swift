@@ -105,6 +105,10 @@ extension Room {
         let consumer: ConsumerDescription
         do {
             consumer = try await router.consume(transportId: payload.transportId, producerId: payload.producerId, rtpCapabilities: payload.rtpCapabilities)
+        } catch RoomMediaError.consumerLimitReached {
+            return ErrorAck("Consumer limit reached")
+        } catch RoomMediaError.alreadyConsuming {
+            return ErrorAck("Cannot consume")
         } catch {
             services.logger.info("audio:consume failed", metadata: ["room": "\(id)", "error": "\(error)"])
             return ErrorAck("Consume failed")
