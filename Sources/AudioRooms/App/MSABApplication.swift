@@ -25,7 +25,12 @@ public enum MSABApplication {
 
     /// Resolves secrets and the identity provider for a configuration.
     public static func prepare(_ configuration: Configuration) async throws -> Parts {
-        let dataDirectory = try DataDirectory(path: configuration.dataDirectory)
+        let dataDirectory: DataDirectory
+        do {
+            dataDirectory = try DataDirectory(path: configuration.dataDirectory)
+        } catch {
+            throw ConfigurationError(variable: "MSAB_DATA_DIR", problem: "cannot create \(configuration.dataDirectory): \(error.localizedDescription)")
+        }
         if let url = configuration.laravelAPIURL, let key = configuration.laravelInternalKey {
             let validator = SanctumValidator(http: LaravelHTTP(baseURL: url, internalKey: key))
             return Parts(configuration: configuration, dataDirectory: dataDirectory, authenticator: validator,

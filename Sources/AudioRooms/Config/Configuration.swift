@@ -80,6 +80,10 @@ public struct Configuration: Sendable {
 public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
     public var variable: String
     public var problem: String
+    public init(variable: String, problem: String) {
+        self.variable = variable
+        self.problem = problem
+    }
     public var description: String { "invalid configuration: \(variable): \(problem)" }
 }
 
