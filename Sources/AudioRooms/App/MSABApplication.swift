@@ -82,7 +82,8 @@ public enum MSABApplication {
                                                         maxPayload: configuration.maxPayload)
         engineConfiguration.allowedOrigins = configuration.corsOrigins.contains("*") ? nil : configuration.corsOrigins
         let engine = EngineIOServer(configuration: engineConfiguration, logger: Logger(label: "msab.engineio"))
-        let io = SocketIOServer(configuration: .init(connectTimeout: .milliseconds(configuration.connectTimeoutMs)),
+        let io = SocketIOServer(configuration: .init(connectTimeout: .milliseconds(configuration.connectTimeoutMs),
+                                                     maxRefusedConnects: configuration.maxRefusedConnects),
                                 connections: engine.connections, logger: Logger(label: "msab.socketio"))
 
         // Media: the built-in SFU.

@@ -20,6 +20,9 @@ public struct Configuration: Sendable {
     public var maxPayload: Int = 1_000_000
     /// `MSAB_CONNECT_TIMEOUT_MS`: time an Engine.IO session has to connect a namespace (45000).
     public var connectTimeoutMs: Int = 45_000
+    /// `MSAB_MAX_REFUSED_CONNECTS`: refused Socket.IO connects (bad token, bad origin) one Engine.IO
+    /// connection may make before msab closes it (5).
+    public var maxRefusedConnects: Int = 5
     /// `LOG_LEVEL` (info).
     public var logLevel: String = "info"
 
@@ -58,6 +61,13 @@ public struct Configuration: Sendable {
 
     // MARK: rooms
     public var rateLimitMessagesPerMinute: Int = 60
+    /// `MAX_ROOMS_PER_WORKER` (100): with `MEDIASOUP_NUM_WORKERS`, the rooms this node opens at once
+    /// (the reference reads it and ignores it); a join that would open one more is refused "Room limit reached".
+    public var maxRoomsPerWorker: Int = 100
+    /// `MSAB_ROOM_EVENTS_PER_MINUTE`: per user, the events that broadcast to a whole room (`seat:*`,
+    /// `gift:prepare`, `audio:produce`, `audio:selfMute`/`selfUnmute`, `room:join`); beyond it they are
+    /// refused "Too many requests". Generous (20/s on average): a person never reaches it, a script does.
+    public var roomEventsPerMinute: Int = 1_200
     public var roomInactivityTimeoutMs: Int = 30_000
     public var roomAutoClosePollIntervalMs: Int = 30_000
     public var giftBufferFlushIntervalMs: Int = 500
@@ -69,6 +79,12 @@ public struct Configuration: Sendable {
     public var inviteTTLMs: Int = 30_000
 
     public init() {}
+
+    /// The rooms this node may hold at once: `MAX_ROOMS_PER_WORKER` × `MEDIASOUP_NUM_WORKERS`.
+    public var maxRooms: Int {
+        let (product, overflow) = maxRoomsPerWorker.multipliedReportingOverflow(by: numWorkers)
+        return overflow ? .max : product
+    }
 
     /// Stand-alone unless the Laravel backend is configured.
     public var usesLaravel: Bool { laravelAPIURL != nil }
@@ -99,6 +115,7 @@ extension Configuration {
         pingTimeoutMs = try reader.int("MSAB_PING_TIMEOUT_MS", default: pingTimeoutMs, in: 1...3_600_000)
         maxPayload = try reader.int("MSAB_MAX_PAYLOAD", default: maxPayload, in: 1_024...100_000_000)
         connectTimeoutMs = try reader.int("MSAB_CONNECT_TIMEOUT_MS", default: connectTimeoutMs, in: 1...3_600_000)
+        maxRefusedConnects = try reader.int("MSAB_MAX_REFUSED_CONNECTS", default: maxRefusedConnects, in: 1...1_000_000)
         logLevel = try reader.oneOf("LOG_LEVEL", default: logLevel,
                                     ["trace", "debug", "info", "notice", "warning", "warn", "error", "critical", "fatal", "silent"])
         _ = try reader.oneOf("NODE_ENV", default: "development", ["development", "production", "test"])
@@ -144,7 +161,8 @@ extension Configuration {
         if rtcMaxPort - rtcMinPort + 1 < numWorkers {
             throw ConfigurationError(variable: "MEDIASOUP_RTC_MAX_PORT", problem: "the port range has fewer ports than MEDIASOUP_NUM_WORKERS (\(numWorkers))")
         }
-        _ = try reader.int("MAX_ROOMS_PER_WORKER", default: 100, in: 1...1_000_000)
+        maxRoomsPerWorker = try reader.int("MAX_ROOMS_PER_WORKER", default: maxRoomsPerWorker, in: 1...1_000_000)
+        roomEventsPerMinute = try reader.int("MSAB_ROOM_EVENTS_PER_MINUTE", default: roomEventsPerMinute, in: 1...1_000_000)
         _ = try reader.int("MAX_CLIENTS_PER_ROOM", default: 50, in: 1...1_000_000)
 
         rateLimitMessagesPerMinute = try reader.int("RATE_LIMIT_MESSAGES_PER_MINUTE", default: rateLimitMessagesPerMinute, in: 1...1_000_000)
