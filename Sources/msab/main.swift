@@ -65,7 +65,7 @@ struct Serve: AsyncParsableCommand {
     func serve(_ configuration: Configuration, _ logger: Logger) async throws {
         try await MSABApplication.run(configuration: configuration, logger: logger) { parts, port in
             let host = configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host
-            var lines = ["msab listening on http://\(host):\(port) (Socket.IO path /socket.io/)"]
+            var lines = ["msab listening on \(parts.tls == nil ? "http" : "https")://\(host):\(port) (Socket.IO path /socket.io/)"]
             if let authority = parts.tokenAuthority {
                 lines.append("mode: stand-alone (tokens signed with the secret in \(configuration.jwtSecret == nil ? parts.dataDirectory.file("jwt-secret") : "MSAB_JWT_SECRET"))")
                 if let token = try? await authority.mint(userID: 1, profile: ["name": "Test User"], rooms: ["demo": .owner]) {

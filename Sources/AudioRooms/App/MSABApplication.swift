@@ -2,6 +2,9 @@ import Foundation
 import EngineIO
 import EngineIOHummingbird
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import NIOSSL
 import HummingbirdWebSocket
 import SFUServer
 import SocketIO
@@ -21,6 +24,8 @@ public enum MSABApplication {
         /// Only in stand-alone mode: the authority that signs tokens (`msab token`, `make run`).
         public var tokenAuthority: TokenAuthority?
         public var internalKey: String
+        /// HTTPS/WSS when `SSL_KEY_PATH` and `SSL_CERT_PATH` are set (loaded and checked at start).
+        public var tls: TLSConfiguration?
     }
 
     /// Resolves secrets and the identity provider for a configuration.
@@ -31,16 +36,20 @@ public enum MSABApplication {
         } catch {
             throw ConfigurationError(variable: "MSAB_DATA_DIR", problem: "cannot create \(configuration.dataDirectory): \(error.localizedDescription)")
         }
+        var tls: TLSConfiguration?
+        if let keyPath = configuration.sslKeyPath, let certificatePath = configuration.sslCertPath {
+            tls = try TLSSetup.serverConfiguration(keyPath: keyPath, certificatePath: certificatePath)
+        }
         if let url = configuration.laravelAPIURL, let key = configuration.laravelInternalKey {
             let validator = SanctumValidator(http: LaravelHTTP(baseURL: url, internalKey: key))
             return Parts(configuration: configuration, dataDirectory: dataDirectory, authenticator: validator,
-                         tokenAuthority: nil, internalKey: key)
+                         tokenAuthority: nil, internalKey: key, tls: tls)
         }
         let secret = try configuration.jwtSecret ?? dataDirectory.secret(named: "jwt-secret")
         let authority = await TokenAuthority(secret: secret)
         let internalKey = try configuration.internalKey ?? dataDirectory.secret(named: "internal-key")
         return Parts(configuration: configuration, dataDirectory: dataDirectory, authenticator: authority,
-                     tokenAuthority: authority, internalKey: internalKey)
+                     tokenAuthority: authority, internalKey: internalKey, tls: tls)
     }
 
     /// The HTTP routes that are not Socket.IO: health and metrics.
@@ -75,6 +84,7 @@ public enum MSABApplication {
     public static func run(configuration: Configuration, logger: Logger, onReady: @escaping @Sendable (Parts, Int) async -> Void = { _, _ in }) async throws {
         _ = MetricsRegistry.shared
         let parts = try await prepare(configuration)
+        for warning in configuration.warnings { logger.warning("\(warning)") }
 
         // Signalling: Engine.IO under Socket.IO.
         var engineConfiguration = EngineIOConfiguration(pingInterval: .milliseconds(configuration.pingIntervalMs),
@@ -118,10 +128,18 @@ public enum MSABApplication {
         addOperatorRoutes(to: router, configuration: configuration, roomCount: { await registry.count })
         InternalEventsRoute.add(to: router, internalKey: parts.internalKey, relay: relay)
         router.addEngineIO(engine, path: "/socket.io")
+        var server = HTTPServerBuilder.http1WebSocketUpgrade(configuration: EngineIOUpgrade.configuration(maxPayload: configuration.maxPayload),
+                                                             shouldUpgrade: EngineIOUpgrade.shouldUpgrade([("/socket.io", engine)]))
+        if let tls = parts.tls {
+            do {
+                server = try .tls(server, tlsConfiguration: tls)
+            } catch {
+                throw ConfigurationError(variable: "SSL_CERT_PATH", problem: "TLS setup failed: \(TLSSetup.oneLine(error))")
+            }
+        }
         let app = Application(
             router: router,
-            server: .http1WebSocketUpgrade(configuration: EngineIOUpgrade.configuration(maxPayload: configuration.maxPayload),
-                                           shouldUpgrade: EngineIOUpgrade.shouldUpgrade([("/socket.io", engine)])),
+            server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "msab"),
             onServerRunning: { channel in
                 try? await media.waitUntilReady()

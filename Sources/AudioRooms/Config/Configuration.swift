@@ -23,6 +23,9 @@ public struct Configuration: Sendable {
     /// `MSAB_MAX_REFUSED_CONNECTS`: refused Socket.IO connects (bad token, bad origin) one Engine.IO
     /// connection may make before msab closes it (5).
     public var maxRefusedConnects: Int = 5
+    /// `SSL_KEY_PATH` + `SSL_CERT_PATH` (PEM; both or neither): serve HTTPS and WSS on `PORT`.
+    public var sslKeyPath: String?
+    public var sslCertPath: String?
     /// `LOG_LEVEL` (info).
     public var logLevel: String = "info"
 
@@ -84,6 +87,23 @@ public struct Configuration: Sendable {
     public var maxRooms: Int {
         let (product, overflow) = maxRoomsPerWorker.multipliedReportingOverflow(by: numWorkers)
         return overflow ? .max : product
+    }
+
+    /// HTTPS and WSS (both TLS files given).
+    public var usesTLS: Bool { sslKeyPath != nil && sslCertPath != nil }
+
+    /// Settings that work but deserve a line in the log at start.
+    public var warnings: [String] {
+        var warnings: [String] = []
+        if let text = laravelAPIURL, let url = URL(string: text), url.scheme == "http", let host = url.host, !Self.isLoopback(host) {
+            warnings.append("LARAVEL_API_URL is plain http to \(host), not a loopback address: user tokens and the internal key cross the network in clear; use https")
+        }
+        return warnings
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")).lowercased()
+        return bare == "localhost" || bare.hasSuffix(".localhost") || bare == "::1" || bare.hasPrefix("127.")
     }
 
     /// Stand-alone unless the Laravel backend is configured.
@@ -174,10 +194,13 @@ extension Configuration {
         seatRetentionMs = try reader.int("MSAB_SEAT_RETENTION_MS", default: seatRetentionMs, in: 0...86_400_000)
         inviteTTLMs = try reader.int("MSAB_INVITE_TTL_MS", default: inviteTTLMs, in: 1...86_400_000)
 
-        if env["SSL_KEY_PATH"] != nil || env["SSL_CERT_PATH"] != nil {
-            throw ConfigurationError(
-                variable: env["SSL_KEY_PATH"] != nil ? "SSL_KEY_PATH" : "SSL_CERT_PATH",
-                problem: "TLS termination is not built into msab yet; serve it behind a TLS proxy and unset this variable")
+        sslKeyPath = try reader.optionalString("SSL_KEY_PATH")
+        sslCertPath = try reader.optionalString("SSL_CERT_PATH")
+        if sslKeyPath != nil, sslCertPath == nil {
+            throw ConfigurationError(variable: "SSL_CERT_PATH", problem: "required when SSL_KEY_PATH is set")
+        }
+        if sslCertPath != nil, sslKeyPath == nil {
+            throw ConfigurationError(variable: "SSL_KEY_PATH", problem: "required when SSL_CERT_PATH is set")
         }
     }
 }
