@@ -9,11 +9,13 @@ public struct EventHandlers: Sendable {
     let registry: RoomRegistry
     let services: RoomServices
     let gate: ConnectionGate
+    let shutdown: ShutdownSwitch
 
-    public init(registry: RoomRegistry, services: RoomServices, gate: ConnectionGate) {
+    public init(registry: RoomRegistry, services: RoomServices, gate: ConnectionGate, shutdown: ShutdownSwitch = ShutdownSwitch()) {
         self.registry = registry
         self.services = services
         self.gate = gate
+        self.shutdown = shutdown
     }
 
     var directory: SessionDirectory { services.directory }
@@ -23,7 +25,9 @@ public struct EventHandlers: Sendable {
     /// Contract §2.3 as Socket.IO middleware.
     public func install(on namespace: Namespace) {
         let gate = self.gate
+        let shutdown = self.shutdown
         namespace.use { handshake in
+            guard !shutdown.isStopping else { return .refuse(ShutdownSwitch.message) }
             let token: HandshakeToken
             switch handshake.auth?["token"] {
             case nil, .null?: token = .missing
@@ -69,6 +73,7 @@ public struct EventHandlers: Sendable {
         socket.on("room:join") { args, ack in
             guard self.allowRoomEvent(by: user) else { return await ack?(Self.json(ErrorAck(Self.tooManyRequests))) ?? () }
             guard case .success(let payload) = Self.decode(RoomJoinPayload.self, args) else { return await ack?(Self.json(ErrorAck("Invalid payload"))) ?? () }
+            guard !self.shutdown.isStopping else { return await ack?(Self.json(ErrorAck(ShutdownSwitch.message))) ?? () }
             // One room at a time per socket: joining another leaves the first.
             if let current = self.directory.room(of: sid), current != payload.roomId, let previous = await self.registry.room(current) {
                 await previous.leave(socket: sid, retainSeat: false)

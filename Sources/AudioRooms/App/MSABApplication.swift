@@ -117,7 +117,8 @@ public enum MSABApplication {
                                     now: { Int64(Date().timeIntervalSince1970 * 1000) })
         let registry = RoomRegistry(media: SFUMediaPlane(server: media), services: services)
         let gate = ConnectionGate(allowedOrigins: configuration.corsOrigins, authenticator: parts.authenticator)
-        EventHandlers(registry: registry, services: services, gate: gate).install(on: io.main)
+        let shutdown = ShutdownSwitch()
+        EventHandlers(registry: registry, services: services, gate: gate, shutdown: shutdown).install(on: io.main)
         let relay = BackendEventRelay(outbox: outbox, directory: directory) { room in Array(io.main.to(room).socketIds) }
         let settlement = GiftSettlement(queue: giftQueue, backend: backend, outbox: outbox,
                                         interval: .milliseconds(configuration.giftBufferFlushIntervalMs),
@@ -146,9 +147,15 @@ public enum MSABApplication {
                 await onReady(parts, channel.localAddress?.port ?? configuration.port)
             },
             logger: logger)
-        let group = ServiceGroup(configuration: .init(
-            services: [media, engine, io, registry, statusPoster, settlement, app],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        // Graceful shutdown runs in reverse order of this list, one service after the other (see
+        // ShutdownSequence): stop accepting, rooms, gifts, status posts, Socket.IO, Engine.IO, media, HTTP.
+        let cap = Duration.milliseconds(configuration.shutdownTimeoutMs)
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [app, media, SignallingService(engine: engine, io: io), statusPoster, settlement, registry,
+                       ShutdownSequence(shutdown: shutdown, cap: cap, logger: logger)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        groupConfiguration.maximumGracefulShutdownDuration = cap
+        let group = ServiceGroup(configuration: groupConfiguration)
         try await group.run()
     }
 }

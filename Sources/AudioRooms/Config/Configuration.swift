@@ -26,6 +26,8 @@ public struct Configuration: Sendable {
     /// `SSL_KEY_PATH` + `SSL_CERT_PATH` (PEM; both or neither): serve HTTPS and WSS on `PORT`.
     public var sslKeyPath: String?
     public var sslCertPath: String?
+    /// `MSAB_SHUTDOWN_TIMEOUT_MS`: the cap on a graceful shutdown (30000, the reference's).
+    public var shutdownTimeoutMs: Int = 30_000
     /// `LOG_LEVEL` (info).
     public var logLevel: String = "info"
 
@@ -135,6 +137,7 @@ extension Configuration {
         pingTimeoutMs = try reader.int("MSAB_PING_TIMEOUT_MS", default: pingTimeoutMs, in: 1...3_600_000)
         maxPayload = try reader.int("MSAB_MAX_PAYLOAD", default: maxPayload, in: 1_024...100_000_000)
         connectTimeoutMs = try reader.int("MSAB_CONNECT_TIMEOUT_MS", default: connectTimeoutMs, in: 1...3_600_000)
+        shutdownTimeoutMs = try reader.int("MSAB_SHUTDOWN_TIMEOUT_MS", default: shutdownTimeoutMs, in: 1...3_600_000)
         maxRefusedConnects = try reader.int("MSAB_MAX_REFUSED_CONNECTS", default: maxRefusedConnects, in: 1...1_000_000)
         logLevel = try reader.oneOf("LOG_LEVEL", default: logLevel,
                                     ["trace", "debug", "info", "notice", "warning", "warn", "error", "critical", "fatal", "silent"])
