@@ -15,7 +15,13 @@ public final class SocketIOServer: Service, Sendable {
     public struct Configuration: Sendable {
         /// How long an engine session may stay without connecting to a namespace.
         public var connectTimeout: Duration
-        public init(connectTimeout: Duration = .seconds(45)) { self.connectTimeout = connectTimeout }
+        /// Refused CONNECTs one engine session may make; the last refusal is sent, then the session
+        /// is closed (a client cannot try token after token on one connection). Unlimited by default.
+        public var maxRefusedConnects: Int
+        public init(connectTimeout: Duration = .seconds(45), maxRefusedConnects: Int = .max) {
+            self.connectTimeout = connectTimeout
+            self.maxRefusedConnects = maxRefusedConnects
+        }
     }
 
     public let configuration: Configuration
@@ -166,6 +172,10 @@ public final class SocketIOServer: Service, Sendable {
                 var error = JSONObject([("message", .string(message))])
                 if let data { error["data"] = data }
                 send(connection, SocketIOPacket(type: .connectError, namespace: namespace.name, data: .object(error)))
+                if sockets.countRefusal() >= configuration.maxRefusedConnects {
+                    Self.connectCounter("refusal_limit").increment()
+                    connection.close()  // flushes the CONNECT_ERROR first
+                }
             case .accept(let data):
                 let socket = Socket(id: Self.makeSocketId(), handshake: handshake, data: data, namespace: namespace, connection: connection)
                 sockets.map.withLock { $0[namespace.name] = socket }
@@ -210,4 +220,8 @@ public final class SocketIOServer: Service, Sendable {
 /// The sockets of one engine session, by namespace.
 final class SocketTable: Sendable {
     let map = Mutex<[String: Socket]>([:])
+    let refusedConnects = Mutex(0)
+
+    /// Counts one refused CONNECT; returns the count so far.
+    func countRefusal() -> Int { refusedConnects.withLock { $0 &+= 1; return $0 } }
 }

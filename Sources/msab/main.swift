@@ -19,9 +19,15 @@ func loadConfiguration() -> Configuration {
     do {
         return try Configuration(environment: ProcessInfo.processInfo.environment)
     } catch {
-        FileHandle.standardError.write(Data("msab: \(error.description)\n".utf8))
-        Foundation.exit(78)  // EX_CONFIG
+        exitForConfiguration(error)
     }
+}
+
+/// The one line and exit status 78 (EX_CONFIG) of every configuration problem, including those
+/// found after the environment was read (secret files, TLS files).
+func exitForConfiguration(_ error: ConfigurationError) -> Never {
+    FileHandle.standardError.write(Data("msab: \(error.description)\n".utf8))
+    Foundation.exit(78)  // EX_CONFIG
 }
 
 func makeLogger(level: String) -> Logger {
@@ -49,9 +55,17 @@ struct Serve: AsyncParsableCommand {
         if ProcessInfo.processInfo.environment["MALLOC_ARENA_MAX"] == nil { _ = glibcMallopt(-8, 2) }
         let configuration = loadConfiguration()
         let logger = makeLogger(level: configuration.logLevel)
+        do {
+            try await serve(configuration, logger)
+        } catch let error as ConfigurationError {
+            exitForConfiguration(error)
+        }
+    }
+
+    func serve(_ configuration: Configuration, _ logger: Logger) async throws {
         try await MSABApplication.run(configuration: configuration, logger: logger) { parts, port in
             let host = configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host
-            var lines = ["msab listening on http://\(host):\(port) (Socket.IO path /socket.io/)"]
+            var lines = ["msab listening on \(parts.tls == nil ? "http" : "https")://\(host):\(port) (Socket.IO path /socket.io/)"]
             if let authority = parts.tokenAuthority {
                 lines.append("mode: stand-alone (tokens signed with the secret in \(configuration.jwtSecret == nil ? parts.dataDirectory.file("jwt-secret") : "MSAB_JWT_SECRET"))")
                 if let token = try? await authority.mint(userID: 1, profile: ["name": "Test User"], rooms: ["demo": .owner]) {
@@ -97,7 +111,12 @@ struct Token: AsyncParsableCommand {
         guard configuration.laravelAPIURL == nil else {
             throw ValidationError("LARAVEL_API_URL is set: users come from the FlyLive backend, msab does not mint tokens")
         }
-        let parts = try await MSABApplication.prepare(configuration)
+        let parts: MSABApplication.Parts
+        do {
+            parts = try await MSABApplication.prepare(configuration)
+        } catch let error as ConfigurationError {
+            exitForConfiguration(error)
+        }
         guard let authority = parts.tokenAuthority else { throw ValidationError("no token authority") }
         var rooms: [String: RoomRole] = [:]
         for entry in role {

@@ -38,8 +38,9 @@ import Testing
             _ = try Configuration(environment: [name: value])
         } throws: { error in
             guard let error = error as? ConfigurationError else { return false }
-            // LARAVEL_INTERNAL_KEY alone is reported against its missing partner.
-            return error.variable == (name == "LARAVEL_INTERNAL_KEY" ? "LARAVEL_API_URL" : name)
+            // LARAVEL_INTERNAL_KEY and SSL_KEY_PATH alone are reported against their missing partner.
+            let partner = ["LARAVEL_INTERNAL_KEY": "LARAVEL_API_URL", "SSL_KEY_PATH": "SSL_CERT_PATH"]
+            return error.variable == (partner[name] ?? name)
                 && error.description.hasPrefix("invalid configuration: \(error.variable): ")
         }
     }
@@ -47,6 +48,24 @@ import Testing
     @Test func portRangeMustFitTheWorkers() {
         #expect(throws: ConfigurationError.self) {
             _ = try Configuration(environment: ["MEDIASOUP_RTC_MIN_PORT": "40000", "MEDIASOUP_RTC_MAX_PORT": "40001", "MEDIASOUP_NUM_WORKERS": "4"])
+        }
+    }
+
+    @Test func plainHTTPToARemoteLaravelIsAWarning() throws {
+        let key = String(repeating: "k", count: 32)
+        for (url, warns) in [("http://10.0.0.5:8000", true), ("https://api.example", false), ("http://127.0.0.1:8000", false),
+                             ("http://localhost", false), ("http://[::1]:80", false), ("http://api.example", true)] {
+            let c = try Configuration(environment: ["LARAVEL_API_URL": url, "LARAVEL_INTERNAL_KEY": key])
+            #expect(c.warnings.contains { $0.hasPrefix("LARAVEL_API_URL") } == warns, "\(url)")
+        }
+        #expect(try Configuration(environment: [:]).warnings.isEmpty)
+    }
+
+    @Test func tlsNeedsBothFiles() throws {
+        let c = try Configuration(environment: ["SSL_KEY_PATH": "/k.pem", "SSL_CERT_PATH": "/c.pem"])
+        #expect(c.usesTLS && c.sslKeyPath == "/k.pem" && c.sslCertPath == "/c.pem")
+        #expect(throws: ConfigurationError(variable: "SSL_KEY_PATH", problem: "required when SSL_CERT_PATH is set")) {
+            _ = try Configuration(environment: ["SSL_CERT_PATH": "/c.pem"])
         }
     }
 }

@@ -65,6 +65,10 @@ extension EventHandlers {
         }
 
         socket.on("gift:prepare") { args, _ in
+            // No ack: over the budget, the `error` event of the other gift events says so.
+            guard self.allowRoomEvent(by: user) else {
+                return outbox.send("error", ErrorEvent(message: Self.tooManyRequests, errors: nil), to: .socket(sid))
+            }
             guard case .success(let payload) = Self.decode(GiftPreparePayload.self, args),
                   await self.joinedRoom(sid, payload.roomId) != nil else { return }
             outbox.send("gift:prepare", GiftPrepareEvent(giftId: payload.giftId, recipientId: payload.recipientId), to: .room(payload.roomId, except: sid))

@@ -9,11 +9,13 @@ public struct EventHandlers: Sendable {
     let registry: RoomRegistry
     let services: RoomServices
     let gate: ConnectionGate
+    let shutdown: ShutdownSwitch
 
-    public init(registry: RoomRegistry, services: RoomServices, gate: ConnectionGate) {
+    public init(registry: RoomRegistry, services: RoomServices, gate: ConnectionGate, shutdown: ShutdownSwitch = ShutdownSwitch()) {
         self.registry = registry
         self.services = services
         self.gate = gate
+        self.shutdown = shutdown
     }
 
     var directory: SessionDirectory { services.directory }
@@ -23,7 +25,9 @@ public struct EventHandlers: Sendable {
     /// Contract §2.3 as Socket.IO middleware.
     public func install(on namespace: Namespace) {
         let gate = self.gate
+        let shutdown = self.shutdown
         namespace.use { handshake in
+            guard !shutdown.isStopping else { return .refuse(ShutdownSwitch.message) }
             let token: HandshakeToken
             switch handshake.auth?["token"] {
             case nil, .null?: token = .missing
@@ -67,14 +71,19 @@ public struct EventHandlers: Sendable {
         let sid = socket.id
 
         socket.on("room:join") { args, ack in
+            guard self.allowRoomEvent(by: user) else { return await ack?(Self.json(ErrorAck(Self.tooManyRequests))) ?? () }
             guard case .success(let payload) = Self.decode(RoomJoinPayload.self, args) else { return await ack?(Self.json(ErrorAck("Invalid payload"))) ?? () }
+            guard !self.shutdown.isStopping else { return await ack?(Self.json(ErrorAck(ShutdownSwitch.message))) ?? () }
             // One room at a time per socket: joining another leaves the first.
             if let current = self.directory.room(of: sid), current != payload.roomId, let previous = await self.registry.room(current) {
                 await previous.leave(socket: sid, retainSeat: false)
             }
             do {
-                let room = try await self.registry.openRoom(payload.roomId)
+                let room = try await self.registry.openRoom(payload.roomId, limit: self.services.configuration.maxRooms)
                 await ack?(Self.json(await room.join(socket: sid, user: user)))
+            } catch is RoomLimitReached {
+                self.services.logger.warning("room:join refused: room limit reached", metadata: ["room": "\(payload.roomId)"])
+                await ack?(Self.json(ErrorAck("Room limit reached")))
             } catch {
                 self.services.logger.error("room:join failed", metadata: ["room": "\(payload.roomId)", "error": "\(error)"])
                 await ack?(Self.json(ErrorAck("Internal error")))
@@ -88,28 +97,28 @@ public struct EventHandlers: Sendable {
         }
 
         // Media events: ack `{…}` or `{error}`; "Not in room" when the socket has not joined it.
-        mediaEvent(socket, "transport:create", TransportCreatePayload.self) { room, _ in await room.createTransport(socket: sid) }
-        mediaEvent(socket, "transport:connect", TransportConnectPayload.self) { room, p in await room.connectTransport(socket: sid, p) }
-        mediaEvent(socket, "transport:restartIce", TransportRestartIcePayload.self) { room, p in await room.restartIce(socket: sid, transportId: p.transportId) }
-        mediaEvent(socket, "audio:produce", AudioProducePayload.self) { room, p in await room.produce(socket: sid, p) }
-        mediaEvent(socket, "audio:consume", AudioConsumePayload.self) { room, p in await room.consume(socket: sid, p) }
-        mediaEvent(socket, "consumer:resume", ConsumerResumePayload.self) { room, p in await room.resumeConsumer(socket: sid, consumerId: p.consumerId) }
-        mediaEvent(socket, "consumer:pause", ConsumerResumePayload.self) { room, p in await room.pauseConsumer(socket: sid, consumerId: p.consumerId) }
-        mediaEvent(socket, "audio:selfMute", SelfMutePayload.self) { room, p in await room.setSelfMuted(socket: sid, producerId: p.producerId, true) }
-        mediaEvent(socket, "audio:selfUnmute", SelfMutePayload.self) { room, p in await room.setSelfMuted(socket: sid, producerId: p.producerId, false) }
+        mediaEvent(socket, user, "transport:create", TransportCreatePayload.self) { room, _ in await room.createTransport(socket: sid) }
+        mediaEvent(socket, user, "transport:connect", TransportConnectPayload.self) { room, p in await room.connectTransport(socket: sid, p) }
+        mediaEvent(socket, user, "transport:restartIce", TransportRestartIcePayload.self) { room, p in await room.restartIce(socket: sid, transportId: p.transportId) }
+        mediaEvent(socket, user, "audio:produce", AudioProducePayload.self) { room, p in await room.produce(socket: sid, p) }
+        mediaEvent(socket, user, "audio:consume", AudioConsumePayload.self) { room, p in await room.consume(socket: sid, p) }
+        mediaEvent(socket, user, "consumer:resume", ConsumerResumePayload.self) { room, p in await room.resumeConsumer(socket: sid, consumerId: p.consumerId) }
+        mediaEvent(socket, user, "consumer:pause", ConsumerResumePayload.self) { room, p in await room.pauseConsumer(socket: sid, consumerId: p.consumerId) }
+        mediaEvent(socket, user, "audio:selfMute", SelfMutePayload.self) { room, p in await room.setSelfMuted(socket: sid, producerId: p.producerId, true) }
+        mediaEvent(socket, user, "audio:selfUnmute", SelfMutePayload.self) { room, p in await room.setSelfMuted(socket: sid, producerId: p.producerId, false) }
 
         // Seat events: ack `{success}` / `{success:false, error}`.
-        seatEvent(socket, "seat:take", SeatIndexPayload.self) { room, p in await room.takeSeat(socket: sid, user: user, seatIndex: p.seatIndex) }
-        seatEvent(socket, "seat:leave", RoomOnlyPayload.self) { room, _ in await room.leaveSeat(socket: sid, user: user) }
-        seatEvent(socket, "seat:assign", SeatUserIndexPayload.self) { room, p in await room.assignSeat(socket: sid, user: user, target: p.userId, seatIndex: p.seatIndex) }
-        seatEvent(socket, "seat:remove", SeatUserPayload.self) { room, p in await room.removeFromSeat(socket: sid, user: user, target: p.userId) }
-        seatEvent(socket, "seat:mute", SeatUserPayload.self) { room, p in await room.setSeatMuted(socket: sid, user: user, target: p.userId, muted: true) }
-        seatEvent(socket, "seat:unmute", SeatUserPayload.self) { room, p in await room.setSeatMuted(socket: sid, user: user, target: p.userId, muted: false) }
-        seatEvent(socket, "seat:lock", SeatIndexPayload.self) { room, p in await room.lockSeat(socket: sid, user: user, seatIndex: p.seatIndex) }
-        seatEvent(socket, "seat:unlock", SeatIndexPayload.self) { room, p in await room.unlockSeat(socket: sid, user: user, seatIndex: p.seatIndex) }
-        seatEvent(socket, "seat:invite", SeatUserIndexPayload.self) { room, p in await room.invite(socket: sid, user: user, target: p.userId, seatIndex: p.seatIndex) }
-        seatEvent(socket, "seat:invite:accept", InviteAnswerPayload.self) { room, p in await room.acceptInvite(socket: sid, user: user, seatIndex: p.seatIndex) }
-        seatEvent(socket, "seat:invite:decline", InviteAnswerPayload.self) { room, p in await room.declineInvite(socket: sid, user: user, seatIndex: p.seatIndex) }
+        seatEvent(socket, user, "seat:take", SeatIndexPayload.self) { room, p in await room.takeSeat(socket: sid, user: user, seatIndex: p.seatIndex) }
+        seatEvent(socket, user, "seat:leave", RoomOnlyPayload.self) { room, _ in await room.leaveSeat(socket: sid, user: user) }
+        seatEvent(socket, user, "seat:assign", SeatUserIndexPayload.self) { room, p in await room.assignSeat(socket: sid, user: user, target: p.userId, seatIndex: p.seatIndex) }
+        seatEvent(socket, user, "seat:remove", SeatUserPayload.self) { room, p in await room.removeFromSeat(socket: sid, user: user, target: p.userId) }
+        seatEvent(socket, user, "seat:mute", SeatUserPayload.self) { room, p in await room.setSeatMuted(socket: sid, user: user, target: p.userId, muted: true) }
+        seatEvent(socket, user, "seat:unmute", SeatUserPayload.self) { room, p in await room.setSeatMuted(socket: sid, user: user, target: p.userId, muted: false) }
+        seatEvent(socket, user, "seat:lock", SeatIndexPayload.self) { room, p in await room.lockSeat(socket: sid, user: user, seatIndex: p.seatIndex) }
+        seatEvent(socket, user, "seat:unlock", SeatIndexPayload.self) { room, p in await room.unlockSeat(socket: sid, user: user, seatIndex: p.seatIndex) }
+        seatEvent(socket, user, "seat:invite", SeatUserIndexPayload.self) { room, p in await room.invite(socket: sid, user: user, target: p.userId, seatIndex: p.seatIndex) }
+        seatEvent(socket, user, "seat:invite:accept", InviteAnswerPayload.self) { room, p in await room.acceptInvite(socket: sid, user: user, seatIndex: p.seatIndex) }
+        seatEvent(socket, user, "seat:invite:decline", InviteAnswerPayload.self) { room, p in await room.declineInvite(socket: sid, user: user, seatIndex: p.seatIndex) }
 
         registerSocialEvents(socket, user)
 
@@ -123,10 +132,28 @@ public struct EventHandlers: Sendable {
         return await registry.room(roomId)
     }
 
-    func mediaEvent<P: ValidatedPayload & RoomScoped>(_ socket: Socket, _ event: String, _ type: P.Type,
+    // MARK: - room broadcast budget
+
+    /// The answer to an event over the user's `MSAB_ROOM_EVENTS_PER_MINUTE` budget, in the event's own error shape.
+    static let tooManyRequests = "Too many requests"
+
+    /// Events that make the room broadcast to every member (seat events are all of them too): each
+    /// costs a send per listener, so a user's rate of them is bounded.
+    static let roomBroadcastMediaEvents: Set<String> = ["audio:produce", "audio:selfMute", "audio:selfUnmute"]
+
+    /// Counts one room-broadcasting event of a user; false once over the per-minute budget
+    /// (a fixed window, as the reference's chat limit; one budget per user across sockets and rooms).
+    func allowRoomEvent(by user: AuthenticatedUser) -> Bool {
+        services.rateLimiter.allow("room-events:\(user.id)", limit: services.configuration.roomEventsPerMinute,
+                                   windowMs: 60_000, now: services.now())
+    }
+
+    func mediaEvent<P: ValidatedPayload & RoomScoped>(_ socket: Socket, _ user: AuthenticatedUser, _ event: String, _ type: P.Type,
                                                       _ body: @escaping @Sendable (Room, P) async -> any Encodable & Sendable) {
         let sid = socket.id
+        let limited = Self.roomBroadcastMediaEvents.contains(event)
         socket.on(event) { args, ack in
+            if limited, !self.allowRoomEvent(by: user) { return await ack?(Self.json(ErrorAck(Self.tooManyRequests))) ?? () }
             let reply: any Encodable & Sendable
             switch Self.decode(P.self, args) {
             case .failure:
@@ -142,10 +169,11 @@ public struct EventHandlers: Sendable {
         }
     }
 
-    func seatEvent<P: ValidatedPayload & RoomScoped>(_ socket: Socket, _ event: String, _ type: P.Type,
+    func seatEvent<P: ValidatedPayload & RoomScoped>(_ socket: Socket, _ user: AuthenticatedUser, _ event: String, _ type: P.Type,
                                                      _ body: @escaping @Sendable (Room, P) async -> SeatAck) {
         let sid = socket.id
         socket.on(event) { args, ack in
+            guard self.allowRoomEvent(by: user) else { return await ack?(Self.json(SeatAck.failed(Self.tooManyRequests))) ?? () }
             let reply: SeatAck
             switch Self.decode(P.self, args) {
             case .failure:

@@ -5,14 +5,15 @@ import NIOCore
 
 /// `POST /internal/events`: the backend pushes an event to users/rooms (contract §7.2's message,
 /// over HTTP; design.md §3). Authenticated by `X-Internal-Key`; answers 202 `{delivered}`, 400
-/// `{error}` for a malformed message, 401 for a wrong key.
+/// `{error}` for a malformed message, 401 for a wrong or missing key. An empty key never
+/// authenticates, whatever the configured key is (an empty key file must not open a relay to every user).
 enum InternalEventsRoute {
     static func add(to router: Router<BasicRequestContext>, internalKey: String, relay: BackendEventRelay) {
         let expected = Data(internalKey.utf8)
         router.post("/internal/events") { request, context -> Response in
             let presented = Data((request.headers[.init("X-Internal-Key")!] ?? "").utf8)
             // Compare digests so the comparison time does not depend on where the keys differ.
-            guard SHA256.hash(data: presented) == SHA256.hash(data: expected) else {
+            guard !expected.isEmpty, !presented.isEmpty, SHA256.hash(data: presented) == SHA256.hash(data: expected) else {
                 return json(.unauthorized, #"{"error":"Invalid internal key"}"#)
             }
             let body = try await request.body.collect(upTo: 1_000_000)

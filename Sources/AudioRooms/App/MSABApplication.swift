@@ -2,6 +2,9 @@ import Foundation
 import EngineIO
 import EngineIOHummingbird
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import NIOSSL
 import HummingbirdWebSocket
 import SFUServer
 import SocketIO
@@ -21,21 +24,32 @@ public enum MSABApplication {
         /// Only in stand-alone mode: the authority that signs tokens (`msab token`, `make run`).
         public var tokenAuthority: TokenAuthority?
         public var internalKey: String
+        /// HTTPS/WSS when `SSL_KEY_PATH` and `SSL_CERT_PATH` are set (loaded and checked at start).
+        public var tls: TLSConfiguration?
     }
 
     /// Resolves secrets and the identity provider for a configuration.
     public static func prepare(_ configuration: Configuration) async throws -> Parts {
-        let dataDirectory = try DataDirectory(path: configuration.dataDirectory)
+        let dataDirectory: DataDirectory
+        do {
+            dataDirectory = try DataDirectory(path: configuration.dataDirectory)
+        } catch {
+            throw ConfigurationError(variable: "MSAB_DATA_DIR", problem: "cannot create \(configuration.dataDirectory): \(error.localizedDescription)")
+        }
+        var tls: TLSConfiguration?
+        if let keyPath = configuration.sslKeyPath, let certificatePath = configuration.sslCertPath {
+            tls = try TLSSetup.serverConfiguration(keyPath: keyPath, certificatePath: certificatePath)
+        }
         if let url = configuration.laravelAPIURL, let key = configuration.laravelInternalKey {
             let validator = SanctumValidator(http: LaravelHTTP(baseURL: url, internalKey: key))
             return Parts(configuration: configuration, dataDirectory: dataDirectory, authenticator: validator,
-                         tokenAuthority: nil, internalKey: key)
+                         tokenAuthority: nil, internalKey: key, tls: tls)
         }
         let secret = try configuration.jwtSecret ?? dataDirectory.secret(named: "jwt-secret")
         let authority = await TokenAuthority(secret: secret)
         let internalKey = try configuration.internalKey ?? dataDirectory.secret(named: "internal-key")
         return Parts(configuration: configuration, dataDirectory: dataDirectory, authenticator: authority,
-                     tokenAuthority: authority, internalKey: internalKey)
+                     tokenAuthority: authority, internalKey: internalKey, tls: tls)
     }
 
     /// The HTTP routes that are not Socket.IO: health and metrics.
@@ -70,6 +84,7 @@ public enum MSABApplication {
     public static func run(configuration: Configuration, logger: Logger, onReady: @escaping @Sendable (Parts, Int) async -> Void = { _, _ in }) async throws {
         _ = MetricsRegistry.shared
         let parts = try await prepare(configuration)
+        for warning in configuration.warnings { logger.warning("\(warning)") }
 
         // Signalling: Engine.IO under Socket.IO.
         var engineConfiguration = EngineIOConfiguration(pingInterval: .milliseconds(configuration.pingIntervalMs),
@@ -77,7 +92,8 @@ public enum MSABApplication {
                                                         maxPayload: configuration.maxPayload)
         engineConfiguration.allowedOrigins = configuration.corsOrigins.contains("*") ? nil : configuration.corsOrigins
         let engine = EngineIOServer(configuration: engineConfiguration, logger: Logger(label: "msab.engineio"))
-        let io = SocketIOServer(configuration: .init(connectTimeout: .milliseconds(configuration.connectTimeoutMs)),
+        let io = SocketIOServer(configuration: .init(connectTimeout: .milliseconds(configuration.connectTimeoutMs),
+                                                     maxRefusedConnects: configuration.maxRefusedConnects),
                                 connections: engine.connections, logger: Logger(label: "msab.socketio"))
 
         // Media: the built-in SFU.
@@ -102,7 +118,8 @@ public enum MSABApplication {
                                     now: { Int64(Date().timeIntervalSince1970 * 1000) })
         let registry = RoomRegistry(media: SFUMediaPlane(server: media), services: services)
         let gate = ConnectionGate(allowedOrigins: configuration.corsOrigins, authenticator: parts.authenticator)
-        EventHandlers(registry: registry, services: services, gate: gate).install(on: io.main)
+        let shutdown = ShutdownSwitch()
+        EventHandlers(registry: registry, services: services, gate: gate, shutdown: shutdown).install(on: io.main)
         let relay = BackendEventRelay(outbox: outbox, directory: directory) { room in Array(io.main.to(room).socketIds) }
         let settlement = GiftSettlement(queue: giftQueue, backend: backend, outbox: outbox,
                                         interval: .milliseconds(configuration.giftBufferFlushIntervalMs),
@@ -113,19 +130,33 @@ public enum MSABApplication {
         addOperatorRoutes(to: router, configuration: configuration, roomCount: { await registry.count })
         InternalEventsRoute.add(to: router, internalKey: parts.internalKey, relay: relay)
         router.addEngineIO(engine, path: "/socket.io")
+        var server = HTTPServerBuilder.http1WebSocketUpgrade(configuration: EngineIOUpgrade.configuration(maxPayload: configuration.maxPayload),
+                                                             shouldUpgrade: EngineIOUpgrade.shouldUpgrade([("/socket.io", engine)]))
+        if let tls = parts.tls {
+            do {
+                server = try .tls(server, tlsConfiguration: tls)
+            } catch {
+                throw ConfigurationError(variable: "SSL_CERT_PATH", problem: "TLS setup failed: \(TLSSetup.oneLine(error))")
+            }
+        }
         let app = Application(
             router: router,
-            server: .http1WebSocketUpgrade(configuration: EngineIOUpgrade.configuration(maxPayload: configuration.maxPayload),
-                                           shouldUpgrade: EngineIOUpgrade.shouldUpgrade([("/socket.io", engine)])),
+            server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "msab"),
             onServerRunning: { channel in
                 try? await media.waitUntilReady()
                 await onReady(parts, channel.localAddress?.port ?? configuration.port)
             },
             logger: logger)
-        let group = ServiceGroup(configuration: .init(
-            services: [media, engine, io, registry, statusPoster, settlement, app],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        // Graceful shutdown runs in reverse order of this list, one service after the other (see
+        // ShutdownSequence): stop accepting, rooms, gifts, status posts, Socket.IO, Engine.IO, media, HTTP.
+        let cap = Duration.milliseconds(configuration.shutdownTimeoutMs)
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [app, media, SignallingService(engine: engine, io: io), statusPoster, settlement, registry,
+                       ShutdownSequence(shutdown: shutdown, cap: cap, logger: logger)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        groupConfiguration.maximumGracefulShutdownDuration = cap
+        let group = ServiceGroup(configuration: groupConfiguration)
         try await group.run()
     }
 }

@@ -6,14 +6,24 @@ import NIOHTTP1
 /// FlyLive identity: a Laravel Sanctum token checked by `POST /api/v1/internal/auth/validate`
 /// (contract §2.3 step 4), with the reference's 300 s cache and its fail-closed rule: any error,
 /// timeout, non-2xx answer or unreadable body makes the token invalid.
+///
+/// Refusals Laravel gave (a 4xx other than 408/429, or a 2xx body that is not a user) are cached
+/// too, for `refusalTTL` (10 s): a client retrying a bad token costs Laravel one call per 10 s,
+/// not one per attempt. Transport errors, timeouts and 5xx are not cached: Laravel being briefly
+/// down must not keep a good token out once it is back.
 public final class SanctumValidator: UserAuthenticator {
     private let http: LaravelHTTP
     private let cacheTTL: Duration
+    private let refusalTTL: Duration
     private let cache = NIOLockedValueBox<[String: (user: AuthenticatedUser, expires: ContinuousClock.Instant)]>([:])
+    private let refusals = NIOLockedValueBox<[String: ContinuousClock.Instant]>([:])
+    /// Each cache's bound: expired entries go first, then everything (a flood of distinct tokens).
+    static let cacheLimit = 100_000
 
-    public init(http: LaravelHTTP, cacheTTL: Duration = .seconds(300)) {
+    public init(http: LaravelHTTP, cacheTTL: Duration = .seconds(300), refusalTTL: Duration = .seconds(10)) {
         self.http = http
         self.cacheTTL = cacheTTL
+        self.refusalTTL = refusalTTL
     }
 
     /// Lower-case hex SHA-256 of the token, the reference's cache and revocation key.
@@ -25,17 +35,25 @@ public final class SanctumValidator: UserAuthenticator {
         let key = Self.tokenHash(token)
         let now = ContinuousClock.now
         if let hit = cache.withLockedValue({ $0[key] }), hit.expires > now { return hit.user }
-        guard let response = try? await http.send(.POST, "/api/v1/internal/auth/validate", bearer: token),
-              response.isSuccess,
-              let profile = try? UserProfile(laravelJSON: response.body)
-        else { return nil }
+        if let until = refusals.withLockedValue({ $0[key] }), until > now { return nil }
+        guard let response = try? await http.send(.POST, "/api/v1/internal/auth/validate", bearer: token) else { return nil }
+        guard response.isSuccess, let profile = try? UserProfile(laravelJSON: response.body) else {
+            if response.isSuccess || ((400..<500).contains(response.status) && response.status != 408 && response.status != 429) {
+                refusals.withLockedValue { refusals in
+                    if refusals.count >= Self.cacheLimit { refusals = refusals.filter { $0.value > now } }
+                    if refusals.count >= Self.cacheLimit { refusals.removeAll() }
+                    refusals[key] = now + refusalTTL
+                }
+            }
+            return nil
+        }
         let user = AuthenticatedUser(profile: profile, signedRoomRoles: nil, token: token)
         cache.withLockedValue { cache in
-            // Bound the cache: expired entries go first, and it never grows past 100k tokens.
-            if cache.count > 100_000 { cache = cache.filter { $0.value.expires > now } }
-            if cache.count > 100_000 { cache.removeAll() }
+            if cache.count >= Self.cacheLimit { cache = cache.filter { $0.value.expires > now } }
+            if cache.count >= Self.cacheLimit { cache.removeAll() }
             cache[key] = (user, now + cacheTTL)
         }
+        refusals.withLockedValue { $0[key] = nil }
         return user
     }
 }

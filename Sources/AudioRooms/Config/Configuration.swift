@@ -20,6 +20,14 @@ public struct Configuration: Sendable {
     public var maxPayload: Int = 1_000_000
     /// `MSAB_CONNECT_TIMEOUT_MS`: time an Engine.IO session has to connect a namespace (45000).
     public var connectTimeoutMs: Int = 45_000
+    /// `MSAB_MAX_REFUSED_CONNECTS`: refused Socket.IO connects (bad token, bad origin) one Engine.IO
+    /// connection may make before msab closes it (5).
+    public var maxRefusedConnects: Int = 5
+    /// `SSL_KEY_PATH` + `SSL_CERT_PATH` (PEM; both or neither): serve HTTPS and WSS on `PORT`.
+    public var sslKeyPath: String?
+    public var sslCertPath: String?
+    /// `MSAB_SHUTDOWN_TIMEOUT_MS`: the cap on a graceful shutdown (30000, the reference's).
+    public var shutdownTimeoutMs: Int = 30_000
     /// `LOG_LEVEL` (info).
     public var logLevel: String = "info"
 
@@ -60,6 +68,13 @@ public struct Configuration: Sendable {
 
     // MARK: rooms
     public var rateLimitMessagesPerMinute: Int = 60
+    /// `MAX_ROOMS_PER_WORKER` (100): with `MEDIASOUP_NUM_WORKERS`, the rooms this node opens at once
+    /// (the reference reads it and ignores it); a join that would open one more is refused "Room limit reached".
+    public var maxRoomsPerWorker: Int = 100
+    /// `MSAB_ROOM_EVENTS_PER_MINUTE`: per user, the events that broadcast to a whole room (`seat:*`,
+    /// `gift:prepare`, `audio:produce`, `audio:selfMute`/`selfUnmute`, `room:join`); beyond it they are
+    /// refused "Too many requests". Generous (20/s on average): a person never reaches it, a script does.
+    public var roomEventsPerMinute: Int = 1_200
     public var roomInactivityTimeoutMs: Int = 30_000
     public var roomAutoClosePollIntervalMs: Int = 30_000
     public var giftBufferFlushIntervalMs: Int = 500
@@ -75,6 +90,29 @@ public struct Configuration: Sendable {
 
     public init() {}
 
+    /// The rooms this node may hold at once: `MAX_ROOMS_PER_WORKER` × `MEDIASOUP_NUM_WORKERS`.
+    public var maxRooms: Int {
+        let (product, overflow) = maxRoomsPerWorker.multipliedReportingOverflow(by: numWorkers)
+        return overflow ? .max : product
+    }
+
+    /// HTTPS and WSS (both TLS files given).
+    public var usesTLS: Bool { sslKeyPath != nil && sslCertPath != nil }
+
+    /// Settings that work but deserve a line in the log at start.
+    public var warnings: [String] {
+        var warnings: [String] = []
+        if let text = laravelAPIURL, let url = URL(string: text), url.scheme == "http", let host = url.host, !Self.isLoopback(host) {
+            warnings.append("LARAVEL_API_URL is plain http to \(host), not a loopback address: user tokens and the internal key cross the network in clear; use https")
+        }
+        return warnings
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")).lowercased()
+        return bare == "localhost" || bare.hasSuffix(".localhost") || bare == "::1" || bare.hasPrefix("127.")
+    }
+
     /// Stand-alone unless the Laravel backend is configured.
     public var usesLaravel: Bool { laravelAPIURL != nil }
     /// In memory unless Redis is configured.
@@ -85,6 +123,10 @@ public struct Configuration: Sendable {
 public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
     public var variable: String
     public var problem: String
+    public init(variable: String, problem: String) {
+        self.variable = variable
+        self.problem = problem
+    }
     public var description: String { "invalid configuration: \(variable): \(problem)" }
 }
 
@@ -100,6 +142,8 @@ extension Configuration {
         pingTimeoutMs = try reader.int("MSAB_PING_TIMEOUT_MS", default: pingTimeoutMs, in: 1...3_600_000)
         maxPayload = try reader.int("MSAB_MAX_PAYLOAD", default: maxPayload, in: 1_024...100_000_000)
         connectTimeoutMs = try reader.int("MSAB_CONNECT_TIMEOUT_MS", default: connectTimeoutMs, in: 1...3_600_000)
+        shutdownTimeoutMs = try reader.int("MSAB_SHUTDOWN_TIMEOUT_MS", default: shutdownTimeoutMs, in: 1...3_600_000)
+        maxRefusedConnects = try reader.int("MSAB_MAX_REFUSED_CONNECTS", default: maxRefusedConnects, in: 1...1_000_000)
         logLevel = try reader.oneOf("LOG_LEVEL", default: logLevel,
                                     ["trace", "debug", "info", "notice", "warning", "warn", "error", "critical", "fatal", "silent"])
         _ = try reader.oneOf("NODE_ENV", default: "development", ["development", "production", "test"])
@@ -146,7 +190,8 @@ extension Configuration {
         if rtcMaxPort - rtcMinPort + 1 < numWorkers {
             throw ConfigurationError(variable: "MEDIASOUP_RTC_MAX_PORT", problem: "the port range has fewer ports than MEDIASOUP_NUM_WORKERS (\(numWorkers))")
         }
-        _ = try reader.int("MAX_ROOMS_PER_WORKER", default: 100, in: 1...1_000_000)
+        maxRoomsPerWorker = try reader.int("MAX_ROOMS_PER_WORKER", default: maxRoomsPerWorker, in: 1...1_000_000)
+        roomEventsPerMinute = try reader.int("MSAB_ROOM_EVENTS_PER_MINUTE", default: roomEventsPerMinute, in: 1...1_000_000)
         _ = try reader.int("MAX_CLIENTS_PER_ROOM", default: 50, in: 1...1_000_000)
 
         rateLimitMessagesPerMinute = try reader.int("RATE_LIMIT_MESSAGES_PER_MINUTE", default: rateLimitMessagesPerMinute, in: 1...1_000_000)
@@ -159,10 +204,13 @@ extension Configuration {
         inviteTTLMs = try reader.int("MSAB_INVITE_TTL_MS", default: inviteTTLMs, in: 1...86_400_000)
         seatedSpeakersOnly = try reader.bool("MSAB_SEATED_SPEAKERS_ONLY", default: seatedSpeakersOnly)
 
-        if env["SSL_KEY_PATH"] != nil || env["SSL_CERT_PATH"] != nil {
-            throw ConfigurationError(
-                variable: env["SSL_KEY_PATH"] != nil ? "SSL_KEY_PATH" : "SSL_CERT_PATH",
-                problem: "TLS termination is not built into msab yet; serve it behind a TLS proxy and unset this variable")
+        sslKeyPath = try reader.optionalString("SSL_KEY_PATH")
+        sslCertPath = try reader.optionalString("SSL_CERT_PATH")
+        if sslKeyPath != nil, sslCertPath == nil {
+            throw ConfigurationError(variable: "SSL_CERT_PATH", problem: "required when SSL_KEY_PATH is set")
+        }
+        if sslCertPath != nil, sslKeyPath == nil {
+            throw ConfigurationError(variable: "SSL_KEY_PATH", problem: "required when SSL_CERT_PATH is set")
         }
     }
 }

@@ -25,7 +25,8 @@ public struct GiftSettlement: Service {
 
     public func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            try? await Task.sleep(for: interval)
+            // Woken by graceful shutdown, so the final flush does not wait out a long interval.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
             await flush()
         }
         await flush()

@@ -97,8 +97,32 @@ enum Check {
         }) else { throw PayloadError(path: path, "Invalid uuid") }
     }
 
+    /// The longest room id, in UTF-16 code units (JavaScript's string length, as Zod's `max` counts).
+    static let maxRoomIdLength = 128
+
     static func roomId(_ value: String) throws(PayloadError) {
         guard !value.isEmpty else { throw PayloadError(path: "roomId", "String must contain at least 1 character(s)") }
+        try joinableRoomId(value)
+    }
+
+    /// `room:join` accepts an empty id (the reference's schema), but no id may be longer than
+    /// ``maxRoomIdLength`` or look like a socket id.
+    static func joinableRoomId(_ value: String) throws(PayloadError) {
+        guard value.utf16.count <= maxRoomIdLength else {
+            throw PayloadError(path: "roomId", "String must contain at most \(maxRoomIdLength) character(s)")
+        }
+        guard !isSocketIdShaped(value) else { throw PayloadError(path: "roomId", "Invalid room id") }
+    }
+
+    /// Socket.IO puts every socket in a room named by its id, and room ids share that namespace in
+    /// the adapter: a room id that is a socket id would receive that socket's private events. Socket
+    /// ids (ours and Node socket.io's, which may share a cluster) are 20 characters of base64url, so
+    /// no such string is a room id. (Room names stay bare in the adapter, unprefixed, so that
+    /// broadcasts keep the names Node nodes and Socket.IO emitters use.)
+    static func isSocketIdShaped(_ value: String) -> Bool {
+        value.utf8.count == 20 && value.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x2D || byte == 0x5F
+        }
     }
 
     static func positive(_ value: Int, _ path: String) throws(PayloadError) {

@@ -4,9 +4,10 @@ import MediasoupWire
 // ignored (Zod strips them); missing or mistyped keys and broken constraints are "Invalid payload".
 
 public struct RoomJoinPayload: ValidatedPayload {
-    /// Any string, even empty (as the reference's schema). `ownerId` is ignored: roles never come
-    /// from the client (design.md §2 fix 2).
+    /// Any string, even empty (as the reference's schema), up to 128 characters and not shaped like
+    /// a socket id. `ownerId` is ignored: roles never come from the client (design.md §2 fix 2).
     public var roomId: String
+    public func validate() throws(PayloadError) { try Check.joinableRoomId(roomId) }
 }
 
 public struct RoomLeavePayload: ValidatedPayload {

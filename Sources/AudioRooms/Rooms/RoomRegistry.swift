@@ -1,6 +1,9 @@
 import Logging
 import ServiceLifecycle
 
+/// `MAX_ROOMS_PER_WORKER` × workers rooms are open on this node.
+public struct RoomLimitReached: Error {}
+
 /// Every room on this node: created on first join (concurrent joins share one creation), closed
 /// by inactivity. A `Service`: its `run()` owns one child task per room that reads the room's
 /// router events, and a sweeper that ticks every room (invite expiry, seat retention, close).
@@ -24,10 +27,12 @@ public actor RoomRegistry: Service {
 
     public func room(_ id: String) -> Room? { rooms[id] }
 
-    /// The room, created with its router if it does not exist yet.
-    public func openRoom(_ id: String) async throws -> Room {
+    /// The room, created with its router if it does not exist yet. Creating one more than `limit`
+    /// rooms (those being created included) throws ``RoomLimitReached``.
+    public func openRoom(_ id: String, limit: Int = .max) async throws -> Room {
         if let room = rooms[id] { return room }
         if let pending = creating[id] { return try await pending.value }
+        guard rooms.count + creating.count < limit else { throw RoomLimitReached() }
         let media = self.media
         let services = self.services
         let task = Task { () throws -> Room in
