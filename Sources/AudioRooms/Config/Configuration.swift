@@ -20,6 +20,10 @@ public struct Configuration: Sendable {
     public var maxPayload: Int = 1_000_000
     /// `MSAB_CONNECT_TIMEOUT_MS`: time an Engine.IO session has to connect a namespace (45000).
     public var connectTimeoutMs: Int = 45_000
+    /// `MSAB_SOCKET_QUEUE_EVENTS` / `MSAB_SOCKET_QUEUE_BYTES`: events of one socket waiting for
+    /// their handler (256 / 1 MB); a client that queues more is disconnected.
+    public var socketQueueEvents: Int = 256
+    public var socketQueueBytes: Int = 1_000_000
     /// `LOG_LEVEL` (info).
     public var logLevel: String = "info"
 
@@ -95,6 +99,8 @@ extension Configuration {
         pingTimeoutMs = try reader.int("MSAB_PING_TIMEOUT_MS", default: pingTimeoutMs, in: 1...3_600_000)
         maxPayload = try reader.int("MSAB_MAX_PAYLOAD", default: maxPayload, in: 1_024...100_000_000)
         connectTimeoutMs = try reader.int("MSAB_CONNECT_TIMEOUT_MS", default: connectTimeoutMs, in: 1...3_600_000)
+        socketQueueEvents = try reader.int("MSAB_SOCKET_QUEUE_EVENTS", default: socketQueueEvents, in: 1...1_000_000)
+        socketQueueBytes = try reader.int("MSAB_SOCKET_QUEUE_BYTES", default: socketQueueBytes, in: 1_024...1_000_000_000)
         logLevel = try reader.oneOf("LOG_LEVEL", default: logLevel,
                                     ["trace", "debug", "info", "notice", "warning", "warn", "error", "critical", "fatal", "silent"])
         _ = try reader.oneOf("NODE_ENV", default: "development", ["development", "production", "test"])
