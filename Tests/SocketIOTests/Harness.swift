@@ -1,4 +1,5 @@
 import EngineIO
+import SocketIOParser
 import Synchronization
 import Testing
 

@@ -62,7 +62,7 @@ import Testing
         let harness = Harness(.init(connectTimeout: .milliseconds(100)))
         defer { harness.stop() }
         let idle = harness.open()
-        try await idle.waitClosed(timeout: .seconds(3))
+        try await idle.waitClosed(timeout: .seconds(15))
         let (connected, _) = try await harness.connect()
         try await Task.sleep(for: .milliseconds(250))
         #expect(!connected.isClosed)
