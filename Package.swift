@@ -140,6 +140,7 @@ let package = Package(
         .testTarget(name: "EngineIOParserTests", dependencies: ["EngineIOParser", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "EngineIOTests", dependencies: ["EngineIO"], swiftSettings: swiftSettings),
         .testTarget(name: "SocketIOParserTests", dependencies: ["SocketIOParser", nioCore], swiftSettings: swiftSettings),
+        .testTarget(name: "SocketIOTests", dependencies: ["SocketIO", "SocketIOParser", "EngineIO", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "RTPTests", dependencies: ["RTP", nioCore], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "STUNTests", dependencies: ["STUN", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "ICELiteTests", dependencies: ["ICELite", "STUN", nioCore], swiftSettings: swiftSettings),

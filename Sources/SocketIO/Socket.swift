@@ -8,6 +8,9 @@ import Synchronization
 /// Events of one socket reach their handlers in arrival order, one at a time: the next handler
 /// starts when the previous one returns (so `transport:connect` is handled before the `audio:produce`
 /// the client sent after it). Different sockets run concurrently.
+///
+/// Events waiting for their handler are bounded in count and bytes (`InboundLimits`): a client
+/// that sends faster than its handlers run is disconnected, and what it had queued is freed.
 public final class Socket: Sendable {
     public typealias EventHandler = @Sendable (_ args: [JSONValue], _ ack: Ack?) async -> Void
 
@@ -25,19 +28,23 @@ public final class Socket: Sendable {
         var nextAckId = 0
         var pendingAcks: [Int: CheckedContinuation<[JSONValue], any Error>] = [:]
         var disconnected: DisconnectReason?
+        /// Events received and not yet handed to a handler.
+        var inbound = InboundQueue()
+        /// The event loop, parked while `inbound` is empty.
+        var waiter: CheckedContinuation<InboundEvent?, Never>?
     }
 
     let state = Mutex(State())
-    let events: AsyncStream<(String, [JSONValue], Int?)>
-    let eventsContinuation: AsyncStream<(String, [JSONValue], Int?)>.Continuation
+    let limits: InboundLimits
 
-    init(id: String, handshake: SocketHandshake, data: (any Sendable)?, namespace: Namespace, connection: any EngineConnection) {
+    init(id: String, handshake: SocketHandshake, data: (any Sendable)?, namespace: Namespace, connection: any EngineConnection,
+         limits: InboundLimits = InboundLimits()) {
         self.id = id
         self.handshake = handshake
         self.data = data
         self.namespace = namespace
         self.connection = connection
-        (events, eventsContinuation) = AsyncStream.makeStream(of: (String, [JSONValue], Int?).self)
+        self.limits = limits
     }
 
     public var connected: Bool { state.withLock { $0.disconnected == nil } }
@@ -74,7 +81,7 @@ public final class Socket: Sendable {
     /// Emits an event and waits for the client's acknowledgement.
     public func emitWithAck(_ event: String, _ args: [JSONValue], timeout: Duration) async throws -> [JSONValue] {
         let id = state.withLock { state -> Int in
-            defer { state.nextAckId += 1 }
+            defer { state.nextAckId &+= 1 }
             return state.nextAckId
         }
         return try await withThrowingTaskGroup(of: [JSONValue].self) { group in
@@ -134,24 +141,83 @@ public final class Socket: Sendable {
         if close { connection.close() }
     }
 
-    /// Marks the socket gone; the event loop then runs the disconnect handlers and cleans up.
+    /// Marks the socket gone; the event loop then handles what is still queued, runs the
+    /// disconnect handlers and cleans up.
     func finish(_ reason: DisconnectReason) {
-        let pending = state.withLock { state -> [CheckedContinuation<[JSONValue], any Error>]? in
+        let ended = state.withLock { state -> (acks: [CheckedContinuation<[JSONValue], any Error>], waiter: CheckedContinuation<InboundEvent?, Never>?)? in
             guard state.disconnected == nil else { return nil }
             state.disconnected = reason
             defer { state.pendingAcks.removeAll() }
-            return Array(state.pendingAcks.values)
+            let waiter = state.waiter
+            state.waiter = nil
+            return (Array(state.pendingAcks.values), waiter)
         }
-        guard let pending else { return }
-        for continuation in pending { continuation.resume(throwing: AckTimeoutError()) }
+        guard let ended else { return }
+        for continuation in ended.acks { continuation.resume(throwing: AckTimeoutError()) }
+        ended.waiter?.resume(returning: nil)
         namespace.remove(self)
-        eventsContinuation.finish()
     }
 
     // MARK: - inbound
 
-    func received(event: String, args: [JSONValue], ackId: Int?) {
-        eventsContinuation.yield((event, args, ackId))
+    /// Queues an event for the handlers. Returns false, queueing nothing, when the queue would
+    /// exceed its limits: the caller disconnects the client (`overflowed()`). One event alone is
+    /// always admitted, whatever its size (maxPayload bounds it).
+    func received(event: String, args: [JSONValue], ackId: Int?, bytes: Int) -> Bool {
+        let item = InboundEvent(name: event, args: args, ackId: ackId, bytes: bytes)
+        let (admitted, waiter) = state.withLock { state -> (Bool, CheckedContinuation<InboundEvent?, Never>?) in
+            guard state.disconnected == nil else { return (true, nil) }  // too late: dropped
+            if let waiter = state.waiter {
+                state.waiter = nil
+                return (true, waiter)
+            }
+            let count = state.inbound.count &+ 1
+            let queuedBytes = state.inbound.bytes &+ max(0, bytes)
+            if count > limits.maximumEvents || (count > 1 && queuedBytes > limits.maximumBytes) { return (false, nil) }
+            state.inbound.append(item)
+            return (true, nil)
+        }
+        waiter?.resume(returning: item)
+        return admitted
+    }
+
+    /// What is queued now (count, bytes): for the overflow log line and the tests.
+    var queued: (events: Int, bytes: Int) { state.withLock { ($0.inbound.count, $0.inbound.bytes) } }
+
+    /// The client outran its handlers: the queued events are dropped (their memory freed now,
+    /// not after the handler in progress returns), the client is told DISCONNECT and the engine
+    /// session closes. Disconnect handlers run with `.inboundOverflow` once the handler in
+    /// progress returns.
+    func overflowed() {
+        let wasConnected = state.withLock { state -> Bool in
+            state.inbound.removeAll()
+            return state.disconnected == nil
+        }
+        if wasConnected { send(SocketIOPacket(type: .disconnect, namespace: namespace.name)) }
+        finish(.inboundOverflow)
+        connection.close()
+    }
+
+    /// The next queued event; nil once the socket is disconnected and the queue is empty (or the
+    /// task is cancelled).
+    func nextEvent() async -> InboundEvent? {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<InboundEvent?, Never>) in
+                let ready = state.withLock { state -> InboundEvent?? in
+                    if let event = state.inbound.popFirst() { return .some(event) }
+                    if state.disconnected != nil || Task.isCancelled { return .some(nil) }
+                    state.waiter = continuation
+                    return nil
+                }
+                if let ready { continuation.resume(returning: ready) }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state in
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume(returning: nil)
+        }
     }
 
     func receivedAck(id: Int, args: [JSONValue]) {
@@ -162,7 +228,8 @@ public final class Socket: Sendable {
     /// Delivers events to handlers one at a time until the socket disconnects, then runs the
     /// disconnect handlers. Runs as a child task of the connection.
     func runEvents(logger: Logger) async {
-        for await (event, args, ackId) in events {
+        while let next = await nextEvent() {
+            let (event, args, ackId) = (next.name, next.args, next.ackId)
             let (handler, anyHandler) = state.withLock { ($0.handlers[event], $0.anyHandler) }
             var ack: Ack?
             if let ackId {
@@ -192,5 +259,62 @@ public final class Socket: Sendable {
             state.anyHandler = nil
             state.disconnectHandlers.removeAll()
         }
+    }
+}
+
+/// Bounds on the events of one socket waiting for their handler.
+public struct InboundLimits: Sendable, Hashable {
+    /// The most events queued.
+    public var maximumEvents: Int
+    /// The most bytes queued (the packets' wire size: text plus attachments).
+    public var maximumBytes: Int
+
+    public init(maximumEvents: Int = 256, maximumBytes: Int = 1_000_000) {
+        self.maximumEvents = maximumEvents
+        self.maximumBytes = maximumBytes
+    }
+}
+
+/// One received event waiting for its handler.
+struct InboundEvent: Sendable {
+    var name: String
+    var args: [JSONValue]
+    var ackId: Int?
+    /// Its size on the wire, counted against `InboundLimits.maximumBytes`.
+    var bytes: Int
+}
+
+/// A FIFO of events that frees each one as it is taken and keeps a running byte count.
+struct InboundQueue {
+    private var items: [InboundEvent?] = []
+    private var head = 0
+    private(set) var bytes = 0
+
+    var count: Int { items.count - head }
+
+    mutating func append(_ event: InboundEvent) {
+        items.append(event)
+        bytes &+= max(0, event.bytes)
+    }
+
+    mutating func popFirst() -> InboundEvent? {
+        guard head < items.count, let event = items[head] else { return nil }
+        items[head] = nil
+        head += 1
+        bytes &-= max(0, event.bytes)
+        if head == items.count {
+            items.removeAll(keepingCapacity: items.count <= 64)
+            head = 0
+        } else if head >= 64, head * 2 >= items.count {
+            items.removeFirst(head)
+            head = 0
+        }
+        return event
+    }
+
+    mutating func removeAll() {
+        items = []
+        head = 0
+        bytes = 0
     }
 }

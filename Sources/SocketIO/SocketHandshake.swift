@@ -37,6 +37,8 @@ public enum DisconnectReason: String, Sendable, Hashable {
     case parseError = "parse error"
     case serverShuttingDown = "server shutting down"
     case forcedClose = "forced close"
+    /// msab's own: the client sent events faster than its handlers ran (`InboundLimits`).
+    case inboundOverflow = "inbound overflow"
 
     init(_ engine: EngineCloseReason) {
         switch engine {

@@ -13,15 +13,42 @@ import Synchronization
 /// A `Service`: `run()` serves every session from `connections`, one child task per session.
 public final class SocketIOServer: Service, Sendable {
     public struct Configuration: Sendable {
-        /// How long an engine session may stay without connecting to a namespace.
+        /// How long an engine session may stay without connecting to a namespace, and how long
+        /// the attachments a binary packet announced may take to arrive.
         public var connectTimeout: Duration
+        /// The most bytes the attachments of one binary packet may total (Engine.IO's maxPayload).
+        public var maxPayload: Int
+        /// Bounds on each socket's events waiting for their handler.
+        public var inboundLimits: InboundLimits
+
         /// Refused CONNECTs one engine session may make; the last refusal is sent, then the session
         /// is closed (a client cannot try token after token on one connection). Unlimited by default.
         public var maxRefusedConnects: Int
-        public init(connectTimeout: Duration = .seconds(45), maxRefusedConnects: Int = .max) {
+
+        public init(connectTimeout: Duration = .seconds(45), maxPayload: Int = 1_000_000, inboundLimits: InboundLimits = InboundLimits(),
+                    maxRefusedConnects: Int = .max) {
             self.connectTimeout = connectTimeout
+            self.maxPayload = maxPayload
+            self.inboundLimits = inboundLimits
             self.maxRefusedConnects = maxRefusedConnects
         }
+    }
+
+    /// Why the Socket.IO layer closed an engine session (`msab_socketio_closed_total{reason}`).
+    public enum CloseReason: String, Sendable, CaseIterable {
+        /// A packet socket.io-parser would reject (bad type, id out of range, bad JSON, too many attachments).
+        case parseError = "parse_error"
+        /// A text packet while a binary packet's attachments were expected, a binary message
+        /// nobody announced, a CONNECT_ERROR from a client (socket.io closes on each).
+        case protocolViolation = "protocol_violation"
+        /// A placeholder pointing to no attachment.
+        case badAttachment = "bad_attachment"
+        /// Attachments totalling more than maxPayload.
+        case attachmentsTooLarge = "attachments_too_large"
+        /// Announced attachments that did not arrive within connectTimeout.
+        case attachmentTimeout = "attachment_timeout"
+        /// A socket whose queued events exceeded `InboundLimits`.
+        case inboundOverflow = "inbound_overflow"
     }
 
     public let configuration: Configuration
@@ -31,6 +58,8 @@ public final class SocketIOServer: Service, Sendable {
     /// The main namespace, "/".
     public let main: Namespace
     let packetsIn = Counter(label: "msab_socketio_packets_total", dimensions: [("direction", "in")])
+    let closedCounters: [CloseReason: Counter] = Dictionary(
+        uniqueKeysWithValues: CloseReason.allCases.map { ($0, Counter(label: "msab_socketio_closed_total", dimensions: [("reason", $0.rawValue)])) })
 
     public init(configuration: Configuration = .init(), connections: AsyncStream<any EngineConnection>,
                 logger: Logger = Logger(label: "msab.socketio")) {
@@ -68,21 +97,37 @@ public final class SocketIOServer: Service, Sendable {
     /// for all of them: a per-connection sleeping task would keep a timer (and its memory) alive
     /// until its deadline even after the session is gone.
     let awaitingConnect = Mutex<[ObjectIdentifier: (connection: any EngineConnection, deadline: ContinuousClock.Instant)]>([:])
+    /// Engine sessions in the middle of a binary packet, with the deadline of its attachments.
+    let awaitingAttachments = Mutex<[ObjectIdentifier: (connection: any EngineConnection, deadline: ContinuousClock.Instant)]>([:])
 
     func enforceConnectTimeouts() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(50))
             let now = ContinuousClock.now
-            let expired = awaitingConnect.withLock { waiting -> [any EngineConnection] in
-                let due = waiting.filter { $0.value.deadline <= now }
-                for key in due.keys { waiting[key] = nil }
-                return due.values.map(\.connection)
-            }
-            for connection in expired {
+            for connection in Self.takeExpired(awaitingConnect, now: now) {
                 Self.connectCounter("timeout").increment()
                 connection.close()
             }
+            for connection in Self.takeExpired(awaitingAttachments, now: now) {
+                closed(connection, .attachmentTimeout)
+            }
         }
+    }
+
+    static func takeExpired(_ table: borrowing Mutex<[ObjectIdentifier: (connection: any EngineConnection, deadline: ContinuousClock.Instant)]>,
+                            now: ContinuousClock.Instant) -> [any EngineConnection] {
+        table.withLock { waiting -> [any EngineConnection] in
+            let due = waiting.filter { $0.value.deadline <= now }
+            for key in due.keys { waiting[key] = nil }
+            return due.values.map(\.connection)
+        }
+    }
+
+    /// Closes an engine session for a named reason: counted, logged at debug level.
+    func closed(_ connection: any EngineConnection, _ reason: CloseReason, _ detail: String = "") {
+        closedCounters[reason]?.increment()
+        logger.debug("socket.io closes the session", metadata: ["eio.sid": "\(connection.id)", "reason": "\(reason.rawValue)", "detail": "\(detail)"])
+        connection.close()
     }
 
     static func connectCounter(_ result: String) -> Counter {
@@ -102,33 +147,48 @@ public final class SocketIOServer: Service, Sendable {
         // Connect timeout: an engine session that joins no namespace in time is closed.
         let key = ObjectIdentifier(connection)
         awaitingConnect.withLock { $0[key] = (connection, .now + configuration.connectTimeout) }
-        defer { awaitingConnect.withLock { $0[key] = nil } }
+        defer {
+            awaitingConnect.withLock { $0[key] = nil }
+            awaitingAttachments.withLock { $0[key] = nil }
+        }
         await withDiscardingTaskGroup { group in
-            var pending: (header: SocketIOCodec.Header, attachments: [ByteBuffer])?
+            // A binary packet whose attachments are arriving: at most `maximumAttachments` of
+            // them, totalling at most maxPayload, within connectTimeout (else the session closes
+            // and this is freed with it).
+            var pending: (header: SocketIOCodec.Header, attachments: [ByteBuffer], bytes: Int, textBytes: Int)?
             reading: for await message in connection.inbound {
                 packetsIn.increment()
                 let complete: (SocketIOPacket, [ByteBuffer])
+                let wireBytes: Int
                 switch message {
                 case .text(let text):
                     guard pending == nil else {
-                        // A text packet while attachments are expected: protocol violation.
-                        connection.close()
+                        // A text packet while attachments are expected (socket.io-parser:
+                        // "got plaintext data when reconstructing a packet").
+                        closed(connection, .protocolViolation, "text while attachments were expected")
                         break reading
                     }
                     let header: SocketIOCodec.Header
                     do { header = try SocketIOCodec.decode(text) } catch {
-                        logger.debug("socket.io parse error", metadata: ["error": "\(error)"])
-                        connection.close()
+                        closed(connection, .parseError, "\(error)")
                         break reading
                     }
                     if header.attachments > 0 {
-                        pending = (header, [])
+                        pending = (header, [], 0, text.utf8.count)
+                        awaitingAttachments.withLock { $0[key] = (connection, .now + configuration.connectTimeout) }
                         continue
                     }
                     complete = (header.packet, [])
+                    wireBytes = text.utf8.count
                 case .binary(let bytes):
                     guard var waiting = pending else {
-                        connection.close()
+                        closed(connection, .protocolViolation, "binary message nobody announced")
+                        break reading
+                    }
+                    pending = nil  // no copy of the buffers stays behind while `waiting` grows
+                    waiting.bytes = waiting.bytes &+ bytes.readableBytes  // ≤ maxPayload + one message: no overflow
+                    guard waiting.bytes <= configuration.maxPayload else {
+                        closed(connection, .attachmentsTooLarge, "\(waiting.bytes) bytes")
                         break reading
                     }
                     waiting.attachments.append(bytes)
@@ -136,18 +196,20 @@ public final class SocketIOServer: Service, Sendable {
                         pending = waiting
                         continue
                     }
-                    pending = nil
+                    awaitingAttachments.withLock { $0[key] = nil }
                     complete = (waiting.header.packet, waiting.attachments)
+                    wireBytes = waiting.textBytes &+ waiting.bytes
                 }
                 var packet = complete.0
                 if !complete.1.isEmpty, let data = packet.data {
                     do { packet.data = try SocketIOCodec.reconstruct(data, attachments: complete.1) } catch {
-                        connection.close()
+                        closed(connection, .badAttachment)
                         break reading
                     }
                 }
-                await handle(packet, connection: connection, sockets: sockets, group: &group)
+                guard await handle(packet, wireBytes: wireBytes, connection: connection, sockets: sockets, group: &group) else { break reading }
             }
+            pending = nil
             // The session is over: every socket on it disconnects.
             let reason = DisconnectReason(await connection.closed())
             for socket in sockets.map.withLock({ Array($0.values) }) { socket.finish(reason) }
@@ -155,16 +217,17 @@ public final class SocketIOServer: Service, Sendable {
         }
     }
 
-    func handle(_ packet: SocketIOPacket, connection: any EngineConnection, sockets: SocketTable,
-                group: inout DiscardingTaskGroup) async {
+    /// Acts on one complete packet; false when the session was closed and reading must stop.
+    func handle(_ packet: SocketIOPacket, wireBytes: Int, connection: any EngineConnection, sockets: SocketTable,
+                group: inout DiscardingTaskGroup) async -> Bool {
         switch packet.type {
         case .connect:
             guard let namespace = namespace(packet.namespace) else {
                 Self.connectCounter("invalid_namespace").increment()
                 send(connection, SocketIOPacket(type: .connectError, namespace: packet.namespace, data: ["message": "Invalid namespace"]))
-                return
+                return true
             }
-            if sockets.map.withLock({ $0[packet.namespace] != nil }) { return }  // already connected there
+            if sockets.map.withLock({ $0[packet.namespace] != nil }) { return true }  // already connected there
             let handshake = SocketHandshake(engine: connection.handshake, auth: packet.data, namespace: namespace.name)
             switch await namespace.admit(handshake) {
             case .refuse(let message, let data):
@@ -177,7 +240,8 @@ public final class SocketIOServer: Service, Sendable {
                     connection.close()  // flushes the CONNECT_ERROR first
                 }
             case .accept(let data):
-                let socket = Socket(id: Self.makeSocketId(), handshake: handshake, data: data, namespace: namespace, connection: connection)
+                let socket = Socket(id: Self.makeSocketId(), handshake: handshake, data: data, namespace: namespace, connection: connection,
+                                    limits: configuration.inboundLimits)
                 sockets.map.withLock { $0[namespace.name] = socket }
                 awaitingConnect.withLock { $0[ObjectIdentifier(connection)] = nil }
                 namespace.add(socket)
@@ -194,21 +258,28 @@ public final class SocketIOServer: Service, Sendable {
             let socket = sockets.map.withLock { $0.removeValue(forKey: packet.namespace) }
             socket?.finish(.clientNamespaceDisconnect)
         case .event, .binaryEvent:
-            guard let socket = sockets.map.withLock({ $0[packet.namespace] }), case .array(let items)? = packet.data, let first = items.first else { return }
-            let name: String
-            switch first {
-            case .string(let s): name = s
-            case .number(let n): name = String(Int(n))
-            default: return
+            guard let socket = sockets.map.withLock({ $0[packet.namespace] }), case .array(let items)? = packet.data,
+                  let name = packet.eventName else { return true }
+            guard socket.received(event: name, args: Array(items.dropFirst()), ackId: packet.id, bytes: wireBytes) else {
+                let queued = socket.queued
+                logger.warning("socket.io client outran its handlers: disconnected",
+                               metadata: ["eio.sid": "\(connection.id)", "sio.nsp": "\(packet.namespace)", "sio.sid": "\(socket.id)",
+                                          "queued.events": "\(queued.events)", "queued.bytes": "\(queued.bytes)",
+                                          "limit.events": "\(configuration.inboundLimits.maximumEvents)",
+                                          "limit.bytes": "\(configuration.inboundLimits.maximumBytes)"])
+                closedCounters[.inboundOverflow]?.increment()
+                socket.overflowed()
+                return false
             }
-            socket.received(event: name, args: Array(items.dropFirst()), ackId: packet.id)
         case .ack, .binaryAck:
-            guard let socket = sockets.map.withLock({ $0[packet.namespace] }), let id = packet.id, case .array(let args)? = packet.data else { return }
+            guard let socket = sockets.map.withLock({ $0[packet.namespace] }), let id = packet.id, case .array(let args)? = packet.data else { return true }
             socket.receivedAck(id: id, args: args)
         case .connectError:
             // Only servers send CONNECT_ERROR.
-            connection.close()
+            closed(connection, .protocolViolation, "CONNECT_ERROR from a client")
+            return false
         }
+        return true
     }
 
     func send(_ connection: any EngineConnection, _ packet: SocketIOPacket) {

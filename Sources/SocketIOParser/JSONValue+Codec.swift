@@ -8,25 +8,49 @@ public struct JSONParseError: Error, Sendable, Hashable, CustomStringConvertible
     public var description: String { "JSON parse error at byte \(offset): \(reason)" }
 }
 
-extension JSONValue {
+/// Bounds on what one JSON document may make the parser build. Parsing is linear in the input
+/// whatever the limits (duplicate keys are found through a hash table); the limits bound the
+/// recursion and the size of any single object a peer can make us hold.
+public struct JSONParseLimits: Sendable, Hashable {
     /// The deepest nesting accepted (a "depth bomb" is refused, never a stack overflow).
-    public static let maximumDepth = 128
+    public var maximumDepth: Int
+    /// The most distinct keys one object may have.
+    public var maximumKeysPerObject: Int
 
+    public init(maximumDepth: Int, maximumKeysPerObject: Int) {
+        self.maximumDepth = maximumDepth
+        self.maximumKeysPerObject = maximumKeysPerObject
+    }
+
+    /// For JSON the server produced itself (`JSONValue(encoding:)`): only the recursion is bounded.
+    public static let `default` = JSONParseLimits(maximumDepth: 128, maximumKeysPerObject: .max)
+    /// For JSON from peers (Socket.IO packets): no signalling payload nests 64 deep or has
+    /// 1,000 keys in one object; an 80,000-key CONNECT is refused after its 1,001st key.
+    public static let wire = JSONParseLimits(maximumDepth: 64, maximumKeysPerObject: 1_000)
+}
+
+extension JSONValue {
     /// Parses one JSON document (trailing whitespace allowed, nothing else).
-    public static func parse<Bytes: Collection>(_ bytes: Bytes) throws(JSONParseError) -> JSONValue where Bytes.Element == UInt8 {
+    public static func parse<Bytes: Collection>(_ bytes: Bytes, limits: JSONParseLimits = .default) throws(JSONParseError) -> JSONValue
+    where Bytes.Element == UInt8 {
         let array = Array(bytes)
         return try array.withUnsafeBufferPointer { buffer throws(JSONParseError) -> JSONValue in
-            var parser = JSONReader(bytes: buffer)
-            parser.skipWhitespace()
-            let value = try parser.readValue(depth: 0)
-            parser.skipWhitespace()
-            guard parser.index == buffer.count else { throw parser.error("trailing characters") }
-            return value
+            try parse(buffer: buffer, limits: limits)
         }
     }
 
-    public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
-        try parse(Array(text.utf8))
+    public static func parse(_ text: String, limits: JSONParseLimits = .default) throws(JSONParseError) -> JSONValue {
+        try parse(Array(text.utf8), limits: limits)
+    }
+
+    /// Parses bytes in place (no copy).
+    public static func parse(buffer: UnsafeBufferPointer<UInt8>, limits: JSONParseLimits) throws(JSONParseError) -> JSONValue {
+        var parser = JSONReader(bytes: buffer, limits: limits)
+        parser.skipWhitespace()
+        let value = try parser.readValue(depth: 0)
+        parser.skipWhitespace()
+        guard parser.index == buffer.count else { throw parser.error("trailing characters") }
+        return value
     }
 
     /// Compact JSON text. Binary values are written as `{"_placeholder":true,"num":N}` only by the
@@ -70,10 +94,11 @@ extension JSONValue {
             out.append(contentsOf: "null".utf8)
             return
         }
-        if n.rounded() == n, abs(n) < 1e17 {
-            out.append(contentsOf: String(Int64(n)).utf8)
+        if n.rounded() == n, abs(n) < 1e17, let integer = Int64(exactly: n) {
+            out.append(contentsOf: String(integer).utf8)
         } else {
-            out.append(contentsOf: "\(n)".utf8)
+            // As JSON.stringify writes it (1e+21, 1.5, 1e-7): valid JSON, and what a Node server sent.
+            out.append(contentsOf: JavaScriptNumber.string(n).utf8)
         }
     }
 
@@ -103,9 +128,13 @@ extension JSONValue {
 
 struct JSONReader {
     let bytes: UnsafeBufferPointer<UInt8>
+    let limits: JSONParseLimits
     var index = 0
 
-    init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+    init(bytes: UnsafeBufferPointer<UInt8>, limits: JSONParseLimits) {
+        self.bytes = bytes
+        self.limits = limits
+    }
 
     func error(_ reason: String) -> JSONParseError { JSONParseError(offset: index, reason: reason) }
 
@@ -119,7 +148,7 @@ struct JSONReader {
     }
 
     mutating func readValue(depth: Int) throws(JSONParseError) -> JSONValue {
-        guard depth < JSONValue.maximumDepth else { throw error("nesting too deep") }
+        guard depth < limits.maximumDepth else { throw error("nesting too deep") }
         guard index < bytes.count else { throw error("unexpected end") }
         switch bytes[index] {
         case UInt8(ascii: "{"): return try readObject(depth: depth)
@@ -141,9 +170,15 @@ struct JSONReader {
         index += count
     }
 
+    /// Objects with more keys than this find duplicates through a hash table; smaller ones by a scan.
+    static let linearKeyScan = 8
+
     mutating func readObject(depth: Int) throws(JSONParseError) -> JSONValue {
         index += 1
         var entries: [(key: String, value: JSONValue)] = []
+        // key → position in `entries`, built once the object outgrows a linear scan: duplicate
+        // detection stays O(1) per key, so an 80,000-key object costs linear time, not quadratic.
+        var positions: [String: Int] = [:]
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
@@ -158,9 +193,24 @@ struct JSONReader {
             index += 1
             skipWhitespace()
             let value = try readValue(depth: depth + 1)
-            // Duplicate keys: the last one wins, as JSON.parse does.
-            if let existing = entries.firstIndex(where: { $0.key == key }) { entries.remove(at: existing) }
-            entries.append((key, value))
+            let existing: Int?
+            if positions.isEmpty, entries.count < Self.linearKeyScan {
+                existing = entries.firstIndex { $0.key == key }
+            } else {
+                if positions.isEmpty {
+                    positions.reserveCapacity(entries.count * 2)
+                    for (position, entry) in entries.enumerated() { positions[entry.key] = position }
+                }
+                existing = positions[key]
+            }
+            if let existing {
+                // Duplicate keys: the last value wins at the first key's place, as JSON.parse does.
+                entries[existing].value = value
+            } else {
+                guard entries.count < limits.maximumKeysPerObject else { throw error("too many keys in one object") }
+                if !positions.isEmpty { positions[key] = entries.count }
+                entries.append((key, value))
+            }
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }

@@ -33,6 +33,18 @@ public struct SocketIOPacket: Sendable, Hashable {
         self.id = id
         self.data = data
     }
+
+    /// The event name of an EVENT packet as socket.io dispatches it: the first element when it is
+    /// a string; when it is a number (socket.io-parser accepts one), the number as JavaScript's
+    /// `String(n)` writes it, since EventEmitter keys are strings: `[1e300]` is "1e+300", `[3]` is "3".
+    public var eventName: String? {
+        guard case .array(let items)? = data, let first = items.first else { return nil }
+        switch first {
+        case .string(let name): return name
+        case .number(let n): return JavaScriptNumber.string(n)
+        default: return nil
+        }
+    }
 }
 
 public struct SocketIOParseError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -45,9 +57,13 @@ public struct SocketIOParseError: Error, Sendable, Hashable, CustomStringConvert
 public let socketIOReservedEvents: Set<String> = ["connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"]
 
 public enum SocketIOCodec {
-    /// At most this many attachments in one packet (socket.io-parser has no limit; an attacker
-    /// could otherwise make us wait for a million frames).
-    public static let maximumAttachments = 1_000
+    /// At most this many attachments in one packet: socket.io-parser's `maxAttachments` default
+    /// (it answers "too many attachments" and the server closes the connection).
+    public static let maximumAttachments = 10
+
+    /// The largest ack id accepted: JavaScript's Number.MAX_SAFE_INTEGER. A larger id cannot be
+    /// echoed back exactly by a JavaScript peer, so it makes the packet invalid.
+    public static let maximumAckId = 9_007_199_254_740_991
 
     // MARK: - encoding
 
@@ -108,6 +124,9 @@ public enum SocketIOCodec {
         }
     }
 
+    /// Linear in the packet's length and never traps, whatever a peer sends: counts and ids are
+    /// read digit by digit with a bound checked before each step; the JSON goes through
+    /// `JSONParseLimits.wire`.
     static func decode(_ bytes: UnsafeBufferPointer<UInt8>) throws(SocketIOParseError) -> Header {
         var i = 0
         guard bytes.count > 0, bytes[0] >= UInt8(ascii: "0"), let type = SocketIOPacketType(rawValue: bytes[0] &- UInt8(ascii: "0")) else {
@@ -117,12 +136,14 @@ public enum SocketIOCodec {
         var attachments = 0
         if type == .binaryEvent || type == .binaryAck {
             let start = i
+            var count = 0
             while i < bytes.count, bytes[i] != UInt8(ascii: "-") {
-                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[i]), i - start < 6 else { throw SocketIOParseError("illegal attachments") }
+                guard let digit = Self.digit(bytes[i]) else { throw SocketIOParseError("illegal attachments") }
+                count = count &* 10 &+ digit
+                guard count <= maximumAttachments else { throw SocketIOParseError("too many attachments") }
                 i += 1
             }
-            guard i < bytes.count, i > start, let count = Int(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)),
-                  count <= maximumAttachments else { throw SocketIOParseError("illegal attachments") }
+            guard i < bytes.count, i > start else { throw SocketIOParseError("illegal attachments") }
             attachments = count
             i += 1
         }
@@ -134,18 +155,20 @@ public enum SocketIOCodec {
             if i < bytes.count { i += 1 }
         }
         var id: Int?
-        let idStart = i
-        while i < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[i]) { i += 1 }
-        if i > idStart {
-            guard i - idStart <= 15, let parsed = Int(String(decoding: UnsafeBufferPointer(rebasing: bytes[idStart..<i]), as: UTF8.self)) else {
-                throw SocketIOParseError("illegal id")
+        if i < bytes.count, Self.digit(bytes[i]) != nil {
+            var value = 0
+            while i < bytes.count, let digit = Self.digit(bytes[i]) {
+                // value ≤ 2^53 - 1 here, so value * 10 + 9 cannot overflow.
+                value = value &* 10 &+ digit
+                guard value <= maximumAckId else { throw SocketIOParseError("illegal id") }
+                i += 1
             }
-            id = parsed
+            id = value
         }
         var data: JSONValue?
         if i < bytes.count {
             do {
-                data = try JSONValue.parse(UnsafeBufferPointer(rebasing: bytes[i...]))
+                data = try JSONValue.parse(buffer: UnsafeBufferPointer(rebasing: bytes[i...]), limits: .wire)
             } catch {
                 throw SocketIOParseError("invalid payload")
             }
@@ -153,6 +176,10 @@ public enum SocketIOCodec {
         let packet = SocketIOPacket(type: type, namespace: namespace, id: id, data: data)
         guard isPayloadValid(packet) else { throw SocketIOParseError("invalid payload") }
         return Header(packet: packet, attachments: attachments)
+    }
+
+    static func digit(_ byte: UInt8) -> Int? {
+        byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") ? Int(byte &- UInt8(ascii: "0")) : nil
     }
 
     /// socket.io-parser's `isPayloadValid`.

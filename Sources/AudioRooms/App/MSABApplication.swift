@@ -92,7 +92,9 @@ public enum MSABApplication {
                                                         maxPayload: configuration.maxPayload)
         engineConfiguration.allowedOrigins = configuration.corsOrigins.contains("*") ? nil : configuration.corsOrigins
         let engine = EngineIOServer(configuration: engineConfiguration, logger: Logger(label: "msab.engineio"))
-        let io = SocketIOServer(configuration: .init(connectTimeout: .milliseconds(configuration.connectTimeoutMs),
+        let io = SocketIOServer(configuration: .init(connectTimeout: .milliseconds(configuration.connectTimeoutMs), maxPayload: configuration.maxPayload,
+                                                     inboundLimits: .init(maximumEvents: configuration.socketQueueEvents,
+                                                                          maximumBytes: configuration.socketQueueBytes),
                                                      maxRefusedConnects: configuration.maxRefusedConnects),
                                 connections: engine.connections, logger: Logger(label: "msab.socketio"))
 

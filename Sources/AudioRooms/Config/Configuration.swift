@@ -28,6 +28,10 @@ public struct Configuration: Sendable {
     public var sslCertPath: String?
     /// `MSAB_SHUTDOWN_TIMEOUT_MS`: the cap on a graceful shutdown (30000, the reference's).
     public var shutdownTimeoutMs: Int = 30_000
+    /// `MSAB_SOCKET_QUEUE_EVENTS` / `MSAB_SOCKET_QUEUE_BYTES`: events of one socket waiting for
+    /// their handler (256 / 1 MB); a client that queues more is disconnected.
+    public var socketQueueEvents: Int = 256
+    public var socketQueueBytes: Int = 1_000_000
     /// `LOG_LEVEL` (info).
     public var logLevel: String = "info"
 
@@ -144,6 +148,8 @@ extension Configuration {
         connectTimeoutMs = try reader.int("MSAB_CONNECT_TIMEOUT_MS", default: connectTimeoutMs, in: 1...3_600_000)
         shutdownTimeoutMs = try reader.int("MSAB_SHUTDOWN_TIMEOUT_MS", default: shutdownTimeoutMs, in: 1...3_600_000)
         maxRefusedConnects = try reader.int("MSAB_MAX_REFUSED_CONNECTS", default: maxRefusedConnects, in: 1...1_000_000)
+        socketQueueEvents = try reader.int("MSAB_SOCKET_QUEUE_EVENTS", default: socketQueueEvents, in: 1...1_000_000)
+        socketQueueBytes = try reader.int("MSAB_SOCKET_QUEUE_BYTES", default: socketQueueBytes, in: 1_024...1_000_000_000)
         logLevel = try reader.oneOf("LOG_LEVEL", default: logLevel,
                                     ["trace", "debug", "info", "notice", "warning", "warn", "error", "critical", "fatal", "silent"])
         _ = try reader.oneOf("NODE_ENV", default: "development", ["development", "production", "test"])

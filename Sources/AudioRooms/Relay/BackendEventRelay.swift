@@ -44,7 +44,8 @@ public struct BackendEventRelay: Sendable {
             switch object[key] {
             case .null?: return .some(nil)
             case .int(let i)?: return .some(i)
-            case .double(let d)? where d == d.rounded(): return .some(Int(d))
+            // Int(exactly:): 1e300 is an integral double no Int holds (Int(_:) would trap).
+            case .double(let d)?: return Int(exactly: d).map { .some($0) }
             default: return nil
             }
         }
