@@ -76,9 +76,9 @@ final class JournalFile: @unchecked Sendable {
     /// file is cut back to its previous size and the error thrown.
     func append(_ lines: Data, sync: Bool) throws {
         precondition(lines.last == UInt8(ascii: "\n"), "journal records are whole lines")
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw IOFailed(operation: "fstat", path: path, errno: errno) }
-        let before = info.st_size
+        // The file's size (O_APPEND writes go to the end whatever the offset).
+        let before = lseek(fd, 0, SEEK_END)
+        guard before >= 0 else { throw IOFailed(operation: "lseek", path: path, errno: errno) }
         var record = Data()
         // Every append starts on a fresh line, whatever happened to the file since it was opened.
         if before > 0 {
