@@ -79,7 +79,7 @@ final class Recorder<Value: Sendable>: Sendable {
     var all: [Value] { values.withLock { $0 } }
 
     /// Waits until at least `count` values were recorded.
-    func wait(count: Int, timeout: Duration = .seconds(5)) async throws -> [Value] {
+    func wait(count: Int, timeout: Duration = .seconds(30)) async throws -> [Value] {
         let deadline = ContinuousClock.now + timeout
         while true {
             let now = all

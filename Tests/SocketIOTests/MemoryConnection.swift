@@ -1,3 +1,5 @@
+// Waits are bounds for failure, not expectations: 30 s, since on a 2-core machine CPU-bound suites
+// running beside these can hold the cooperative pool for seconds.
 import EngineIO
 import NIOCore
 import SocketIOParser
@@ -80,7 +82,7 @@ final class MemoryConnection: EngineConnection {
     var isClosed: Bool { state.withLock { $0.closeReason != nil } }
 
     /// The next message the server sent, waiting up to `timeout`.
-    func nextSent(timeout: Duration = .seconds(5)) async throws -> EngineMessage {
+    func nextSent(timeout: Duration = .seconds(30)) async throws -> EngineMessage {
         let deadline = ContinuousClock.now + timeout
         while true {
             let next = state.withLock { state -> EngineMessage? in
@@ -95,7 +97,7 @@ final class MemoryConnection: EngineConnection {
     }
 
     /// The next text message, decoded as a Socket.IO packet.
-    func nextPacket(timeout: Duration = .seconds(5)) async throws -> SocketIOPacket {
+    func nextPacket(timeout: Duration = .seconds(30)) async throws -> SocketIOPacket {
         guard case .text(let text) = try await nextSent(timeout: timeout) else { throw TestTimeout(what: "a text message") }
         return try SocketIOCodec.decode(text).packet
     }
@@ -107,7 +109,7 @@ final class MemoryConnection: EngineConnection {
     }
 
     /// Waits until the server closed the session.
-    func waitClosed(timeout: Duration = .seconds(5)) async throws {
+    func waitClosed(timeout: Duration = .seconds(30)) async throws {
         let deadline = ContinuousClock.now + timeout
         while !isClosed {
             guard ContinuousClock.now < deadline else { throw TestTimeout(what: "the session to close") }
