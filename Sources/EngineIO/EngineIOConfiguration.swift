@@ -14,6 +14,25 @@ public struct EngineIOConfiguration: Sendable {
     public var allowPolling = true
     public var allowWebSocket = true
 
+    // Bounds per session (a client must not make the server hold unbounded memory).
+
+    /// The most a session may have waiting to go out (the WebSocket writer's backlog, or the
+    /// long-polling buffer), in bytes and in packets. A client that does not read fast enough to
+    /// stay under it is disconnected as a slow consumer; the others are unaffected.
+    public var maxOutboundBytes = 1_000_000
+    public var maxOutboundPackets = 4_096
+    /// The most received messages a session queues for the layer above, in bytes and in count.
+    /// At the cap the session stops reading from the client (its WebSocket is not read, its
+    /// long-poll POST is not answered) until the layer above catches up: TCP pushes back.
+    public var maxInboundBytes = 1_000_000
+    public var maxInboundMessages = 1_024
+
+    /// Concurrent sessions in total and per remote address (nil: no limit). A handshake over the
+    /// limit is refused with 403 `{"code":4,"message":"Too many sessions"}` (engine.io's
+    /// `allowRequest` refusal shape). Behind a reverse proxy every client has the proxy's address.
+    public var maxSessions: Int? = 10_000
+    public var maxSessionsPerAddress: Int? = 256
+
     public init() {}
 
     public init(pingInterval: Duration, pingTimeout: Duration, maxPayload: Int) {

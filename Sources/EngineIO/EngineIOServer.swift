@@ -80,8 +80,8 @@ public final class EngineIOServer: Service, Sendable {
 
     func openSession(handshake: EngineHandshake, transport: EngineSession.Transport) -> EngineSession {
         let session = EngineSession(id: Self.makeSid(), handshake: handshake, transport: transport, configuration: configuration,
-                                    now: .now) { [weak self] session, reason in
-            self?.forget(session, reason: reason)
+                                    now: .now) { [weak self] session, cause in
+            self?.forget(session, cause: cause)
         }
         let count = sessions.withLock { sessions in
             sessions[session.id] = session
@@ -101,7 +101,9 @@ public final class EngineIOServer: Service, Sendable {
         if trimPolicy.withLock({ $0.shouldTrim(now: now) }) { _ = glibcMallocTrim(0) }
     }
 
-    func forget(_ session: EngineSession, reason: EngineCloseReason) {
+    func forget(_ session: EngineSession, cause: EngineCloseCause) {
+        let reason = cause.reason
+        Counter(label: "msab_engineio_closed_total", dimensions: [("reason", cause.rawValue)]).increment()
         trimPolicy.withLock { $0.sessionClosed(at: ContinuousClock.now) }
         let count = sessions.withLock { sessions in
             if sessions[session.id] === session { sessions[session.id] = nil }
@@ -112,7 +114,12 @@ public final class EngineIOServer: Service, Sendable {
             let until = ContinuousClock.now + Self.stragglingPollGrace
             stragglingPolls.withLock { $0[session.id] = until }
         }
-        logger.debug("engine.io session closed", metadata: ["eio.sid": "\(session.id)", "reason": "\(reason.rawValue)"])
+        if cause == .slowConsumer {
+            logger.warning("engine.io session closed: slow consumer (outbound backlog over the cap)",
+                           metadata: ["eio.sid": "\(session.id)", "eio.remote": "\(session.handshake.remoteAddress ?? "?")"])
+        } else {
+            logger.debug("engine.io session closed", metadata: ["eio.sid": "\(session.id)", "reason": "\(cause.rawValue)"])
+        }
     }
 
     func session(_ sid: String) -> EngineSession? { sessions.withLock { $0[sid] } }
@@ -175,7 +182,7 @@ public final class EngineIOServer: Service, Sendable {
             guard transport == "polling", session.isPolling else { return refuse(.badRequest, request) }
             switch request.method {
             case .get: return await pollGET(session, request)
-            case .post: return pollPOST(session, request)
+            case .post: return await pollPOST(session, request)
             default: return refuse(.badRequest, request)
             }
         }
@@ -206,7 +213,7 @@ public final class EngineIOServer: Service, Sendable {
         }
     }
 
-    func pollPOST(_ session: EngineSession, _ request: EngineHTTPRequest) -> EngineHTTPResponse {
+    func pollPOST(_ session: EngineSession, _ request: EngineHTTPRequest) async -> EngineHTTPResponse {
         let body = request.body ?? ByteBuffer()
         guard body.readableBytes <= configuration.maxPayload else {
             session.close(reason: .transportError)
@@ -222,10 +229,17 @@ public final class EngineIOServer: Service, Sendable {
             session.close(reason: .parseError)
             return refuse(.badRequest, request)
         }
-        let now = ContinuousClock.now
-        for packet in packets where !session.received(packet, now: now) {
-            // A packet a client may not send (open, upgrade, noop): the session is closed.
+        // One POST at a time (engine.io: "data request overlap from client"): the inbound caps
+        // below hold back one request, not an unbounded number of them.
+        guard session.beginPOST() else {
+            session.close(reason: .transportError)
             return refuse(.badRequest, request)
+        }
+        defer { session.endPOST() }
+        for packet in packets {
+            if packet.type == .message { await session.inboundQueue.waitForRoom() }
+            // A packet a client may not send (open, upgrade, noop): the session is closed.
+            if !session.received(packet, now: .now) { return refuse(.badRequest, request) }
         }
         var response = EngineHTTPResponse.text(200, "ok", contentType: "text/html")
         response.headers += corsHeaders(request)
@@ -252,7 +266,7 @@ public final class EngineIOServer: Service, Sendable {
         query: [String: String], headers: [(name: String, value: String)], remoteAddress: String?,
         frames: Frames, write: @escaping @Sendable (EngineIOCodec.Frame) async throws -> Void
     ) async where Frames.Element == EngineIOCodec.Frame {
-        let (outbound, writer) = AsyncStream.makeStream(of: EngineIOCodec.Frame.self)
+        let writer = OutboundFrameQueue(limits: .init(bytes: configuration.maxOutboundBytes, frames: configuration.maxOutboundPackets))
         let request = EngineHTTPRequest(method: .get, query: query, headers: headers, body: nil, remoteAddress: remoteAddress)
         var session: EngineSession
         var probing = false
@@ -265,7 +279,7 @@ public final class EngineIOServer: Service, Sendable {
             probing = true
         } else {
             session = openSession(handshake: handshake(request), transport: .websocket(writer))
-            writer.yield(.text(EngineIOCodec.encodeText(openPacket(sid: session.id, upgrades: []))))
+            _ = writer.push([.text(EngineIOCodec.encodeText(openPacket(sid: session.id, upgrades: [])))])
             connectionsContinuation.yield(session)
         }
         let current = session
@@ -276,7 +290,8 @@ public final class EngineIOServer: Service, Sendable {
                 // session closes (or the probe is abandoned) the stream ends and the reader is
                 // cancelled by the error, which closes the socket.
                 group.addTask {
-                    for await frame in outbound {
+                    while let frame = await writer.next() {
+                        defer { writer.written(frame) }
                         do { try await write(frame) } catch { break }
                     }
                     throw WebSocketWriterDone()
@@ -284,6 +299,11 @@ public final class EngineIOServer: Service, Sendable {
                 group.addTask {
                     await self.readWebSocket(frames: frames, session: current, writer: writer, probing: startsProbing)
                     writer.finish()
+                }
+                // A slow consumer's socket is ended at once, even with a write stuck on it.
+                group.addTask {
+                    await writer.aborted()
+                    throw WebSocketWriterDone()
                 }
             }
         } catch {
@@ -298,7 +318,7 @@ public final class EngineIOServer: Service, Sendable {
     }
 
     func readWebSocket<Frames: AsyncSequence & Sendable>(frames: Frames, session current: EngineSession,
-                                                        writer: AsyncStream<EngineIOCodec.Frame>.Continuation,
+                                                        writer: OutboundFrameQueue,
                                                         probing startsProbing: Bool) async where Frames.Element == EngineIOCodec.Frame {
         var probing = startsProbing
         do {
@@ -335,6 +355,8 @@ public final class EngineIOServer: Service, Sendable {
                 case .binary(let bytes):
                     packet = EngineIOCodec.decodeBinaryFrame(bytes)
                 }
+                // At the inbound cap, stop reading until the layer above catches up (TCP pushes back).
+                if packet.type == .message { await current.inboundQueue.waitForRoom() }
                 if !current.received(packet, now: .now) { break reading }
                 if current.isClosed { break reading }
             }
