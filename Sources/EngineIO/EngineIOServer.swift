@@ -18,7 +18,7 @@ public final class EngineIOServer: Service, Sendable {
     /// New open sessions, for the layer above (Socket.IO) to serve.
     public let connections: AsyncStream<any EngineConnection>
     let connectionsContinuation: AsyncStream<any EngineConnection>.Continuation
-    let sessions = Mutex<[String: EngineSession]>([:])
+    let sessions = Mutex(SessionTable())
     let wake = Mutex<CheckedContinuation<Void, Never>?>(nil)
     /// Polling sessions the client closed while no GET was pending → until when a GET for them
     /// still gets the noop it would have got had it arrived first (one GET each; engine.io
@@ -48,7 +48,7 @@ public final class EngineIOServer: Service, Sendable {
                 let now = clock.now
                 var earliest = now + .milliseconds(250)
                 do {  // the snapshot must be gone before a trim: it keeps closed sessions alive
-                    let all = sessions.withLock { Array($0.values) }
+                    let all = sessions.withLock { Array($0.byID.values) }
                     for session in all {
                         if let next = session.heartbeat(now: now), next < earliest { earliest = next }
                     }
@@ -65,7 +65,7 @@ public final class EngineIOServer: Service, Sendable {
         } onGracefulShutdown: {
             // Stop accepting, then close what is open.
         }
-        let all = sessions.withLock { Array($0.values) }
+        let all = sessions.withLock { Array($0.byID.values) }
         for session in all { session.close(reason: .serverShuttingDown) }
         connectionsContinuation.finish()
     }
@@ -78,18 +78,41 @@ public final class EngineIOServer: Service, Sendable {
         return String(decoding: (0..<20).map { _ in alphabet[Int(generator.next() % 64)] }, as: UTF8.self)
     }
 
-    func openSession(handshake: EngineHandshake, transport: EngineSession.Transport) -> EngineSession {
+    /// Whether a handshake from `remoteAddress` would be refused by the session caps (checked
+    /// again, atomically, when the session opens).
+    func capRefusal(remoteAddress: String?) -> EngineRequestError? {
+        sessions.withLock {
+            $0.refusal(address: remoteAddress, maxSessions: configuration.maxSessions, maxPerAddress: configuration.maxSessionsPerAddress)
+        }
+    }
+
+    /// Opens a session, or says which cap refuses it.
+    func openSession(handshake: EngineHandshake, transport: EngineSession.Transport) -> Result<EngineSession, EngineRequestError> {
         let session = EngineSession(id: Self.makeSid(), handshake: handshake, transport: transport, configuration: configuration,
                                     now: .now) { [weak self] session, cause in
             self?.forget(session, cause: cause)
         }
-        let count = sessions.withLock { sessions in
-            sessions[session.id] = session
-            return sessions.count
+        let admitted: Result<Int, EngineRequestError> = sessions.withLock { sessions in
+            if let refusal = sessions.refusal(address: handshake.remoteAddress, maxSessions: configuration.maxSessions,
+                                              maxPerAddress: configuration.maxSessionsPerAddress) {
+                return .failure(refusal)
+            }
+            sessions.insert(session)
+            return .success(sessions.count)
+        }
+        let count: Int
+        switch admitted {
+        case .success(let value): count = value
+        case .failure(let refusal):
+            Counter(label: "msab_engineio_handshakes_total", dimensions: [("result", refusal.metricName)]).increment()
+            logger.info("engine.io handshake refused", metadata: ["reason": "\(refusal.message)",
+                                                                  "eio.remote": "\(handshake.remoteAddress ?? "?")"])
+            session.discard()
+            return .failure(refusal)
         }
         sessionsGauge.record(count)
         Counter(label: "msab_engineio_handshakes_total", dimensions: [("result", "accepted")]).increment()
-        return session
+        return .success(session)
     }
 
     /// When to give freed memory back after a wave of closed sessions.
@@ -106,7 +129,7 @@ public final class EngineIOServer: Service, Sendable {
         Counter(label: "msab_engineio_closed_total", dimensions: [("reason", cause.rawValue)]).increment()
         trimPolicy.withLock { $0.sessionClosed(at: ContinuousClock.now) }
         let count = sessions.withLock { sessions in
-            if sessions[session.id] === session { sessions[session.id] = nil }
+            sessions.remove(session)
             return sessions.count
         }
         sessionsGauge.record(count)
@@ -141,6 +164,11 @@ public final class EngineIOServer: Service, Sendable {
 
     func refuse(_ error: EngineRequestError, _ request: EngineHTTPRequest) -> EngineHTTPResponse {
         Counter(label: "msab_engineio_handshakes_total", dimensions: [("result", error.metricName)]).increment()
+        return refuseCounted(error, request)
+    }
+
+    /// The refusal answer, already counted.
+    func refuseCounted(_ error: EngineRequestError, _ request: EngineHTTPRequest) -> EngineHTTPResponse {
         var response = EngineHTTPResponse.error(error)
         response.headers += corsHeaders(request)
         return response
@@ -187,9 +215,17 @@ public final class EngineIOServer: Service, Sendable {
             }
         }
         guard request.method == .get else { return refuse(.badHandshakeMethod, request) }
+        // A WebSocket handshake that an adapter routed here (not upgraded) because of a cap gets the cap's answer.
+        if transport == "websocket", request.query["EIO"] == "4", let refusal = capRefusal(remoteAddress: request.remoteAddress) {
+            return refuse(refusal, request)
+        }
         guard transport == "polling" else { return refuse(.badRequest, request) }
         guard request.query["EIO"] == "4" else { return refuse(.unsupportedProtocolVersion, request) }
-        let session = openSession(handshake: handshake(request), transport: .polling)
+        let session: EngineSession
+        switch openSession(handshake: handshake(request), transport: .polling) {
+        case .success(let opened): session = opened
+        case .failure(let refusal): return refuseCounted(refusal, request)
+        }
         connectionsContinuation.yield(session)
         let open = openPacket(sid: session.id, upgrades: configuration.allowWebSocket ? ["websocket"] : [])
         var response = EngineHTTPResponse.text(200, EngineIOCodec.encodePayload([open]))
@@ -250,14 +286,21 @@ public final class EngineIOServer: Service, Sendable {
 
     /// Whether a WebSocket upgrade request should be accepted (the adapter asks before upgrading);
     /// a refused one is answered over HTTP by `handleHTTP`.
-    public func shouldUpgrade(query: [String: String]) -> Bool {
+    public func shouldUpgrade(query: [String: String], remoteAddress: String? = nil) -> Bool {
         guard configuration.allowWebSocket, query["transport"] == "websocket" else { return false }
         if let sid = query["sid"] {
             // A known sid is upgraded even when it cannot take a new transport (already on
             // WebSocket): the socket is then closed, as engine.io does.
             return session(sid) != nil
         }
-        return query["EIO"] == "4"
+        guard query["EIO"] == "4" else { return false }
+        // Over a session cap: not upgraded. (engine.io answers a refused upgrade with a bare 400;
+        // hummingbird-websocket does the same, with an empty body, for any refused upgrade.)
+        if let refusal = capRefusal(remoteAddress: remoteAddress) {
+            Counter(label: "msab_engineio_handshakes_total", dimensions: [("result", refusal.metricName)]).increment()
+            return false
+        }
+        return true
     }
 
     /// Serves an upgraded WebSocket until it closes: a new session (no sid), or the upgrade of a
@@ -278,7 +321,12 @@ public final class EngineIOServer: Service, Sendable {
             session = existing
             probing = true
         } else {
-            session = openSession(handshake: handshake(request), transport: .websocket(writer))
+            switch openSession(handshake: handshake(request), transport: .websocket(writer)) {
+            case .success(let opened): session = opened
+            case .failure:
+                // A cap filled up since `shouldUpgrade`: nothing was opened, the socket just closes.
+                return
+            }
             _ = writer.push([.text(EngineIOCodec.encodeText(openPacket(sid: session.id, upgrades: [])))])
             connectionsContinuation.yield(session)
         }

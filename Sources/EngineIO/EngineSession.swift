@@ -60,6 +60,9 @@ public final class EngineSession: EngineConnection, @unchecked Sendable {
 
     deinit { EngineSession.live.withLock { $0 -= 1 } }
 
+    /// A session that was never opened (refused by a cap): ends its inbound stream.
+    func discard() { inboundQueue.finish() }
+
     /// Session objects alive in the process (closed sessions must not linger: a leak check).
     public static let live = Mutex(0)
 

@@ -96,3 +96,36 @@ import Testing
         #expect(session.isClosed)
     }
 }
+
+@Suite struct SessionTableTests {
+    func session(_ id: String, _ remote: String?) -> EngineSession {
+        EngineSession(id: id, handshake: .init(headers: [], query: [:], remoteAddress: remote, issuedAtMs: 0), transport: .polling,
+                      configuration: .init(), now: .now) { _, _ in }
+    }
+
+    @Test func capsInTotalAndPerAddress() {
+        var table = SessionTable()
+        let a1 = session("a1", "10.0.0.1:5000"), a2 = session("a2", "10.0.0.1:5001"), b1 = session("b1", "[::1]:7")
+        table.insert(a1)
+        table.insert(a2)
+        #expect(table.refusal(address: "10.0.0.1:6000", maxSessions: 3, maxPerAddress: 2) == .tooManySessionsFromAddress)
+        #expect(table.refusal(address: "10.0.0.2:6000", maxSessions: 3, maxPerAddress: 2) == nil)
+        table.insert(b1)
+        #expect(table.perAddress["::1"] == 1)
+        #expect(table.refusal(address: "10.0.0.2:6000", maxSessions: 3, maxPerAddress: 2) == .tooManySessions)
+        #expect(table.refusal(address: "10.0.0.2:6000", maxSessions: nil, maxPerAddress: nil) == nil)
+        table.remove(a1)
+        table.remove(a1)  // twice: counted once
+        #expect(table.perAddress["10.0.0.1"] == 1)
+        #expect(table.refusal(address: "10.0.0.1:6000", maxSessions: 3, maxPerAddress: 2) == nil)
+        table.remove(a2)
+        #expect(table.perAddress["10.0.0.1"] == nil)
+    }
+
+    @Test func theCapErrorsUseEngineIOsForbiddenShape() {
+        #expect(EngineRequestError.tooManySessions.httpStatus == 403)
+        #expect(EngineRequestError.tooManySessions.body == #"{"code":4,"message":"Too many sessions"}"#)
+        #expect(EngineRequestError.tooManySessionsFromAddress.body == #"{"code":4,"message":"Too many sessions from this address"}"#)
+        #expect(EngineRequestError.unknownSid.body == #"{"code":1,"message":"Session ID unknown"}"#)
+    }
+}

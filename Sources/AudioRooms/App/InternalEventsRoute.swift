@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import EngineIOHummingbird
 import Hummingbird
 import NIOCore
 
@@ -7,7 +8,7 @@ import NIOCore
 /// over HTTP; design.md §3). Authenticated by `X-Internal-Key`; answers 202 `{delivered}`, 400
 /// `{error}` for a malformed message, 401 for a wrong key.
 enum InternalEventsRoute {
-    static func add(to router: Router<BasicRequestContext>, internalKey: String, relay: BackendEventRelay) {
+    static func add(to router: Router<EngineIORequestContext>, internalKey: String, relay: BackendEventRelay) {
         let expected = Data(internalKey.utf8)
         router.post("/internal/events") { request, context -> Response in
             let presented = Data((request.headers[.init("X-Internal-Key")!] ?? "").utf8)

@@ -20,6 +20,10 @@ public struct Configuration: Sendable {
     public var maxPayload: Int = 1_000_000
     /// `MSAB_CONNECT_TIMEOUT_MS`: time an Engine.IO session has to connect a namespace (45000).
     public var connectTimeoutMs: Int = 45_000
+    /// `MSAB_MAX_SESSIONS` / `MSAB_MAX_SESSIONS_PER_IP`: concurrent Engine.IO sessions in total and
+    /// per remote address (10000 / 256; 0 = no limit). Over it a handshake gets 403 code 4.
+    public var maxSessions: Int = 10_000
+    public var maxSessionsPerIP: Int = 256
     /// `LOG_LEVEL` (info).
     public var logLevel: String = "info"
 
@@ -95,6 +99,8 @@ extension Configuration {
         pingTimeoutMs = try reader.int("MSAB_PING_TIMEOUT_MS", default: pingTimeoutMs, in: 1...3_600_000)
         maxPayload = try reader.int("MSAB_MAX_PAYLOAD", default: maxPayload, in: 1_024...100_000_000)
         connectTimeoutMs = try reader.int("MSAB_CONNECT_TIMEOUT_MS", default: connectTimeoutMs, in: 1...3_600_000)
+        maxSessions = try reader.int("MSAB_MAX_SESSIONS", default: maxSessions, in: 0...10_000_000)
+        maxSessionsPerIP = try reader.int("MSAB_MAX_SESSIONS_PER_IP", default: maxSessionsPerIP, in: 0...10_000_000)
         logLevel = try reader.oneOf("LOG_LEVEL", default: logLevel,
                                     ["trace", "debug", "info", "notice", "warning", "warn", "error", "critical", "fatal", "silent"])
         _ = try reader.oneOf("NODE_ENV", default: "development", ["development", "production", "test"])
