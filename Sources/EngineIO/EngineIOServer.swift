@@ -206,6 +206,9 @@ public final class EngineIOServer: Service, Sendable {
                 }
                 return refuse(.unknownSid, request)
             }
+            // A GET racing the client's "5" on the upgrading WebSocket waits for the upgrade's
+            // outcome: once upgraded it gets 400 like any polling request after the upgrade.
+            if transport == "polling", request.method == .get { await session.upgradeSettled(limit: .milliseconds(100)) }
             // A WebSocket request that reached HTTP was not an upgrade; a polling request must be on a polling session.
             guard transport == "polling", session.isPolling else { return refuse(.badRequest, request) }
             switch request.method {

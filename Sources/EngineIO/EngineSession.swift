@@ -34,6 +34,12 @@ public final class EngineSession: EngineConnection, @unchecked Sendable {
         /// A WebSocket probing to take over from polling.
         var upgrading: OutboundFrameQueue?
         var upgradeDeadline: ContinuousClock.Instant?
+        /// The probing WebSocket got its "3probe": the client is pausing polling.
+        var probed = false
+        /// Long-poll GETs that arrived while a probed upgrade was in progress: they wait for its
+        /// outcome (engine.io's 100 ms noop check on Node's single thread orders them the same way).
+        var upgradeWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var nextWaiterID = 0
         var nextPingAt: ContinuousClock.Instant
         var pongDeadline: ContinuousClock.Instant?
         var closeReason: EngineCloseReason?
@@ -240,13 +246,13 @@ public final class EngineSession: EngineConnection, @unchecked Sendable {
     /// Sends a ping when due and closes the session when a pong is overdue. Returns the next
     /// instant this session needs attention.
     func heartbeat(now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
-        enum Step { case none, ping, timeout, upgradeTimeout(OutboundFrameQueue) }
+        enum Step { case none, ping, timeout, upgradeTimeout(OutboundFrameQueue, [CheckedContinuation<Void, Never>]) }
         let (step, next): (Step, ContinuousClock.Instant?) = state.withLock { state in
             guard state.closeReason == nil else { return (.none, nil) }
             if let deadline = state.upgradeDeadline, deadline <= now, let probe = state.upgrading {
                 state.upgrading = nil
                 state.upgradeDeadline = nil
-                return (.upgradeTimeout(probe), state.pongDeadline ?? state.nextPingAt)
+                return (.upgradeTimeout(probe, state.takeUpgradeWaiters()), state.pongDeadline ?? state.nextPingAt)
             }
             var ping = false
             if state.pongDeadline == nil, state.nextPingAt <= now {
@@ -264,7 +270,9 @@ public final class EngineSession: EngineConnection, @unchecked Sendable {
         case .none: break
         case .ping: enqueue([EnginePacket(.ping)])
         case .timeout: close(reason: .pingTimeout)
-        case .upgradeTimeout(let probe): probe.finish()
+        case .upgradeTimeout(let probe, let waiters):
+            probe.finish()
+            for waiter in waiters { waiter.resume() }
         }
         return next
     }
@@ -286,6 +294,7 @@ public final class EngineSession: EngineConnection, @unchecked Sendable {
     func probed(_ writer: OutboundFrameQueue) {
         _ = writer.push([.text("3probe")])
         let pending = state.withLock { state -> CheckedContinuation<[EnginePacket]?, Never>? in
+            state.probed = true
             if state.pendingPoll != nil {
                 defer { state.pendingPoll = nil }
                 return state.pendingPoll
@@ -299,6 +308,7 @@ public final class EngineSession: EngineConnection, @unchecked Sendable {
 
     /// "5" arrived on the probing WebSocket: it becomes the transport; queued packets go over it.
     func completeUpgrade(_ writer: OutboundFrameQueue) -> Bool {
+        var waiters: [CheckedContinuation<Void, Never>] = []
         let (ok, pending): (Bool, CheckedContinuation<[EnginePacket]?, Never>?) = state.withLock { state in
             guard state.closeReason == nil, state.upgrading != nil else { return (false, nil) }
             state.upgrading = nil
@@ -308,18 +318,55 @@ public final class EngineSession: EngineConnection, @unchecked Sendable {
             _ = writer.push(state.queue.filter { $0.type != .noop }.map(EngineIOCodec.encodeForWebSocket))
             state.queue.removeAll()
             state.queueBytes = 0
+            waiters = state.takeUpgradeWaiters()
             defer { state.pendingPoll = nil }
             return (true, state.pendingPoll)
         }
         pending?.resume(returning: [EnginePacket(.noop)])
+        for waiter in waiters { waiter.resume() }
         return ok
     }
 
     /// The probing WebSocket went away before completing.
     func abandonUpgrade(_ writer: OutboundFrameQueue) {
-        state.withLock { state in
+        let waiters = state.withLock { state in
             state.upgrading = nil
             state.upgradeDeadline = nil
+            return state.takeUpgradeWaiters()
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Returns once no probed upgrade is in progress, or after `limit`: a long-poll GET that
+    /// raced the client's "5" on another connection is then answered as the upgrade's outcome
+    /// requires (400 once upgraded). A GET the client sends before "5" (while pausing) gets the
+    /// probe's noop after `limit`, as Node's 100 ms noop check answers it.
+    func upgradeSettled(limit: Duration) async {
+        guard state.withLock({ $0.closeReason == nil && $0.upgrading != nil && $0.probed }) else { return }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.waitForUpgradeOutcome() }
+            group.addTask { try? await Task.sleep(for: limit) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func waitForUpgradeOutcome() async {
+        let id = state.withLock { state in
+            defer { state.nextWaiterID &+= 1 }
+            return state.nextWaiterID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let wait = state.withLock { state in
+                    guard !Task.isCancelled, state.closeReason == nil, state.upgrading != nil, state.probed else { return false }
+                    state.upgradeWaiters[id] = continuation
+                    return true
+                }
+                if !wait { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.upgradeWaiters.removeValue(forKey: id) }?.resume()
         }
     }
 
@@ -336,6 +383,7 @@ public final class EngineSession: EngineConnection, @unchecked Sendable {
 
     func close(cause: EngineCloseCause) {
         let reason = cause.reason
+        var upgradeWaiters: [CheckedContinuation<Void, Never>] = []
         let (first, pending, waiters, websocket): (Bool, CheckedContinuation<[EnginePacket]?, Never>?,
                                                    [CheckedContinuation<EngineCloseReason, Never>], OutboundFrameQueue?) =
             state.withLock { state in
@@ -350,6 +398,7 @@ public final class EngineSession: EngineConnection, @unchecked Sendable {
                 state.owesStragglingPoll = reason == .clientClose && ws == nil && pending == nil
                 if let probe = state.upgrading { probe.finish() }
                 state.upgrading = nil
+                upgradeWaiters = state.takeUpgradeWaiters()
                 // A client-initiated close needs no close packet back; a server close tells the client.
                 if reason != .clientClose, reason != .transportError, ws == nil, pending == nil {
                     state.queue = [EnginePacket(.close)]
@@ -373,8 +422,18 @@ public final class EngineSession: EngineConnection, @unchecked Sendable {
             }
         }
         inboundQueue.finish()
+        for waiter in upgradeWaiters { waiter.resume() }
         for waiter in waiters { waiter.resume(returning: reason) }
         onClose(self, cause)
+    }
+}
+
+extension EngineSession.State {
+    /// Ends the wait of GETs parked on an upgrade (its outcome is known).
+    mutating func takeUpgradeWaiters() -> [CheckedContinuation<Void, Never>] {
+        probed = false
+        defer { upgradeWaiters = [:] }
+        return Array(upgradeWaiters.values)
     }
 }
 
