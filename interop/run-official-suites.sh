@@ -5,11 +5,13 @@
 # temporary directory next to our chai stand-in (interop/expect-stand-in) and run with Node 20,
 # Debian's mocha and Debian's node-ws.
 #   interop/run-official-suites.sh /path/to/socket.io
+#   CONFIGURATION=release interop/run-official-suites.sh /path/to/socket.io
 set -euo pipefail
 src="${1:?usage: $0 <socket.io checkout or git dir>}"
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 for p in mocha node-ws; do dpkg -s "$p" >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq mocha node-ws; break; }; done
+port="${SUITE_PORT:-3000}"  # the suites say 3000; another port lets two runs share a machine
 work="$(mktemp -d)"
 trap 'kill "${server:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
 show() {  # show PATH: the file from a work tree or from git
@@ -17,13 +19,17 @@ show() {  # show PATH: the file from a work tree or from git
 }
 for suite in engine.io-protocol/v4-test-suite socket.io-protocol/v5-test-suite; do
   mkdir -p "$work/$suite"
-  show "docs/$suite/test-suite.js" > "$work/$suite/test-suite.js"
+  show "docs/$suite/test-suite.js" | sed "s#localhost:3000#localhost:$port#" > "$work/$suite/test-suite.js"
   cp "$here/expect-stand-in/node-imports.js" "$work/$suite/node-imports.js"
   echo '{"type":"module"}' > "$work/$suite/package.json"
 done
-(cd "$root" && swift build --product sio-conformance >/dev/null)
-"$root/.build/debug/sio-conformance" --port 3000 & server=$!
-for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:3000/engine.io/?EIO=4&transport=polling" && break; sleep 0.1; done
+# CONFIGURATION=release tests the release build (the timing races show there); SIO_CONFORMANCE_BIN
+# names a binary built elsewhere.
+configuration="${CONFIGURATION:-debug}"
+bin="${SIO_CONFORMANCE_BIN:-$root/.build/$configuration/sio-conformance}"
+[ -n "${SIO_CONFORMANCE_BIN:-}" ] || (cd "$root" && swift build -c "$configuration" --product sio-conformance >/dev/null)
+"$bin" --port "$port" & server=$!
+for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port/engine.io/?EIO=4&transport=polling" && break; sleep 0.1; done
 status=0
 for suite in engine.io-protocol/v4-test-suite socket.io-protocol/v5-test-suite; do
   echo "== $suite"

@@ -18,7 +18,7 @@ public final class EngineIOServer: Service, Sendable {
     /// New open sessions, for the layer above (Socket.IO) to serve.
     public let connections: AsyncStream<any EngineConnection>
     let connectionsContinuation: AsyncStream<any EngineConnection>.Continuation
-    let sessions = Mutex<[String: EngineSession]>([:])
+    let sessions = Mutex(SessionTable())
     let wake = Mutex<CheckedContinuation<Void, Never>?>(nil)
     /// Polling sessions the client closed while no GET was pending → until when a GET for them
     /// still gets the noop it would have got had it arrived first (one GET each; engine.io
@@ -48,7 +48,7 @@ public final class EngineIOServer: Service, Sendable {
                 let now = clock.now
                 var earliest = now + .milliseconds(250)
                 do {  // the snapshot must be gone before a trim: it keeps closed sessions alive
-                    let all = sessions.withLock { Array($0.values) }
+                    let all = sessions.withLock { Array($0.byID.values) }
                     for session in all {
                         if let next = session.heartbeat(now: now), next < earliest { earliest = next }
                     }
@@ -65,7 +65,7 @@ public final class EngineIOServer: Service, Sendable {
         } onGracefulShutdown: {
             // Stop accepting, then close what is open.
         }
-        let all = sessions.withLock { Array($0.values) }
+        let all = sessions.withLock { Array($0.byID.values) }
         for session in all { session.close(reason: .serverShuttingDown) }
         connectionsContinuation.finish()
     }
@@ -78,18 +78,41 @@ public final class EngineIOServer: Service, Sendable {
         return String(decoding: (0..<20).map { _ in alphabet[Int(generator.next() % 64)] }, as: UTF8.self)
     }
 
-    func openSession(handshake: EngineHandshake, transport: EngineSession.Transport) -> EngineSession {
-        let session = EngineSession(id: Self.makeSid(), handshake: handshake, transport: transport, configuration: configuration,
-                                    now: .now) { [weak self] session, reason in
-            self?.forget(session, reason: reason)
+    /// Whether a handshake from `remoteAddress` would be refused by the session caps (checked
+    /// again, atomically, when the session opens).
+    func capRefusal(remoteAddress: String?) -> EngineRequestError? {
+        sessions.withLock {
+            $0.refusal(address: remoteAddress, maxSessions: configuration.maxSessions, maxPerAddress: configuration.maxSessionsPerAddress)
         }
-        let count = sessions.withLock { sessions in
-            sessions[session.id] = session
-            return sessions.count
+    }
+
+    /// Opens a session, or says which cap refuses it.
+    func openSession(handshake: EngineHandshake, transport: EngineSession.Transport) -> Result<EngineSession, EngineRequestError> {
+        let session = EngineSession(id: Self.makeSid(), handshake: handshake, transport: transport, configuration: configuration,
+                                    now: .now) { [weak self] session, cause in
+            self?.forget(session, cause: cause)
+        }
+        let admitted: Result<Int, EngineRequestError> = sessions.withLock { sessions in
+            if let refusal = sessions.refusal(address: handshake.remoteAddress, maxSessions: configuration.maxSessions,
+                                              maxPerAddress: configuration.maxSessionsPerAddress) {
+                return .failure(refusal)
+            }
+            sessions.insert(session)
+            return .success(sessions.count)
+        }
+        let count: Int
+        switch admitted {
+        case .success(let value): count = value
+        case .failure(let refusal):
+            Counter(label: "msab_engineio_handshakes_total", dimensions: [("result", refusal.metricName)]).increment()
+            logger.info("engine.io handshake refused", metadata: ["reason": "\(refusal.message)",
+                                                                  "eio.remote": "\(handshake.remoteAddress ?? "?")"])
+            session.discard()
+            return .failure(refusal)
         }
         sessionsGauge.record(count)
         Counter(label: "msab_engineio_handshakes_total", dimensions: [("result", "accepted")]).increment()
-        return session
+        return .success(session)
     }
 
     /// When to give freed memory back after a wave of closed sessions.
@@ -101,10 +124,12 @@ public final class EngineIOServer: Service, Sendable {
         if trimPolicy.withLock({ $0.shouldTrim(now: now) }) { _ = glibcMallocTrim(0) }
     }
 
-    func forget(_ session: EngineSession, reason: EngineCloseReason) {
+    func forget(_ session: EngineSession, cause: EngineCloseCause) {
+        let reason = cause.reason
+        Counter(label: "msab_engineio_closed_total", dimensions: [("reason", cause.rawValue)]).increment()
         trimPolicy.withLock { $0.sessionClosed(at: ContinuousClock.now) }
         let count = sessions.withLock { sessions in
-            if sessions[session.id] === session { sessions[session.id] = nil }
+            sessions.remove(session)
             return sessions.count
         }
         sessionsGauge.record(count)
@@ -112,7 +137,12 @@ public final class EngineIOServer: Service, Sendable {
             let until = ContinuousClock.now + Self.stragglingPollGrace
             stragglingPolls.withLock { $0[session.id] = until }
         }
-        logger.debug("engine.io session closed", metadata: ["eio.sid": "\(session.id)", "reason": "\(reason.rawValue)"])
+        if cause == .slowConsumer {
+            logger.warning("engine.io session closed: slow consumer (outbound backlog over the cap)",
+                           metadata: ["eio.sid": "\(session.id)", "eio.remote": "\(session.handshake.remoteAddress ?? "?")"])
+        } else {
+            logger.debug("engine.io session closed", metadata: ["eio.sid": "\(session.id)", "reason": "\(cause.rawValue)"])
+        }
     }
 
     func session(_ sid: String) -> EngineSession? { sessions.withLock { $0[sid] } }
@@ -134,6 +164,11 @@ public final class EngineIOServer: Service, Sendable {
 
     func refuse(_ error: EngineRequestError, _ request: EngineHTTPRequest) -> EngineHTTPResponse {
         Counter(label: "msab_engineio_handshakes_total", dimensions: [("result", error.metricName)]).increment()
+        return refuseCounted(error, request)
+    }
+
+    /// The refusal answer, already counted.
+    func refuseCounted(_ error: EngineRequestError, _ request: EngineHTTPRequest) -> EngineHTTPResponse {
         var response = EngineHTTPResponse.error(error)
         response.headers += corsHeaders(request)
         return response
@@ -171,18 +206,29 @@ public final class EngineIOServer: Service, Sendable {
                 }
                 return refuse(.unknownSid, request)
             }
+            // A GET racing the client's "5" on the upgrading WebSocket waits for the upgrade's
+            // outcome: once upgraded it gets 400 like any polling request after the upgrade.
+            if transport == "polling", request.method == .get { await session.upgradeSettled(limit: .milliseconds(100)) }
             // A WebSocket request that reached HTTP was not an upgrade; a polling request must be on a polling session.
             guard transport == "polling", session.isPolling else { return refuse(.badRequest, request) }
             switch request.method {
             case .get: return await pollGET(session, request)
-            case .post: return pollPOST(session, request)
+            case .post: return await pollPOST(session, request)
             default: return refuse(.badRequest, request)
             }
         }
         guard request.method == .get else { return refuse(.badHandshakeMethod, request) }
+        // A WebSocket handshake that an adapter routed here (not upgraded) because of a cap gets the cap's answer.
+        if transport == "websocket", request.query["EIO"] == "4", let refusal = capRefusal(remoteAddress: request.remoteAddress) {
+            return refuse(refusal, request)
+        }
         guard transport == "polling" else { return refuse(.badRequest, request) }
         guard request.query["EIO"] == "4" else { return refuse(.unsupportedProtocolVersion, request) }
-        let session = openSession(handshake: handshake(request), transport: .polling)
+        let session: EngineSession
+        switch openSession(handshake: handshake(request), transport: .polling) {
+        case .success(let opened): session = opened
+        case .failure(let refusal): return refuseCounted(refusal, request)
+        }
         connectionsContinuation.yield(session)
         let open = openPacket(sid: session.id, upgrades: configuration.allowWebSocket ? ["websocket"] : [])
         var response = EngineHTTPResponse.text(200, EngineIOCodec.encodePayload([open]))
@@ -206,7 +252,7 @@ public final class EngineIOServer: Service, Sendable {
         }
     }
 
-    func pollPOST(_ session: EngineSession, _ request: EngineHTTPRequest) -> EngineHTTPResponse {
+    func pollPOST(_ session: EngineSession, _ request: EngineHTTPRequest) async -> EngineHTTPResponse {
         let body = request.body ?? ByteBuffer()
         guard body.readableBytes <= configuration.maxPayload else {
             session.close(reason: .transportError)
@@ -222,10 +268,17 @@ public final class EngineIOServer: Service, Sendable {
             session.close(reason: .parseError)
             return refuse(.badRequest, request)
         }
-        let now = ContinuousClock.now
-        for packet in packets where !session.received(packet, now: now) {
-            // A packet a client may not send (open, upgrade, noop): the session is closed.
+        // One POST at a time (engine.io: "data request overlap from client"): the inbound caps
+        // below hold back one request, not an unbounded number of them.
+        guard session.beginPOST() else {
+            session.close(reason: .transportError)
             return refuse(.badRequest, request)
+        }
+        defer { session.endPOST() }
+        for packet in packets {
+            if packet.type == .message { await session.inboundQueue.waitForRoom() }
+            // A packet a client may not send (open, upgrade, noop): the session is closed.
+            if !session.received(packet, now: .now) { return refuse(.badRequest, request) }
         }
         var response = EngineHTTPResponse.text(200, "ok", contentType: "text/html")
         response.headers += corsHeaders(request)
@@ -236,14 +289,21 @@ public final class EngineIOServer: Service, Sendable {
 
     /// Whether a WebSocket upgrade request should be accepted (the adapter asks before upgrading);
     /// a refused one is answered over HTTP by `handleHTTP`.
-    public func shouldUpgrade(query: [String: String]) -> Bool {
+    public func shouldUpgrade(query: [String: String], remoteAddress: String? = nil) -> Bool {
         guard configuration.allowWebSocket, query["transport"] == "websocket" else { return false }
         if let sid = query["sid"] {
             // A known sid is upgraded even when it cannot take a new transport (already on
             // WebSocket): the socket is then closed, as engine.io does.
             return session(sid) != nil
         }
-        return query["EIO"] == "4"
+        guard query["EIO"] == "4" else { return false }
+        // Over a session cap: not upgraded. (engine.io answers a refused upgrade with a bare 400;
+        // hummingbird-websocket does the same, with an empty body, for any refused upgrade.)
+        if let refusal = capRefusal(remoteAddress: remoteAddress) {
+            Counter(label: "msab_engineio_handshakes_total", dimensions: [("result", refusal.metricName)]).increment()
+            return false
+        }
+        return true
     }
 
     /// Serves an upgraded WebSocket until it closes: a new session (no sid), or the upgrade of a
@@ -252,7 +312,7 @@ public final class EngineIOServer: Service, Sendable {
         query: [String: String], headers: [(name: String, value: String)], remoteAddress: String?,
         frames: Frames, write: @escaping @Sendable (EngineIOCodec.Frame) async throws -> Void
     ) async where Frames.Element == EngineIOCodec.Frame {
-        let (outbound, writer) = AsyncStream.makeStream(of: EngineIOCodec.Frame.self)
+        let writer = OutboundFrameQueue(limits: .init(bytes: configuration.maxOutboundBytes, frames: configuration.maxOutboundPackets))
         let request = EngineHTTPRequest(method: .get, query: query, headers: headers, body: nil, remoteAddress: remoteAddress)
         var session: EngineSession
         var probing = false
@@ -264,8 +324,13 @@ public final class EngineIOServer: Service, Sendable {
             session = existing
             probing = true
         } else {
-            session = openSession(handshake: handshake(request), transport: .websocket(writer))
-            writer.yield(.text(EngineIOCodec.encodeText(openPacket(sid: session.id, upgrades: []))))
+            switch openSession(handshake: handshake(request), transport: .websocket(writer)) {
+            case .success(let opened): session = opened
+            case .failure:
+                // A cap filled up since `shouldUpgrade`: nothing was opened, the socket just closes.
+                return
+            }
+            _ = writer.push([.text(EngineIOCodec.encodeText(openPacket(sid: session.id, upgrades: [])))])
             connectionsContinuation.yield(session)
         }
         let current = session
@@ -276,7 +341,8 @@ public final class EngineIOServer: Service, Sendable {
                 // session closes (or the probe is abandoned) the stream ends and the reader is
                 // cancelled by the error, which closes the socket.
                 group.addTask {
-                    for await frame in outbound {
+                    while let frame = await writer.next() {
+                        defer { writer.written(frame) }
                         do { try await write(frame) } catch { break }
                     }
                     throw WebSocketWriterDone()
@@ -284,6 +350,11 @@ public final class EngineIOServer: Service, Sendable {
                 group.addTask {
                     await self.readWebSocket(frames: frames, session: current, writer: writer, probing: startsProbing)
                     writer.finish()
+                }
+                // A slow consumer's socket is ended at once, even with a write stuck on it.
+                group.addTask {
+                    await writer.aborted()
+                    throw WebSocketWriterDone()
                 }
             }
         } catch {
@@ -298,7 +369,7 @@ public final class EngineIOServer: Service, Sendable {
     }
 
     func readWebSocket<Frames: AsyncSequence & Sendable>(frames: Frames, session current: EngineSession,
-                                                        writer: AsyncStream<EngineIOCodec.Frame>.Continuation,
+                                                        writer: OutboundFrameQueue,
                                                         probing startsProbing: Bool) async where Frames.Element == EngineIOCodec.Frame {
         var probing = startsProbing
         do {
@@ -335,6 +406,8 @@ public final class EngineIOServer: Service, Sendable {
                 case .binary(let bytes):
                     packet = EngineIOCodec.decodeBinaryFrame(bytes)
                 }
+                // At the inbound cap, stop reading until the layer above catches up (TCP pushes back).
+                if packet.type == .message { await current.inboundQueue.waitForRoom() }
                 if !current.received(packet, now: .now) { break reading }
                 if current.isClosed { break reading }
             }

@@ -23,8 +23,11 @@ extension Router {
     /// Serves Engine.IO long-polling (GET/POST/OPTIONS) at `path` (with or without the trailing slash).
     public func addEngineIO(_ server: EngineIOServer, path: String) {
         let trimmed = path.hasSuffix("/") ? String(path.dropLast()) : path
-        let handler: @Sendable (Request, Context) async throws -> Response = { request, _ in
-            await EngineIOUpgrade.respond(server, request)
+        let handler: @Sendable (Request, Context) async throws -> Response = { request, context in
+            // The per-address session cap needs the peer's address: contexts that know it
+            // (`EngineIORequestContext`, any `RemoteAddressRequestContext`) pass it on.
+            let remote = (context as? any RemoteAddressRequestContext)?.remoteAddress.map(EngineIOUpgrade.describe)
+            return await EngineIOUpgrade.respond(server, request, remoteAddress: remote)
         }
         // Hummingbird's router treats "/x" and "/x/" as one route.
         get(RouterPath(trimmed), use: handler)
@@ -43,8 +46,8 @@ public enum EngineIOUpgrade {
     }
 
     /// The `shouldUpgrade` closure for `.http1WebSocketUpgrade`: upgrades Engine.IO WebSocket
-    /// requests on the mounted paths; anything else falls through to the HTTP router (where an
-    /// invalid Engine.IO WebSocket request gets its 400 answer).
+    /// requests on the mounted paths. A refused one (bad query, unknown sid, a session cap) gets
+    /// hummingbird-websocket's bare `400` (engine.io's `abortUpgrade` is a 400 too).
     public static func shouldUpgrade(_ mounts: [(path: String, server: EngineIOServer)])
         -> @Sendable (HTTPRequest, any Channel, Logger) async throws -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>>
     {
@@ -52,11 +55,11 @@ public enum EngineIOUpgrade {
         return { request, channel, _ in
             let (path, query) = splitTarget(request.path ?? "")
             let normalized = path.hasSuffix("/") ? String(path.dropLast()) : path
-            guard let mount = table.first(where: { $0.path == normalized }), mount.server.shouldUpgrade(query: query) else {
+            let remote = channel.remoteAddress.map(describe)
+            guard let mount = table.first(where: { $0.path == normalized }), mount.server.shouldUpgrade(query: query, remoteAddress: remote) else {
                 return .dontUpgrade
             }
             let headers = request.headerFields.map { (name: $0.name.canonicalName, value: $0.value) }
-            let remote = channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" }
             let server = mount.server
             return .upgrade([:]) { inbound, outbound, _ in
                 let frames = inbound.messages(maxSize: server.configuration.maxPayload + 1).map { message -> EngineIOCodec.Frame in
@@ -75,7 +78,10 @@ public enum EngineIOUpgrade {
         }
     }
 
-    static func respond(_ server: EngineIOServer, _ request: Request) async -> Response {
+    /// "ip:port", the form `EngineHandshake.remoteAddress` has.
+    static func describe(_ address: SocketAddress) -> String { "\(address.ipAddress ?? "?"):\(address.port ?? 0)" }
+
+    static func respond(_ server: EngineIOServer, _ request: Request, remoteAddress: String?) async -> Response {
         let method: EngineHTTPRequest.Method
         switch request.method {
         case .get: method = .get
@@ -96,7 +102,7 @@ public enum EngineIOUpgrade {
             }
         }
         let headers = request.headers.map { (name: $0.name.canonicalName, value: $0.value) }
-        let engineRequest = EngineHTTPRequest(method: method, query: query, headers: headers, body: body, remoteAddress: nil)
+        let engineRequest = EngineHTTPRequest(method: method, query: query, headers: headers, body: body, remoteAddress: remoteAddress)
         let answer = await server.handleHTTP(engineRequest)
         var fields = HTTPFields()
         for (name, value) in answer.headers {
@@ -119,5 +125,17 @@ public enum EngineIOUpgrade {
             if out[key] == nil { out[key] = value }
         }
         return out
+    }
+}
+
+/// A request context that knows the peer's address, so long-polling handshakes count against
+/// `maxSessionsPerAddress` (Hummingbird's `BasicRequestContext` drops the channel's address).
+public struct EngineIORequestContext: RequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: SocketAddress?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
     }
 }

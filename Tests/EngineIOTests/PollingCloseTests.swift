@@ -64,3 +64,43 @@ import Testing
         #expect(await server.handleHTTP(request(.post, sid: sid, body: "4hello")).status == 400)
     }
 }
+
+/// The official v4 suite's "ignores HTTP requests with same sid after upgrade": the client sends
+/// "5" on the WebSocket and at once a polling GET on a new connection; the GET may be handled
+/// first. It waits for the upgrade's outcome and gets 400 once upgraded.
+@Suite struct UpgradeRaceTests {
+    let server = EngineIOServer()
+
+    @Test func aGetRacingTheUpgradeWaitsForItAndIsRefused() async throws {
+        let open = await server.handleHTTP(EngineHTTPRequest(method: .get, query: ["EIO": "4", "transport": "polling"], headers: [],
+                                                             body: nil, remoteAddress: nil))
+        let sid = String(try #require(String(buffer: open.body).split(separator: "\"").dropFirst(3).first))
+        let session = try #require(server.session(sid))
+        let probe = OutboundFrameQueue(limits: .init(bytes: 1_000, frames: 10))
+        #expect(session.beginUpgrade(probe, now: .now))
+        session.probed(probe)
+        async let get = server.handleHTTP(EngineHTTPRequest(method: .get, query: ["EIO": "4", "transport": "polling", "sid": sid],
+                                                            headers: [], body: nil, remoteAddress: nil))
+        while session.state.withLock({ $0.upgradeWaiters.isEmpty }) { try await Task.sleep(for: .milliseconds(1)) }
+        #expect(session.completeUpgrade(probe))
+        let answer = await get
+        #expect(answer.status == 400)
+        #expect(String(buffer: answer.body) == #"{"code":3,"message":"Bad request"}"#)
+    }
+
+    @Test func aGetWhileThePausingClientHasNotSentFiveGetsTheNoop() async throws {
+        let open = await server.handleHTTP(EngineHTTPRequest(method: .get, query: ["EIO": "4", "transport": "polling"], headers: [],
+                                                             body: nil, remoteAddress: nil))
+        let sid = String(try #require(String(buffer: open.body).split(separator: "\"").dropFirst(3).first))
+        let session = try #require(server.session(sid))
+        let probe = OutboundFrameQueue(limits: .init(bytes: 1_000, frames: 10))
+        #expect(session.beginUpgrade(probe, now: .now))
+        session.probed(probe)
+        let started = ContinuousClock.now
+        let answer = await server.handleHTTP(EngineHTTPRequest(method: .get, query: ["EIO": "4", "transport": "polling", "sid": sid],
+                                                               headers: [], body: nil, remoteAddress: nil))
+        #expect(answer.status == 200 && String(buffer: answer.body) == "6")
+        #expect(ContinuousClock.now - started >= .milliseconds(100))
+        #expect(session.state.withLock { $0.upgradeWaiters.isEmpty })
+    }
+}

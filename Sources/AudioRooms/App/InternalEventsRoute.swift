@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import EngineIOHummingbird
 import Hummingbird
 import NIOCore
 
@@ -8,7 +9,7 @@ import NIOCore
 /// `{error}` for a malformed message, 401 for a wrong or missing key. An empty key never
 /// authenticates, whatever the configured key is (an empty key file must not open a relay to every user).
 enum InternalEventsRoute {
-    static func add(to router: Router<BasicRequestContext>, internalKey: String, relay: BackendEventRelay) {
+    static func add(to router: Router<EngineIORequestContext>, internalKey: String, relay: BackendEventRelay) {
         let expected = Data(internalKey.utf8)
         router.post("/internal/events") { request, context -> Response in
             let presented = Data((request.headers[.init("X-Internal-Key")!] ?? "").utf8)

@@ -53,7 +53,7 @@ public enum MSABApplication {
     }
 
     /// The HTTP routes that are not Socket.IO: health and metrics.
-    public static func addOperatorRoutes(to router: Router<BasicRequestContext>, configuration: Configuration,
+    public static func addOperatorRoutes(to router: Router<EngineIORequestContext>, configuration: Configuration,
                                          roomCount: @escaping @Sendable () async -> Int) {
         let started = ContinuousClock.now
         let build = HealthReport.loadBuild()
@@ -91,6 +91,8 @@ public enum MSABApplication {
                                                         pingTimeout: .milliseconds(configuration.pingTimeoutMs),
                                                         maxPayload: configuration.maxPayload)
         engineConfiguration.allowedOrigins = configuration.corsOrigins.contains("*") ? nil : configuration.corsOrigins
+        engineConfiguration.maxSessions = configuration.maxSessions > 0 ? configuration.maxSessions : nil
+        engineConfiguration.maxSessionsPerAddress = configuration.maxSessionsPerIP > 0 ? configuration.maxSessionsPerIP : nil
         let engine = EngineIOServer(configuration: engineConfiguration, logger: Logger(label: "msab.engineio"))
         let io = SocketIOServer(configuration: .init(connectTimeout: .milliseconds(configuration.connectTimeoutMs), maxPayload: configuration.maxPayload,
                                                      inboundLimits: .init(maximumEvents: configuration.socketQueueEvents,
@@ -128,7 +130,7 @@ public enum MSABApplication {
                                         maxRetries: configuration.giftMaxRetries, logger: logger)
 
         // HTTP.
-        let router = Router()
+        let router = Router(context: EngineIORequestContext.self)  // knows the peer address (per-IP session cap)
         addOperatorRoutes(to: router, configuration: configuration, roomCount: { await registry.count })
         InternalEventsRoute.add(to: router, internalKey: parts.internalKey, relay: relay)
         router.addEngineIO(engine, path: "/socket.io")

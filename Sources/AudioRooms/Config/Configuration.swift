@@ -32,6 +32,10 @@ public struct Configuration: Sendable {
     /// their handler (256 / 1 MB); a client that queues more is disconnected.
     public var socketQueueEvents: Int = 256
     public var socketQueueBytes: Int = 1_000_000
+    /// `MSAB_MAX_SESSIONS` / `MSAB_MAX_SESSIONS_PER_IP`: concurrent Engine.IO sessions in total and
+    /// per remote address (10000 / 256; 0 = no limit). Over it a handshake gets 403 code 4.
+    public var maxSessions: Int = 10_000
+    public var maxSessionsPerIP: Int = 256
     /// `LOG_LEVEL` (info).
     public var logLevel: String = "info"
 
@@ -150,6 +154,8 @@ extension Configuration {
         maxRefusedConnects = try reader.int("MSAB_MAX_REFUSED_CONNECTS", default: maxRefusedConnects, in: 1...1_000_000)
         socketQueueEvents = try reader.int("MSAB_SOCKET_QUEUE_EVENTS", default: socketQueueEvents, in: 1...1_000_000)
         socketQueueBytes = try reader.int("MSAB_SOCKET_QUEUE_BYTES", default: socketQueueBytes, in: 1_024...1_000_000_000)
+        maxSessions = try reader.int("MSAB_MAX_SESSIONS", default: maxSessions, in: 0...10_000_000)
+        maxSessionsPerIP = try reader.int("MSAB_MAX_SESSIONS_PER_IP", default: maxSessionsPerIP, in: 0...10_000_000)
         logLevel = try reader.oneOf("LOG_LEVEL", default: logLevel,
                                     ["trace", "debug", "info", "notice", "warning", "warn", "error", "critical", "fatal", "silent"])
         _ = try reader.oneOf("NODE_ENV", default: "development", ["development", "production", "test"])
