@@ -65,6 +65,7 @@ def test_a_client_that_never_reads_is_dropped_and_memory_stays_bounded(msab_fact
         time.sleep(0.3)
         baseline = rss_kb(pid)
         before = metric(server, "msab_engineio_closed_total", 'reason="slow_consumer"')
+        overflow_before = metric(server, "msab_socketio_closed_total", 'reason="inbound_overflow"')
 
         slow = connect_raw(server, server.token(2, "Slow"), rcvbuf=4096)
         slow.sock.settimeout(10)
@@ -103,8 +104,22 @@ def test_a_client_that_never_reads_is_dropped_and_memory_stays_bounded(msab_fact
         # (The client's sends may all succeed: after dropping the session the WebSocket layer
         # waits for the close handshake and discards what arrives meanwhile.)
         assert growth_mb < 32, f"RSS grew {growth_mb:.1f} MB"
-        assert metric(server, "msab_engineio_closed_total", 'reason="slow_consumer"') >= before + 1
-        assert "slow consumer" in server.log()
+        # The drop is counted once the server has caught up with what it read (a loaded machine
+        # may still be working through the flood): wait for it. Under load the per-socket inbound
+        # cap (Socket.IO) can cut the flood off before the outbound one does; either is the
+        # bounded behaviour this test is about, and each names its reason.
+        reason = None
+        for _ in range(200):
+            if metric(server, "msab_engineio_closed_total", 'reason="slow_consumer"') >= before + 1:
+                reason = "slow consumer"
+                break
+            if metric(server, "msab_socketio_closed_total", 'reason="inbound_overflow"') > overflow_before:
+                reason = "outran its handlers"
+                break
+            time.sleep(0.1)
+        print(f"dropped as: {reason}")
+        assert reason is not None, "the non-reading client was never dropped"
+        assert reason in server.log()
         assert bystander.call("msab:echo", {"still": "here"}) == {"still": "here"}
     finally:
         bystander.close()
