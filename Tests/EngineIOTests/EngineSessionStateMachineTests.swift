@@ -350,3 +350,20 @@ import Testing
         #expect(server.session(sid) == nil)
     }
 }
+
+/// The timers hold sessions weakly: a closed session is freed at once, not at its deadline.
+@Suite struct SessionTimersLeakTests {
+    @Test func aClosedSessionIsNotKeptByItsTimerEntry() {
+        let timers = SessionTimers()
+        weak var weakSession: EngineSession?
+        do {
+            let session = EngineSession(id: "t", handshake: .init(headers: [], query: [:], remoteAddress: nil, issuedAtMs: 0),
+                                        transport: .polling, configuration: .init(), now: .now, timers: timers) { _, _ in }
+            weakSession = session
+            #expect(timers.count == 1)
+            session.close()
+        }
+        #expect(weakSession == nil)
+        #expect(timers.count == 1)  // the entry stays until it comes up, then is dropped
+    }
+}
