@@ -8,7 +8,7 @@ import Synchronization
 
 /// An Engine.IO v4 server (engine.io's `Server`): the handshake, the long-polling and WebSocket
 /// transports and the upgrade between them, the heartbeat, and the session table. It is a
-/// `Service`: `run()` drives heartbeats until graceful shutdown, then closes every session.
+/// `Service`: `run()` drives the sessions' timers until graceful shutdown, then closes every session.
 ///
 /// The web framework adapter (`EngineIOHummingbird`) hands it HTTP requests (`handleHTTP`) and
 /// WebSockets (`runWebSocket`); the layer above reads `connections`.
@@ -19,7 +19,8 @@ public final class EngineIOServer: Service, Sendable {
     public let connections: AsyncStream<any EngineConnection>
     let connectionsContinuation: AsyncStream<any EngineConnection>.Continuation
     let sessions = Mutex(SessionTable())
-    let wake = Mutex<CheckedContinuation<Void, Never>?>(nil)
+    /// Wakes each session at its next deadline (heartbeat, upgrade probe, upgrade waits).
+    let timers = SessionTimers()
     /// Polling sessions the client closed while no GET was pending → until when a GET for them
     /// still gets the noop it would have got had it arrived first (one GET each; engine.io
     /// answers a GET pending at the close with a noop, and the official suite's "forcefully
@@ -43,27 +44,16 @@ public final class EngineIOServer: Service, Sendable {
 
     public func run() async throws {
         await withGracefulShutdownHandler {
-            let clock = ContinuousClock()
-            while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                let now = clock.now
-                var earliest = now + .milliseconds(250)
-                do {  // the snapshot must be gone before a trim: it keeps closed sessions alive
-                    let all = sessions.withLock { Array($0.byID.values) }
-                    for session in all {
-                        if let next = session.heartbeat(now: now), next < earliest { earliest = next }
-                    }
-                }
+            await timers.run { now in
                 releaseMemoryAfterAWaveOfCloses(now: now)
                 stragglingPolls.withLock { table in
                     if !table.isEmpty { table = table.filter { $0.value > now } }
                 }
-                // Wake at the earliest deadline (never later than 25 ms past it, never busier than every 5 ms).
                 objectsGauge.record(EngineSession.live.withLock { $0 })
-                let delay = max(Duration.milliseconds(5), min(earliest - clock.now, .milliseconds(25)))
-                try? await Task.sleep(for: delay)
             }
         } onGracefulShutdown: {
-            // Stop accepting, then close what is open.
+            // Stop the timers, then close what is open.
+            self.timers.stop()
         }
         let all = sessions.withLock { Array($0.byID.values) }
         for session in all { session.close(reason: .serverShuttingDown) }
@@ -89,7 +79,7 @@ public final class EngineIOServer: Service, Sendable {
     /// Opens a session, or says which cap refuses it.
     func openSession(handshake: EngineHandshake, transport: EngineSession.Transport) -> Result<EngineSession, EngineRequestError> {
         let session = EngineSession(id: Self.makeSid(), handshake: handshake, transport: transport, configuration: configuration,
-                                    now: .now) { [weak self] session, cause in
+                                    now: .now, timers: timers) { [weak self] session, cause in
             self?.forget(session, cause: cause)
         }
         let admitted: Result<Int, EngineRequestError> = sessions.withLock { sessions in
@@ -196,8 +186,8 @@ public final class EngineIOServer: Service, Sendable {
             return refuse(.unknownTransport, request)
         }
         if let sid = request.query["sid"] {
-            // A session whose pong is overdue is dead now, whatever the heartbeat loop's phase.
-            if let session = session(sid) { _ = session.heartbeat(now: .now) }
+            // A session whose pong is overdue is dead now, whatever the timers' phase.
+            if let session = session(sid) { session.timerFired(now: .now) }
             guard let session = session(sid) else {
                 if transport == "polling", request.method == .get, takeStragglingPoll(sid) {
                     var response = EngineHTTPResponse.text(200, EngineIOCodec.encodePayload([EnginePacket(.noop)]))
@@ -206,14 +196,17 @@ public final class EngineIOServer: Service, Sendable {
                 }
                 return refuse(.unknownSid, request)
             }
-            // A GET racing the client's "5" on the upgrading WebSocket waits for the upgrade's
-            // outcome: once upgraded it gets 400 like any polling request after the upgrade.
-            if transport == "polling", request.method == .get { await session.upgradeSettled(limit: .milliseconds(100)) }
-            // A WebSocket request that reached HTTP was not an upgrade; a polling request must be on a polling session.
-            guard transport == "polling", session.isPolling else { return refuse(.badRequest, request) }
+            // A WebSocket request that reached HTTP was not an upgrade.
+            guard transport == "polling" else { return refuse(.badRequest, request) }
             switch request.method {
-            case .get: return await pollGET(session, request)
-            case .post: return await pollPOST(session, request)
+            case .get:
+                // The session's machine answers 400 once upgraded; a GET racing the client's "5"
+                // on the upgrading WebSocket first waits for the upgrade's outcome.
+                return await pollGET(session, request)
+            case .post:
+                // A polling request must be on a polling session.
+                guard session.isPolling else { return refuse(.badRequest, request) }
+                return await pollPOST(session, request)
             default: return refuse(.badRequest, request)
             }
         }
@@ -243,7 +236,7 @@ public final class EngineIOServer: Service, Sendable {
 
     func pollGET(_ session: EngineSession, _ request: EngineHTTPRequest) async -> EngineHTTPResponse {
         switch await session.poll() {
-        case .overlap:
+        case .rejected:
             return refuse(.badRequest, request)
         case .packets(let packets):
             var response = EngineHTTPResponse.text(200, EngineIOCodec.encodePayload(packets.isEmpty ? [EnginePacket(.noop)] : packets))

@@ -3,65 +3,61 @@ import EngineIOParser
 import Metrics
 import Synchronization
 
-/// One Engine.IO session (engine.io's `Socket`): its transport (long-polling, WebSocket, or
-/// polling while upgrading), its heartbeat and its outbound queue. All state sits behind one
-/// lock; the only suspension points are a long-poll GET waiting for packets and `closed()`.
+/// One Engine.IO session (engine.io's `Socket`): the thin shell around its
+/// ``EngineSessionStateMachine``. The machine decides (transport, heartbeat, upgrade, poll
+/// buffer, close); this class holds it under one lock with the continuations of the requests
+/// parked on it, and performs the actions it returns: writes to the socket writers (under the
+/// lock, so frames keep the order of the transitions that produced them), then, outside the
+/// lock, resumes GETs and waiters, delivers messages, counts and reports the close.
 public final class EngineSession: EngineConnection, @unchecked Sendable {
-    // @unchecked: every mutable field is inside `state` (a Mutex); the rest is immutable.
+    // @unchecked: every mutable field is inside `shell` (a Mutex); the rest is immutable.
+
+    typealias Machine = EngineSessionStateMachine<OutboundFrameQueue>
+    typealias Transport = Machine.Transport
+    typealias Instant = ContinuousClock.Instant
 
     public let id: String
     public let handshake: EngineHandshake
     public let inbound: AsyncStream<EngineMessage>
     let inboundQueue: InboundMessageQueue
     let configuration: EngineIOConfiguration
+    let timers: SessionTimers?
     let onClose: @Sendable (EngineSession, EngineCloseCause) -> Void
 
-    enum Transport {
-        case polling
-        case websocket(OutboundFrameQueue)
+    /// What a parked long-poll GET is told.
+    enum Parked: Sendable {
+        case packets([EnginePacket])
+        /// The upgrade it waited on settled (or its wait ran out): ask the machine again.
+        case retry
+        /// 400 (see ``PollResult/rejected``).
+        case rejected
     }
 
-    struct State {
-        var transport: Transport
-        /// Packets waiting for the next long-poll GET (polling only).
-        var queue: [EnginePacket] = []
-        /// The payload bytes in `queue` (bounded by maxOutboundBytes).
-        var queueBytes = 0
-        /// A long-poll POST being processed (engine.io refuses overlapping POSTs).
-        var postInProgress = false
-        /// A long-poll GET waiting for packets.
-        var pendingPoll: CheckedContinuation<[EnginePacket]?, Never>?
-        /// A WebSocket probing to take over from polling.
-        var upgrading: OutboundFrameQueue?
-        var upgradeDeadline: ContinuousClock.Instant?
-        /// The probing WebSocket got its "3probe": the client is pausing polling.
-        var probed = false
-        /// Long-poll GETs that arrived while a probed upgrade was in progress: they wait for its
-        /// outcome (engine.io's 100 ms noop check on Node's single thread orders them the same way).
-        var upgradeWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
-        var nextWaiterID = 0
-        var nextPingAt: ContinuousClock.Instant
-        var pongDeadline: ContinuousClock.Instant?
-        var closeReason: EngineCloseReason?
+    struct Shell {
+        var machine: Machine
+        /// Parked GETs (a pending poll, or waiting on an upgrade), by the machine's token.
+        var parked: [Machine.Token: CheckedContinuation<Parked, Never>] = [:]
+        var nextToken: Machine.Token = 0
         var closeWaiters: [CheckedContinuation<EngineCloseReason, Never>] = []
-        /// The client closed a polling session while no GET was pending: the GET it may have
-        /// sent at the same moment (on another connection, so it can arrive after the close)
-        /// is still owed a noop. See ``EngineIOServer/forget(_:cause:)``.
-        var owesStragglingPoll = false
+        /// The deadline this session has in ``SessionTimers`` (nil: none pending).
+        var scheduled: Instant?
     }
 
-    let state: Mutex<State>
+    let shell: Mutex<Shell>
 
     init(id: String, handshake: EngineHandshake, transport: Transport, configuration: EngineIOConfiguration,
-         now: ContinuousClock.Instant, onClose: @escaping @Sendable (EngineSession, EngineCloseCause) -> Void) {
+         now: Instant, timers: SessionTimers? = nil, onClose: @escaping @Sendable (EngineSession, EngineCloseCause) -> Void) {
         self.id = id
         self.handshake = handshake
         self.configuration = configuration
+        self.timers = timers
         self.onClose = onClose
         inboundQueue = InboundMessageQueue(limits: .init(bytes: configuration.maxInboundBytes, messages: configuration.maxInboundMessages))
         inbound = inboundQueue.stream()
-        state = Mutex(State(transport: transport, nextPingAt: now + configuration.pingInterval))
+        let machine = Machine(transport: transport, limits: .init(configuration), now: now)
+        shell = Mutex(Shell(machine: machine, scheduled: machine.nextDeadline))
         EngineSession.live.withLock { $0 += 1 }
+        if let timers, let first = machine.nextDeadline { timers.schedule(self, at: first) }
     }
 
     deinit { EngineSession.live.withLock { $0 -= 1 } }
@@ -72,9 +68,61 @@ public final class EngineSession: EngineConnection, @unchecked Sendable {
     /// Session objects alive in the process (closed sessions must not linger: a leak check).
     public static let live = Mutex(0)
 
-    var isPolling: Bool { state.withLock { if case .polling = $0.transport { true } else { false } } }
-    public var isClosed: Bool { state.withLock { $0.closeReason != nil } }
-    var owesStragglingPoll: Bool { state.withLock { $0.owesStragglingPoll } }
+    var isPolling: Bool { shell.withLock { $0.machine.isPolling } }
+    public var isClosed: Bool { shell.withLock { $0.machine.closeCause != nil } }
+    var owesStragglingPoll: Bool { shell.withLock { $0.machine.owesStragglingPoll } }
+    /// Whether the WebSocket (after an upgrade, or from the start) is the transport.
+    func isCurrentWebSocket() -> Bool { shell.withLock { $0.machine.isWebSocket } }
+
+    // MARK: - performing the machine's actions
+
+    /// What is left to do once the lock is released.
+    struct Deferred {
+        var resumes: [(CheckedContinuation<Parked, Never>, Parked)] = []
+        var deliveries: [EngineMessage] = []
+        var closed: (EngineCloseCause, [CheckedContinuation<EngineCloseReason, Never>])?
+        var schedule: Instant?
+    }
+
+    /// Runs one transition under the lock, performs the writes it asks for there, the rest after.
+    /// Returns the transition's result and, when it closed the session, why.
+    @discardableResult
+    func transition<R>(now: Instant, _ body: (inout Shell) -> (R, [Machine.Action])) -> (R, closed: EngineCloseCause?) {
+        let (result, deferred) = shell.withLock { shell in
+            let (result, actions) = body(&shell)
+            var deferred = Deferred()
+            shell.perform(actions, now: now, into: &deferred)
+            if let next = shell.machine.nextDeadline, shell.scheduled.map({ next < $0 }) ?? true {
+                shell.scheduled = next
+                deferred.schedule = next
+            }
+            return (result, deferred)
+        }
+        for (continuation, value) in deferred.resumes { continuation.resume(returning: value) }
+        for message in deferred.deliveries { inboundQueue.push(message) }
+        if let schedule = deferred.schedule { timers?.schedule(self, at: schedule) }
+        guard let (cause, waiters) = deferred.closed else { return (result, nil) }
+        inboundQueue.finish()
+        for waiter in waiters { waiter.resume(returning: cause.reason) }
+        onClose(self, cause)
+        return (result, cause)
+    }
+
+    /// ``SessionTimers`` says this session's deadline came (an entry it scheduled, or a stale one).
+    func timerFired(scheduledFor deadline: Instant, now: Instant) {
+        let current = shell.withLock { shell in
+            guard shell.scheduled == deadline else { return false }
+            shell.scheduled = nil
+            return true
+        }
+        if current { timerFired(now: now) }
+    }
+
+    /// Sends a ping when due, closes the session when a pong is overdue, ends an upgrade that
+    /// took too long or a GET's wait on one.
+    func timerFired(now: Instant) {
+        transition(now: now) { ((), $0.machine.timerFired(now: now)) }
+    }
 
     // MARK: - EngineConnection
 
@@ -98,9 +146,9 @@ public final class EngineSession: EngineConnection, @unchecked Sendable {
 
     public func closed() async -> EngineCloseReason {
         await withCheckedContinuation { continuation in
-            let done: EngineCloseReason? = state.withLock { state in
-                if let reason = state.closeReason { return reason }
-                state.closeWaiters.append(continuation)
+            let done: EngineCloseReason? = shell.withLock { shell in
+                if let cause = shell.machine.closeCause { return cause.reason }
+                shell.closeWaiters.append(continuation)
                 return nil
             }
             if let done { continuation.resume(returning: done) }
@@ -111,35 +159,10 @@ public final class EngineSession: EngineConnection, @unchecked Sendable {
 
     /// Queues packets for the client: straight to the WebSocket, or to the next long-poll GET.
     func enqueue(_ packets: [EnginePacket]) {
-        var wake: CheckedContinuation<[EnginePacket]?, Never>?
-        var toSend: [EnginePacket] = []
-        let overflow: Bool = state.withLock { state in
-            guard state.closeReason == nil else { return false }
-            switch state.transport {
-            case .websocket(let writer):
-                return writer.push(packets.map(EngineIOCodec.encodeForWebSocket)) == .overflow
-            case .polling:
-                let added = packets.reduce(0) { $0 &+ $1.byteSize }
-                guard state.queueBytes &+ added <= configuration.maxOutboundBytes,
-                      state.queue.count + packets.count <= configuration.maxOutboundPackets else { return true }
-                state.queue.append(contentsOf: packets)
-                state.queueBytes &+= added
-                if let pending = state.pendingPoll {
-                    state.pendingPoll = nil
-                    wake = pending
-                    toSend = state.queue
-                    state.queue.removeAll()
-                    state.queueBytes = 0
-                }
-                return false
-            }
-        }
-        wake?.resume(returning: toSend)
-        if overflow {
-            // The client does not read fast enough: its backlog would pass the cap.
-            close(cause: .slowConsumer)
-            return
-        }
+        let now = ContinuousClock.now
+        let (_, closed) = transition(now: now) { ((), $0.machine.send(packets, now: now)) }
+        // The client does not read fast enough: its backlog would pass the cap (counted as closed).
+        guard closed != .slowConsumer else { return }
         Counter(label: "msab_engineio_packets_total", dimensions: [("direction", "out")]).increment(by: packets.count)
     }
 
@@ -147,232 +170,91 @@ public final class EngineSession: EngineConnection, @unchecked Sendable {
 
     enum PollResult {
         case packets([EnginePacket])
-        /// A second GET while one is pending: engine.io closes the session.
-        case overlap
+        /// 400: a second GET while one is pending (engine.io closes the session), or the session
+        /// has upgraded to WebSocket.
+        case rejected
     }
 
-    /// A long-poll GET: the queued packets, or waits for some. nil = the request went away.
+    /// A long-poll GET: the buffered packets, or waits for some (empty: the request went away).
+    /// A GET that arrives during a probed upgrade first waits for its outcome.
     func poll() async -> PollResult {
-        enum Immediate { case packets([EnginePacket]), overlap, wait }
-        let immediate: Immediate = state.withLock { state in
-            if state.pendingPoll != nil { return .overlap }
-            if !state.queue.isEmpty {
-                defer { state.queue.removeAll(); state.queueBytes = 0 }
-                return .packets(state.queue)
+        var mayAwaitUpgrade = true
+        // At most two rounds: after an upgrade wait the machine does not park the GET on it again.
+        for _ in 0..<3 {
+            let token = shell.withLock { shell in
+                defer { shell.nextToken &+= 1 }
+                return shell.nextToken
             }
-            if state.closeReason != nil { return .packets([EnginePacket(.close)]) }
-            return .wait
-        }
-        switch immediate {
-        case .packets(let packets): return .packets(packets)
-        case .overlap:
-            close(reason: .transportError)
-            return .overlap
-        case .wait:
-            let packets = await withTaskCancellationHandler {
-                await withCheckedContinuation { (continuation: CheckedContinuation<[EnginePacket]?, Never>) in
-                    let resumeNow: [EnginePacket]?? = state.withLock { state in
-                        if Task.isCancelled { return .some(nil) }
-                        if !state.queue.isEmpty {
-                            defer { state.queue.removeAll(); state.queueBytes = 0 }
-                            return .some(state.queue)
+            let outcome: Parked = await withTaskCancellationHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<Parked, Never>) in
+                    let now = ContinuousClock.now
+                    let immediate: Parked? = transition(now: now) { shell -> (Parked?, [Machine.Action]) in
+                        if Task.isCancelled { return (.packets([]), []) }
+                        switch shell.machine.pollRequested(token, now: now, mayAwaitUpgrade: mayAwaitUpgrade) {
+                        case .respond(let packets): return (.packets(packets), [])
+                        case .reject: return (.rejected, [])
+                        case .rejectAndClose(let actions): return (.rejected, actions)
+                        case .wait, .awaitUpgrade:
+                            shell.parked[token] = continuation
+                            return (nil, [])
                         }
-                        if state.closeReason != nil { return .some([EnginePacket(.close)]) }
-                        state.pendingPoll = continuation
-                        return .none
-                    }
-                    if let resumeNow { continuation.resume(returning: resumeNow) }
+                    }.0
+                    if let immediate { continuation.resume(returning: immediate) }
                 }
             } onCancel: {
-                let pending = self.state.withLock { state -> CheckedContinuation<[EnginePacket]?, Never>? in
-                    defer { state.pendingPoll = nil }
-                    return state.pendingPoll
-                }
-                pending?.resume(returning: nil)
+                self.transition(now: .now) { ((), $0.machine.pollCancelled(token)) }
             }
-            return .packets(packets ?? [])
+            switch outcome {
+            case .rejected: return .rejected
+            case .packets(let packets): return .packets(packets)
+            case .retry: mayAwaitUpgrade = false
+            }
         }
+        return .packets([])
     }
 
     // MARK: - receiving
 
     /// A long-poll POST starts: false when one is already being processed.
-    func beginPOST() -> Bool {
-        state.withLock { state in
-            if state.postInProgress { return false }
-            state.postInProgress = true
-            return true
-        }
-    }
+    func beginPOST() -> Bool { shell.withLock { $0.machine.postBegan() } }
 
-    func endPOST() { state.withLock { $0.postInProgress = false } }
+    func endPOST() { shell.withLock { $0.machine.postEnded() } }
 
     /// A packet from the client, on whichever transport. Returns false when it was a protocol
     /// violation and the session has been closed.
     @discardableResult
-    func received(_ packet: EnginePacket, now: ContinuousClock.Instant) -> Bool {
+    func received(_ packet: EnginePacket, now: Instant) -> Bool {
         Counter(label: "msab_engineio_packets_total", dimensions: [("direction", "in")]).increment()
-        switch packet.type {
-        case .pong:
-            // Only the answer to our ping counts: an unsolicited pong must not keep a session alive
-            // (it would push the next ping, and so the timeout, away forever).
-            state.withLock { state in
-                guard state.pongDeadline != nil else { return }
-                state.pongDeadline = nil
-                state.nextPingAt = now + configuration.pingInterval
-            }
-        case .ping:
-            // v4 clients do not ping; answer anyway rather than fail (v3 habit of some clients).
-            // A flood of pings is bounded by the outbound caps (slow consumer) like any backlog.
-            enqueue([EnginePacket(.pong, packet.payload)])
-        case .message:
-            // The transport waited for room (`inboundQueue.waitForRoom()`) before reading this.
-            switch packet.payload {
-            case .text(let text): inboundQueue.push(.text(text))
-            case .binary(let bytes): inboundQueue.push(.binary(bytes))
-            case .none: inboundQueue.push(.text(""))
-            }
-        case .close:
-            close(reason: .clientClose)
-        case .open, .upgrade, .noop:
-            close(reason: .parseError)
-            return false
-        }
-        return true
-    }
-
-    // MARK: - heartbeat
-
-    /// Sends a ping when due and closes the session when a pong is overdue. Returns the next
-    /// instant this session needs attention.
-    func heartbeat(now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
-        enum Step { case none, ping, timeout, upgradeTimeout(OutboundFrameQueue, [CheckedContinuation<Void, Never>]) }
-        let (step, next): (Step, ContinuousClock.Instant?) = state.withLock { state in
-            guard state.closeReason == nil else { return (.none, nil) }
-            if let deadline = state.upgradeDeadline, deadline <= now, let probe = state.upgrading {
-                state.upgrading = nil
-                state.upgradeDeadline = nil
-                return (.upgradeTimeout(probe, state.takeUpgradeWaiters()), state.pongDeadline ?? state.nextPingAt)
-            }
-            var ping = false
-            if state.pongDeadline == nil, state.nextPingAt <= now {
-                // Measured from when the ping was due, not from when this loop got to it.
-                state.pongDeadline = state.nextPingAt + configuration.pingTimeout
-                ping = true
-            }
-            if let deadline = state.pongDeadline {
-                if deadline <= now { return (.timeout, nil) }
-                return (ping ? .ping : .none, min(deadline, state.upgradeDeadline ?? deadline))
-            }
-            return (.none, min(state.nextPingAt, state.upgradeDeadline ?? state.nextPingAt))
-        }
-        switch step {
-        case .none: break
-        case .ping: enqueue([EnginePacket(.ping)])
-        case .timeout: close(reason: .pingTimeout)
-        case .upgradeTimeout(let probe, let waiters):
-            probe.finish()
-            for waiter in waiters { waiter.resume() }
-        }
-        return next
+        // A message: the transport waited for room (`inboundQueue.waitForRoom()`) before reading it.
+        let (_, closed) = transition(now: now) { ((), $0.machine.received(packet, now: now)) }
+        return closed != .parseError
     }
 
     // MARK: - upgrade (polling → WebSocket)
 
     /// A WebSocket with this sid arrived: it may probe. False when the session cannot upgrade.
-    func beginUpgrade(_ writer: OutboundFrameQueue, now: ContinuousClock.Instant) -> Bool {
-        state.withLock { state in
-            guard state.closeReason == nil, state.upgrading == nil, case .polling = state.transport else { return false }
-            state.upgrading = writer
-            state.upgradeDeadline = now + configuration.upgradeTimeout
-            return true
-        }
+    func beginUpgrade(_ writer: OutboundFrameQueue, now: Instant) -> Bool {
+        transition(now: now) { shell in (shell.machine.upgradeBegan(writer, now: now), []) }.0
     }
 
-    /// "2probe" arrived on the probing WebSocket: answer "3probe" there and end the pending
-    /// long-poll with a noop so the client can pause polling.
+    /// "2probe" arrived on the probing WebSocket.
     func probed(_ writer: OutboundFrameQueue) {
-        _ = writer.push([.text("3probe")])
-        let pending = state.withLock { state -> CheckedContinuation<[EnginePacket]?, Never>? in
-            state.probed = true
-            if state.pendingPoll != nil {
-                defer { state.pendingPoll = nil }
-                return state.pendingPoll
-            }
-            // No GET pending now: queue the noop for the next one.
-            state.queue.append(EnginePacket(.noop))
-            return nil
-        }
-        pending?.resume(returning: [EnginePacket(.noop)])
+        let now = ContinuousClock.now
+        transition(now: now) { ((), $0.machine.probeReceived(writer, now: now)) }
     }
 
-    /// "5" arrived on the probing WebSocket: it becomes the transport; queued packets go over it.
+    /// "5" arrived on the probing WebSocket: it becomes the transport. False when it was not probing.
     func completeUpgrade(_ writer: OutboundFrameQueue) -> Bool {
-        var waiters: [CheckedContinuation<Void, Never>] = []
-        let (ok, pending): (Bool, CheckedContinuation<[EnginePacket]?, Never>?) = state.withLock { state in
-            guard state.closeReason == nil, state.upgrading != nil else { return (false, nil) }
-            state.upgrading = nil
-            state.upgradeDeadline = nil
-            state.transport = .websocket(writer)
-            // The polling buffer was within the caps, so it fits the new writer's.
-            _ = writer.push(state.queue.filter { $0.type != .noop }.map(EngineIOCodec.encodeForWebSocket))
-            state.queue.removeAll()
-            state.queueBytes = 0
-            waiters = state.takeUpgradeWaiters()
-            defer { state.pendingPoll = nil }
-            return (true, state.pendingPoll)
-        }
-        pending?.resume(returning: [EnginePacket(.noop)])
-        for waiter in waiters { waiter.resume() }
-        return ok
+        let now = ContinuousClock.now
+        return transition(now: now) { shell -> (Bool, [Machine.Action]) in
+            guard let actions = shell.machine.upgradeCompleted(writer, now: now) else { return (false, []) }
+            return (true, actions)
+        }.0
     }
 
     /// The probing WebSocket went away before completing.
     func abandonUpgrade(_ writer: OutboundFrameQueue) {
-        let waiters = state.withLock { state in
-            state.upgrading = nil
-            state.upgradeDeadline = nil
-            return state.takeUpgradeWaiters()
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    /// Returns once no probed upgrade is in progress, or after `limit`: a long-poll GET that
-    /// raced the client's "5" on another connection is then answered as the upgrade's outcome
-    /// requires (400 once upgraded). A GET the client sends before "5" (while pausing) gets the
-    /// probe's noop after `limit`, as Node's 100 ms noop check answers it.
-    func upgradeSettled(limit: Duration) async {
-        guard state.withLock({ $0.closeReason == nil && $0.upgrading != nil && $0.probed }) else { return }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.waitForUpgradeOutcome() }
-            group.addTask { try? await Task.sleep(for: limit) }
-            await group.next()
-            group.cancelAll()
-        }
-    }
-
-    private func waitForUpgradeOutcome() async {
-        let id = state.withLock { state in
-            defer { state.nextWaiterID &+= 1 }
-            return state.nextWaiterID
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let wait = state.withLock { state in
-                    guard !Task.isCancelled, state.closeReason == nil, state.upgrading != nil, state.probed else { return false }
-                    state.upgradeWaiters[id] = continuation
-                    return true
-                }
-                if !wait { continuation.resume() }
-            }
-        } onCancel: {
-            state.withLock { $0.upgradeWaiters.removeValue(forKey: id) }?.resume()
-        }
-    }
-
-    /// Whether `writer` is the session's current WebSocket.
-    func isCurrentWebSocket() -> Bool {
-        state.withLock { if case .websocket = $0.transport { true } else { false } }
+        transition(now: .now) { ((), $0.machine.upgradeAbandoned(writer)) }
     }
 
     // MARK: - close
@@ -382,58 +264,66 @@ public final class EngineSession: EngineConnection, @unchecked Sendable {
     func close(reason: EngineCloseReason) { close(cause: EngineCloseCause(reason)) }
 
     func close(cause: EngineCloseCause) {
-        let reason = cause.reason
-        var upgradeWaiters: [CheckedContinuation<Void, Never>] = []
-        let (first, pending, waiters, websocket): (Bool, CheckedContinuation<[EnginePacket]?, Never>?,
-                                                   [CheckedContinuation<EngineCloseReason, Never>], OutboundFrameQueue?) =
-            state.withLock { state in
-                guard state.closeReason == nil else { return (false, nil, [], nil) }
-                state.closeReason = reason
-                let waiters = state.closeWaiters
-                state.closeWaiters = []
-                let pending = state.pendingPoll
-                state.pendingPoll = nil
-                var ws: OutboundFrameQueue?
-                if case .websocket(let writer) = state.transport { ws = writer }
-                state.owesStragglingPoll = reason == .clientClose && ws == nil && pending == nil
-                if let probe = state.upgrading { probe.finish() }
-                state.upgrading = nil
-                upgradeWaiters = state.takeUpgradeWaiters()
-                // A client-initiated close needs no close packet back; a server close tells the client.
-                if reason != .clientClose, reason != .transportError, ws == nil, pending == nil {
-                    state.queue = [EnginePacket(.close)]
-                } else {
-                    state.queue.removeAll()
-                }
-                state.queueBytes = 0
-                return (true, pending, waiters, ws)
-            }
-        guard first else { return }
-        // A client that closes gets its pending long-poll ended with a noop (engine.io does the
-        // same); a server close tells the client with a close packet.
-        pending?.resume(returning: [EnginePacket(reason == .clientClose ? .noop : .close)])
-        if let websocket {
-            if cause == .slowConsumer {
-                // Its backlog is what we must free: drop it and end the socket now.
-                websocket.abort()
-            } else {
-                if reason != .clientClose && reason != .transportError { _ = websocket.push([.text("1")]) }
-                websocket.finish()
+        let now = ContinuousClock.now
+        transition(now: now) { ((), $0.machine.close(cause, now: now)) }
+    }
+
+    // MARK: - test hooks
+
+    var hasPendingPoll: Bool {
+        shell.withLock { shell in
+            switch shell.machine.state {
+            case .polling(let polling): polling.pendingPoll != nil
+            case .upgrading(let upgrading): upgrading.polling.pendingPoll != nil
+            default: false
             }
         }
-        inboundQueue.finish()
-        for waiter in upgradeWaiters { waiter.resume() }
-        for waiter in waiters { waiter.resume(returning: reason) }
-        onClose(self, cause)
+    }
+
+    var upgradeWaiterCount: Int {
+        shell.withLock { if case .upgrading(let upgrading) = $0.machine.state { upgrading.waiters.count } else { 0 } }
+    }
+
+    var bufferedPacketTypes: [EnginePacketType] {
+        shell.withLock { shell in
+            switch shell.machine.state {
+            case .polling(let polling): polling.buffer.packets.map(\.type)
+            case .upgrading(let upgrading): upgrading.polling.buffer.packets.map(\.type)
+            default: []
+            }
+        }
     }
 }
 
-extension EngineSession.State {
-    /// Ends the wait of GETs parked on an upgrade (its outcome is known).
-    mutating func takeUpgradeWaiters() -> [CheckedContinuation<Void, Never>] {
-        probed = false
-        defer { upgradeWaiters = [:] }
-        return Array(upgradeWaiters.values)
+extension EngineSession.Shell {
+    /// Performs the actions that must keep their order (socket writes) and collects the rest.
+    mutating func perform(_ actions: [EngineSession.Machine.Action], now: ContinuousClock.Instant,
+                          into deferred: inout EngineSession.Deferred) {
+        var work = actions
+        var index = 0
+        // Bounded: an overflow adds one close's actions, and a closed machine adds none.
+        while index < work.count {
+            switch work[index] {
+            case .resumePoll(let token, let packets):
+                if let continuation = parked.removeValue(forKey: token) { deferred.resumes.append((continuation, .packets(packets))) }
+            case .releaseWaiters(let tokens):
+                for token in tokens {
+                    if let continuation = parked.removeValue(forKey: token) { deferred.resumes.append((continuation, .retry)) }
+                }
+            case .write(let socket, let frames):
+                if socket.push(frames) == .overflow { work += machine.writeOverflowed(socket, now: now) }
+            case .finishSocket(let socket):
+                socket.finish()
+            case .abortSocket(let socket):
+                socket.abort()
+            case .deliver(let message):
+                deferred.deliveries.append(message)
+            case .closed(let cause):
+                deferred.closed = (cause, closeWaiters)
+                closeWaiters = []
+            }
+            index += 1
+        }
     }
 }
 

@@ -3,8 +3,8 @@
 /// A wave of closes (a reconnect storm, 10,000 abandoned handshakes expiring together) leaves
 /// glibc holding the freed pages, so without a trim the process keeps its peak footprint. A trim
 /// walks the whole heap, so it runs once per wave: after at least `threshold` closes, and only
-/// once no session has closed for `quietPeriod`, when the wave's objects (sessions, their buffers,
-/// the heartbeat sweep's snapshot of them) have all been released. Trimming in the middle of a
+/// once no session has closed for `quietPeriod`, when the wave's objects (sessions and their
+/// buffers) have all been released. Trimming in the middle of a
 /// wave would find most of that memory still referenced.
 ///
 /// A value type told the time, so its decisions are testable without a clock.

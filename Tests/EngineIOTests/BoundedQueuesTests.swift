@@ -87,12 +87,12 @@ import Testing
                                     now: start) { _, _ in }
         session.received(EnginePacket(.pong), now: start + .milliseconds(250))
         // The ping is still due at 300 ms, and unanswered it times out at 500 ms.
-        _ = session.heartbeat(now: start + .milliseconds(300))
-        #expect(session.state.withLock { $0.queue.map(\.type) } == [.ping])
+        session.timerFired(now: start + .milliseconds(300))
+        #expect(session.bufferedPacketTypes == [.ping])
         session.received(EnginePacket(.pong), now: start + .milliseconds(350))
-        _ = session.heartbeat(now: start + .milliseconds(651))
+        session.timerFired(now: start + .milliseconds(651))
         #expect(!session.isClosed)
-        _ = session.heartbeat(now: start + .milliseconds(851))
+        session.timerFired(now: start + .milliseconds(851))
         #expect(session.isClosed)
     }
 }

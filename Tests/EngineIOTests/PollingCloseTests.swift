@@ -27,7 +27,7 @@ import Testing
         let sid = try await openSession()
         async let poll = server.handleHTTP(request(.get, sid: sid))
         // Let the GET park before the close arrives.
-        while server.session(sid)?.state.withLock({ $0.pendingPoll != nil }) != true { try await Task.sleep(for: .milliseconds(1)) }
+        while server.session(sid)?.hasPendingPoll != true { try await Task.sleep(for: .milliseconds(1)) }
         let close = await server.handleHTTP(request(.post, sid: sid, body: "1"))
         #expect(close.status == 200)
         let answered = await poll
@@ -81,7 +81,7 @@ import Testing
         session.probed(probe)
         async let get = server.handleHTTP(EngineHTTPRequest(method: .get, query: ["EIO": "4", "transport": "polling", "sid": sid],
                                                             headers: [], body: nil, remoteAddress: nil))
-        while session.state.withLock({ $0.upgradeWaiters.isEmpty }) { try await Task.sleep(for: .milliseconds(1)) }
+        while session.upgradeWaiterCount == 0 { try await Task.sleep(for: .milliseconds(1)) }
         #expect(session.completeUpgrade(probe))
         let answer = await get
         #expect(answer.status == 400)
@@ -93,6 +93,9 @@ import Testing
                                                              body: nil, remoteAddress: nil))
         let sid = String(try #require(String(buffer: open.body).split(separator: "\"").dropFirst(3).first))
         let session = try #require(server.session(sid))
+        // The 100 ms wait ends by the server's timers.
+        let timers = Task { try await server.run() }
+        defer { timers.cancel() }
         let probe = OutboundFrameQueue(limits: .init(bytes: 1_000, frames: 10))
         #expect(session.beginUpgrade(probe, now: .now))
         session.probed(probe)
@@ -101,6 +104,9 @@ import Testing
                                                                headers: [], body: nil, remoteAddress: nil))
         #expect(answer.status == 200 && String(buffer: answer.body) == "6")
         #expect(ContinuousClock.now - started >= .milliseconds(100))
-        #expect(session.state.withLock { $0.upgradeWaiters.isEmpty })
+        // The session's earliest deadline moved from its first ping (25 s away) to the GET's 100 ms:
+        // the timers re-armed for it rather than waking at their 1 s housekeeping bound.
+        #expect(ContinuousClock.now - started < .milliseconds(900))
+        #expect(session.upgradeWaiterCount == 0)
     }
 }
