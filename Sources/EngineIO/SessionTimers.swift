@@ -72,6 +72,8 @@ final class SessionTimers: Sendable {
 
     /// Entries in the heap (a test hook).
     var count: Int { state.withLock { $0.heap.count } }
+    /// The earliest deadline scheduled (what the timer task wakes for next, unless it is past the 1 s bound).
+    var earliestDeadline: Instant? { state.withLock { $0.heap.earliest } }
 
     func schedule(_ session: EngineSession, at deadline: Instant) {
         let wake = state.withLock { state -> CheckedContinuation<Void, Never>? in
