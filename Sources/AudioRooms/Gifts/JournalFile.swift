@@ -2,6 +2,14 @@ import Foundation
 import Logging
 import NIOPosix
 
+// stat/fstat come from the C library: imported explicitly, or (with MemberImportVisibility) a
+// from-scratch build can attribute `struct stat` to CoreFoundation and reject it.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The thread that does a journal's file I/O. Writes and fsyncs block: they must not run on the
 /// shared cooperative pool (one slow disk would stall every room), nor under a lock that pool's
 /// threads wait on. One thread also serializes every operation on the files it owns, so a
