@@ -2,14 +2,6 @@ import Foundation
 import Logging
 import NIOPosix
 
-// stat/fstat come from the C library: imported explicitly, or (with MemberImportVisibility) a
-// from-scratch build can attribute `struct stat` to CoreFoundation and reject it.
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// The thread that does a journal's file I/O. Writes and fsyncs block: they must not run on the
 /// shared cooperative pool (one slow disk would stall every room), nor under a lock that pool's
 /// threads wait on. One thread also serializes every operation on the files it owns, so a
@@ -84,9 +76,11 @@ final class JournalFile: @unchecked Sendable {
     /// file is cut back to its previous size and the error thrown.
     func append(_ lines: Data, sync: Bool) throws {
         precondition(lines.last == UInt8(ascii: "\n"), "journal records are whole lines")
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw IOFailed(operation: "fstat", path: path, errno: errno) }
-        let before = info.st_size
+        // The size from lseek, not fstat: with MemberImportVisibility, `struct stat` and its
+        // fields resolve to CoreFoundation or Glibc depending on which module a build happens to
+        // load first, and from-scratch builds failed. (The fd is O_APPEND: the offset is unused.)
+        let before = lseek(fd, 0, SEEK_END)
+        guard before >= 0 else { throw IOFailed(operation: "lseek", path: path, errno: errno) }
         var record = Data()
         // Every append starts on a fresh line, whatever happened to the file since it was opened.
         if before > 0 {
