@@ -122,18 +122,28 @@ struct InteropOpenSSLTests {
         process.standardOutput = stdout
         process.standardError = stdout
         process.standardInput = Pipe()  // kept open: s_client/s_server stay up until terminated
-        stdout.fileHandleForReading.readabilityHandler = { handle in output.append(handle.availableData) }
         try process.run()
+        // A reader thread to end of file, not `readabilityHandler`: corelibs-foundation's
+        // readability monitor never frees the handle's weak-reference side table, leaking the
+        // handle, the Process and its pipes (LeakSanitizer, `make sanitize`). The child's exit
+        // closes the pipe, which ends the thread.
+        let reader = stdout.fileHandleForReading
+        Thread {
+            while case let chunk = reader.availableData, !chunk.isEmpty { output.append(chunk) }
+        }.start()
         return process
     }
 
     /// Stops a child within a bounded time (`waitUntilExit` can block on Linux when called off
     /// the main thread, so poll instead).
     static func stop(_ process: Process) {
-        (process.standardOutput as? Pipe)?.fileHandleForReading.readabilityHandler = nil
         process.terminate()
         for _ in 0..<200 where process.isRunning { usleep(10_000) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        for _ in 0..<100 where process.isRunning { usleep(10_000) }
+        // Once the child is gone this returns at once, and it drops the run-loop source that
+        // Process.run made (and which retains the Process): without it every Process leaks.
+        if !process.isRunning { process.waitUntilExit() }
     }
 
     /// Pumps datagrams between the endpoint and the socket until `done` or 10 s.

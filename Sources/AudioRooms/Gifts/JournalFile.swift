@@ -76,7 +76,9 @@ final class JournalFile: @unchecked Sendable {
     /// file is cut back to its previous size and the error thrown.
     func append(_ lines: Data, sync: Bool) throws {
         precondition(lines.last == UInt8(ascii: "\n"), "journal records are whole lines")
-        // The file's size (O_APPEND writes go to the end whatever the offset).
+        // The size from lseek, not fstat: with MemberImportVisibility, `struct stat` and its
+        // fields resolve to CoreFoundation or Glibc depending on which module a build happens to
+        // load first, and from-scratch builds failed. (The fd is O_APPEND: the offset is unused.)
         let before = lseek(fd, 0, SEEK_END)
         guard before >= 0 else { throw IOFailed(operation: "lseek", path: path, errno: errno) }
         var record = Data()
