@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from msabtest.laravel import LaravelStandIn, make_user, sanctum_token
+from msabtest.laravel import LaravelStandIn, make_user, sanctum_token, settled_transaction_ids
 from support import Client, Server
 
 pytestmark = pytest.mark.timeout(120)
@@ -103,14 +103,6 @@ def laravel():
         yield standin
 
 
-def settled_ids(laravel):
-    ids = []
-    for req in laravel.requests("gifts"):
-        if req.status == 200 and req.injected is None:
-            ids += [t["transaction_id"] for t in req.json["transactions"]]
-    return ids
-
-
 def test_full_disk_gives_gift_error_writes_nothing_partial_and_never_resends(laravel):
     limit = 2_500  # bytes per file: the queue journal fills after about 8 gifts
 
@@ -156,10 +148,10 @@ def test_full_disk_gives_gift_error_writes_nothing_partial_and_never_resends(lar
         # Laravel gets each accepted gift once; marking them done fails (no room), yet nothing is
         # sent again over the next flushes.
         deadline = time.time() + 10
-        while len(settled_ids(laravel)) < accepted and time.time() < deadline:
+        while len(settled_transaction_ids(laravel)) < accepted and time.time() < deadline:
             time.sleep(0.1)
         time.sleep(5)
-        ids = settled_ids(laravel)
+        ids = settled_transaction_ids(laravel)
         assert len(ids) == accepted and len(set(ids)) == accepted, ids
         assert len(laravel.requests("gifts")) == 1
         assert "done records not written" in server.output()

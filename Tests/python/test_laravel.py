@@ -9,7 +9,7 @@ import uuid
 import pytest
 import socketio
 
-from msabtest.laravel import LaravelStandIn, make_user, sanctum_token
+from msabtest.laravel import LaravelStandIn, make_user, sanctum_token, settled_transaction_ids
 from support import Client, Server, refusal
 
 OK = {"success": True}
@@ -119,23 +119,15 @@ def send_gifts(server, laravel, n, room="gift-room"):
     return sender, rcpt
 
 
-def settled_ids(laravel):
-    ids = []
-    for req in laravel.requests("gifts"):
-        if req.status == 200 and req.injected is None:
-            ids += [t["transaction_id"] for t in req.json["transactions"]]
-    return ids
-
-
 def test_gift_batches_retries_and_failures(laravel):
     server = start(laravel, GIFT_MAX_RETRIES=5)
     try:
         laravel.fail("gifts", "error", times=3, status=500)
         sender, rcpt = send_gifts(server, laravel, 4)
         deadline = time.time() + 10
-        while len(settled_ids(laravel)) < 4 and time.time() < deadline:
+        while len(settled_transaction_ids(laravel)) < 4 and time.time() < deadline:
             time.sleep(0.1)
-        ids = settled_ids(laravel)
+        ids = settled_transaction_ids(laravel)
         assert len(ids) == 4 and len(set(ids)) == 4, ids
         failed_attempts = [r for r in laravel.requests("gifts") if r.injected]
         assert len(failed_attempts) == 3
@@ -184,11 +176,11 @@ def test_sigkill_with_gifts_queued_loses_none(laravel):
         laravel.clear()
         server.start()
         deadline = time.time() + 10
-        while len(settled_ids(laravel)) < 5 and time.time() < deadline:
+        while len(settled_transaction_ids(laravel)) < 5 and time.time() < deadline:
             time.sleep(0.1)
-        ids = settled_ids(laravel)
+        ids = settled_transaction_ids(laravel)
         assert len(ids) == 5 and len(set(ids)) == 5, ids
         time.sleep(1)
-        assert len(settled_ids(laravel)) == 5  # exactly once
+        assert len(settled_transaction_ids(laravel)) == 5  # exactly once
     finally:
         server.close()

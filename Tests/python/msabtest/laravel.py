@@ -687,3 +687,13 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def settled_transaction_ids(standin) -> list[str]:
+    """The transaction ids of every gift batch the stand-in accepted (200, not an injected
+    failure), in arrival order: what Laravel has settled. Works with either stand-in class."""
+    ids: list[str] = []
+    for req in standin.requests("gifts"):
+        if req.status == 200 and req.injected is None:
+            ids += [t["transaction_id"] for t in req.json["transactions"]]
+    return ids
