@@ -8,7 +8,7 @@ import Foundation
 #if FUZZING
 import CLibFuzzer
 
-nonisolated(unsafe) let selectedTarget: FuzzTarget = {
+let selectedTarget: FuzzTarget = {
     let name = ProcessInfo.processInfo.environment["MSAB_FUZZ_TARGET"] ?? ""
     guard let target = FuzzTarget(rawValue: name) else {
         let names = FuzzTarget.allCases.map(\.rawValue).joined(separator: ", ")
