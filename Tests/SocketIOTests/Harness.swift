@@ -15,6 +15,9 @@ final class Harness: Sendable {
     let server: SocketIOServer
     let connections: AsyncStream<any EngineConnection>.Continuation
     let task: Task<Void, Never>
+    /// Every session opened, so `stop()` can end them: a session's serve task waits for its
+    /// connection to close, and one left open would outlive the test (LeakSanitizer reports it).
+    let opened = Mutex<[MemoryConnection]>([])
 
     init(_ configuration: SocketIOServer.Configuration = .init()) {
         let (stream, continuation) = AsyncStream.makeStream(of: (any EngineConnection).self)
@@ -27,6 +30,7 @@ final class Harness: Sendable {
     /// A new engine session, served by the server.
     func open(query: [String: String] = [:]) -> MemoryConnection {
         let connection = MemoryConnection(query: query)
+        opened.withLock { $0.append(connection) }
         connections.yield(connection)
         return connection
     }
@@ -41,7 +45,9 @@ final class Harness: Sendable {
         return (connection, sid)
     }
 
+    /// Ends the server as the engine does at shutdown: every session closes, then the server stops.
     func stop() {
+        for connection in opened.withLock({ $0 }) { connection.close() }
         connections.finish()
         task.cancel()
     }
