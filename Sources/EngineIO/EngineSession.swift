@@ -179,7 +179,8 @@ public final class EngineSession: EngineConnection, @unchecked Sendable {
     /// A GET that arrives during a probed upgrade first waits for its outcome.
     func poll() async -> PollResult {
         var mayAwaitUpgrade = true
-        // At most two rounds: after an upgrade wait the machine does not park the GET on it again.
+        // Two rounds at most in practice (after an upgrade wait the machine does not park the GET
+        // on it again); bounded at three whatever happens.
         for _ in 0..<3 {
             let token = shell.withLock { shell in
                 defer { shell.nextToken &+= 1 }
@@ -270,29 +271,13 @@ public final class EngineSession: EngineConnection, @unchecked Sendable {
 
     // MARK: - test hooks
 
-    var hasPendingPoll: Bool {
-        shell.withLock { shell in
-            switch shell.machine.state {
-            case .polling(let polling): polling.pendingPoll != nil
-            case .upgrading(let upgrading): upgrading.polling.pendingPoll != nil
-            default: false
-            }
-        }
-    }
+    var hasPendingPoll: Bool { shell.withLock { $0.machine.pollingState?.pendingPoll != nil } }
 
     var upgradeWaiterCount: Int {
         shell.withLock { if case .upgrading(let upgrading) = $0.machine.state { upgrading.waiters.count } else { 0 } }
     }
 
-    var bufferedPacketTypes: [EnginePacketType] {
-        shell.withLock { shell in
-            switch shell.machine.state {
-            case .polling(let polling): polling.buffer.packets.map(\.type)
-            case .upgrading(let upgrading): upgrading.polling.buffer.packets.map(\.type)
-            default: []
-            }
-        }
-    }
+    var bufferedPacketTypes: [EnginePacketType] { shell.withLock { $0.machine.pollingState?.buffer.packets.map(\.type) ?? [] } }
 }
 
 extension EngineSession.Shell {

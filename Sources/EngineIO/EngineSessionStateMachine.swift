@@ -341,33 +341,46 @@ struct EngineSessionStateMachine<Socket: AnyObject & Sendable>: Sendable {
         return [.resumePoll(token, [])]
     }
 
-    /// A long-poll POST starts: false when one is already being processed.
+    /// A long-poll POST starts: false when one is already being processed. (On a WebSocket or a
+    /// closed session there is nothing to protect: its packets are refused or ignored.)
     mutating func postBegan() -> Bool {
-        switch state {
-        case .polling(var polling):
+        modifyPolling { polling in
             if polling.postInProgress { return false }
             polling.postInProgress = true
-            state = .polling(polling)
-        case .upgrading(var upgrading):
-            if upgrading.polling.postInProgress { return false }
-            upgrading.polling.postInProgress = true
-            state = .upgrading(upgrading)
-        case .websocket, .closed, .modifying:
-            break  // nothing to protect: its packets are refused or ignored
-        }
-        return true
+            return true
+        } ?? true
     }
 
     mutating func postEnded() {
+        modifyPolling { $0.postInProgress = false }
+    }
+
+    /// The long-polling part of the state: polling, or still polling while a WebSocket probes.
+    var pollingState: PollingState? {
         switch state {
+        case .polling(let polling): polling
+        case .upgrading(let upgrading): upgrading.polling
+        case .websocket, .closed, .modifying: nil
+        }
+    }
+
+    /// Applies `body` to the long-polling part of the state; nil (and no change) on a WebSocket
+    /// or closed session.
+    private mutating func modifyPolling<R>(_ body: (inout PollingState) -> R) -> R? {
+        switch take() {
         case .polling(var polling):
-            polling.postInProgress = false
+            let result = body(&polling)
             state = .polling(polling)
+            return result
         case .upgrading(var upgrading):
-            upgrading.polling.postInProgress = false
+            let result = body(&upgrading.polling)
             state = .upgrading(upgrading)
-        case .websocket, .closed, .modifying:
-            break
+            return result
+        case .modifying:
+            preconditionFailure("EngineSessionStateMachine: polling state used during a transition")
+        case let other:
+            state = other
+            return nil
         }
     }
 
