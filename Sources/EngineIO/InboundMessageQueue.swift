@@ -13,15 +13,14 @@ final class InboundMessageQueue: Sendable {
     }
 
     private struct State {
-        var messages: [EngineMessage] = []
-        var head = 0
+        var messages = CircularBuffer<EngineMessage>()
         var bytes = 0
         var finished = false
         var reader: CheckedContinuation<EngineMessage?, Never>?
         /// Producers waiting for room (one per transport reader at most, in practice).
         var writers: [CheckedContinuation<Void, Never>] = []
 
-        var count: Int { messages.count - head }
+        var count: Int { messages.count }
     }
 
     let limits: Limits
@@ -88,21 +87,12 @@ final class InboundMessageQueue: Sendable {
     func pop() async -> EngineMessage? {
         await withCheckedContinuation { continuation in
             let (now, writers): (EngineMessage??, [CheckedContinuation<Void, Never>]) = state.withLock { state in
-                guard state.head < state.messages.count else {
+                guard let message = state.messages.popFirst() else {
                     if state.finished { return (.some(nil), []) }
                     state.reader = continuation
                     return (.none, [])
                 }
-                let message = state.messages[state.head]
-                state.head += 1
                 state.bytes = max(0, state.bytes &- Self.size(message))
-                if state.head == state.messages.count {
-                    state.messages.removeAll(keepingCapacity: state.messages.count <= 64)
-                    state.head = 0
-                } else if state.head > 64, state.head * 2 > state.messages.count {
-                    state.messages.removeFirst(state.head)
-                    state.head = 0
-                }
                 var wake: [CheckedContinuation<Void, Never>] = []
                 if state.bytes < limits.bytes, state.count < limits.messages {
                     wake = state.writers

@@ -18,8 +18,7 @@ final class OutboundFrameQueue: Sendable {
     enum PushResult: Equatable { case queued, overflow, closed }
 
     private struct State {
-        var frames: [EngineIOCodec.Frame] = []
-        var head = 0
+        var frames = CircularBuffer<EngineIOCodec.Frame>()
         /// Bytes queued plus the frame being written.
         var bytes = 0
         var inFlight = 0
@@ -28,7 +27,7 @@ final class OutboundFrameQueue: Sendable {
         var reader: CheckedContinuation<EngineIOCodec.Frame?, Never>?
         var abortWaiters: [CheckedContinuation<Void, Never>] = []
 
-        var queuedCount: Int { frames.count - head }
+        var queuedCount: Int { frames.count }
     }
 
     let limits: Limits
@@ -75,14 +74,8 @@ final class OutboundFrameQueue: Sendable {
         await withCheckedContinuation { continuation in
             let now: EngineIOCodec.Frame?? = state.withLock { state in
                 if state.aborted { return .some(nil) }
-                if state.head < state.frames.count {
-                    let frame = state.frames[state.head]
-                    state.head += 1
+                if let frame = state.frames.popFirst() {
                     state.inFlight = 1
-                    if state.head > 64, state.head * 2 > state.frames.count {
-                        state.frames.removeFirst(state.head)
-                        state.head = 0
-                    }
                     return .some(frame)
                 }
                 if state.finished { return .some(nil) }
@@ -107,7 +100,7 @@ final class OutboundFrameQueue: Sendable {
         let reader = state.withLock { state -> CheckedContinuation<EngineIOCodec.Frame?, Never>? in
             state.finished = true
             defer { state.reader = nil }
-            return state.head < state.frames.count ? nil : state.reader
+            return state.frames.isEmpty ? state.reader : nil
         }
         reader?.resume(returning: nil)
     }
@@ -117,8 +110,7 @@ final class OutboundFrameQueue: Sendable {
         let (reader, waiters) = state.withLock { state in
             state.aborted = true
             state.finished = true
-            state.frames = []
-            state.head = 0
+            state.frames = CircularBuffer()
             state.bytes = 0
             defer {
                 state.reader = nil

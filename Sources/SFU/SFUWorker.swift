@@ -64,10 +64,9 @@ public final class SFUWorker {
     private var transportsByUsernameFragment: [String: WebRTCTransport] = [:]
     /// Tuples registered per transport, to unregister on close.
     private var tuplesByTransport: [ObjectIdentifier: [TransportAddress]] = [:]
-    /// Pending events; ``pollEvent()`` reads from `eventsHead` so that draining n events is O(n)
-    /// (closing a transport with many consumers queues one event per consumer).
-    private var events: [(routerId: String, event: MediaRouterEvent)] = []
-    private var eventsHead = 0
+    /// Pending events, oldest first; a ring buffer, so draining n events is O(n) (closing a
+    /// transport with many consumers queues one event per consumer).
+    private var events = CircularBuffer<(routerId: String, event: MediaRouterEvent)>()
     private var loggedDrops = Set<DropReason>()
     /// The latest time the shell told us (for control calls, which carry no time of their own).
     private var lastNowNanoseconds: UInt64 = 0
@@ -93,8 +92,6 @@ public final class SFUWorker {
 
     func routerClosed(_ router: Router) {
         routers[router.id] = nil
-        events.removeFirst(eventsHead)
-        eventsHead = 0
         events.removeAll { $0.routerId == router.id }
     }
 
@@ -195,18 +192,7 @@ public final class SFUWorker {
     /// The next router event, or nil. The shell drains this after every read burst, tick and
     /// control call, and routes each event to its router's stream.
     public func pollEvent() -> (routerId: String, event: MediaRouterEvent)? {
-        guard eventsHead < events.count else { return nil }
-        let event = events[eventsHead]
-        eventsHead += 1
-        if eventsHead == events.count {
-            events.removeAll(keepingCapacity: true)
-            eventsHead = 0
-        } else if eventsHead >= 1_024, eventsHead * 2 >= events.count {
-            // Drained while new events kept coming: drop the consumed half (amortised O(1)).
-            events.removeFirst(eventsHead)
-            eventsHead = 0
-        }
-        return event
+        events.popFirst()
     }
 
     // MARK: - Timers

@@ -1,6 +1,7 @@
 import EngineIO
 public import SocketIOParser
 import Logging
+import NIOCore
 import Synchronization
 
 /// A client connected to one namespace (socket.io's server-side `Socket`).
@@ -284,13 +285,12 @@ struct InboundEvent: Sendable {
     var bytes: Int
 }
 
-/// A FIFO of events that frees each one as it is taken and keeps a running byte count.
+/// A FIFO of events (a ring buffer: each is freed as it is taken) with a running byte count.
 struct InboundQueue {
-    private var items: [InboundEvent?] = []
-    private var head = 0
+    private var items = CircularBuffer<InboundEvent>()
     private(set) var bytes = 0
 
-    var count: Int { items.count - head }
+    var count: Int { items.count }
 
     mutating func append(_ event: InboundEvent) {
         items.append(event)
@@ -298,23 +298,13 @@ struct InboundQueue {
     }
 
     mutating func popFirst() -> InboundEvent? {
-        guard head < items.count, let event = items[head] else { return nil }
-        items[head] = nil
-        head += 1
+        guard let event = items.popFirst() else { return nil }
         bytes &-= max(0, event.bytes)
-        if head == items.count {
-            items.removeAll(keepingCapacity: items.count <= 64)
-            head = 0
-        } else if head >= 64, head * 2 >= items.count {
-            items.removeFirst(head)
-            head = 0
-        }
         return event
     }
 
     mutating func removeAll() {
-        items = []
-        head = 0
+        items = CircularBuffer()
         bytes = 0
     }
 }
