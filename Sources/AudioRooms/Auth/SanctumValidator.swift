@@ -40,8 +40,7 @@ public final class SanctumValidator: UserAuthenticator {
         guard response.isSuccess, let profile = try? UserProfile(laravelJSON: response.body) else {
             if response.isSuccess || ((400..<500).contains(response.status) && response.status != 408 && response.status != 429) {
                 refusals.withLockedValue { refusals in
-                    if refusals.count >= Self.cacheLimit { refusals = refusals.filter { $0.value > now } }
-                    if refusals.count >= Self.cacheLimit { refusals.removeAll() }
+                    Self.makeRoom(in: &refusals, now: now) { $0 }
                     refusals[key] = now + refusalTTL
                 }
             }
@@ -49,12 +48,19 @@ public final class SanctumValidator: UserAuthenticator {
         }
         let user = AuthenticatedUser(profile: profile, signedRoomRoles: nil, token: token)
         cache.withLockedValue { cache in
-            if cache.count >= Self.cacheLimit { cache = cache.filter { $0.value.expires > now } }
-            if cache.count >= Self.cacheLimit { cache.removeAll() }
+            Self.makeRoom(in: &cache, now: now) { $0.expires }
             cache[key] = (user, now + cacheTTL)
         }
         refusals.withLockedValue { $0[key] = nil }
         return user
+    }
+
+    /// Keeps a cache under ``cacheLimit`` before an insert: expired entries go first, then
+    /// everything (a flood of distinct tokens).
+    private static func makeRoom<Value>(in table: inout [String: Value], now: ContinuousClock.Instant,
+                                        expires: (Value) -> ContinuousClock.Instant) {
+        if table.count >= cacheLimit { table = table.filter { expires($0.value) > now } }
+        if table.count >= cacheLimit { table.removeAll() }
     }
 }
 
