@@ -88,16 +88,10 @@ public struct DataDirectory: Sendable {
     }
 
     private static func writeAndLink(_ fd: Int32, _ temporary: String, _ path: String, _ bytes: [UInt8]) -> Creation {
-        var written = 0
-        while written < bytes.count {
-            let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let reason = String(cString: strerror(errno))
-                close(fd)
-                return .failed(reason)
-            }
-            written += n
+        let failure = bytes.withUnsafeBytes { writeAll(fd, $0) }
+        guard failure == 0 else {
+            close(fd)
+            return .failed(String(cString: strerror(failure)))
         }
         let synced = fsync(fd) == 0
         let syncError = errno

@@ -125,18 +125,8 @@ final class JournalFile: @unchecked Sendable {
     }
 
     private func writeAll(_ data: Data) throws {
-        try data.withUnsafeBytes { raw in
-            guard let base = raw.baseAddress else { return }
-            var offset = 0
-            while offset < raw.count {
-                let written = write(fd, base + offset, raw.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw IOFailed(operation: "write", path: path, errno: errno)
-                }
-                offset += written
-            }
-        }
+        let failure = data.withUnsafeBytes { AudioRooms.writeAll(fd, $0) }
+        guard failure == 0 else { throw IOFailed(operation: "write", path: path, errno: failure) }
     }
 
     private static func appendOnce(_ data: Data, to path: String) throws {
