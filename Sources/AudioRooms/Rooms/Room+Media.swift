@@ -32,6 +32,14 @@ extension Room {
 
     func owns(_ socket: String, transport: String) -> Bool { transportOwner[transport] == socket }
 
+    /// Forgets a producer's bookkeeping, its owner and the paused state the stage rules last set,
+    /// together (a stale paused entry would hide a change `applyStage` must make); returns the owner.
+    @discardableResult
+    func forgetProducer(_ producerId: String) -> String? {
+        producerPaused[producerId] = nil
+        return producerOwner.removeValue(forKey: producerId)
+    }
+
     /// `transport:connect` → `{success: true}`.
     func connectTransport(socket: String, _ payload: TransportConnectPayload) async -> any Encodable & Sendable {
         guard owns(socket, transport: payload.transportId) else { return ErrorAck("Transport not found") }
@@ -63,8 +71,7 @@ extension Room {
         let userId = participant.user.id
         if let previous = participant.producerId {
             participants[socket]?.producerId = nil
-            producerOwner[previous] = nil
-            producerPaused[previous] = nil
+            forgetProducer(previous)
             outbox.send("audio:producerClosed", ProducerClosedEvent(producerId: previous, userId: userId), to: .room(id, except: socket))
             await router.closeProducer(previous)
         }
@@ -82,8 +89,7 @@ extension Room {
         }
         // A concurrent produce on the same socket may have won the race: keep only the newest.
         if let raced = participants[socket]?.producerId {
-            producerOwner[raced] = nil
-            producerPaused[raced] = nil
+            forgetProducer(raced)
             outbox.send("audio:producerClosed", ProducerClosedEvent(producerId: raced, userId: userId), to: .room(id, except: socket))
             await router.closeProducer(raced)
         }

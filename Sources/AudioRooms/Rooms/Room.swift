@@ -122,8 +122,7 @@ public actor Room {
         // Media: the producer first (so listeners hear it end), then every transport (which takes
         // the consumers with it).
         if let producer = participant.producerId {
-            producerOwner[producer] = nil
-            producerPaused[producer] = nil
+            forgetProducer(producer)
             outbox.send("audio:producerClosed", ProducerClosedEvent(producerId: producer, userId: userId), to: .room(id, except: socket))
             await router.closeProducer(producer)
         }
@@ -186,8 +185,7 @@ public actor Room {
             guard let owner = transportOwner.removeValue(forKey: transportId) else { return }
             participants[owner]?.transports.removeAll { $0 == transportId }
         case .producerClosed(let producerId, _):
-            guard let owner = producerOwner.removeValue(forKey: producerId), let participant = participants[owner] else { return }
-            producerPaused[producerId] = nil
+            guard let owner = forgetProducer(producerId), let participant = participants[owner] else { return }
             participants[owner]?.producerId = nil
             outbox.send("audio:producerClosed", ProducerClosedEvent(producerId: producerId, userId: participant.user.id), to: .room(id, except: owner))
         case .consumerClosed(let consumerId, _):
