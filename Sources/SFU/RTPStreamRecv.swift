@@ -49,10 +49,9 @@ struct RTPStreamRecv {
     /// after about 78 hours since the last SR (it trapped: a producer that sent one SR and then
     /// streamed on crashed the process).
     static func delaySinceLastSenderReport(elapsed: UInt64) -> UInt32 {
-        let seconds = elapsed / 1_000_000_000
-        guard seconds < 65_536 else { return UInt32.max }
-        // seconds < 2^16, so seconds << 16 < 2^32; the rest is < 1e9 · 65,536 < 2^46.
-        return UInt32(clamping: seconds << 16 + (elapsed % 1_000_000_000) << 16 / 1_000_000_000)
+        guard elapsed / 1_000_000_000 < 65_536 else { return UInt32.max }
+        // Under 2^16 s, so under 2^32 units: no wrap.
+        return UInt32(clamping: MediaClock.ticks(nanoseconds: elapsed, rate: 65_536))
     }
 
     /// Packets lost so far (expected − received, never negative).

@@ -100,11 +100,10 @@ struct RTPStreamSend {
     func makeSenderReport(now: UInt64, ntp: UInt64) -> RTCPSenderReport? {
         guard packets > 0 else { return nil }
         let elapsed = min(now > lastSentAt ? now - lastSentAt : 0, 3_600_000_000_000)
-        // elapsed ≤ 3.6e12 ns and clockRate < 2^32: the product can pass 2^64 for clock rates
-        // over ~5 MHz, so whole seconds and the rest are scaled apart (each < 2^64), then wrapped
-        // to 32 bits as RTP timestamps do.
-        let rate = UInt64(clockRate)
-        let ticks = UInt32(truncatingIfNeeded: (elapsed / 1_000_000_000) &* rate &+ (elapsed % 1_000_000_000) * rate / 1_000_000_000)
+        // elapsed ≤ 3.6e12 ns and clockRate < 2^32: a plain product can pass 2^64 for clock rates
+        // over ~5 MHz (MediaClock scales seconds and the rest apart); wrapped to 32 bits as RTP
+        // timestamps are.
+        let ticks = UInt32(truncatingIfNeeded: MediaClock.ticks(nanoseconds: elapsed, rate: UInt64(clockRate)))
         return RTCPSenderReport(
             ssrc: ssrc, ntpTimestamp: ntp, rtpTimestamp: lastTimestamp &+ ticks,
             packetCount: UInt32(truncatingIfNeeded: packets), octetCount: UInt32(truncatingIfNeeded: octets))
