@@ -143,7 +143,9 @@ class MsabServer:
         """Everything the server printed so far (all runs)."""
         return _tail(self.log_path, 10**9)
 
-    def start(self, timeout: float = 30.0) -> "MsabServer":
+    def start(self, timeout: float = 30.0, healthy: bool = True) -> "MsabServer":
+        """Start ``msab serve`` and wait for ``GET /health``: 200 when ``healthy``, else any answer
+        (200 or 503 — e.g. a Redis-mode node started while Redis is down is up but degraded)."""
         if self.proc is not None and self.proc.poll() is None:
             raise ServerError("msab is already running")
         if not self.available():
@@ -156,14 +158,15 @@ class MsabServer:
                                      cwd=self._own_tmp, stdin=subprocess.DEVNULL,
                                      stdout=self._log_file, stderr=subprocess.STDOUT)
         try:
-            self.wait_healthy(timeout)
+            self.wait_healthy(timeout, accept=(200,) if healthy else (200, 503))
         except ServerError:
             self._stop_process(5.0)
             raise
         return self
 
-    def wait_healthy(self, timeout: float = 30.0) -> dict[str, Any] | None:
-        """Poll ``GET /health`` until it answers 200; returns its JSON body (None if not JSON)."""
+    def wait_healthy(self, timeout: float = 30.0, accept: tuple[int, ...] = (200,)) -> dict[str, Any] | None:
+        """Poll ``GET /health`` until its status is in ``accept`` (200 by default); returns its JSON
+        body (None if not JSON)."""
         import json
         deadline = time.monotonic() + timeout
         last = "no answer"
@@ -173,20 +176,25 @@ class MsabServer:
                                   f"--- server log ---\n{_tail(self.log_path)}")
             try:
                 with urllib.request.urlopen(f"{self.url}/health", timeout=2) as r:
-                    body = r.read()
-                    if r.status == 200:
-                        try:
-                            return json.loads(body)
-                        except ValueError:
-                            return None
-                    last = f"HTTP {r.status}"
+                    status, body = r.status, r.read()
             except urllib.error.HTTPError as e:
-                last = f"HTTP {e.code}"
+                status, body = e.code, e.read()
             except (urllib.error.URLError, OSError) as e:
-                last = repr(e)
+                status, body, last = 0, b"", repr(e)
+            if status in accept:
+                try:
+                    return json.loads(body)
+                except ValueError:
+                    return None
+            if status:
+                last = f"HTTP {status}: {body[:200]!r}"
             time.sleep(0.1)
-        raise ServerError(f"msab /health did not answer 200 within {timeout}s (last: {last}).\n"
+        raise ServerError(f"msab /health did not answer {'/'.join(map(str, accept))} within {timeout}s (last: {last}).\n"
                           f"--- server log ---\n{_tail(self.log_path)}")
+
+    def health(self, timeout: float = 5.0) -> tuple[int, Any]:
+        """``GET /health`` once: ``(status, parsed body)``."""
+        return self.http("/health", timeout=timeout)
 
     def _stop_process(self, grace: float) -> int | None:
         status = None
@@ -270,19 +278,31 @@ class MsabServer:
 
 
 class RedisServer:
-    """A throw-away redis-server on 127.0.0.1 (no persistence)."""
+    """A throw-away redis-server on 127.0.0.1 (no persistence).
 
-    def __init__(self, binary: str = "redis-server") -> None:
+    ``port``: a fixed port (e.g. one msab was already told about while Redis is still down);
+    without it :meth:`start` picks a free one. :meth:`kill` is a crash (SIGKILL, all data gone,
+    as without persistence), :meth:`restart` starts it again on the same port.
+    """
+
+    def __init__(self, binary: str = "redis-server", port: int | None = None) -> None:
         self.binary = shutil.which(binary) or binary
         self.dir = tempfile.mkdtemp(prefix="msab-redis-")
-        self.port = 0
+        self.port = port or 0
+        self._fixed_port = port is not None
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = os.path.join(self.dir, "redis.log")
 
+    def available(self) -> bool:
+        return os.path.isfile(self.binary) and os.access(self.binary, os.X_OK)
+
     def start(self, timeout: float = 10.0) -> "RedisServer":
+        if not self.available():
+            raise ServerError(f"redis-server not found ({self.binary}); `make apt` installs it")
         last_error = ""
         for _ in range(5):  # a port picked free can be taken before redis binds it: try again
-            self.port = free_tcp_port()
+            if not self._fixed_port:
+                self.port = free_tcp_port()
             self.proc = subprocess.Popen(
                 [self.binary, "--port", str(self.port), "--bind", HOST, "--save", "", "--appendonly", "no",
                  "--dir", self.dir, "--logfile", self.log_path, "--daemonize", "no"],
@@ -298,7 +318,30 @@ class RedisServer:
             _terminate(self.proc, 2.0)
             self.proc = None
             last_error += "\n" + _tail(self.log_path, 4000)
+            if self._fixed_port:
+                time.sleep(0.2)  # the old process's socket may still be closing
         raise ServerError(f"redis-server did not start: {last_error}")
+
+    def kill(self) -> None:
+        """SIGKILL (a crash: clients see their connections reset, every key is lost)."""
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.proc.wait(10)
+            self.proc = None
+
+    def restart(self, hard: bool = True, timeout: float = 10.0) -> "RedisServer":
+        """Kill (SIGKILL when ``hard``, else SIGTERM) and start again on the same port."""
+        if hard:
+            self.kill()
+        else:
+            self.stop()
+        self._fixed_port = True
+        return self.start(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
 
     @property
     def url(self) -> str:
