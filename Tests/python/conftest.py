@@ -8,6 +8,10 @@ Fixtures:
   :class:`msabtest.server.MsabServer` (with ``laravel.env()`` / ``redis.env()`` merged into its
   env when given) and closes every server it started after the test.
 - ``msab`` — one stand-alone msab server (``msab_factory()``).
+- ``cluster`` — ``cluster(nodes=2, env=None, node_env=(), db=5, laravel=None, redis_up=True)``
+  starts a :class:`msabtest.cluster.Cluster` (one redis-server + N msab nodes on free loopback
+  ports; Redis left down when ``redis_up`` is False) and closes every one it started after the
+  test. A missing redis-server fails the test (the Makefile installs it), it never skips.
 - ``chromium`` — a started :class:`msabtest.chromium.Chromium`; ``static_site`` — a
   ``StaticServer`` factory taking ``files={path: content}``.
 """
@@ -22,6 +26,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from msabtest.chromium import Chromium, StaticServer  # noqa: E402
+from msabtest.cluster import Cluster  # noqa: E402
 from msabtest.laravel import LaravelStandIn  # noqa: E402
 from msabtest.server import MsabServer, RedisServer, default_msab_bin  # noqa: E402
 
@@ -81,6 +86,25 @@ def msab_factory(msab_bin: str) -> Iterator[Callable[..., MsabServer]]:
 @pytest.fixture
 def msab(msab_factory: Callable[..., MsabServer]) -> MsabServer:
     return msab_factory()
+
+
+@pytest.fixture
+def cluster(msab_bin: str) -> Iterator[Callable[..., Cluster]]:
+    started: list[Cluster] = []
+
+    def factory(nodes: int = 2, env: dict[str, str] | None = None, node_env: Any = (), db: int = 5,
+                laravel: Any = None, redis_up: bool = True) -> Cluster:
+        c = Cluster(msab_bin, nodes=nodes, env=env, node_env=node_env, db=db, laravel=laravel)
+        if not c.redis.available():
+            pytest.fail(f"redis-server is not installed ({c.redis.binary}); `make apt` installs it")
+        started.append(c)
+        return c.start(redis_up=redis_up)
+
+    try:
+        yield factory
+    finally:
+        for c in started:
+            c.close()
 
 
 @pytest.fixture

@@ -19,6 +19,8 @@ python-socketio ``AsyncClient`` for signalling and a pymediasoup ``Device`` on a
   Each consumer's track is read continuously by an :class:`AudioRecorder`;
   :meth:`MsabClient.capture` returns the audio of one producer, :meth:`MsabClient.capture_all`
   of all of them.
+- :meth:`MsabClient.answer_acks` sets what the client answers when the server asks an ack for an
+  event (a broadcast with ack, e.g. from a Redis-adapter peer); unset events are answered empty.
 - :meth:`MsabClient.request` sends any ack'ed event and raises :class:`MsabError` carrying the
   error string when the ack is ``{error}`` or ``{success: false, error}``; :meth:`MsabClient.call`
   returns the raw ack; :meth:`MsabClient.emit` sends a no-ack event.
@@ -213,14 +215,18 @@ class MsabClient:
         self._consume_tasks: set[asyncio.Task[Any]] = set()
         self._consume_lock: asyncio.Lock | None = None
         self._produce_errors: list[BaseException] = []
+        self._ack_replies: dict[str, Callable[..., Any]] = {}
         self._register_handlers()
 
     # ----- Socket.IO plumbing ----------------------------------------------------------------
 
     def _register_handlers(self) -> None:
         @self.sio.on("*")
-        async def _any(event: str, *args: Any) -> None:
+        async def _any(event: str, *args: Any) -> Any:
             await self._record(event, args)
+            reply = self._ack_replies.get(event)
+            # python-socketio sends the handler's return value as the ack (when one was asked)
+            return reply(*args) if reply is not None else None
 
         @self.sio.on("connect_error")
         async def _connect_error(data: Any = None) -> None:
@@ -303,6 +309,11 @@ class MsabClient:
     async def emit(self, event: str, payload: Any = None) -> None:
         """Emit a no-ack event (``chat:message``, ``gift:send``, ``room:leave``, ...)."""
         await self.sio.emit(event, payload)
+
+    def answer_acks(self, event: str, reply: Callable[..., Any]) -> None:
+        """When the server emits ``event`` with an ack, answer ``reply(*args)`` (a tuple → several
+        ack arguments)."""
+        self._ack_replies[event] = reply
 
     # ----- recorded events --------------------------------------------------------------------
 
