@@ -1,0 +1,269 @@
+"""Issue 12 item 9: cross-node delivery through Redis, for one room of 1,000 sockets on two nodes.
+
+Starts redis-server and two msab nodes (msabtest.cluster.Cluster; msab from MSAB_BIN), connects
+1,000 background sockets to one room (half on each node, in two worker processes that read and
+discard what they get, as phones would), then three probe sockets in this process: a sender S and a
+probe P0 on node 0, a probe P1 on node 1.
+
+1. Latency: S sends CLUSTER_BENCH_MESSAGES (300) `chat:message`s, one every 10 ms (the room is not
+   saturated). For each message: local = P0's arrival − send, remote = P1's arrival − send. The
+   price of the Redis hop is remote − local, per message (both probes wait behind the same fan-out
+   of ~500 sockets on their node). Prints p50/p99 of local, remote and of the difference.
+2. Throughput: S sends CLUSTER_BENCH_BURST (2,000) messages as fast as msab takes them (at most 200
+   unacknowledged, as its per-socket inbound queue is bounded); events per second = messages ÷
+   (last arrival at P1 − first send), socket deliveries per second = that × sockets in the room.
+
+The background sockets and the probes are a minimal Engine.IO 4 / Socket.IO 5 websocket client
+(below), not python-socketio: a thousand python-socketio clients decoding every event would spend
+more CPU than the servers and measure themselves. Tokens are HS256 JWTs minted here with the
+cluster's secret (the claims of TokenAuthority). Target (issue 12): remote − local < 1 ms at p50.
+Run by `make bench`; prints one JSON line at the end.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import multiprocessing
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "Tests", "python"))
+
+import aiohttp  # noqa: E402
+
+from msabtest.cluster import Cluster  # noqa: E402
+from msabtest.server import default_msab_bin  # noqa: E402
+
+ROOM = "cluster-bench"
+
+
+def mint(secret: str, user: int, name: str) -> str:
+    """An msab stand-alone token (HS256; `sub`, `exp`, `name`)."""
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+    header = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    claims = b64(json.dumps({"sub": str(user), "exp": int(time.time()) + 3600, "name": name}).encode())
+    signature = hmac.new(secret.encode(), f"{header}.{claims}".encode(), hashlib.sha256).digest()
+    return f"{header}.{claims}.{b64(signature)}"
+
+
+class WireSocket:
+    """Engine.IO 4 over websocket + Socket.IO 5 on `/`: connect with a token, acks, events.
+    ``watch``: event names whose arrivals are recorded as (monotonic time, payload)."""
+
+    def __init__(self, session: aiohttp.ClientSession, watch: tuple[str, ...] = ()) -> None:
+        self.session = session
+        self.watch = watch
+        self.arrivals: list[tuple[float, str, object]] = []
+        self.frames = 0
+        self._acks: dict[int, asyncio.Future] = {}
+        self._next_id = 0
+        self._connected: asyncio.Future | None = None
+        self.ws: aiohttp.ClientWebSocketResponse | None = None
+        self._task: asyncio.Task | None = None
+        self.arrived = asyncio.Event()
+
+    async def open(self, base: str, token: str) -> None:
+        url = base.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+        self.ws = await self.session.ws_connect(url, max_msg_size=0, autoping=False)
+        first = await self.ws.receive_str()
+        assert first.startswith("0{"), first
+        self._connected = asyncio.get_running_loop().create_future()
+        self._task = asyncio.ensure_future(self._read())
+        await self.ws.send_str("40" + json.dumps({"token": token}))
+        await asyncio.wait_for(self._connected, 30)
+
+    async def _read(self) -> None:
+        assert self.ws is not None
+        async for msg in self.ws:
+            if msg.type != aiohttp.WSMsgType.TEXT:
+                continue
+            data = msg.data
+            self.frames += 1
+            if data == "2":
+                await self.ws.send_str("3")
+            elif data.startswith("42"):
+                if self.watch:
+                    now = time.monotonic()
+                    name, payload = json.loads(data[2:])[:2]
+                    if name in self.watch:
+                        self.arrivals.append((now, name, payload))
+                        self.arrived.set()
+            elif data.startswith("43"):
+                body = data[2:]
+                i = 0
+                while i < len(body) and body[i].isdigit():
+                    i += 1
+                fut = self._acks.pop(int(body[:i]), None)
+                if fut is not None and not fut.done():
+                    fut.set_result(json.loads(body[i:]))
+            elif data.startswith("40") and self._connected is not None and not self._connected.done():
+                self._connected.set_result(True)
+            elif data.startswith("44") and self._connected is not None and not self._connected.done():
+                self._connected.set_exception(RuntimeError(f"refused: {data}"))
+
+    async def call(self, event: str, payload: object, timeout: float = 30) -> object:
+        assert self.ws is not None
+        self._next_id += 1
+        fut = asyncio.get_running_loop().create_future()
+        self._acks[self._next_id] = fut
+        await self.ws.send_str(f"42{self._next_id}" + json.dumps([event, payload]))
+        return await asyncio.wait_for(fut, timeout)
+
+    async def emit(self, event: str, payload: object) -> None:
+        assert self.ws is not None
+        await self.ws.send_str("42" + json.dumps([event, payload]))
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+        if self._task is not None:
+            self._task.cancel()
+
+
+async def _background(url: str, tokens: list[str], ready, stop) -> int:
+    async with aiohttp.ClientSession() as session:
+        sockets = []
+        for i in range(0, len(tokens), 50):
+            batch = [WireSocket(session) for _ in tokens[i:i + 50]]
+            await asyncio.gather(*(s.open(url, t) for s, t in zip(batch, tokens[i:i + 50])))
+            acks = await asyncio.gather(*(s.call("room:join", {"roomId": ROOM}) for s in batch))
+            bad = [a for a in acks if not (isinstance(a, list) and a and "rtpCapabilities" in a[0])]
+            assert not bad, bad[:2]
+            sockets += batch
+        ready.set()
+        while not stop.is_set():
+            await asyncio.sleep(0.2)
+        frames = sum(s.frames for s in sockets)
+        for s in sockets:
+            await s.close()
+        return frames
+
+
+def background(url: str, tokens: list[str], ready, stop, out) -> None:
+    out.put(asyncio.run(_background(url, tokens, ready, stop)))
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+async def measure(c: Cluster, messages: int, burst: int, members: int, remote_node: int = 1) -> dict:
+    async with aiohttp.ClientSession() as session:
+        sender = WireSocket(session, watch=("chat:message",))
+        p0 = WireSocket(session, watch=("chat:message",))
+        p1 = WireSocket(session, watch=("chat:message",))
+        for sock, node, uid in ((sender, 0, 1), (p0, 0, 2), (p1, remote_node, 3)):
+            await sock.open(c.nodes[node].url, mint(c.secret, uid, f"probe{uid}"))
+            await sock.call("room:join", {"roomId": ROOM})
+
+        async def arrival(sock: WireSocket, content: str, timeout: float = 10) -> float:
+            deadline = time.monotonic() + timeout
+            while True:
+                sock.arrived.clear()  # before looking, so an arrival after the look wakes the wait
+                for t, _, payload in reversed(sock.arrivals):
+                    if isinstance(payload, dict) and payload.get("content") == content:
+                        return t
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"{content} never arrived")
+                try:
+                    await asyncio.wait_for(sock.arrived.wait(), left)
+                except asyncio.TimeoutError:
+                    pass
+
+        # 1. latency, paced
+        local, remote, added = [], [], []
+        for i in range(messages):
+            content = f"lat-{i}"
+            sent = time.monotonic()
+            await sender.emit("chat:message", {"roomId": ROOM, "content": content})
+            t0, t1 = await arrival(p0, content), await arrival(p1, content)
+            local.append((t0 - sent) * 1000)
+            remote.append((t1 - sent) * 1000)
+            added.append((t1 - t0) * 1000)
+            await asyncio.sleep(0.01)
+
+        # 2. throughput, a burst with at most `window` unacknowledged (the sender's own echo is the ack)
+        window = 200
+        first = time.monotonic()
+        for i in range(burst):
+            if i >= window:
+                await arrival(sender, f"burst-{i - window}", timeout=30)
+            await sender.emit("chat:message", {"roomId": ROOM, "content": f"burst-{i}"})
+        last_remote = await arrival(p1, f"burst-{burst - 1}", timeout=60)
+        last_local = await arrival(p0, f"burst-{burst - 1}", timeout=60)
+        got_remote = len({p.get("content") for _, _, p in p1.arrivals if str(p.get("content", "")).startswith("burst-")})
+        elapsed = last_remote - first
+        for sock in (sender, p0, p1):
+            await sock.close()
+    return {
+        "room_sockets": members,
+        "latency_ms": {
+            "local_p50": pct(local, 0.5), "local_p99": pct(local, 0.99),
+            "remote_p50": pct(remote, 0.5), "remote_p99": pct(remote, 0.99),
+            "added_p50": pct(added, 0.5), "added_p99": pct(added, 0.99), "messages": messages},
+        "throughput": {
+            "messages": burst, "received_remote": got_remote, "seconds": elapsed,
+            "events_per_s": burst / elapsed, "socket_deliveries_per_s": burst / elapsed * members,
+            "local_events_per_s": burst / max(last_local - first, 1e-9)},
+    }
+
+
+def main() -> None:
+    sockets = int(os.environ.get("CLUSTER_BENCH_SOCKETS", "1000"))
+    messages = int(os.environ.get("CLUSTER_BENCH_MESSAGES", "300"))
+    burst = int(os.environ.get("CLUSTER_BENCH_BURST", "2000"))
+    env = {"LOG_LEVEL": "error", "MSAB_MAX_SESSIONS_PER_IP": "0", "MSAB_MAX_SESSIONS": "0",
+           "RATE_LIMIT_MESSAGES_PER_MINUTE": "1000000", "MSAB_ROOM_EVENTS_PER_MINUTE": "1000000",
+           "MSAB_PING_INTERVAL_MS": "60000", "MAX_CLIENTS_PER_ROOM": "100000"}
+    c = Cluster(default_msab_bin(), nodes=2, env=env)
+    c.start()
+    ctx = multiprocessing.get_context("spawn")
+    stop = ctx.Event()
+    procs, outs = [], []
+    try:
+        started = time.monotonic()
+        for node in range(2):
+            tokens = [mint(c.secret, 100_000 + node * 10_000 + i, f"bg{i}") for i in range(sockets // 2)]
+            ready, out = ctx.Event(), ctx.Queue()
+            proc = ctx.Process(target=background, args=(c.nodes[node].url, tokens, ready, stop, out), daemon=True)
+            proc.start()
+            procs.append((proc, ready))
+            outs.append(out)
+        for proc, ready in procs:
+            while not ready.wait(1):
+                if not proc.is_alive():
+                    raise RuntimeError(f"a background process died:\n{c.logs()}")
+        print(f"{sockets} background sockets joined in {time.monotonic() - started:.1f} s")
+        # CLUSTER_BENCH_REMOTE_NODE=0 puts P1 on the sender's node too: the no-Redis baseline
+        remote_node = int(os.environ.get("CLUSTER_BENCH_REMOTE_NODE", "1"))
+        result = asyncio.run(measure(c, messages, burst, sockets + 3, remote_node))
+        lat, thr = result["latency_ms"], result["throughput"]
+        print(f"cross-node delivery, room of {sockets + 3} sockets on 2 nodes, {messages} messages: "
+              f"local p50 {lat['local_p50']:.2f} ms p99 {lat['local_p99']:.2f} ms; "
+              f"remote p50 {lat['remote_p50']:.2f} ms p99 {lat['remote_p99']:.2f} ms; "
+              f"added by Redis p50 {lat['added_p50']:.2f} ms p99 {lat['added_p99']:.2f} ms (target < 1 ms at p50)")
+        print(f"through Redis: {thr['events_per_s']:.0f} events/s to the room "
+              f"({thr['socket_deliveries_per_s']:.0f} socket deliveries/s), burst of {burst}, "
+              f"{thr['received_remote']}/{burst} arrived on the other node")
+        stop.set()
+        result["background_frames"] = [o.get(timeout=30) for o in outs]
+        result["msab"] = default_msab_bin()
+        print(json.dumps(result))
+    finally:
+        stop.set()
+        for proc, _ in procs:
+            proc.join(10)
+            if proc.is_alive():
+                proc.kill()
+        c.close()
+
+
+if __name__ == "__main__":
+    main()
