@@ -461,7 +461,7 @@ def test_node_adapter_requests_get_node_answers(cluster):
                 acks = [m for m in acked.messages if m.decoded.get("type") == RequestType.BROADCAST_ACK]
                 assert all(m.raw[:1] != b"{" and set(m.decoded) == {"type", "requestId", "packet"} for m in acks)
                 # a binary ack argument comes back as msgpack bin
-                p["u4"].answer_acks("blob?", lambda data: b"\x00\x01\xfe")
+                p["u4"].answer_acks("blob?", lambda *args: b"\x00\x01\xfe")
                 acked = await peer.broadcast_with_ack("blob?", rooms=[other], ack_timeout_ms=3000)
                 assert sorted(acked.client_counts) == [0, 1] and acked.acks == [b"\x00\x01\xfe"], acked
                 assert [e.args for e in p["u1"].events_named("poll")] == [({"q": 1},)]
@@ -563,7 +563,7 @@ def test_backend_events_reach_each_target_socket_once(cluster):
                 ("ev.user_in_room", 501, room_a, {"b": 1}, ["ua", "ub"]),
                 ("ev.all", None, None, {"type": "all"}, everyone),
                 ("ev.nobody", 599, None, {"n": 0}, []),
-                ("ev.empty_room", None, 99999, {"n": 0}, []),
+                ("ev.empty_room", None, 89999, {"n": 0}, []),
             ]
             for event, user, room, payload, _ in sent:
                 assert c.publish_event(event, user, room, payload, timestamp="2026-01-01T00:00:00Z",
@@ -644,13 +644,15 @@ def test_redis_restart_mid_run(cluster):
             await _chat_crosses(ann, ben, room, "before")
 
             c.kill_redis()
-            await asyncio.to_thread(c.wait_health, 503, 5)
             # an event that needs Redis answers the contract's error instead of hanging
             started = time.monotonic()
             ack = await ben.call("seat:take", {"roomId": room, "seatIndex": 1}, timeout=10)
             took = time.monotonic() - started
             assert ack == fail("Internal server error"), ack
             assert took <= 6.5, f"seat:take answered after {took:.1f}s"
+            # and the load balancer is told: /health 503 "down"
+            await asyncio.to_thread(c.wait_health, 503, 5)
+            assert all(n.health()[1]["redis"] == "down" for n in c.nodes)
 
             c.start_redis()
             back = await asyncio.to_thread(c.wait_health, 200, 5)
