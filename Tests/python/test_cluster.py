@@ -121,6 +121,7 @@ def test_clients_on_two_nodes_share_a_room(cluster):
             assert ack_c["seats"] == [{"seatIndex": 3, "user": {"id": 602, "name": "Ben"}, "isMuted": True}]
             assert ack_c["lockedSeats"] == [5]
             await ben.wait_for("room:userJoined", lambda p: p["userId"] == 603)
+            assert c.participant_count(room) == (3, 3)
 
             # room:leave on node 1 → room:userLeft and the released seat on node 0
             await ben.leave(room)
@@ -129,11 +130,13 @@ def test_clients_on_two_nodes_share_a_room(cluster):
                 assert (await cl.wait_for("seat:cleared")).data == {"seatIndex": 3, "userId": 602}
             assert c.seats(room) == {}
             assert await ann.call("user:getRoom", {"userId": 602}) == {"roomId": None}
+            assert c.participant_count(room) == (2, 2)
 
             # the participant count is exact: a fourth user on node 1 sees Ann and Cy only
             dee = await c.client(1, 604, "Dee")
             ack_d = await dee.join(room)
             assert [p["id"] for p in ack_d["participants"]] == [601, 603]
+            assert c.participant_count(room) == (3, 3)
 
             # exactly once each: nothing doubled by the Redis path, nothing echoed to a sender
             await asyncio.sleep(SETTLE)
@@ -702,6 +705,7 @@ def test_node_killed_its_users_leave_the_room(cluster):
             assert [x["id"] for x in ack["participants"]] == [971] and ack["seats"] == []
             assert await dee.call("user:getRoom", {"userId": 972}) == {"roomId": None}
             assert c.redis_cmd("SMEMBERS", "user:972:sockets") == []
+            assert c.participant_count(room) == (2, 2)  # Ann and Dee
             assert c.nodes[0].running
         finally:
             await c.close_clients()

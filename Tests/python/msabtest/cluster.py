@@ -13,7 +13,8 @@ Tests talk to it with:
 - :meth:`Cluster.client` — a connected :class:`~msabtest.client.MsabClient` on node *i*
   (websocket transport), closed by :meth:`Cluster.close_clients`;
 - :meth:`Cluster.redis_cmd` and the readers :meth:`Cluster.seats`, :meth:`Cluster.locked_seats`,
-  :meth:`Cluster.keys` — the cluster's Redis DB as the contract's keys (§6.2) hold it;
+  :meth:`Cluster.room_state`, :meth:`Cluster.participant_count`, :meth:`Cluster.keys` — the
+  cluster's Redis DB as the contract's keys (§6.2) and msab's own (``room:{id}:users``) hold it;
 - :meth:`Cluster.publish_event` (``flylive:msab:events``, contract §7.2) and
   :meth:`Cluster.post_event` (``POST /internal/events`` on one node);
 - :meth:`Cluster.kill_redis` / :meth:`Cluster.start_redis` (same port) and
@@ -138,6 +139,22 @@ class Cluster:
 
     def locked_seats(self, room: str) -> set[int]:
         return {int(x) for x in self.redis_cmd("SMEMBERS", f"room:{room}:locked_seats") or []}
+
+    def room_state(self, room: str) -> dict[str, Any] | None:
+        """``room:state:{room}`` (contract §6.2: ``{id, status, participantCount, ...}``), or None."""
+        text = self.redis_cmd("GET", f"room:state:{room}")
+        return None if text is None else json.loads(text)
+
+    def room_users(self, room: str) -> dict[int, int]:
+        """msab's ``room:{room}:users`` hash: user id → that user's sockets in the room (its
+        length is the participant count)."""
+        flat = self.redis_cmd("HGETALL", f"room:{room}:users") or []
+        return {int(flat[i]): int(flat[i + 1]) for i in range(0, len(flat), 2)}
+
+    def participant_count(self, room: str) -> tuple[int, Any]:
+        """``(distinct users in room:{room}:users, room:state:{room}.participantCount)``."""
+        state = self.room_state(room)
+        return len(self.room_users(room)), None if state is None else state.get("participantCount")
 
     def keys(self, pattern: str = "*", db: int | None = None) -> list[str]:
         return sorted(self.redis_cmd("KEYS", pattern, db=db) or [])
