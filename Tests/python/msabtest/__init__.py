@@ -7,6 +7,9 @@ Modules:
 - :mod:`msabtest.server` — start/stop the msab binary and a throw-away redis-server.
 - :mod:`msabtest.client` — MsabClient, an MSAB frontend in Python (python-socketio + pymediasoup).
 - :mod:`msabtest.chromium` — headless Chromium over CDP, and a static file server for its pages.
+- :mod:`msabtest.cluster` — one redis-server + N msab nodes (Redis scale-out), with Redis readers.
+- :mod:`msabtest.adapter_peer` — a Socket.IO Redis-adapter peer: Node/PHP emitter messages and a
+  Node.js adapter node (requests, answers) on PyPI ``msgpack`` + ``redis``.
 
 :func:`run` runs a coroutine to completion with a time limit; tests use it instead of an asyncio
 pytest plugin (``def test_x(): run(body())``).

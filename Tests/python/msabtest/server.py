@@ -10,9 +10,11 @@ SIGKILL after 5 s; ``kill()`` sends SIGKILL at once; ``restart()`` starts it aga
 data directory and port. ``token()`` mints a JWT with ``msab token --user N --name X [--role R=role]``
 under the same environment (same secret / data dir), so the server accepts it.
 
-:class:`RedisServer` runs ``redis-server`` on a free 127.0.0.1 port (redis cannot bind port 0)
-with ``--save "" --appendonly no`` in a temporary directory and offers :meth:`RedisServer.command`,
-a tiny RESP client, so tests can inspect keys without a redis client library.
+:class:`RedisServer` runs ``redis-server`` on a free 127.0.0.1 port (redis cannot bind port 0), or
+on a given one, with ``--save "" --appendonly no`` in a temporary directory and offers
+:meth:`RedisServer.command`, a tiny RESP client, so tests can inspect keys without a redis client
+library; :meth:`RedisServer.kill` / :meth:`RedisServer.restart` crash and restart it on its port.
+``MsabServer.start(healthy=False)`` accepts a degraded start (``/health`` 503, e.g. Redis down).
 
 Both clean up after themselves (processes and temporary directories) and bind only 127.0.0.1.
 """
