@@ -298,13 +298,20 @@ public struct RESPDecoder: Sendable {
         }
     }
 
+    /// Every type byte of RESP2 and RESP3 (streamed `;` and `.` included, to refuse them by name).
+    static let typeBytes: Set<UInt8> = Set("+-:$*_,#!=(%~>|;.".utf8)
+
     static let cr = UInt8(ascii: "\r")
     static let lf = UInt8(ascii: "\n")
 
     /// Consumes one CR LF terminated line; returns its type byte and the text between it and CR.
     private mutating func readLine() throws(RedisError) -> (UInt8, ByteBuffer)? {
         let readable = buffer.readableBytes
-        guard readable > 0 else { return nil }
+        guard let type = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return nil }
+        // Refuse an unknown type byte at once rather than after scanning up to a line limit for CR.
+        guard Self.typeBytes.contains(type) else {
+            throw .protocolError("unknown RESP type byte 0x\(String(type, radix: 16))")
+        }
         let from = max(1, scannedLineBytes)
         let crOffset: Int? = buffer.withUnsafeReadableBytes { bytes in
             var index = from
@@ -335,7 +342,8 @@ public struct RESPDecoder: Sendable {
         }
         scannedLineBytes = 0
         try charge(crOffset + 2)
-        guard let type = buffer.readInteger(as: UInt8.self), let line = buffer.readSlice(length: crOffset - 1) else {
+        buffer.moveReaderIndex(forwardBy: 1)
+        guard let line = buffer.readSlice(length: crOffset - 1) else {
             return nil  // unreachable: crOffset + 2 <= readable
         }
         buffer.moveReaderIndex(forwardBy: 2)
