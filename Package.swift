@@ -85,6 +85,12 @@ let package = Package(
             dependencies: ["SFU", "DTLS", "MediasoupWire", "CUDPBatch", nioCore, nioPosix, logging, metrics, serviceLifecycle],
             swiftSettings: swiftSettings
         ),
+        // ── Redis (command connection + pub/sub), on SwiftNIO ────────────────────────────
+        .target(
+            name: "Redis",
+            dependencies: [nioCore, nioPosix, .product(name: "NIOSSL", package: "swift-nio-ssl"), logging, metrics, serviceLifecycle, crypto],
+            swiftSettings: swiftSettings
+        ),
         // ── application ─────────────────────────────────────────────────────────────────
         .target(
             name: "AudioRooms",
@@ -159,6 +165,11 @@ let package = Package(
             dependencies: [
                 "SFUServer", "SFU", "SFUTestSupport", "RTP", "STUN", "DTLS", "SRTP", "MediasoupWire", nioCore, nioPosix, serviceLifecycle,
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RedisTests",
+            dependencies: ["Redis", nioCore, nioPosix, logging, .product(name: "NIOSSL", package: "swift-nio-ssl")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "AudioRoomsTests", dependencies: ["AudioRooms"], swiftSettings: swiftSettings),
