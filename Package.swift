@@ -46,6 +46,7 @@ let package = Package(
         // Redis scale-out codecs (../shared/redis-adapter.md): MessagePack as notepack.io writes it,
         // and the classic @socket.io/redis-adapter wire format on top of it. Pure, no I/O.
         .target(name: "MessagePack", dependencies: [nioCore], swiftSettings: swiftSettings),
+        .target(name: "SocketIORedis", dependencies: ["MessagePack", "SocketIOParser", nioCore], swiftSettings: swiftSettings),
         .target(
             name: "EngineIO",
             dependencies: ["EngineIOParser", nioCore, logging, metrics, serviceLifecycle],
@@ -144,6 +145,8 @@ let package = Package(
         .testTarget(name: "EngineIOTests", dependencies: ["EngineIO"], swiftSettings: swiftSettings),
         .testTarget(name: "SocketIOParserTests", dependencies: ["SocketIOParser", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "MessagePackTests", dependencies: ["MessagePack", nioCore], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SocketIORedisTests", dependencies: ["SocketIORedis", "MessagePack", "SocketIOParser", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "SocketIOTests", dependencies: ["SocketIO", "SocketIOParser", "EngineIO", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "RTPTests", dependencies: ["RTP", nioCore], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "STUNTests", dependencies: ["STUN", nioCore], swiftSettings: swiftSettings),
