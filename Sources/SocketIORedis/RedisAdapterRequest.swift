@@ -87,13 +87,15 @@ public enum RedisAdapterRequest: Sendable, Hashable {
         let hasOptions = request["opts"].map { $0 != .null } ?? false
         switch type {
         case .sockets:
-            return .sockets(uid: uid, requestId: try reader.string(request["requestId"], "requestId"), rooms: try reader.rooms(request["rooms"], "rooms"))
+            return .sockets(
+                uid: uid, requestId: try reader.string(request["requestId"], "requestId"), rooms: try reader.rooms(request["rooms"], "rooms"))
         case .allRooms:
             return .allRooms(uid: uid, requestId: try reader.string(request["requestId"], "requestId"))
         case .remoteJoin where hasOptions, .remoteLeave where hasOptions:
             let options = try reader.options(request["opts"], "opts", withFlags: false)
             let rooms = try reader.rooms(request["rooms"], "rooms")
-            return type == .remoteJoin ? .remoteJoin(uid: uid, options: options, rooms: rooms) : .remoteLeave(uid: uid, options: options, rooms: rooms)
+            return type == .remoteJoin
+                ? .remoteJoin(uid: uid, options: options, rooms: rooms) : .remoteLeave(uid: uid, options: options, rooms: rooms)
         case .remoteJoin, .remoteLeave:
             let requestId = try reader.optionalString(request["requestId"], "requestId")
             let socketId = try reader.room(request["sid"], "sid")

@@ -95,7 +95,8 @@ import Testing
         #expect(try RedisAdapterRequest.decode(buffer(#"{"type":2,"opts":null,"sid":"s","room":7}"#))
             == .legacyRemoteJoin(uid: nil, requestId: nil, socketId: "s", room: "7"))
         // Missing `close`, `except`, `rooms`: false and empty.
-        #expect(try RedisAdapterRequest.decode(buffer(#"{"type":4,"opts":{}}"#)) == .remoteDisconnect(uid: nil, options: RedisBroadcastOptions(), close: false))
+        #expect(try RedisAdapterRequest.decode(buffer(#"{"type":4,"opts":{}}"#))
+            == .remoteDisconnect(uid: nil, options: RedisBroadcastOptions(), close: false))
         #expect(try RedisAdapterRequest.decode(buffer(#"{"type":2,"opts":{"rooms":[1]}}"#))
             == .remoteJoin(uid: nil, options: RedisBroadcastOptions(rooms: ["1"]), rooms: []))
         // Unknown keys are ignored.
@@ -133,7 +134,8 @@ import Testing
         (#"{"type":6,"data":{"0":"ev"}}"#, "data", .wrongType(expected: "array")),
         (#"{"type":6,"data":[],"requestId":false}"#, "requestId", .wrongType(expected: "string")),
         (#"{"type":7,"requestId":"r","opts":{}}"#, "packet", .missingField),
-        (#"{"type":7,"requestId":"r","packet":{"type":2},"opts":{"flags":{"timeout":"soon"}}}"#, "opts.flags.timeout", .wrongType(expected: "number")),
+        (#"{"type":7,"requestId":"r","packet":{"type":2},"opts":{"flags":{"timeout":"soon"}}}"#, "opts.flags.timeout",
+         .wrongType(expected: "number")),
         (#"{"type":7,"requestId":"r","packet":{"type":12},"opts":{}}"#, "packet.type", .unsupportedPacketType(12)),
     ]
 
@@ -161,8 +163,9 @@ import Testing
 
     @Test func randomMutationsNeverTrap() {
         var rng = SplitMix64(seed: 7)
-        let seeds = Self.shapes.map { Array($0.0.utf8) } + [Array(RedisAdapterRequest.broadcastWithAck(
-            uid: "u", requestId: "r", packet: SocketIOPacket(type: .event, data: ["e"]), options: RedisBroadcastOptions()).encoded().readableBytesView)]
+        let withAck = RedisAdapterRequest.broadcastWithAck(
+            uid: "u", requestId: "r", packet: SocketIOPacket(type: .event, data: ["e"]), options: RedisBroadcastOptions())
+        let seeds = Self.shapes.map { Array($0.0.utf8) } + [Array(withAck.encoded().readableBytesView)]
         var accepted = 0
         for round in 0..<20_000 {
             var bytes = seeds[round % seeds.count]

@@ -15,7 +15,8 @@ import Testing
 
     static let shapes: [(String, RedisAdapterRequestType, RedisAdapterResponse)] = [
         (#"{"requestId":"r1","sockets":["a","b"]}"#, .sockets, .sockets(requestId: "r1", socketIds: ["a", "b"])),
-        (#"{"requestId":"r1","rooms":["AbCdEfGhIjKlMnOpQrSt","room1"]}"#, .allRooms, .allRooms(requestId: "r1", rooms: ["AbCdEfGhIjKlMnOpQrSt", "room1"])),
+        (#"{"requestId":"r1","rooms":["AbCdEfGhIjKlMnOpQrSt","room1"]}"#, .allRooms,
+         .allRooms(requestId: "r1", rooms: ["AbCdEfGhIjKlMnOpQrSt", "room1"])),
         (#"{"requestId":"r1","sockets":[{"id":"AbCdEfGhIjKlMnOpQrSt","handshake":{"headers":{"host":"example.com"},"time":"Thu Jan 01 1970","#
             + #""address":"::1","xdomain":false,"secure":true,"issued":1700000000000,"url":"/socket.io/?EIO=4","query":{"EIO":"4"},"auth":{}},"#
             + #""rooms":["AbCdEfGhIjKlMnOpQrSt","room1"],"data":{"userId":42}}]}"#,
@@ -57,7 +58,8 @@ import Testing
         #expect(try RedisAdapterResponse.decode(buffer(#"{"requestId":"r1"}"#)) { _ in .allRooms } == .allRooms(requestId: "r1", rooms: []))
         #expect(try RedisAdapterResponse.decode(buffer(#"{"requestId":"r1","sockets":{}}"#)) { _ in .remoteFetch }
             == .remoteFetch(requestId: "r1", sockets: []))
-        #expect(try RedisAdapterResponse.decode(buffer(#"{"requestId":"r1","sockets":"x"}"#)) { _ in .sockets } == .sockets(requestId: "r1", socketIds: []))
+        #expect(try RedisAdapterResponse.decode(buffer(#"{"requestId":"r1","sockets":"x"}"#)) { _ in .sockets }
+            == .sockets(requestId: "r1", socketIds: []))
         // Numeric rooms (a Node app's `join(42)`) come back as strings.
         #expect(try RedisAdapterResponse.decode(buffer(#"{"requestId":"r1","rooms":[42,"a"]}"#)) { _ in .allRooms }
             == .allRooms(requestId: "r1", rooms: ["42", "a"]))
@@ -65,8 +67,10 @@ import Testing
         #expect(try RedisAdapterResponse.decode(buffer(#"{"requestId":"r1","sockets":[{"id":"s"}]}"#)) { _ in .remoteFetch }
             == .remoteFetch(requestId: "r1", sockets: [RedisRemoteSocket(id: "s", handshake: .null, rooms: [], data: .null)]))
         // An acknowledgement without its argument; a server-side emit answer without data.
-        #expect(try RedisAdapterResponse.decode(buffer(#"{"type":9,"requestId":"r1"}"#)) { _ in .broadcast } == .broadcastAck(requestId: "r1", packet: .null))
-        #expect(try RedisAdapterResponse.decode(buffer(#"{"type":6,"requestId":"r1"}"#)) { _ in .serverSideEmit } == .serverSideEmit(requestId: "r1", data: .null))
+        #expect(try RedisAdapterResponse.decode(buffer(#"{"type":9,"requestId":"r1"}"#)) { _ in .broadcast }
+            == .broadcastAck(requestId: "r1", packet: .null))
+        #expect(try RedisAdapterResponse.decode(buffer(#"{"type":6,"requestId":"r1"}"#)) { _ in .serverSideEmit }
+            == .serverSideEmit(requestId: "r1", data: .null))
         // Client counts are clamped, never trapped on.
         #expect(try RedisAdapterResponse.decode(buffer(#"{"type":8,"requestId":"r1","clientCount":-4}"#)) { _ in .broadcast }
             == .broadcastClientCount(requestId: "r1", clientCount: 0))

@@ -191,7 +191,8 @@ import Testing
     @Test func boundsOnSizeRoomsAndRoomNames() {
         let limits = RedisAdapterLimits(maximumMessageBytes: 64, maximumListLength: 3, maximumRoomLength: 5)
         let big = buffer([UInt8](repeating: 0xc0, count: 65))
-        #expect(reason { () throws(RedisAdapterError) in try RedisBroadcast.decode(big, limits: limits) } == RedisAdapterError(.messageTooLarge(bytes: 65, limit: 64)))
+        #expect(reason { () throws(RedisAdapterError) in try RedisBroadcast.decode(big, limits: limits) }
+            == RedisAdapterError(.messageTooLarge(bytes: 65, limit: 64)))
         let manyRooms: MessagePackValue = ["u", Self.wellFormedPacket, ["rooms": ["a", "b", "c", "d"]]]
         #expect(reason { () throws(RedisAdapterError) in try RedisBroadcast.decode(buffer(manyRooms), limits: limits) }
             == RedisAdapterError(.tooManyEntries(limit: 3), field: "opts.rooms"))
