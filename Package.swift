@@ -43,6 +43,10 @@ let package = Package(
         // ── signalling plane ────────────────────────────────────────────────────────────
         .target(name: "EngineIOParser", dependencies: [nioCore], swiftSettings: swiftSettings),
         .target(name: "SocketIOParser", dependencies: [nioCore], swiftSettings: swiftSettings),
+        // Redis scale-out codecs (../shared/redis-adapter.md): MessagePack as notepack.io writes it,
+        // and the classic @socket.io/redis-adapter wire format on top of it. Pure, no I/O.
+        .target(name: "MessagePack", dependencies: [nioCore], swiftSettings: swiftSettings),
+        .target(name: "SocketIORedis", dependencies: ["MessagePack", "SocketIOParser", nioCore], swiftSettings: swiftSettings),
         .target(
             name: "EngineIO",
             dependencies: ["EngineIOParser", nioCore, logging, metrics, serviceLifecycle],
@@ -146,6 +150,9 @@ let package = Package(
         .testTarget(name: "EngineIOParserTests", dependencies: ["EngineIOParser", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "EngineIOTests", dependencies: ["EngineIO"], swiftSettings: swiftSettings),
         .testTarget(name: "SocketIOParserTests", dependencies: ["SocketIOParser", nioCore], swiftSettings: swiftSettings),
+        .testTarget(name: "MessagePackTests", dependencies: ["MessagePack", nioCore], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SocketIORedisTests", dependencies: ["SocketIORedis", "MessagePack", "SocketIOParser", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "SocketIOTests", dependencies: ["SocketIO", "SocketIOParser", "EngineIO", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "RTPTests", dependencies: ["RTP", nioCore], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "STUNTests", dependencies: ["STUN", nioCore], swiftSettings: swiftSettings),
