@@ -46,7 +46,11 @@ let package = Package(
         // Redis scale-out codecs (../shared/redis-adapter.md): MessagePack as notepack.io writes it,
         // and the classic @socket.io/redis-adapter wire format on top of it. Pure, no I/O.
         .target(name: "MessagePack", dependencies: [nioCore], swiftSettings: swiftSettings),
-        .target(name: "SocketIORedis", dependencies: ["MessagePack", "SocketIOParser", nioCore], swiftSettings: swiftSettings),
+        .target(
+            name: "SocketIORedis",
+            dependencies: ["MessagePack", "SocketIOParser", "SocketIO", "EngineIO", "Redis", nioCore, logging, metrics, serviceLifecycle],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "EngineIO",
             dependencies: ["EngineIOParser", nioCore, logging, metrics, serviceLifecycle],
@@ -99,7 +103,7 @@ let package = Package(
         .target(
             name: "AudioRooms",
             dependencies: [
-                "SocketIO", "SocketIOParser", "EngineIO", "EngineIOHummingbird", "SFUServer", "SFU", "MediasoupWire",
+                "SocketIO", "SocketIOParser", "EngineIO", "EngineIOHummingbird", "SFUServer", "SFU", "MediasoupWire", "Redis", "SocketIORedis",
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 nioCore, nioPosix, logging, metrics, serviceLifecycle, crypto,
                 .product(name: "NIOHTTP1", package: "swift-nio"),
