@@ -13,10 +13,11 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 APT_PACKAGES := libssl-dev openssl libsrtp2-dev pkg-config curl redis-server chromium chromium-driver python3-venv
 PY_REQUIREMENTS := Tests/python/requirements.txt
 
-.PHONY: help run build test test-swift test-python test-fuzz bench fuzz fuzz-build sanitize deps apt venv clean-venv
+.PHONY: help run cluster build test test-swift test-python test-fuzz bench fuzz fuzz-build sanitize deps apt venv clean-venv
 
 help:
 	@echo "make run    build and start msab stand-alone (prints the URL and a token)"
+	@echo "make cluster  start redis-server and two msab nodes sharing rooms through it"
 	@echo "make test   install what is missing, build, run every test (Swift + Python real peers)"
 	@echo "make bench  run the benchmarks and print their figures"
 	@echo "make fuzz   run every libFuzzer target for FUZZ_SECONDS (default 60) each"
@@ -50,6 +51,10 @@ build: apt
 run: build
 	@echo "starting msab (stand-alone; Ctrl-C to stop)"
 	$$($(SWIFT) build -c $(CONFIG) --show-bin-path)/msab serve
+
+# Two msab nodes and a redis-server on loopback (scale-out mode; see README "Running several nodes").
+cluster: build
+	MSAB_BIN=$$($(SWIFT) build -c $(CONFIG) --show-bin-path)/msab scripts/cluster.sh
 
 # ── tests ───────────────────────────────────────────────────────────────────────────────────
 test: deps

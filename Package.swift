@@ -43,6 +43,14 @@ let package = Package(
         // ── signalling plane ────────────────────────────────────────────────────────────
         .target(name: "EngineIOParser", dependencies: [nioCore], swiftSettings: swiftSettings),
         .target(name: "SocketIOParser", dependencies: [nioCore], swiftSettings: swiftSettings),
+        // Redis scale-out codecs (../shared/redis-adapter.md): MessagePack as notepack.io writes it,
+        // and the classic @socket.io/redis-adapter wire format on top of it. Pure, no I/O.
+        .target(name: "MessagePack", dependencies: [nioCore], swiftSettings: swiftSettings),
+        .target(
+            name: "SocketIORedis",
+            dependencies: ["MessagePack", "SocketIOParser", "SocketIO", "EngineIO", "Redis", nioCore, logging, metrics, serviceLifecycle],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "EngineIO",
             dependencies: ["EngineIOParser", nioCore, logging, metrics, serviceLifecycle],
@@ -85,11 +93,17 @@ let package = Package(
             dependencies: ["SFU", "DTLS", "MediasoupWire", "CUDPBatch", nioCore, nioPosix, logging, metrics, serviceLifecycle],
             swiftSettings: swiftSettings
         ),
+        // ── Redis (command connection + pub/sub), on SwiftNIO ────────────────────────────
+        .target(
+            name: "Redis",
+            dependencies: [nioCore, nioPosix, .product(name: "NIOSSL", package: "swift-nio-ssl"), logging, metrics, serviceLifecycle, crypto],
+            swiftSettings: swiftSettings
+        ),
         // ── application ─────────────────────────────────────────────────────────────────
         .target(
             name: "AudioRooms",
             dependencies: [
-                "SocketIO", "SocketIOParser", "EngineIO", "EngineIOHummingbird", "SFUServer", "SFU", "MediasoupWire",
+                "SocketIO", "SocketIOParser", "EngineIO", "EngineIOHummingbird", "SFUServer", "SFU", "MediasoupWire", "Redis", "SocketIORedis",
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 nioCore, nioPosix, logging, metrics, serviceLifecycle, crypto,
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -140,6 +154,9 @@ let package = Package(
         .testTarget(name: "EngineIOParserTests", dependencies: ["EngineIOParser", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "EngineIOTests", dependencies: ["EngineIO"], swiftSettings: swiftSettings),
         .testTarget(name: "SocketIOParserTests", dependencies: ["SocketIOParser", nioCore], swiftSettings: swiftSettings),
+        .testTarget(name: "MessagePackTests", dependencies: ["MessagePack", nioCore], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SocketIORedisTests", dependencies: ["SocketIORedis", "MessagePack", "SocketIOParser", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "SocketIOTests", dependencies: ["SocketIO", "SocketIOParser", "EngineIO", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "RTPTests", dependencies: ["RTP", nioCore], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "STUNTests", dependencies: ["STUN", nioCore], swiftSettings: swiftSettings),
@@ -159,6 +176,11 @@ let package = Package(
             dependencies: [
                 "SFUServer", "SFU", "SFUTestSupport", "RTP", "STUN", "DTLS", "SRTP", "MediasoupWire", nioCore, nioPosix, serviceLifecycle,
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RedisTests",
+            dependencies: ["Redis", nioCore, nioPosix, logging, .product(name: "NIOSSL", package: "swift-nio-ssl")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "AudioRoomsTests", dependencies: ["AudioRooms"], swiftSettings: swiftSettings),

@@ -7,14 +7,22 @@ public struct BroadcastOperator: Sendable {
     let namespace: Namespace
     let rooms: Set<String>
     let except: Set<String>
+    var flags = BroadcastFlags()
 
     public func to(_ room: String) -> BroadcastOperator {
-        BroadcastOperator(namespace: namespace, rooms: rooms.union([room]), except: except)
+        BroadcastOperator(namespace: namespace, rooms: rooms.union([room]), except: except, flags: flags)
     }
 
     /// Excludes a room, or a single socket (its id is a room).
     public func except(_ room: String) -> BroadcastOperator {
-        BroadcastOperator(namespace: namespace, rooms: rooms, except: except.union([room]))
+        BroadcastOperator(namespace: namespace, rooms: rooms, except: except.union([room]), flags: flags)
+    }
+
+    /// Only this node's sockets (socket.io's `.local`): the cluster adapter does not forward it.
+    public var local: BroadcastOperator {
+        var copy = self
+        copy.flags.local = true
+        return copy
     }
 
     public func emit(_ event: String, _ args: JSONValue...) {
@@ -23,14 +31,8 @@ public struct BroadcastOperator: Sendable {
 
     public func emit(_ event: String, args: [JSONValue]) {
         let packet = SocketIOPacket(type: .event, namespace: namespace.name, data: .array([.string(event)] + args))
-        let (text, attachments) = SocketIOCodec.encode(packet)
-        let messages: [EngineMessage] = [.text(text)] + attachments.map { .binary($0) }
-        let targets = namespace.adapter.sockets(in: rooms, except: except)
-        let sockets = namespace.sockets(ids: targets)
-        for socket in sockets {
-            if messages.count == 1 { socket.connection.send(messages[0]) } else { socket.connection.send(contentsOf: messages) }
-        }
-        namespace.countOut(sockets.count)
+        namespace.deliverLocally(packet, rooms: rooms, except: except)
+        if !flags.local { namespace.adapter.publish(packet, rooms: rooms, except: except, flags: flags) }
     }
 
     /// The ids of the sockets this operator reaches.

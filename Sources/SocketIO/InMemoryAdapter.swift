@@ -1,8 +1,16 @@
+public import SocketIOParser
 import Synchronization
 
-/// Where a namespace's rooms live (socket.io-adapter's seam): in memory here; a Redis adapter
-/// for several nodes implements the same operations.
+/// Where a namespace's rooms live (socket.io-adapter's seam): in memory here; a cluster adapter
+/// (SocketIORedis) keeps this node's rooms the same way and also carries broadcasts to the other
+/// nodes and answers their requests.
 public protocol SocketIOAdapter: Sendable {
+    /// Called once, when the namespace that uses the adapter is created.
+    func attach(to namespace: Namespace)
+    /// A broadcast made on this node, after it was delivered to this node's sockets: a cluster
+    /// adapter sends it on to the other nodes (never called for `local` broadcasts).
+    func publish(_ packet: SocketIOPacket, rooms: Set<String>, except: Set<String>, flags: BroadcastFlags)
+
     func add(_ sid: String, to room: String)
     func remove(_ sid: String, from room: String)
     func removeAll(_ sid: String)
@@ -10,6 +18,25 @@ public protocol SocketIOAdapter: Sendable {
     /// Sockets in any of `rooms` (every socket when `rooms` is empty), minus those in `except`.
     func sockets(in rooms: Set<String>, except: Set<String>) -> Set<String>
     func allRooms() -> Set<String>
+}
+
+extension SocketIOAdapter {
+    public func attach(to namespace: Namespace) {}
+    public func publish(_ packet: SocketIOPacket, rooms: Set<String>, except: Set<String>, flags: BroadcastFlags) {}
+}
+
+/// socket.io's broadcast flags (`socket.io-adapter` `BroadcastFlags`): `local` keeps a broadcast
+/// on this node; `volatile` and `compress` travel to the other nodes with it.
+public struct BroadcastFlags: Sendable, Hashable {
+    public var local: Bool
+    public var volatile: Bool
+    public var compress: Bool?
+
+    public init(local: Bool = false, volatile: Bool = false, compress: Bool? = nil) {
+        self.local = local
+        self.volatile = volatile
+        self.compress = compress
+    }
 }
 
 /// socket.io's in-memory adapter: two maps, room → sockets and socket → rooms.

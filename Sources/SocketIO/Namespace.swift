@@ -36,15 +36,30 @@ public final class Namespace: Sendable {
 
     public func to(_ room: String) -> BroadcastOperator { BroadcastOperator(namespace: self, rooms: [room], except: []) }
     public func except(_ room: String) -> BroadcastOperator { BroadcastOperator(namespace: self, rooms: [], except: [room]) }
+    /// Every socket of the namespace (on every node).
+    public var everyone: BroadcastOperator { BroadcastOperator(namespace: self, rooms: [], except: []) }
 
     /// Emits to every socket of the namespace.
     public func emit(_ event: String, _ args: JSONValue...) {
-        BroadcastOperator(namespace: self, rooms: [], except: []).emit(event, args: args)
+        everyone.emit(event, args: args)
     }
 
     public func socket(id: String) -> Socket? { state.withLock { $0.sockets[id] } }
     public var socketCount: Int { state.withLock { $0.sockets.count } }
     public var allSockets: [Socket] { state.withLock { Array($0.sockets.values) } }
+
+    /// Writes a packet to this node's sockets in any of `rooms` (all when empty) and in none of
+    /// `except`, encoding it once. Broadcasts end here; a cluster adapter calls it for the
+    /// broadcasts other nodes publish.
+    public func deliverLocally(_ packet: SocketIOPacket, rooms: Set<String>, except: Set<String>) {
+        let (text, attachments) = SocketIOCodec.encode(packet)
+        let messages: [EngineMessage] = [.text(text)] + attachments.map { .binary($0) }
+        let sockets = sockets(ids: adapter.sockets(in: rooms, except: except))
+        for socket in sockets {
+            if messages.count == 1 { socket.connection.send(messages[0]) } else { socket.connection.send(contentsOf: messages) }
+        }
+        countOut(sockets.count)
+    }
 
     func sockets(ids: Set<String>) -> [Socket] {
         state.withLock { state in ids.compactMap { state.sockets[$0] } }

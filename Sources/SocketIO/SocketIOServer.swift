@@ -61,22 +61,29 @@ public final class SocketIOServer: Service, Sendable {
     let closedCounters: [CloseReason: Counter] = Dictionary(
         uniqueKeysWithValues: CloseReason.allCases.map { ($0, Counter(label: "msab_socketio_closed_total", dimensions: [("reason", $0.rawValue)])) })
 
+    /// Makes each namespace's adapter (socket.io's `adapter` option): in memory by default.
+    let makeAdapter: @Sendable (String) -> any SocketIOAdapter
+
     public init(configuration: Configuration = .init(), connections: AsyncStream<any EngineConnection>,
+                adapter: @escaping @Sendable (_ namespace: String) -> any SocketIOAdapter = { _ in InMemoryAdapter() },
                 logger: Logger = Logger(label: "msab.socketio")) {
         self.configuration = configuration
         self.connections = connections
         self.logger = logger
-        let main = Namespace(name: "/")
+        self.makeAdapter = adapter
+        let main = Namespace(name: "/", adapter: adapter("/"))
         self.main = main
         namespaces.withLock { $0["/"] = main }
+        main.adapter.attach(to: main)
     }
 
     /// The namespace named `name` (created on first use).
     public func of(_ name: String) -> Namespace {
         namespaces.withLock { namespaces in
             if let existing = namespaces[name] { return existing }
-            let namespace = Namespace(name: name)
+            let namespace = Namespace(name: name, adapter: makeAdapter(name))
             namespaces[name] = namespace
+            namespace.adapter.attach(to: namespace)
             return namespace
         }
     }

@@ -21,9 +21,10 @@ extension EventHandlers {
                 return outbox.send("error", ErrorEvent(message: "Not in room", errors: nil), to: .socket(sid))
             }
             let now = self.services.now()
-            guard self.services.rateLimiter.allow("chat:\(user.id)", limit: self.services.configuration.rateLimitMessagesPerMinute,
-                                                  windowMs: 60_000, now: now) else {
-                return outbox.send("error", ErrorEvent(message: "Too many messages", errors: nil), to: .socket(sid))
+            switch await self.allow("chat:\(user.id)", limit: self.services.configuration.rateLimitMessagesPerMinute, now: now) {
+            case true?: break
+            case false?: return outbox.send("error", ErrorEvent(message: "Too many messages", errors: nil), to: .socket(sid))
+            case nil: return outbox.send("error", ErrorEvent(message: "Internal error", errors: nil), to: .socket(sid))
             }
             outbox.send("chat:message", ChatMessageEvent(id: UUID().uuidString.lowercased(), userId: user.id, userName: user.profile.name,
                                                          avatar: user.profile.avatar, content: payload.content,
@@ -34,8 +35,10 @@ extension EventHandlers {
         socket.on("gift:send") { args, _ in
             let now = self.services.now()
             // Counted before validation, as the reference does.
-            guard self.services.rateLimiter.allow("gift:\(user.id)", limit: 30, windowMs: 60_000, now: now) else {
-                return outbox.send("error", ErrorEvent(message: "Too many gifts, please slow down", errors: nil), to: .socket(sid))
+            switch await self.allow("gift:\(user.id)", limit: 30, now: now) {
+            case true?: break
+            case false?: return outbox.send("error", ErrorEvent(message: "Too many gifts, please slow down", errors: nil), to: .socket(sid))
+            case nil: return outbox.send("error", ErrorEvent(message: "Internal error", errors: nil), to: .socket(sid))
             }
             let payload: GiftSendPayload
             switch Self.decode(GiftSendPayload.self, args) {
@@ -78,8 +81,25 @@ extension EventHandlers {
             guard case .success(let payload) = Self.decode(UserGetRoomPayload.self, args) else {
                 return await ack?(Self.json(UserRoomAck(roomId: nil, error: "Invalid payload"))) ?? ()
             }
-            let userId = payload.userId == payload.userId.rounded() && abs(payload.userId) < 9e15 ? Int(payload.userId) : nil
-            await ack?(Self.json(UserRoomAck(roomId: userId.flatMap { self.directory.room(ofUser: $0) }, error: nil)))
+            guard let userId = Int(exactly: payload.userId) else {
+                return await ack?(Self.json(UserRoomAck(roomId: nil, error: nil))) ?? ()
+            }
+            do {
+                await ack?(Self.json(UserRoomAck(roomId: try await self.services.store.room(ofUser: userId), error: nil)))
+            } catch {
+                await ack?(Self.json(UserRoomAck(roomId: nil, error: "Internal error")))
+            }
+        }
+    }
+
+    /// The chat and gift windows (contract §9) live in the store, so a user's budget is one
+    /// across nodes; nil when the store cannot be reached.
+    func allow(_ key: String, limit: Int, now: Int64) async -> Bool? {
+        do {
+            return try await services.store.allow(key, limit: limit, windowMs: 60_000, now: now)
+        } catch {
+            services.logger.error("rate limit unavailable", metadata: ["key": "\(key)", "error": "\(error)"])
+            return nil
         }
     }
 

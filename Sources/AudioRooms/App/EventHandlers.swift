@@ -52,6 +52,11 @@ public struct EventHandlers: Sendable {
             }
             self.directory.connected(socket: socket.id, user: user)
             self.register(socket, user)
+            do {
+                try await self.services.store.userConnected(user.id, socket: socket.id)
+            } catch {
+                self.services.logger.warning("user index unavailable", metadata: ["error": "\(error)"])
+            }
             socket.onDisconnect { _ in
                 await self.disconnected(socket.id)
             }
@@ -61,6 +66,9 @@ public struct EventHandlers: Sendable {
     func disconnected(_ socketId: String) async {
         if let roomId = directory.room(of: socketId), let room = await registry.room(roomId) {
             await room.leave(socket: socketId, retainSeat: true)
+        }
+        if let user = directory.user(of: socketId) {
+            try? await services.store.userDisconnected(user.id, socket: socketId)
         }
         directory.disconnected(socket: socketId)
     }

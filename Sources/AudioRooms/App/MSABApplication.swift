@@ -29,7 +29,7 @@ public enum MSABApplication {
     }
 
     /// Resolves secrets and the identity provider for a configuration.
-    public static func prepare(_ configuration: Configuration) async throws -> Parts {
+    public static func prepare(_ configuration: Configuration, sharedTokens: (any SharedTokenCache)? = nil) async throws -> Parts {
         let dataDirectory: DataDirectory
         do {
             dataDirectory = try DataDirectory(path: configuration.dataDirectory)
@@ -41,7 +41,7 @@ public enum MSABApplication {
             tls = try TLSSetup.serverConfiguration(keyPath: keyPath, certificatePath: certificatePath)
         }
         if let url = configuration.laravelAPIURL, let key = configuration.laravelInternalKey {
-            let validator = SanctumValidator(http: LaravelHTTP(baseURL: url, internalKey: key))
+            let validator = SanctumValidator(http: LaravelHTTP(baseURL: url, internalKey: key), shared: sharedTokens)
             return Parts(configuration: configuration, dataDirectory: dataDirectory, authenticator: validator,
                          tokenAuthority: nil, internalKey: key, tls: tls)
         }
@@ -53,16 +53,20 @@ public enum MSABApplication {
     }
 
     /// The HTTP routes that are not Socket.IO: health and metrics.
+    /// `redisUp` is nil stand-alone; in a cluster it says whether both Redis connections are up
+    /// (down: `/health` answers 503 "degraded", as the reference does).
     public static func addOperatorRoutes(to router: Router<EngineIORequestContext>, configuration: Configuration,
+                                         redisUp: (@Sendable () -> Bool)? = nil,
                                          roomCount: @escaping @Sendable () async -> Int) {
         let started = ContinuousClock.now
         let build = HealthReport.loadBuild()
         router.get("/health") { _, _ -> Response in
             let elapsed = ContinuousClock.now - started
+            let redis = redisUp.map { $0() ? "up" : "down" } ?? "disabled"
             let report = HealthReport(
-                status: "ok",
+                status: redis == "down" ? "degraded" : "ok",
                 uptime: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
-                redis: configuration.usesRedis ? "up" : "disabled",
+                redis: redis,
                 workers: .init(count: configuration.numWorkers, healthy: configuration.numWorkers > 0),
                 rooms: await roomCount(),
                 timestamp: HealthReport.isoTimestamp(),
@@ -83,7 +87,9 @@ public enum MSABApplication {
     /// Builds and runs the server until SIGTERM/SIGINT.
     public static func run(configuration: Configuration, logger: Logger, onReady: @escaping @Sendable (Parts, Int) async -> Void = { _, _ in }) async throws {
         _ = MetricsRegistry.shared
-        let parts = try await prepare(configuration)
+        // Scale-out: Redis carries the rooms' state and the Socket.IO broadcasts between nodes.
+        let cluster = configuration.usesRedis ? ClusterParts(configuration: configuration, logger: logger) : nil
+        let parts = try await prepare(configuration, sharedTokens: cluster.map { RedisTokenCache(redis: $0.redis) })
         for warning in configuration.warnings { logger.warning("\(warning)") }
 
         // Signalling: Engine.IO under Socket.IO.
@@ -98,7 +104,9 @@ public enum MSABApplication {
                                                      inboundLimits: .init(maximumEvents: configuration.socketQueueEvents,
                                                                           maximumBytes: configuration.socketQueueBytes),
                                                      maxRefusedConnects: configuration.maxRefusedConnects),
-                                connections: engine.connections, logger: Logger(label: "msab.socketio"))
+                                connections: engine.connections,
+                                adapter: { name in cluster.map { $0.adapter(for: name) } ?? InMemoryAdapter() },
+                                logger: Logger(label: "msab.socketio"))
 
         // Media: the built-in SFU.
         let media = MediaServer(configuration: .init(listenIP: configuration.mediaListenIP, announcedIP: configuration.mediaAnnouncedIP,
@@ -117,13 +125,14 @@ public enum MSABApplication {
         let statusPoster = StatusPoster(backend: backend)
         let giftQueue = try GiftQueue(directory: parts.dataDirectory)
         let directory = SessionDirectory()
-        let services = RoomServices(outbox: outbox, backend: backend, directory: directory, statusPoster: statusPoster,
+        let roomServices = RoomServices(outbox: outbox, backend: backend, directory: directory, statusPoster: statusPoster,
                                     giftQueue: giftQueue, rateLimiter: RateLimiter(), configuration: configuration, logger: logger,
+                                    store: cluster?.store ?? InMemoryRoomStateStore(), node: cluster?.uid ?? "",
                                     now: { Int64(Date().timeIntervalSince1970 * 1000) })
-        let registry = RoomRegistry(media: SFUMediaPlane(server: media), services: services)
+        let registry = RoomRegistry(media: SFUMediaPlane(server: media), services: roomServices)
         let gate = ConnectionGate(allowedOrigins: configuration.corsOrigins, authenticator: parts.authenticator)
         let shutdown = ShutdownSwitch()
-        EventHandlers(registry: registry, services: services, gate: gate, shutdown: shutdown).install(on: io.main)
+        EventHandlers(registry: registry, services: roomServices, gate: gate, shutdown: shutdown).install(on: io.main)
         let relay = BackendEventRelay(outbox: outbox, directory: directory) { room in Array(io.main.to(room).socketIds) }
         let settlement = GiftSettlement(queue: giftQueue, backend: backend, outbox: outbox,
                                         interval: .milliseconds(configuration.giftBufferFlushIntervalMs),
@@ -131,8 +140,10 @@ public enum MSABApplication {
 
         // HTTP.
         let router = Router(context: EngineIORequestContext.self)  // knows the peer address (per-IP session cap)
-        addOperatorRoutes(to: router, configuration: configuration, roomCount: { await registry.count })
-        InternalEventsRoute.add(to: router, internalKey: parts.internalKey, relay: relay)
+        var redisUp: (@Sendable () -> Bool)?
+        if let cluster { redisUp = { cluster.isHealthy } }
+        addOperatorRoutes(to: router, configuration: configuration, redisUp: redisUp, roomCount: { await registry.count })
+        InternalEventsRoute.add(to: router, internalKey: parts.internalKey, relay: relay, cluster: cluster)
         router.addEngineIO(engine, path: "/socket.io")
         var server = HTTPServerBuilder.http1WebSocketUpgrade(configuration: EngineIOUpgrade.configuration(maxPayload: configuration.maxPayload),
                                                              shouldUpgrade: EngineIOUpgrade.shouldUpgrade([("/socket.io", engine)]))
@@ -155,9 +166,14 @@ public enum MSABApplication {
         // Graceful shutdown runs in reverse order of this list, one service after the other (see
         // ShutdownSequence): stop accepting, rooms, gifts, status posts, Socket.IO, Engine.IO, media, HTTP.
         let cap = Duration.milliseconds(configuration.shutdownTimeoutMs)
+        var services: [any Service] = [app, media, SignallingService(engine: engine, io: io), statusPoster, settlement, registry,
+                                       ShutdownSequence(shutdown: shutdown, cap: cap, logger: logger)]
+        if let cluster {
+            // Redis goes last (stops first of the app's own, after the rooms said goodbye).
+            services.insert(contentsOf: cluster.services(registry: registry, relay: relay, roomServices: roomServices), at: 1)
+        }
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [app, media, SignallingService(engine: engine, io: io), statusPoster, settlement, registry,
-                       ShutdownSequence(shutdown: shutdown, cap: cap, logger: logger)],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = cap
         let group = ServiceGroup(configuration: groupConfiguration)

@@ -13,17 +13,20 @@ public struct SocketIOOutbox: Outbox {
 
     public func send(_ event: String, _ payload: any Encodable & Sendable, to target: EmitTarget) {
         guard let value = try? JSONValue(encoding: payload) else { return }
+        recipients(target).emit(event, value)
+    }
+
+    public func sendLocally(_ event: String, _ payload: any Encodable & Sendable, to target: EmitTarget) {
+        guard let value = try? JSONValue(encoding: payload) else { return }
+        recipients(target).local.emit(event, value)
+    }
+
+    func recipients(_ target: EmitTarget) -> BroadcastOperator {
         switch target {
-        case .socket(let id):
-            namespace.to(id).emit(event, value)
-        case .room(let room, let except):
-            if let except {
-                namespace.to(room).except(except).emit(event, value)
-            } else {
-                namespace.to(room).emit(event, value)
-            }
-        case .everyone:
-            namespace.emit(event, value)
+        case .socket(let id): namespace.to(id)
+        case .room(let room, let except?): namespace.to(room).except(except)
+        case .room(let room, nil): namespace.to(room)
+        case .everyone: namespace.everyone
         }
     }
 

@@ -13,6 +13,8 @@ import NIOHTTP1
 /// down must not keep a good token out once it is back.
 public final class SanctumValidator: UserAuthenticator {
     private let http: LaravelHTTP
+    /// In a cluster: the reference's Redis cache and revocation markers (contract §2.3 step 4).
+    private let shared: (any SharedTokenCache)?
     private let cacheTTL: Duration
     private let refusalTTL: Duration
     private let cache = NIOLockedValueBox<[String: (user: AuthenticatedUser, expires: ContinuousClock.Instant)]>([:])
@@ -20,8 +22,9 @@ public final class SanctumValidator: UserAuthenticator {
     /// Each cache's bound: expired entries go first, then everything (a flood of distinct tokens).
     static let cacheLimit = 100_000
 
-    public init(http: LaravelHTTP, cacheTTL: Duration = .seconds(300), refusalTTL: Duration = .seconds(10)) {
+    public init(http: LaravelHTTP, shared: (any SharedTokenCache)? = nil, cacheTTL: Duration = .seconds(300), refusalTTL: Duration = .seconds(10)) {
         self.http = http
+        self.shared = shared
         self.cacheTTL = cacheTTL
         self.refusalTTL = refusalTTL
     }
@@ -34,7 +37,22 @@ public final class SanctumValidator: UserAuthenticator {
     public func authenticate(token: String) async throws -> AuthenticatedUser? {
         let key = Self.tokenHash(token)
         let now = ContinuousClock.now
+        if let shared {
+            // Revocation first, fail closed: a marker, or no answer, makes the token invalid here.
+            guard let revoked = try? await shared.isRevoked(key), !revoked else {
+                cache.withLockedValue { $0[key] = nil }
+                return nil
+            }
+        }
         if let hit = cache.withLockedValue({ $0[key] }), hit.expires > now { return hit.user }
+        if let shared, let body = try? await shared.cachedUser(key), let profile = try? UserProfile(laravelJSON: body) {
+            let user = AuthenticatedUser(profile: profile, signedRoomRoles: nil, token: token)
+            cache.withLockedValue { cache in
+                Self.makeRoom(in: &cache, now: now) { $0.expires }
+                cache[key] = (user, now + cacheTTL)
+            }
+            return user
+        }
         if let until = refusals.withLockedValue({ $0[key] }), until > now { return nil }
         guard let response = try? await http.send(.POST, "/api/v1/internal/auth/validate", bearer: token) else { return nil }
         guard response.isSuccess, let profile = try? UserProfile(laravelJSON: response.body) else {
@@ -52,6 +70,7 @@ public final class SanctumValidator: UserAuthenticator {
             cache[key] = (user, now + cacheTTL)
         }
         refusals.withLockedValue { $0[key] = nil }
+        try? await shared?.store(key, user: response.body, ttl: cacheTTL)
         return user
     }
 
@@ -62,6 +81,14 @@ public final class SanctumValidator: UserAuthenticator {
         if table.count >= cacheLimit { table = table.filter { expires($0.value) > now } }
         if table.count >= cacheLimit { table.removeAll() }
     }
+}
+
+/// The cluster's token cache (`auth:token:{hash}`, 300 s) and Laravel's revocation markers
+/// (`auth:revoked:{hash}`), keyed by the token's SHA-256 hex.
+public protocol SharedTokenCache: Sendable {
+    func isRevoked(_ hash: String) async throws -> Bool
+    func cachedUser(_ hash: String) async throws -> Data?
+    func store(_ hash: String, user: Data, ttl: Duration) async throws
 }
 
 extension UserProfile {

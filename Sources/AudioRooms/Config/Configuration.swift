@@ -61,6 +61,10 @@ public struct Configuration: Sendable {
     public var redisTLS: Bool = false
     public var eventsChannel: String = "flylive:msab:events"
     public var eventsEnabled: Bool = true
+    /// How long a node's presence key lives without a refresh (`MSAB_NODE_TTL_MS`): a node killed
+    /// without a goodbye has its sockets removed from their rooms this long after it died (plus
+    /// a third of it, the sweep period).
+    public var nodePresenceTTLMs: Int = 15_000
 
     // MARK: media
     /// `MEDIASOUP_LISTEN_IP` (0.0.0.0) and `MEDIASOUP_ANNOUNCED_IP` (the address put in ICE candidates).
@@ -189,6 +193,7 @@ extension Configuration {
         redisTLS = try reader.bool("REDIS_TLS", default: redisTLS)
         eventsChannel = try reader.string("MSAB_EVENTS_CHANNEL", default: eventsChannel, nonEmpty: true)
         eventsEnabled = try reader.bool("MSAB_EVENTS_ENABLED", default: eventsEnabled)
+        nodePresenceTTLMs = try reader.int("MSAB_NODE_TTL_MS", default: nodePresenceTTLMs, in: 1_500...600_000)
 
         mediaListenIP = try reader.ipAddress("MEDIASOUP_LISTEN_IP", default: mediaListenIP)
         mediaAnnouncedIP = try reader.optionalString("MEDIASOUP_ANNOUNCED_IP")

@@ -58,29 +58,31 @@ public struct BackendEventRelay: Sendable {
         return .success(Message(event: event, userId: userId, roomId: roomId, payload: payload, correlationId: correlation))
     }
 
-    /// Routes a message; returns how many sockets (or rooms/everyone) it went to.
+    /// Routes a message to this node's sockets; returns how many sockets (or rooms/everyone) it
+    /// went to. In a cluster every node gets each message and delivers its own share, so each
+    /// target socket gets it once (the reference re-broadcast it from every node: duplicates).
     @discardableResult
     public func deliver(_ message: Message) async -> Int {
         var delivered = 0
         switch (message.userId, message.roomId) {
         case (let user?, nil):
             for socket in directory.sockets(of: user).sorted() {
-                outbox.send(message.event, message.payload, to: .socket(socket))
+                outbox.sendLocally(message.event, message.payload, to: .socket(socket))
                 delivered += 1
             }
         case (nil, let room?):
             let name = String(room)
             if !(await roomSockets(name)).isEmpty {
-                outbox.send(message.event, message.payload, to: .room(name, except: nil))
+                outbox.sendLocally(message.event, message.payload, to: .room(name, except: nil))
                 delivered = 1
             }
         case (let user?, let room?):
             for socket in directory.sockets(of: user, in: String(room)) {
-                outbox.send(message.event, message.payload, to: .socket(socket))
+                outbox.sendLocally(message.event, message.payload, to: .socket(socket))
                 delivered += 1
             }
         case (nil, nil):
-            outbox.send(message.event, message.payload, to: .everyone)
+            outbox.sendLocally(message.event, message.payload, to: .everyone)
             delivered = 1
         }
         Counter(label: "msab_backend_events_received_total", dimensions: [("delivered", delivered > 0 ? "true" : "false")]).increment()

@@ -97,6 +97,8 @@ extension Room {
         producerOwner[producerId] = socket
         producerPaused[producerId] = paused
         outbox.send("audio:newProducer", NewProducerEvent(producerId: producerId, userId: userId), to: .room(id, except: socket))
+        // Other nodes list it in their joiners' `existingProducers`.
+        try? await store.setProducer(producerId, socket: socket, room: id)
         // Seats or mutes may have changed while the SFU was creating it.
         await applyStage()
         return IdAck(id: producerId)

@@ -29,10 +29,13 @@ extension Room {
 
     /// `seat:take`: the user's producers are heard from now on (unless muted).
     func takeSeat(socket: String, user: AuthenticatedUser, seatIndex: Int) async -> SeatAck {
-        switch seats.take(seatIndex, by: user.id) {
-        case .failure(let error):
+        let userId = user.id
+        switch await updateSeats({ $0.take(seatIndex, by: userId) }) {
+        case nil:
+            return .failed(Self.storeFailure)
+        case .failure(let error)?:
             return .failed(error.rawValue)
-        case .success(let taken):
+        case .success(let taken)?:
             announceVacated(taken.vacated, except: socket)
             outbox.send("seat:updated", SeatUpdatedEvent(seatIndex: seatIndex, user: PublicProfile(user.profile), isMuted: taken.muted),
                         to: .room(id, except: socket))
@@ -43,9 +46,11 @@ extension Room {
 
     /// `seat:leave`: the user is no longer heard (with the seated-speakers-only rule).
     func leaveSeat(socket: String, user: AuthenticatedUser) async -> SeatAck {
-        switch seats.leave(user.id) {
-        case .failure(let error): return .failed(error.rawValue)
-        case .success(let vacated):
+        let userId = user.id
+        switch await updateSeats({ $0.leave(userId) }) {
+        case nil: return .failed(Self.storeFailure)
+        case .failure(let error)?: return .failed(error.rawValue)
+        case .success(let vacated)?:
             announceVacated(vacated, except: socket)
             await applyStage()
             return .ok
@@ -56,10 +61,12 @@ extension Room {
     func assignSeat(socket: String, user: AuthenticatedUser, target: Int, seatIndex: Int) async -> SeatAck {
         if let denied = await authorize(user, .owner) { return .failed(denied) }
         guard !isClosed else { return .failed("Not in room") }
-        switch seats.assign(seatIndex, to: target) {
-        case .failure(let error):
+        switch await updateSeats({ $0.assign(seatIndex, to: target) }) {
+        case nil:
+            return .failed(Self.storeFailure)
+        case .failure(let error)?:
             return .failed(error.rawValue)
-        case .success(let assigned):
+        case .success(let assigned)?:
             // The evicted occupant is told (the reference evicted silently), then the mover's old seat.
             announceVacated(assigned.evicted, reason: "removed", except: nil)
             announceVacated(assigned.vacated, except: nil)
@@ -73,9 +80,10 @@ extension Room {
     /// `seat:remove` (owner): the removed speaker's audio stops before the ack.
     func removeFromSeat(socket: String, user: AuthenticatedUser, target: Int) async -> SeatAck {
         if let denied = await authorize(user, .owner) { return .failed(denied) }
-        switch seats.leave(target) {
-        case .failure(let error): return .failed(error.rawValue)
-        case .success(let vacated):
+        switch await updateSeats({ $0.leave(target) }) {
+        case nil: return .failed(Self.storeFailure)
+        case .failure(let error)?: return .failed(error.rawValue)
+        case .success(let vacated)?:
             announceVacated(vacated, reason: "removed", except: socket)
             await applyStage()
             return .ok
@@ -85,10 +93,12 @@ extension Room {
     /// `seat:mute` / `seat:unmute` (manager): the target's producer is paused on the server.
     func setSeatMuted(socket: String, user: AuthenticatedUser, target: Int, muted: Bool) async -> SeatAck {
         if let denied = await authorize(user, .manager) { return .failed(denied) }
-        switch seats.setMuted(target, muted) {
-        case .failure(let error):
+        switch await updateSeats({ $0.setMuted(target, muted) }) {
+        case nil:
+            return .failed(Self.storeFailure)
+        case .failure(let error)?:
             return .failed(error.rawValue)
-        case .success:
+        case .success?:
             await applyStage()
             outbox.send("seat:userMuted", SeatUserMutedEvent(userId: target, isMuted: muted, selfMuted: nil), to: .room(id, except: nil))
             return .ok
@@ -98,10 +108,12 @@ extension Room {
     /// `seat:lock` (manager): an occupant is removed first, and is no longer heard.
     func lockSeat(socket: String, user: AuthenticatedUser, seatIndex: Int) async -> SeatAck {
         if let denied = await authorize(user, .manager) { return .failed(denied) }
-        switch seats.lock(seatIndex) {
-        case .failure(let error):
+        switch await updateSeats({ $0.lock(seatIndex) }) {
+        case nil:
+            return .failed(Self.storeFailure)
+        case .failure(let error)?:
             return .failed(error.rawValue)
-        case .success(let evicted):
+        case .success(let evicted)?:
             announceVacated(evicted, reason: "locked", except: nil)
             outbox.send("seat:locked", SeatLockedEvent(seatIndex: seatIndex, isLocked: true), to: .room(id, except: nil))
             await applyStage()
@@ -112,10 +124,12 @@ extension Room {
     /// `seat:unlock` (manager).
     func unlockSeat(socket: String, user: AuthenticatedUser, seatIndex: Int) async -> SeatAck {
         if let denied = await authorize(user, .manager) { return .failed(denied) }
-        switch seats.unlock(seatIndex) {
-        case .failure(let error):
+        switch await updateSeats({ $0.unlock(seatIndex) }) {
+        case nil:
+            return .failed(Self.storeFailure)
+        case .failure(let error)?:
             return .failed(error.rawValue)
-        case .success:
+        case .success?:
             outbox.send("seat:locked", SeatLockedEvent(seatIndex: seatIndex, isLocked: false), to: .room(id, except: nil))
             return .ok
         }
@@ -127,37 +141,52 @@ extension Room {
         guard target != user.id else { return .failed("Cannot invite yourself") }
         if let denied = await authorize(user, .manager) { return .failed(denied) }
         let ttl = Int64(services.configuration.inviteTTLMs)
-        switch seats.invite(seatIndex, target: target, by: user.id, now: services.now(), ttlMs: ttl) {
-        case .failure(let error):
+        let (inviter, now) = (user.id, services.now())
+        switch await updateSeats({ $0.invite(seatIndex, target: target, by: inviter, now: now, ttlMs: ttl) }) {
+        case nil:
+            return .failed(Self.storeFailure)
+        case .failure(let error)?:
             return .failed(error.rawValue)
-        case .success(let invite):
+        case .success(let invite)?:
             outbox.send("seat:invite:pending", InvitePendingEvent(seatIndex: seatIndex, isPending: true, invitedUserId: target), to: .room(id, except: nil))
             let received = InviteReceivedEvent(seatIndex: seatIndex, invitedBy: .init(id: user.id, name: user.profile.name),
                                                expiresAt: invite.expiresAtMs, targetUserId: target, roomId: id)
-            for targetSocket in services.directory.sockets(of: target).sorted() {
+            let targetSockets = (try? await store.sockets(ofUser: target)) ?? services.directory.sockets(of: target)
+            for targetSocket in targetSockets.sorted() {
                 outbox.send("seat:invite:received", received, to: .socket(targetSocket))
             }
             return .ok
         }
     }
 
-    /// `seat:invite:accept`: consumes the invite, unlocks a locked seat, takes it.
+    /// `seat:invite:accept`: consumes the invite, unlocks a locked seat, takes it — one atomic
+    /// step, so no other change can slip between them.
     func acceptInvite(socket: String, user: AuthenticatedUser, seatIndex: Int?) async -> SeatAck {
-        let invite: SeatMap.Invite
-        switch seats.takeInvite(for: user.id, seatIndex: seatIndex, now: services.now()) {
-        case .failure(let error): return .failed(error.rawValue)
-        case .success(let found): invite = found
+        let (userId, now) = (user.id, services.now())
+        let outcome = await updateSeats { seats -> Result<(invite: SeatMap.Invite, unlocked: Bool, taken: Result<SeatMap.Taken, SeatMap.TakeError>), SeatMap.InviteAnswerError> in
+            seats.takeInvite(for: userId, seatIndex: seatIndex, now: now).map { invite in
+                var unlocked = false
+                if seats.locked.contains(invite.seatIndex), case .success = seats.unlock(invite.seatIndex) { unlocked = true }
+                return (invite, unlocked, seats.take(invite.seatIndex, by: userId))
+            }
         }
-        outbox.send("seat:invite:pending", InvitePendingEvent(seatIndex: invite.seatIndex, isPending: false, invitedUserId: nil), to: .room(id, except: nil))
-        if seats.locked.contains(invite.seatIndex), case .success = seats.unlock(invite.seatIndex) {
-            outbox.send("seat:locked", SeatLockedEvent(seatIndex: invite.seatIndex, isLocked: false), to: .room(id, except: nil))
+        let accepted: (invite: SeatMap.Invite, unlocked: Bool, taken: Result<SeatMap.Taken, SeatMap.TakeError>)
+        switch outcome {
+        case nil: return .failed(Self.storeFailure)
+        case .failure(let error)?: return .failed(error.rawValue)
+        case .success(let found)?: accepted = found
         }
-        switch seats.take(invite.seatIndex, by: user.id) {
+        let index = accepted.invite.seatIndex
+        outbox.send("seat:invite:pending", InvitePendingEvent(seatIndex: index, isPending: false, invitedUserId: nil), to: .room(id, except: nil))
+        if accepted.unlocked {
+            outbox.send("seat:locked", SeatLockedEvent(seatIndex: index, isLocked: false), to: .room(id, except: nil))
+        }
+        switch accepted.taken {
         case .failure(let error):
             return .failed(error.rawValue)
         case .success(let taken):
             announceVacated(taken.vacated, except: nil)
-            outbox.send("seat:updated", SeatUpdatedEvent(seatIndex: invite.seatIndex, user: PublicProfile(user.profile), isMuted: taken.muted),
+            outbox.send("seat:updated", SeatUpdatedEvent(seatIndex: index, user: PublicProfile(user.profile), isMuted: taken.muted),
                         to: .room(id, except: nil))
             await applyStage()
             return .ok
@@ -165,13 +194,19 @@ extension Room {
     }
 
     /// `seat:invite:decline`.
-    func declineInvite(socket: String, user: AuthenticatedUser, seatIndex: Int?) -> SeatAck {
-        switch seats.takeInvite(for: user.id, seatIndex: seatIndex, now: services.now()) {
-        case .failure(let error):
+    func declineInvite(socket: String, user: AuthenticatedUser, seatIndex: Int?) async -> SeatAck {
+        let (userId, now) = (user.id, services.now())
+        switch await updateSeats({ $0.takeInvite(for: userId, seatIndex: seatIndex, now: now) }) {
+        case nil:
+            return .failed(Self.storeFailure)
+        case .failure(let error)?:
             return .failed(error.rawValue)
-        case .success(let invite):
+        case .success(let invite)?:
             outbox.send("seat:invite:pending", InvitePendingEvent(seatIndex: invite.seatIndex, isPending: false, invitedUserId: nil), to: .room(id, except: nil))
             return .ok
         }
     }
+
+    /// The seat events' answer when the shared state cannot be reached (contract §3.8).
+    static let storeFailure = "Internal server error"
 }

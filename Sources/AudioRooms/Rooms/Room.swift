@@ -15,8 +15,15 @@ public actor Room {
     let services: RoomServices
     let router: any RoomRouter
 
+    /// This node's sockets in the room (a cluster's other nodes hold theirs; the store knows all).
     var participants: [String: Participant] = [:]
+    /// The seats as last read from or written to the store, and that snapshot's version: every
+    /// seat operation goes through `services.store` (atomic cluster-wide) and leaves its result
+    /// here, so the stage rules and acks read them without waiting.
     var seats: SeatMap
+    var seatsVersion: UInt64 = 0
+    /// Profiles of members on other nodes, for seat payloads (refreshed from the store on joins).
+    var memberProfiles: [Int: UserProfile] = [:]
     /// Owner indexes, so media events and checks find the owning socket in O(1).
     var transportOwner: [String: String] = [:]
     var producerOwner: [String: String] = [:]
@@ -43,9 +50,7 @@ public actor Room {
     }
 
     var outbox: any Outbox { services.outbox }
-
-    /// Distinct users in the room (design.md §2 fix 3: exact, re-joins and second devices do not count twice).
-    public var participantCount: Int { Set(participants.values.map(\.user.id)).count }
+    var store: any RoomStateStore { services.store }
 
     public var socketIds: [String] { Array(participants.keys) }
 
@@ -54,50 +59,118 @@ public actor Room {
     }
 
     func profile(of userId: Int) -> UserProfile? {
-        participants.values.first { $0.user.id == userId }?.user.profile
+        participants.values.first { $0.user.id == userId }?.user.profile ?? memberProfiles[userId]
+    }
+
+    // MARK: - seats through the store
+
+    /// Runs a seat operation atomically in the store and keeps the seats it left; nil when the
+    /// store could not be reached (the caller answers its event's error, nothing changed).
+    func updateSeats<R: Sendable>(_ body: @escaping @Sendable (inout SeatMap) -> R) async -> R? {
+        do {
+            let outcome = try await store.updateSeats(room: id, seatCount: seats.seatCount, body)
+            adopt(outcome.seats, version: outcome.version)
+            return outcome.result
+        } catch {
+            services.logger.error("seat state unavailable", metadata: ["room": "\(id)", "error": "\(error)"])
+            return nil
+        }
+    }
+
+    /// Keeps a snapshot unless a newer one is already here (two operations' answers may come
+    /// back in either order).
+    func adopt(_ snapshot: SeatMap, version: UInt64) {
+        guard version >= seatsVersion else { return }
+        seats = snapshot
+        seatsVersion = version
+    }
+
+    /// Another node changed the seats: read them and bring this node's producers in line.
+    func seatsChangedElsewhere() async {
+        guard !isClosed, let loaded = try? await store.loadSeats(room: id, seatCount: seats.seatCount) else { return }
+        adopt(loaded.seats, version: loaded.version)
+        await applyStage()
+    }
+
+    func remember(_ members: [RoomMember]) {
+        if memberProfiles.count > 4_096 { memberProfiles.removeAll() }
+        for member in members where participants[member.socketId] == nil { memberProfiles[member.userId] = member.profile }
     }
 
     // MARK: - join / leave / disconnect
 
-    /// `room:join` (contract §3.1 with the fixes): returns the ack.
-    func join(socket: String, user: AuthenticatedUser) -> any Encodable & Sendable {
+    /// `room:join` (contract §3.1 with the fixes): returns the ack. Membership, seats and the
+    /// snapshot in the ack are the cluster's (the store's), not only this node's.
+    func join(socket: String, user: AuthenticatedUser) async -> any Encodable & Sendable {
         guard !isClosed else { return ErrorAck("Internal error") }
         let isNewSocket = participants[socket] == nil
-        let isNewUser = sockets(of: user.id).isEmpty
+        let joinedAt = services.now()
         if isNewSocket {
-            participants[socket] = Participant(socketId: socket, user: user, joinedAtMs: services.now())
+            participants[socket] = Participant(socketId: socket, user: user, joinedAtMs: joinedAt)
         }
         emptySinceMs = nil
         outbox.join(socket: socket, room: id)
         services.directory.setRoom(id, for: socket)
 
-        // Seat retention: a speaker coming back within the grace gets their seat again.
-        if let reclaimed = seats.reclaim(user.id) {
+        let change: MembershipChange
+        let members: [RoomMember]
+        let reclaimed: (seatIndex: Int, muted: Bool)?
+        do {
+            change = try await store.addMember(RoomMember(socketId: socket, profile: user.profile, joinedAtMs: joinedAt, node: services.node), room: id)
+            try await store.setRoom(id, ofUser: user.id)
+            // Seat retention: a speaker coming back within the grace gets their seat again.
+            let userId = user.id
+            let outcome = try await store.updateSeats(room: id, seatCount: seats.seatCount) { $0.reclaim(userId).map { ($0.seatIndex, $0.muted) } }
+            adopt(outcome.seats, version: outcome.version)
+            reclaimed = outcome.result
+            members = try await store.members(room: id)
+        } catch {
+            services.logger.error("room:join: room state unavailable", metadata: ["room": "\(id)", "error": "\(error)"])
+            if isNewSocket { await undoJoin(socket: socket, user: user) }
+            return ErrorAck("Internal error")
+        }
+        // A leave (or a disconnect) that ran while the store was answering wins.
+        guard participants[socket] != nil, !isClosed else {
+            _ = try? await store.removeMember(socket: socket, userId: user.id, room: id)
+            return ErrorAck("Internal error")
+        }
+        remember(members)
+        if let reclaimed {
             outbox.send("seat:updated", SeatUpdatedEvent(seatIndex: reclaimed.seatIndex, user: PublicProfile(user.profile), isMuted: reclaimed.muted),
                         to: .room(id, except: socket))
         }
-        if isNewUser {
+        if change.userChanged {
             outbox.send("room:userJoined", UserJoinedEvent(userId: user.id, user: PublicProfile(user.profile)), to: .room(id, except: socket))
-            services.statusPoster.post(.init(roomId: id, isLive: true, participantCount: participantCount, endedAt: nil))
+            services.statusPoster.post(.init(roomId: id, isLive: true, participantCount: change.participantCount, endedAt: nil))
         }
-        return joinAck(for: socket, user: user)
+        return joinAck(for: socket, user: user, members: members)
     }
 
-    func joinAck(for socket: String, user: AuthenticatedUser) -> RoomJoinAck {
+    private func undoJoin(socket: String, user: AuthenticatedUser) async {
+        participants[socket] = nil
+        outbox.leave(socket: socket, room: id)
+        if services.directory.room(of: socket) == id { services.directory.setRoom(nil, for: socket) }
+        _ = try? await store.removeMember(socket: socket, userId: user.id, room: id)
+        if participants.isEmpty { emptySinceMs = services.now() }
+    }
+
+    /// The ack's snapshot: everyone else in the room (one entry per user, in join order, across
+    /// nodes), the occupied and locked seats, and every producer but the joiner's own.
+    func joinAck(for socket: String, user: AuthenticatedUser, members: [RoomMember]) -> RoomJoinAck {
         var seen = Set<Int>([user.id])
         var others: [PublicProfile] = []
-        for participant in participants.values.sorted(by: { $0.joinedAtMs < $1.joinedAtMs }) where seen.insert(participant.user.id).inserted {
-            let speaking = participants.values.contains { $0.user.id == participant.user.id && $0.isSpeaker }
-            others.append(PublicProfile(participant.user.profile, isSpeaker: speaking))
+        for member in members where seen.insert(member.userId).inserted {
+            let speaking = members.contains { $0.userId == member.userId && $0.producerId != nil }
+            others.append(PublicProfile(member.profile, isSpeaker: speaking))
         }
         let seatStates = seats.occupied.map { seat in
             SeatState(seatIndex: seat.seatIndex,
                       user: PublicProfile(profile(of: seat.occupant.userId) ?? UserProfile(id: seat.occupant.userId)),
                       isMuted: seat.occupant.muted)
         }
-        let producers = participants.values
+        let producers = members
             .filter { $0.socketId != socket }
-            .compactMap { p in p.producerId.map { ProducerRef(producerId: $0, userId: p.user.id) } }
+            .compactMap { m in m.producerId.map { ProducerRef(producerId: $0, userId: m.userId) } }
             .sorted { $0.producerId < $1.producerId }
         return RoomJoinAck(rtpCapabilities: router.rtpCapabilities, participants: others, seats: seatStates,
                            lockedSeats: seats.locked.sorted(), existingProducers: producers)
@@ -108,14 +181,20 @@ public actor Room {
     func leave(socket: String, retainSeat: Bool) async {
         guard let participant = participants.removeValue(forKey: socket) else { return }
         let userId = participant.user.id
-        let userStillHere = !sockets(of: userId).isEmpty
         outbox.leave(socket: socket, room: id)
         if services.directory.room(of: socket) == id { services.directory.setRoom(nil, for: socket) }
+        if participants.isEmpty { emptySinceMs = services.now() }
 
-        if !userStillHere {
+        // The store says whether this was the user's last socket anywhere in the room; without
+        // it (Redis down), this node's own sockets decide.
+        let change = try? await store.removeMember(socket: socket, userId: userId, room: id)
+        let userGone = change?.userChanged ?? sockets(of: userId).isEmpty
+        if userGone {
+            try? await store.clearRoom(id, ofUser: userId)
             if retainSeat, services.configuration.seatRetentionMs > 0 {
-                _ = seats.retain(userId, until: services.now() + Int64(services.configuration.seatRetentionMs))
-            } else if case .success(let vacated) = seats.leave(userId) {
+                let until = services.now() + Int64(services.configuration.seatRetentionMs)
+                _ = await updateSeats { $0.retain(userId, until: until) }
+            } else if case .success(let vacated)? = await updateSeats({ $0.leave(userId) }) {
                 outbox.send("seat:cleared", SeatClearedEvent(seatIndex: vacated.seatIndex, userId: userId, reason: nil), to: .room(id, except: socket))
             }
         }
@@ -131,11 +210,11 @@ public actor Room {
             transportOwner[transport] = nil
             await router.closeTransport(transport)
         }
-        if !userStillHere {
+        if userGone {
             outbox.send("room:userLeft", UserIdEvent(userId: userId), to: .room(id, except: socket))
-            services.statusPoster.post(.init(roomId: id, isLive: participantCount > 0, participantCount: participantCount, endedAt: nil))
+            let count = change?.participantCount ?? Set(participants.values.map(\.user.id)).count
+            services.statusPoster.post(.init(roomId: id, isLive: count > 0, participantCount: count, endedAt: nil))
         }
-        if participants.isEmpty { emptySinceMs = services.now() }
     }
 
     // MARK: - time
@@ -145,11 +224,16 @@ public actor Room {
     func tick() async -> Bool {
         guard !isClosed else { return true }
         let now = services.now()
-        for invite in seats.expireInvites(now: now) {
-            outbox.send("seat:invite:pending", InvitePendingEvent(seatIndex: invite.seatIndex, isPending: false, invitedUserId: nil), to: .room(id, except: nil))
-        }
-        for vacated in seats.releaseExpiredRetentions(now: now) {
-            outbox.send("seat:cleared", SeatClearedEvent(seatIndex: vacated.seatIndex, userId: vacated.userId, reason: "expired"), to: .room(id, except: nil))
+        // Only when something here is due: in a cluster the store is not read every tick, and the
+        // node whose write wins announces each expiry once.
+        if let deadline = seats.nextDeadlineMs, deadline <= now,
+           let (expired, released) = await updateSeats({ seats in (seats.expireInvites(now: now), seats.releaseExpiredRetentions(now: now)) }) {
+            for invite in expired {
+                outbox.send("seat:invite:pending", InvitePendingEvent(seatIndex: invite.seatIndex, isPending: false, invitedUserId: nil), to: .room(id, except: nil))
+            }
+            for vacated in released {
+                outbox.send("seat:cleared", SeatClearedEvent(seatIndex: vacated.seatIndex, userId: vacated.userId, reason: "expired"), to: .room(id, except: nil))
+            }
         }
         if let since = emptySinceMs, participants.isEmpty, now - since >= Int64(services.configuration.roomInactivityTimeoutMs) {
             await close(reason: "inactivity")
@@ -158,14 +242,29 @@ public actor Room {
         return false
     }
 
-    /// Closes the room: everyone told, status posted, router and seats gone (fix 13).
+    /// Closes the room on this node. When nobody is left anywhere, the room closes for good:
+    /// everyone told, status posted, seats and members gone from the store (fix 13). When other
+    /// nodes still serve members, only this node's part closes: its own sockets are told and
+    /// leave (keeping their seats for the retention grace, as after a disconnect), the rest of
+    /// the room carries on.
     func close(reason: String) async {
         guard !isClosed else { return }
         isClosed = true
-        outbox.send("room:closed", RoomClosedEvent(roomId: id, reason: reason, timestamp: services.now()), to: .room(id, except: nil))
-        for socket in participants.keys {
-            outbox.leave(socket: socket, room: id)
-            if services.directory.room(of: socket) == id { services.directory.setRoom(nil, for: socket) }
+        let closedEverywhere = (try? await store.closeRoom(id, localSockets: Set(participants.keys))) ?? false
+        if !closedEverywhere {
+            let event = RoomClosedEvent(roomId: id, reason: reason, timestamp: services.now())
+            for socket in participants.keys.sorted() {
+                outbox.send("room:closed", event, to: .socket(socket))
+                await leave(socket: socket, retainSeat: true)
+            }
+        } else {
+            outbox.send("room:closed", RoomClosedEvent(roomId: id, reason: reason, timestamp: services.now()), to: .room(id, except: nil))
+            for participant in participants.values {
+                outbox.leave(socket: participant.socketId, room: id)
+                if services.directory.room(of: participant.socketId) == id { services.directory.setRoom(nil, for: participant.socketId) }
+                try? await store.clearRoom(id, ofUser: participant.user.id)
+            }
+            services.statusPoster.post(.init(roomId: id, isLive: false, participantCount: 0, endedAt: Date(timeIntervalSince1970: Double(services.now()) / 1000)))
         }
         participants.removeAll()
         transportOwner.removeAll()
@@ -173,7 +272,6 @@ public actor Room {
         producerPaused.removeAll()
         consumerOwner.removeAll()
         seats = SeatMap(seatCount: seats.seatCount)
-        services.statusPoster.post(.init(roomId: id, isLive: false, participantCount: 0, endedAt: Date(timeIntervalSince1970: Double(services.now()) / 1000)))
         await router.close()
     }
 
@@ -188,6 +286,7 @@ public actor Room {
             guard let owner = forgetProducer(producerId), let participant = participants[owner] else { return }
             participants[owner]?.producerId = nil
             outbox.send("audio:producerClosed", ProducerClosedEvent(producerId: producerId, userId: participant.user.id), to: .room(id, except: owner))
+            try? await store.setProducer(nil, socket: owner, room: id)
         case .consumerClosed(let consumerId, _):
             guard let owner = consumerOwner.removeValue(forKey: consumerId) else { return }
             participants[owner]?.consumers.remove(consumerId)

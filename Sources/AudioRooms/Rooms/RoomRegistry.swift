@@ -53,6 +53,13 @@ public actor RoomRegistry: Service {
         services.logger.info("room closed", metadata: ["room": "\(room.id)"])
     }
 
+    /// Another node changed a room's seats: the room here (if any) reads them and re-applies the stage rules.
+    /// Not awaited: the pub/sub reader that calls this must not wait for a busy room.
+    public func seatsChanged(room id: String) {
+        guard let room = rooms[id] else { return }
+        Task { await room.seatsChangedElsewhere() }
+    }
+
     /// Rooms snapshot for the sweeper.
     func allRooms() -> [Room] { Array(rooms.values) }
 

@@ -6,6 +6,10 @@ public struct RoomServices: Sendable {
     public var outbox: any Outbox
     public var backend: any RoomBackend
     public var directory: SessionDirectory
+    /// Seats, members and user indexes shared with the cluster (in memory on one node).
+    public var store: any RoomStateStore
+    /// This node's id in the cluster (the Socket.IO adapter's uid; "" stand-alone).
+    public var node: String
     public var statusPoster: StatusPoster
     public var giftQueue: GiftQueue?
     public var rateLimiter: RateLimiter
@@ -16,7 +20,10 @@ public struct RoomServices: Sendable {
 
     public init(outbox: any Outbox, backend: any RoomBackend, directory: SessionDirectory, statusPoster: StatusPoster,
                 giftQueue: GiftQueue?, rateLimiter: RateLimiter, configuration: Configuration, logger: Logger,
+                store: any RoomStateStore = InMemoryRoomStateStore(), node: String = "",
                 now: @escaping @Sendable () -> Int64) {
+        self.store = store
+        self.node = node
         self.outbox = outbox
         self.backend = backend
         self.directory = directory

@@ -11,6 +11,12 @@ public struct SeatMap: Sendable, Equatable {
         public var muted: Bool
         /// Set while the occupant's connection is gone: the seat is theirs until then (seat retention).
         public var retainedUntilMs: Int64?
+
+        public init(userId: Int, muted: Bool, retainedUntilMs: Int64? = nil) {
+            self.userId = userId
+            self.muted = muted
+            self.retainedUntilMs = retainedUntilMs
+        }
     }
 
     public struct Invite: Sendable, Equatable {
@@ -19,6 +25,14 @@ public struct SeatMap: Sendable, Equatable {
         public var invitedBy: Int
         public var createdAtMs: Int64
         public var expiresAtMs: Int64
+
+        public init(seatIndex: Int, targetUserId: Int, invitedBy: Int, createdAtMs: Int64, expiresAtMs: Int64) {
+            self.seatIndex = seatIndex
+            self.targetUserId = targetUserId
+            self.invitedBy = invitedBy
+            self.createdAtMs = createdAtMs
+            self.expiresAtMs = expiresAtMs
+        }
     }
 
     /// A seat that a user left behind when they moved or were moved (for `seat:cleared`).
@@ -41,6 +55,15 @@ public struct SeatMap: Sendable, Equatable {
 
     public init(seatCount: Int) {
         self.seatCount = seatCount
+    }
+
+    /// A map read back from a store (the store checked indexes and counts).
+    public init(seatCount: Int, seats: [Int: Occupant], locked: Set<Int>, invites: [Int: Invite], mutedUsers: Set<Int>) {
+        self.seatCount = seatCount
+        self.seats = seats
+        self.locked = locked
+        self.invites = invites
+        self.mutedUsers = mutedUsers
     }
 
     public var isEmpty: Bool { seats.isEmpty && locked.isEmpty && invites.isEmpty && mutedUsers.isEmpty }

@@ -1,0 +1,138 @@
+import Foundation
+import NIOCore
+import Logging
+import Metrics
+import Redis
+import ServiceLifecycle
+import SocketIORedis
+
+/// This node's part in a cluster (design.md §3, scale-out column): one Redis command connection,
+/// one subscriber connection, and what runs on them —
+/// - the Socket.IO Redis adapter's traffic (broadcasts and requests of every node, Node.js ones too);
+/// - `msab:seats`: another node changed a room's seats, this node re-applies the stage rules;
+/// - the backend's channel (`MSAB_EVENTS_CHANNEL`, contract §7.2): every node gets each message
+///   and delivers it to its own sockets only, so each target socket gets it once;
+/// - presence: `msab:node:{uid}` with a TTL, refreshed while this node lives; members whose node's
+///   key is gone (killed, partitioned) are removed from their rooms by whichever node sees it first.
+public final class ClusterNode: Service, Sendable {
+    public let uid: String
+    let redis: RedisClient
+    let subscriber: RedisSubscriber
+    let adapter: RedisAdapter
+    let store: RedisRoomStateStore
+    let registry: RoomRegistry
+    let relay: BackendEventRelay
+    let services: RoomServices
+    let logger: Logger
+    let presenceTTL: Duration
+    let evicted = Counter(label: "msab_cluster_members_evicted_total")
+
+    public init(uid: String, redis: RedisClient, subscriber: RedisSubscriber, adapter: RedisAdapter, store: RedisRoomStateStore,
+                registry: RoomRegistry, relay: BackendEventRelay, services: RoomServices, logger: Logger) {
+        self.uid = uid
+        self.redis = redis
+        self.subscriber = subscriber
+        self.adapter = adapter
+        self.store = store
+        self.registry = registry
+        self.relay = relay
+        self.services = services
+        self.logger = logger
+        self.presenceTTL = .milliseconds(services.configuration.nodePresenceTTLMs)
+    }
+
+    static func presenceKey(_ node: String) -> String { "msab:node:\(node)" }
+    /// `POST /internal/events` on any node publishes here; every node delivers to its own sockets.
+    public static let internalEventsChannel = "msab:internal-events"
+
+    /// Redis is reachable on both connections.
+    public var isHealthy: Bool { redis.isConnected && subscriber.isConnected }
+
+    public func run() async throws {
+        var channels = adapter.subscriptions + [RedisRoomStateStore.seatsChannel, Self.internalEventsChannel]
+        if services.configuration.eventsEnabled { channels.append(services.configuration.eventsChannel) }
+        await subscriber.subscribe(channels)
+        await subscriber.psubscribe(adapter.patterns)
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.route() }
+            group.addTask { await self.heartbeat() }
+        }
+    }
+
+    /// Every pub/sub message, to whom it concerns (one reader: the subscriber's stream is single-consumer).
+    func route() async {
+        let eventsChannel = services.configuration.eventsEnabled ? services.configuration.eventsChannel : nil
+        for await message in subscriber.messages.cancelOnGracefulShutdown() {
+            if message.channel == RedisRoomStateStore.seatsChannel {
+                let text = String(buffer: message.payload)
+                guard let space = text.firstIndex(of: " "), text[..<space] != uid else { continue }
+                await registry.seatsChanged(room: String(text[text.index(after: space)...]))
+            } else if message.channel == eventsChannel || message.channel == Self.internalEventsChannel {
+                switch BackendEventRelay.parse(Data(message.payload.readableBytesView)) {
+                case .success(let event): await relay.deliver(event)
+                case .failure(let rejection):
+                    logger.warning("backend event dropped", metadata: ["reason": "\(rejection.rawValue)"])
+                }
+            } else {
+                await adapter.handle(message)
+            }
+        }
+    }
+
+    /// Refreshes this node's presence and sweeps members of nodes that are gone, every third of the TTL.
+    func heartbeat() async {
+        let ttlMs = Int(services.configuration.nodePresenceTTLMs)
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                _ = try await redis.send(["SET", .string(Self.presenceKey(uid)), .string(String(services.now())), "PX", .int(ttlMs)])
+                try await sweep()
+            } catch {
+                logger.debug("presence/sweep skipped", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: presenceTTL / 3)
+        }
+        // A node stopping on purpose says so at once (its sockets leave as they disconnect).
+        _ = try? await redis.send(["DEL", .string(Self.presenceKey(uid))])
+    }
+
+    /// Members whose node no longer refreshes its presence key leave their rooms.
+    func sweep() async throws {
+        var alive: [String: Bool] = [uid: true]
+        for room in try await store.roomsWithMembers() {
+            for member in try await store.members(room: room) {
+                if alive[member.node] == nil {
+                    let reply = try await redis.send(["EXISTS", .string(Self.presenceKey(member.node))])
+                    alive[member.node] = reply.int == 1
+                }
+                if alive[member.node] == false { await evict(member, from: room) }
+            }
+        }
+    }
+
+    /// What a disconnect does, done for a socket of a dead node: it leaves the room (its seat
+    /// kept for the retention grace), its producer is announced closed, its user is gone if it
+    /// was their last socket. The store's remove is atomic, so only one node does this per socket.
+    func evict(_ member: RoomMember, from room: String) async {
+        guard let change = try? await store.removeMember(socket: member.socketId, userId: member.userId, room: room) else { return }
+        evicted.increment()
+        logger.info("member of a dead node removed", metadata: ["room": "\(room)", "socket": "\(member.socketId)", "node": "\(member.node)"])
+        try? await store.userDisconnected(member.userId, socket: member.socketId)
+        let outbox = services.outbox
+        if let producer = member.producerId {
+            outbox.send("audio:producerClosed", ProducerClosedEvent(producerId: producer, userId: member.userId), to: .room(room, except: nil))
+        }
+        guard change.userChanged else { return }
+        try? await store.clearRoom(room, ofUser: member.userId)
+        let (userId, now) = (member.userId, services.now())
+        let seatCount = services.configuration.defaultSeatCount
+        let retention = Int64(services.configuration.seatRetentionMs)
+        if retention > 0 {
+            _ = try? await store.updateSeats(room: room, seatCount: seatCount) { $0.retain(userId, until: now + retention) }
+        } else if case .success(let vacated)? = try? await store.updateSeats(room: room, seatCount: seatCount, { $0.leave(userId) }).result {
+            outbox.send("seat:cleared", SeatClearedEvent(seatIndex: vacated.seatIndex, userId: userId, reason: nil), to: .room(room, except: nil))
+        }
+        await registry.seatsChanged(room: room)
+        outbox.send("room:userLeft", UserIdEvent(userId: userId), to: .room(room, except: nil))
+        services.statusPoster.post(.init(roomId: room, isLive: change.participantCount > 0, participantCount: change.participantCount, endedAt: nil))
+    }
+}

@@ -1,0 +1,48 @@
+import Logging
+import Redis
+import ServiceLifecycle
+import SocketIO
+import SocketIORedis
+
+/// What scale-out mode adds to the object graph (built by `MSABApplication.run` when `REDIS_HOST`
+/// is set): the two Redis connections, the Socket.IO adapter of "/", the Redis store, and this
+/// node's uid (the adapter's `uid`, also the `node` of its members in the store).
+struct ClusterParts: Sendable {
+    let uid: String
+    let redis: RedisClient
+    let subscriber: RedisSubscriber
+    let mainAdapter: RedisAdapter
+    let store: RedisRoomStateStore
+    let logger: Logger
+
+    init(configuration: Configuration, logger: Logger) {
+        let redisConfiguration = RedisConfiguration(host: configuration.redisHost ?? "127.0.0.1", port: configuration.redisPort,
+                                                    database: configuration.redisDB, username: configuration.redisUsername,
+                                                    password: configuration.redisPassword, tls: configuration.redisTLS)
+        // socket.io-redis-adapter's uid is `uid2(6)`; peers only need it unique.
+        var ids = SocketIdGenerator()
+        uid = String(ids.next().prefix(6))
+        var redisLogger = Logger(label: "msab.redis")
+        redisLogger.logLevel = logger.logLevel
+        redis = RedisClient(configuration: redisConfiguration, logger: redisLogger)
+        subscriber = RedisSubscriber(configuration: redisConfiguration, logger: redisLogger)
+        mainAdapter = RedisAdapter(uid: uid, redis: redis, logger: Logger(label: "msab.adapter"))
+        store = RedisRoomStateStore(redis: redis, node: uid, inactivityTimeoutMs: configuration.roomInactivityTimeoutMs)
+        self.logger = logger
+    }
+
+    /// msab serves "/" only; another namespace keeps its rooms on this node.
+    func adapter(for namespace: String) -> any SocketIOAdapter {
+        namespace == "/" ? mainAdapter : InMemoryAdapter()
+    }
+
+    var isHealthy: Bool { redis.isConnected && subscriber.isConnected }
+
+    /// In start order (shutdown runs backwards: the node's goodbye, the adapter's last
+    /// publishes, then the connections).
+    func services(registry: RoomRegistry, relay: BackendEventRelay, roomServices: RoomServices) -> [any Service] {
+        let node = ClusterNode(uid: uid, redis: redis, subscriber: subscriber, adapter: mainAdapter, store: store,
+                               registry: registry, relay: relay, services: roomServices, logger: logger)
+        return [redis, subscriber, mainAdapter, node]
+    }
+}

@@ -1,0 +1,157 @@
+// A Redis client written for msab on SwiftNIO: no Swift Redis package is available to this project
+// (only the packages already in Package.swift may be used), so the protocol (RESPDecoder,
+// RESPEncoder), the reply FIFO (RedisReplyQueue), the connection handling and pub/sub
+// (RedisSubscriber) are all here. Redis-side facts: shared/redis-adapter.md §A.6; configuration and
+// timeouts: shared/msab-contract.md §8.2.
+
+import Logging
+import Metrics
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// The command connection: one connection, kept alive by `run()`, with every command pipelined on it.
+///
+/// Commands are written as soon as they are sent and their replies matched in FIFO order, so any
+/// number of concurrent callers share the connection without waiting for each other. While there is
+/// no connection, `send` fails at once with `.notConnected` instead of queueing: callers (socket
+/// handlers, the /health route) must not pile up behind a Redis outage.
+///
+/// Use a `RedisSubscriber` for SUBSCRIBE: a subscribed RESP2 connection can run no other command.
+public final class RedisClient: Sendable, Service {
+    public let configuration: RedisConfiguration
+    private let eventLoopGroup: any EventLoopGroup
+    private let logger: Logger
+    private let metrics: RedisMetrics
+    private let lifecycle: RedisConnectionLifecycle
+
+    public init(
+        configuration: RedisConfiguration,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.eventLoopGroup = eventLoopGroup
+        self.logger = logger
+        self.metrics = RedisMetrics(role: "command")
+        self.lifecycle = RedisConnectionLifecycle(logger: logger, metrics: metrics, eventLoopGroup: eventLoopGroup)
+    }
+
+    /// Connects and keeps one command connection alive, reconnecting after a loss with backoff
+    /// min(50 ms × attempt, 2 s). Returns on graceful shutdown or cancellation, after closing the
+    /// connection (commands still waiting then fail with `.connectionClosed`).
+    public func run() async throws {
+        let lifecycle = self.lifecycle
+        let configuration = self.configuration
+        let eventLoopGroup = self.eventLoopGroup
+        let logger = self.logger
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await lifecycle.run {
+                    try await RedisConnection.establish(
+                        configuration: configuration,
+                        eventLoopGroup: eventLoopGroup,
+                        logger: logger,
+                        selectDatabase: true,
+                        register: { lifecycle.register($0) }
+                    )
+                }
+            } onGracefulShutdown: {
+                lifecycle.stop()
+            }
+        } onCancel: {
+            lifecycle.stop()
+        }
+    }
+
+    /// True while a connection is ready for commands.
+    public var isConnected: Bool { lifecycle.readyChannel != nil }
+
+    /// The connection state: first the current one, then true on every (re)connect and false on every
+    /// loss. Any number of observers; each stream finishes when `run()` returns.
+    public func connectionStates() -> AsyncStream<Bool> {
+        lifecycle.states()
+    }
+
+    /// Sends one command and returns its reply. An error reply throws `.server(message)`.
+    public func send(_ arguments: [RESPArgument]) async throws(RedisError) -> RESPValue {
+        let futures = try submit([arguments])
+        let result = await Self.result(of: futures[0])
+        record(result)
+        return try result.get()
+    }
+
+    public func send(_ arguments: RESPArgument...) async throws(RedisError) -> RESPValue {
+        try await send(arguments)
+    }
+
+    /// Sends several commands in one write and flush; one result per command, in order. An error
+    /// reply is `.failure(.server(message))` for that command only.
+    public func pipeline(_ commands: [[RESPArgument]]) async throws(RedisError) -> [Result<RESPValue, RedisError>] {
+        guard !commands.isEmpty else { return [] }
+        let futures = try submit(commands)
+        var results: [Result<RESPValue, RedisError>] = []
+        results.reserveCapacity(futures.count)
+        for future in futures {
+            let result = await Self.result(of: future)
+            record(result)
+            results.append(result)
+        }
+        return results
+    }
+
+    /// Runs a Lua script by its SHA-1 (EVALSHA) and, when the server does not know it (NOSCRIPT,
+    /// after a restart or SCRIPT FLUSH), by its source (EVAL), which also caches it on the server.
+    public func eval(_ script: RedisScript, keys: [String], args: [RESPArgument]) async throws(RedisError) -> RESPValue {
+        let tail: [RESPArgument] = [.int(keys.count)] + keys.map { .string($0) } + args
+        do {
+            return try await send(["EVALSHA", .string(script.sha1)] + tail)
+        } catch {
+            guard case .server(let message) = error, message.hasPrefix("NOSCRIPT") else { throw error }
+            return try await send(["EVAL", .string(script.source)] + tail)
+        }
+    }
+
+    /// PING → PONG, for /health.
+    public func ping() async throws(RedisError) {
+        let reply = try await send(["PING"])
+        guard reply.string == "PONG" else { throw .protocolError("PING answered with \(reply)") }
+    }
+
+    // MARK: - Internals
+
+    private func submit(_ commands: [[RESPArgument]]) throws(RedisError) -> [EventLoopFuture<RESPValue>] {
+        guard let channel = lifecycle.readyChannel else {
+            for _ in commands { metrics.record(.notConnected) }
+            throw .notConnected
+        }
+        let promises = commands.map { _ in channel.eventLoop.makePromise(of: RESPValue.self) }
+        // If the write never reaches the handler (the channel closed meanwhile), nobody else will
+        // complete the promises; once it does, the handler owns them and this write succeeds.
+        channel.writeAndFlush(RedisOutbound.commands(commands, promises)).whenFailure { _ in
+            for promise in promises { promise.fail(RedisError.connectionClosed) }
+        }
+        return promises.map(\.futureResult)
+    }
+
+    /// The reply as a typed result; an error reply becomes `.server`. Waiting is bounded by the
+    /// handler's command timeout, so it needs no cancellation of its own.
+    private static func result(of future: EventLoopFuture<RESPValue>) async -> Result<RESPValue, RedisError> {
+        do {
+            let value = try await future.get()
+            if let message = value.errorMessage { return .failure(.server(message)) }
+            return .success(value)
+        } catch let error as RedisError {
+            return .failure(error)
+        } catch {
+            return .failure(.connectionClosed)
+        }
+    }
+
+    private func record(_ result: Result<RESPValue, RedisError>) {
+        switch result {
+        case .success: metrics.succeeded.increment()
+        case .failure(let error): metrics.record(error)
+        }
+    }
+}
