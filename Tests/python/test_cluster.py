@@ -421,12 +421,7 @@ def test_node_adapter_requests_get_node_answers(cluster):
                 for s in sockets:
                     assert {"id", "handshake", "rooms", "data"} <= set(s), s
                     assert set(s["rooms"]) == {s["id"], room}, s
-                    assert HANDSHAKE_KEYS <= set(s["handshake"]), s["handshake"]
-                    hs = s["handshake"]
-                    assert isinstance(hs["headers"], dict) and isinstance(hs["query"], dict) and isinstance(hs["auth"], dict)
-                    assert isinstance(hs["issued"], int) and isinstance(hs["time"], str) and hs["secure"] is False
-                    assert hs["address"] in ("127.0.0.1", "::ffff:127.0.0.1"), hs["address"]
-                    assert hs["url"].startswith("/socket.io/"), hs["url"]
+                    assert HANDSHAKE_KEYS <= set(s["handshake"]), s["handshake"]  # values: the next test
                 res = await peer.fetch_sockets()
                 assert sorted(s["id"] for r in res.responses for s in r["sockets"]) == sorted([s1, s2, s3, s4])
                 res = await peer.fetch_sockets(except_=[room])
@@ -497,6 +492,41 @@ def test_node_adapter_requests_get_node_answers(cluster):
             await c.close_clients()
 
     run(body(), timeout=55)
+
+
+def test_remote_fetch_handshake_is_node_shaped(cluster):
+    """REMOTE_FETCH's `handshake` as Socket.IO's `buildHandshake` makes it (socket.ts 201-215):
+    `address` is the peer's IP (engine.io `remoteAddress`, no port), `time` a date string,
+    `issued` epoch ms, `url` the request path with its query, `query` the parsed query."""
+    c = cluster(2)
+    room = new_room("hs")
+
+    async def body():
+        try:
+            ann = await c.client(1, 911, "Ann")
+            await ann.join(room)
+            async with AdapterPeer(c.redis.url) as peer:
+                before = int(time.time() * 1000)
+                res = await peer.fetch_sockets(rooms=[room])
+                [sock] = [s for r in res.responses for s in r["sockets"]]
+                hs = sock["handshake"]
+                assert sock["id"] == ann.sid
+                assert isinstance(hs["headers"], dict) and isinstance(hs["auth"], dict)
+                assert isinstance(hs["time"], str) and hs["secure"] is False and hs["xdomain"] in (False, True)
+                assert isinstance(hs["issued"], int) and before - 60_000 < hs["issued"] <= before, hs["issued"]
+                assert hs["query"].get("EIO") == "4" and hs["query"].get("transport") == "websocket", hs["query"]
+                problems = []
+                if hs["address"] not in ("127.0.0.1", "::ffff:127.0.0.1"):
+                    problems.append(f"address {hs['address']!r}: Node's is the IP alone (engine.io remoteAddress)")
+                if not (hs["url"].startswith("/socket.io/?") and "EIO=4" in hs["url"]):
+                    problems.append(f"url {hs['url']!r}: Node's is the request URL with its query (req.url)")
+                if hs["headers"].get("host") != f"127.0.0.1:{c.nodes[1].port}":
+                    problems.append(f"headers without host {f'127.0.0.1:{c.nodes[1].port}'!r}: {sorted(hs['headers'])}")
+                assert not problems, "\n".join(problems)
+        finally:
+            await c.close_clients()
+
+    run(body(), timeout=40)
 
 
 def test_msab_broadcasts_are_in_the_classic_adapter_format(cluster):
