@@ -465,10 +465,30 @@ def test_node_adapter_requests_get_node_answers(cluster):
                 assert [e.args for e in p["u1"].events_named("poll")] == [({"q": 1},)]
                 assert count(p["u3"], "poll") == 0 and count(p["u4"], "poll") == 0
 
-                # SERVER_SIDE_EMIT without ack: for the servers, never relayed to a client
+                # SERVER_SIDE_EMIT: for the servers, never relayed to a client; with an ack, one answer
+                # per node on the shared response channel (msab has no listener: data null)
                 await peer.server_side_emit("ops:ping", {"x": 1})
+                sse = await peer.server_side_emit("ops:ping", {"x": 2}, ack=True)
+                assert sse.responses == [{"type": 6, "requestId": sse.request_id, "data": None}] * 2, sse
+                assert [m.channel for m in sse.messages] == ["socket.io-response#/#"] * 2
                 await asyncio.sleep(SETTLE)
                 assert all(count(cl, "ops:ping") == 0 for cl in p.values())
+
+                # the legacy (pre-8.0) forms: SOCKETS, and REMOTE_JOIN/LEAVE by sid, answered {requestId}
+                legacy = await peer.request({"uid": peer.uid, "requestId": "legacy1", "type": int(RequestType.SOCKETS),
+                                             "rooms": [room]})
+                assert sorted(x for r in legacy.responses for x in r["sockets"]) == sorted([s1, s2]), legacy
+                legacy = await peer.request({"uid": peer.uid, "requestId": "legacy2", "type": int(RequestType.REMOTE_JOIN),
+                                             "sid": s4, "room": "legacy-room"}, expected=1)
+                assert legacy.responses == [{"requestId": "legacy2"}], legacy
+                await peer.broadcast("legacy.msg", 1, rooms=["legacy-room"])
+                await p["u4"].wait_for("legacy.msg")
+                legacy = await peer.request({"uid": peer.uid, "requestId": "legacy3", "type": int(RequestType.REMOTE_LEAVE),
+                                             "sid": s4, "room": "legacy-room"}, expected=1)
+                assert legacy.responses == [{"requestId": "legacy3"}], legacy
+                await peer.broadcast("legacy.msg", 2, rooms=["legacy-room"])
+                await asyncio.sleep(SETTLE)
+                assert payloads(p["u4"], "legacy.msg") == [1]
 
                 # REMOTE_DISCONNECT: a socket on node 1, then (emitter form, close) a room on node 0
                 left_mark = p["u1"].mark()

@@ -437,8 +437,10 @@ class AdapterPeer:
         reply = await self.pub.pubsub_numsub(REQUEST_CHANNEL)
         return int(reply[0][1]) if reply else 0
 
-    async def _request(self, body: dict[str, Any], timeout: float | None, settle: float,
-                       expected: int | None = None) -> RequestResult:
+    async def request(self, body: dict[str, Any], timeout: float | None = None, settle: float = 0.3,
+                      expected: int | None = None) -> RequestResult:
+        """Publish any JSON request ``body`` (must hold ``requestId``) and collect the answers
+        carrying its ``requestId`` (``expected`` of them; default ``NUMSUB - 1``)."""
         count = (await self.server_count()) - 1 if expected is None else expected
         rid = body["requestId"]
         mark = self.mark()
@@ -464,14 +466,14 @@ class AdapterPeer:
 
     async def all_rooms(self, timeout: float | None = None, settle: float = 0.3) -> RequestResult:
         """ALL_ROOMS: JSON ``{uid, requestId, type: 1}``; answers ``{requestId, rooms}``."""
-        return await self._request({"uid": self.uid, "requestId": new_uid(), "type": int(RequestType.ALL_ROOMS)},
+        return await self.request({"uid": self.uid, "requestId": new_uid(), "type": int(RequestType.ALL_ROOMS)},
                                    timeout, settle)
 
     async def fetch_sockets(self, rooms: Sequence[str] = (), except_: Sequence[str] = (),
                             timeout: float | None = None, settle: float = 0.3) -> RequestResult:
         """REMOTE_FETCH: ``{uid, requestId, type: 5, opts: {rooms, except}}``; answers
         ``{requestId, sockets: [{id, handshake, rooms, data}]}``."""
-        return await self._request({"uid": self.uid, "requestId": new_uid(), "type": int(RequestType.REMOTE_FETCH),
+        return await self.request({"uid": self.uid, "requestId": new_uid(), "type": int(RequestType.REMOTE_FETCH),
                                     "opts": {"rooms": list(rooms), "except": list(except_)}}, timeout, settle)
 
     async def sockets_join(self, target_rooms: Sequence[str], rooms: Sequence[str] = (), except_: Sequence[str] = ()) -> None:
@@ -501,7 +503,7 @@ class AdapterPeer:
             await self.pub.publish(REQUEST_CHANNEL, request_json(body))
             return None
         body = {"uid": self.uid, "requestId": new_uid(), "type": int(RequestType.SERVER_SIDE_EMIT), "data": [event, *args]}
-        return await self._request(body, timeout, settle)
+        return await self.request(body, timeout, settle)
 
     async def broadcast_with_ack(self, event: str, *args: Any, rooms: Sequence[str] = (), except_: Sequence[str] = (),
                                  ack_timeout_ms: int = 5000, timeout: float | None = None, settle: float = 0.3) -> AckResult:
