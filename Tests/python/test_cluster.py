@@ -27,6 +27,7 @@ import pytest
 from msabtest import run
 from msabtest.adapter_peer import (AdapterPeer, RequestType, emitter_request, node_emitter, php_emitter,
                                    room_channel)
+from msabtest.client import MsabTimeout
 from msabtest.laravel import LaravelStandIn, make_user, sanctum_token
 
 pytestmark = [pytest.mark.msab, pytest.mark.timeout(60)]
@@ -729,6 +730,8 @@ def test_node_killed_its_users_leave_the_room(cluster):
 
     async def body():
         try:
+            # past the nodes' first presence refresh (see test_a_node_joining_the_cluster_keeps_its_members)
+            await asyncio.sleep(1.0)
             ann = await c.client(0, 971, "Ann")
             ben = await c.client(1, 972, "Ben")
             cy = await c.client(1, 973, "Cy")
@@ -737,11 +740,16 @@ def test_node_killed_its_users_leave_the_room(cluster):
             assert await ben.call("seat:take", {"roomId": room, "seatIndex": 2}) == OK
             await ann.wait_for("seat:updated")
             await asyncio.sleep(0.2)
+            assert count(ann, "room:userLeft") == 0, f"evicted while alive: {payloads(ann, 'room:userLeft')}"
             mark = ann.mark()
             killed_at = time.monotonic()
             c.nodes[1].kill()
             for uid in (972, 973):
-                ev = await ann.wait_for("room:userLeft", lambda d, u=uid: d == {"userId": u}, timeout=5, after=mark)
+                try:
+                    ev = await ann.wait_for("room:userLeft", lambda d, u=uid: d == {"userId": u}, timeout=5, after=mark)
+                except MsabTimeout as e:
+                    seen = [(round(x.time - killed_at, 2), x.name, x.data) for x in ann.events]
+                    raise AssertionError(f"{e}\nAnn's events (s after the kill): {seen}\n{c.logs()}") from None
                 print(f"room:userLeft {uid} after {ev.time - killed_at:.2f}s")
             cleared = await ann.wait_for("seat:cleared", timeout=5, after=mark)
             assert cleared.data["seatIndex"] == 2 and cleared.data.get("userId") == 972, cleared.data
@@ -758,6 +766,102 @@ def test_node_killed_its_users_leave_the_room(cluster):
             assert c.participant_count(room) == (2, 2)  # Ann and Dee
             assert c.nodes[0].running
         finally:
+            await c.close_clients()
+
+    run(body(), timeout=50)
+
+
+def test_a_node_joining_the_cluster_keeps_its_members(cluster):
+    """A node added to a running cluster serves sockets as soon as it is healthy; the other nodes'
+    dead-node sweep must not take its members for a dead node's while its presence key is not
+    written yet (they are connected: no `room:userLeft`, they stay participants)."""
+    c = cluster(2, env={"MSAB_NODE_TTL_MS": "1500"})
+    room = new_room("newnode")
+
+    async def body():
+        try:
+            await asyncio.sleep(1.0)  # the first two nodes are settled
+            ann = await c.client(0, 981, "Ann")
+            await ann.join(room)
+            c.add_node()
+            zed = await c.client(2, 982, "Zed")
+            await zed.join(room)
+            await ann.wait_for("room:userJoined")
+            await asyncio.sleep(2.0)  # four sweeps of each node
+            assert payloads(ann, "room:userLeft") == [], f"a live node's member was evicted:\n{c.logs()}"
+            assert c.participant_count(room) == (2, 2)
+            bob = await c.client(1, 983, "Bob")
+            ack = await bob.join(room)
+            assert [x["id"] for x in ack["participants"]] == [981, 982]
+        finally:
+            await c.close_clients()
+
+    run(body(), timeout=40)
+
+
+def test_redis_frozen_events_answer_in_time(cluster):
+    """Redis stalls (SIGSTOP: connections open, no replies): an event that needs it answers the
+    contract's error within the 5 s command timeout (+1 s), /health says 503, and after SIGCONT
+    the nodes are back within 5 s and the room works."""
+    c = cluster(2)
+    room = new_room("frozen")
+
+    async def body():
+        try:
+            ann = await c.client(0, 991, "Ann")
+            ben = await c.client(1, 992, "Ben")
+            await ann.join(room)
+            await ben.join(room)
+            c.redis.pause()
+            started = time.monotonic()
+            ack = await ben.call("seat:take", {"roomId": room, "seatIndex": 1}, timeout=15)
+            took = time.monotonic() - started
+            assert ack == fail("Internal server error") and took <= 6.5, (ack, f"{took:.1f}s")
+            # (checked at the end, so the recovery is tested whatever /health said)
+            try:
+                await asyncio.to_thread(c.wait_health, 503, 5)
+                frozen_health = None
+            except AssertionError as e:
+                frozen_health = str(e)
+            c.redis.resume()
+            back = await asyncio.to_thread(c.wait_health, 200, 5)
+            assert all(n.running for n in c.nodes)
+            await _chat_crosses(ann, ben, room, "thawed")
+            assert await ben.call("seat:take", {"roomId": room, "seatIndex": 1}) == OK
+            assert c.seats(room) == {1: {"userId": "992", "muted": False}}
+            print(f"seat:take on a frozen Redis answered in {took:.2f}s; healthy {back:.2f}s after SIGCONT")
+            assert frozen_health is None, f"while Redis was frozen (after a command had timed out): {frozen_health[:300]}"
+        finally:
+            c.redis.resume()
+            await c.close_clients()
+
+    run(body(), timeout=50)
+
+
+def test_redis_stall_longer_than_the_node_ttl_evicts_nobody(cluster):
+    """Redis stalls longer than MSAB_NODE_TTL_MS: every presence key has expired when it comes
+    back. The nodes are all alive, so whichever sweeps first must not evict the others' members."""
+    c = cluster(2, env={"MSAB_NODE_TTL_MS": "1500"})
+    room = new_room("stall")
+
+    async def body():
+        try:
+            await asyncio.sleep(1.0)
+            ann = await c.client(0, 993, "Ann")
+            ben = await c.client(1, 994, "Ben")
+            await ann.join(room)
+            await ben.join(room)
+            c.redis.pause()
+            await asyncio.sleep(3.0)
+            c.redis.resume()
+            await asyncio.to_thread(c.wait_health, 200, 5)
+            await asyncio.sleep(2.0)  # several sweeps
+            left = {"Ann sees": payloads(ann, "room:userLeft"), "Ben sees": payloads(ben, "room:userLeft")}
+            assert left == {"Ann sees": [], "Ben sees": []}, f"live members evicted after the stall: {left}"
+            assert c.participant_count(room)[0] == 2
+            await _chat_crosses(ann, ben, room, "after the stall")
+        finally:
+            c.redis.resume()
             await c.close_clients()
 
     run(body(), timeout=50)

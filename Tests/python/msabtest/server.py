@@ -13,7 +13,8 @@ under the same environment (same secret / data dir), so the server accepts it.
 :class:`RedisServer` runs ``redis-server`` on a free 127.0.0.1 port (redis cannot bind port 0), or
 on a given one, with ``--save "" --appendonly no`` in a temporary directory and offers
 :meth:`RedisServer.command`, a tiny RESP client, so tests can inspect keys without a redis client
-library; :meth:`RedisServer.kill` / :meth:`RedisServer.restart` crash and restart it on its port.
+library; :meth:`RedisServer.kill` / :meth:`RedisServer.restart` crash and restart it on its port,
+:meth:`RedisServer.pause` / :meth:`RedisServer.resume` stall it (SIGSTOP / SIGCONT).
 ``MsabServer.start(healthy=False)`` accepts a degraded start (``/health`` 503, e.g. Redis down).
 
 Both clean up after themselves (processes and temporary directories) and bind only 127.0.0.1.
@@ -294,6 +295,7 @@ class RedisServer:
         self._fixed_port = port is not None
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = os.path.join(self.dir, "redis.log")
+        self._paused = False
 
     def available(self) -> bool:
         return os.path.isfile(self.binary) and os.access(self.binary, os.X_OK)
@@ -332,6 +334,19 @@ class RedisServer:
             self.proc.wait(10)
             self.proc = None
 
+    def pause(self) -> None:
+        """SIGSTOP: Redis stalls (connections stay open, nothing is answered), as in a network
+        partition or a long fork stall. :meth:`resume` (or :meth:`stop`) ends it."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGSTOP)
+            self._paused = True
+
+    def resume(self) -> None:
+        """SIGCONT after :meth:`pause`."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)
+        self._paused = False
+
     def restart(self, hard: bool = True, timeout: float = 10.0) -> "RedisServer":
         """Kill (SIGKILL when ``hard``, else SIGTERM) and start again on the same port."""
         if hard:
@@ -368,6 +383,8 @@ class RedisServer:
 
     def stop(self) -> None:
         if self.proc is not None:
+            if self._paused:
+                self.resume()  # a stopped process would hold SIGTERM until SIGKILL
             _terminate(self.proc, 5.0)
             self.proc = None
 
