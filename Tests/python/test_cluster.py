@@ -865,3 +865,46 @@ def test_redis_stall_longer_than_the_node_ttl_evicts_nobody(cluster):
             await c.close_clients()
 
     run(body(), timeout=50)
+
+
+def test_cluster_state_is_rebuilt_after_redis_loses_it(cluster):
+    """redis-server restarted without persistence comes back empty. The users still connected
+    must not vanish from the cluster: a newcomer sees them in the room, `user:getRoom` finds them,
+    a backend event for one of them reaches their socket (routing reads `user:{id}:sockets`)."""
+    c = cluster(2)
+    room = new_room("rebuild")
+
+    async def body():
+        try:
+            ann = await c.client(0, 1001, "Ann")
+            ben = await c.client(1, 1002, "Ben")
+            await ann.join(room)
+            await ben.join(room)
+            assert await ben.call("seat:take", {"roomId": room, "seatIndex": 3}) == OK
+            c.kill_redis()
+            c.start_redis()
+            await asyncio.to_thread(c.wait_health, 200, 5)
+            await asyncio.sleep(2.0)  # the nodes had time to notice and re-assert what they hold
+            problems = []
+            cy = await c.client(0, 1003, "Cy")
+            ack = await cy.join(room)
+            if [x["id"] for x in ack["participants"]] != [1001, 1002]:
+                problems.append(f"a newcomer's participants: {ack['participants']}")
+            if ack["seats"] != [{"seatIndex": 3, "user": {"id": 1002, "name": "Ben"}, "isMuted": False}]:
+                problems.append(f"a newcomer's seats: {ack['seats']}")
+            for uid in (1001, 1002):
+                got = await cy.call("user:getRoom", {"userId": uid})
+                if got != {"roomId": room}:
+                    problems.append(f"user:getRoom {uid}: {got}")
+            c.publish_event("rebuild.user", 1002, None, {"n": 1})
+            c.publish_event("rebuild.room", None, room, {"n": 2})
+            await asyncio.sleep(1.0)
+            if payloads(ben, "rebuild.user") != [{"n": 1}]:
+                problems.append(f"a user event for Ben (node 1): {payloads(ben, 'rebuild.user')}")
+            if payloads(ann, "rebuild.room") != [{"n": 2}] or payloads(ben, "rebuild.room") != [{"n": 2}]:
+                problems.append(f"a room event: Ann {payloads(ann, 'rebuild.room')}, Ben {payloads(ben, 'rebuild.room')}")
+            assert not problems, "after the Redis restart:\n" + "\n".join(problems)
+        finally:
+            await c.close_clients()
+
+    run(body(), timeout=40)
