@@ -17,6 +17,7 @@ The background sockets and the probes are a minimal Engine.IO 4 / Socket.IO 5 we
 (below), not python-socketio: a thousand python-socketio clients decoding every event would spend
 more CPU than the servers and measure themselves. Tokens are HS256 JWTs minted here with the
 cluster's secret (the claims of TokenAuthority). Target (issue 12): remote − local < 1 ms at p50.
+CLUSTER_BENCH_STANDALONE=1 runs the same on one stand-alone node (no Redis) as the baseline.
 Run by `make bench`; prints one JSON line at the end.
 """
 from __future__ import annotations
@@ -256,17 +257,22 @@ def main() -> None:
     env = {"LOG_LEVEL": "error", "MSAB_MAX_SESSIONS_PER_IP": "0", "MSAB_MAX_SESSIONS": "0",
            "RATE_LIMIT_MESSAGES_PER_MINUTE": "1000000", "MSAB_ROOM_EVENTS_PER_MINUTE": "1000000",
            "MSAB_PING_INTERVAL_MS": "60000", "MAX_CLIENTS_PER_ROOM": "100000"}
-    c = Cluster(default_msab_bin(), nodes=2, env=env)
+    # CLUSTER_BENCH_STANDALONE=1: the same room on one stand-alone node (no Redis), for comparison
+    standalone = os.environ.get("CLUSTER_BENCH_STANDALONE") == "1"
+    if standalone:
+        env["REDIS_HOST"] = ""  # empty = unset: msab runs stand-alone
+    c = Cluster(default_msab_bin(), nodes=1 if standalone else 2, env=env)
     c.start()
     ctx = multiprocessing.get_context("spawn")
     stop = ctx.Event()
     procs, outs = [], []
     try:
         started = time.monotonic()
-        for node in range(2):
-            tokens = [mint(c.secret, 100_000 + node * 10_000 + i, f"bg{i}") for i in range(sockets // 2)]
+        for half in range(2):
+            tokens = [mint(c.secret, 100_000 + half * 10_000 + i, f"bg{i}") for i in range(sockets // 2)]
             ready, out = ctx.Event(), ctx.Queue()
-            proc = ctx.Process(target=background, args=(c.nodes[node].url, tokens, ready, stop, out), daemon=True)
+            url = c.nodes[half % len(c.nodes)].url
+            proc = ctx.Process(target=background, args=(url, tokens, ready, stop, out), daemon=True)
             proc.start()
             procs.append((proc, ready))
             outs.append(out)
@@ -275,8 +281,8 @@ def main() -> None:
                 if not proc.is_alive():
                     raise RuntimeError(f"a background process died:\n{c.logs()}")
         print(f"{sockets} background sockets joined in {time.monotonic() - started:.1f} s")
-        # CLUSTER_BENCH_REMOTE_NODE=0 puts P1 on the sender's node too: the no-Redis baseline
-        remote_node = int(os.environ.get("CLUSTER_BENCH_REMOTE_NODE", "1"))
+        # CLUSTER_BENCH_REMOTE_NODE=0 puts P1 on the sender's node too (both probes local)
+        remote_node = 0 if standalone else int(os.environ.get("CLUSTER_BENCH_REMOTE_NODE", "1"))
         result = asyncio.run(measure(c, messages, burst, sockets + 3, remote_node))
         lat, thr = result["latency_ms"], result["throughput"]
         print(f"cross-node delivery, room of {sockets + 3} sockets on 2 nodes, {messages} messages: "
@@ -289,6 +295,8 @@ def main() -> None:
         stop.set()
         result["background_frames"] = [o.get(timeout=30) for o in outs]
         result["msab"] = default_msab_bin()
+        result["mode"] = "stand-alone" if standalone else "cluster"
+        result["load_average"] = os.getloadavg()
         print(json.dumps(result))
     finally:
         stop.set()
