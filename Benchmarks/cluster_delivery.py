@@ -285,7 +285,8 @@ def main() -> None:
         remote_node = 0 if standalone else int(os.environ.get("CLUSTER_BENCH_REMOTE_NODE", "1"))
         result = asyncio.run(measure(c, messages, burst, sockets + 3, remote_node))
         lat, thr = result["latency_ms"], result["throughput"]
-        print(f"cross-node delivery, room of {sockets + 3} sockets on 2 nodes, {messages} messages: "
+        where = "one stand-alone node (no Redis)" if standalone else f"{len(c.nodes)} nodes"
+        print(f"cross-node delivery, room of {sockets + 3} sockets on {where}, {messages} messages: "
               f"local p50 {lat['local_p50']:.2f} ms p99 {lat['local_p99']:.2f} ms; "
               f"remote p50 {lat['remote_p50']:.2f} ms p99 {lat['remote_p99']:.2f} ms; "
               f"added by Redis p50 {lat['added_p50']:.2f} ms p99 {lat['added_p99']:.2f} ms (target < 1 ms at p50)")
