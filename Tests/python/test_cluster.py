@@ -327,6 +327,33 @@ def test_node_emitter_messages_reach_the_right_sockets_once(cluster):
     run(body(), timeout=50)
 
 
+def test_numeric_rooms_in_adapter_messages(cluster):
+    """A Node app may `join(42)`: notepack then writes the room as a msgpack int in `rooms` and
+    `except` (redis-adapter.md §A.1). msab must read it as the room "42"."""
+    c = cluster(2)
+    n = 420000 + uuid.uuid4().int % 10000
+
+    async def body():
+        try:
+            u1 = await c.client(0, 1101, "U1")
+            u2 = await c.client(1, 1102, "U2")
+            await u1.join(str(n))
+            async with AdapterPeer(c.redis.url) as peer:
+                await peer.publish(node_emitter("num.to", 1, rooms=[n]),         # channel socket.io#/#<n>#
+                                   node_emitter("num.except", 2, except_=[n]))
+                await peer.broadcast("num.node", 3, rooms=[n, "elsewhere"])     # base channel, ints in rooms
+            await u1.wait_for("num.to")
+            await u2.wait_for("num.except")
+            await u1.wait_for("num.node")
+            await asyncio.sleep(SETTLE)
+            assert (payloads(u1, "num.to"), payloads(u1, "num.except"), payloads(u1, "num.node")) == ([1], [], [3])
+            assert (payloads(u2, "num.to"), payloads(u2, "num.except"), payloads(u2, "num.node")) == ([], [2], [])
+        finally:
+            await c.close_clients()
+
+    run(body(), timeout=40)
+
+
 def test_php_emitter_messages_reach_the_right_sockets_once(cluster):
     c = cluster(2)
     room, other = new_room("php"), new_room("php2")
