@@ -1,0 +1,211 @@
+import Foundation
+import Logging
+import Redis
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A private `redis-server` on a free 127.0.0.1 port, for one test. Started under `timeout` so a
+/// test process that dies cannot leave it running for more than two minutes.
+final class RedisServerProcess: Sendable {
+    static let path = "/usr/bin/redis-server"
+    static var isAvailable: Bool { FileManager.default.isExecutableFile(atPath: path) }
+
+    let port: Int
+    let extraArguments: [String]
+    private let process = Mutex<Process?>(nil)
+
+    init(_ extraArguments: [String] = []) throws {
+        self.port = try Self.freePort()
+        self.extraArguments = extraArguments
+        try start()
+    }
+
+    /// Starts (again) on the same port and waits until it accepts connections.
+    func start() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
+        try? FileManager.default.removeItem(atPath: pidFile)
+        process.arguments =
+            [
+                "-s", "KILL", "120", Self.path, "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                "--daemonize", "no", "--pidfile", pidFile,
+            ] + extraArguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        self.process.withLock { $0 = process }
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline {
+            // Ready once it accepts connections and has written its pid (so stop can kill it).
+            if Self.canConnect(port: port), FileManager.default.fileExists(atPath: pidFile) { return }
+            guard process.isRunning else { throw ServerError.exited(process.terminationStatus) }
+            usleep(10_000)
+        }
+        stop()
+        throw ServerError.notReady
+    }
+
+    /// Where redis-server writes its pid (it does so in the foreground too when asked).
+    var pidFile: String { NSTemporaryDirectory() + "msab-redis-test-\(port).pid" }
+
+    /// SIGKILL to redis-server (a SIGTERM shutdown takes redis 7 about two seconds), which also
+    /// ends `timeout`; the kernel closes every client connection, as in a crash.
+    func stop() {
+        guard let process = self.process.withLock({ process in
+            defer { process = nil }
+            return process
+        }) else { return }
+        if let text = try? String(contentsOfFile: pidFile, encoding: .utf8), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+            pid > 0
+        {
+            kill(pid, SIGKILL)
+        } else {
+            process.terminate()
+        }
+        try? FileManager.default.removeItem(atPath: pidFile)
+        for _ in 0..<300 where process.isRunning { usleep(10_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        for _ in 0..<100 where process.isRunning { usleep(10_000) }
+        // Releases the run-loop source that Process.run made (see DTLSTests' InteropOpenSSLTests).
+        if !process.isRunning { process.waitUntilExit() }
+    }
+
+    deinit { stop() }
+
+    enum ServerError: Error {
+        case exited(Int32)
+        case notReady
+        case noPort
+    }
+
+    /// Binds 127.0.0.1:0, reads the port the kernel chose, and releases it.
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw ServerError.noPort }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else { throw ServerError.noPort }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard named == 0 else { throw ServerError.noPort }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    static func canConnect(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
+    }
+}
+
+/// Test logging: quiet unless REDIS_TEST_LOG names a level (reconnect warnings are expected here).
+let testLogger: Logger = {
+    var logger = Logger(label: "redis-tests")
+    logger.logLevel = ProcessInfo.processInfo.environment["REDIS_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
+    return logger
+}()
+
+/// Polls `condition` every 10 ms until it holds or `timeout` passes.
+func eventually(within timeout: Duration = .seconds(5), _ condition: () async -> Bool) async -> Bool {
+    let clock = ContinuousClock()
+    let deadline = clock.now + timeout
+    while clock.now < deadline {
+        if await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    return await condition()
+}
+
+extension RedisConfiguration {
+    static func local(_ port: Int, database: Int = 0) -> RedisConfiguration {
+        RedisConfiguration(host: "127.0.0.1", port: port, database: database, connectTimeout: .seconds(2), commandTimeout: .seconds(3))
+    }
+}
+
+struct NotConnectedInTime: Error {}
+
+/// Runs a client for the duration of `body`; `body` starts once it is connected (unless
+/// `waitForConnection` is false). The client is cancelled and its `run()` awaited afterwards.
+func withClient<T: Sendable>(
+    _ configuration: RedisConfiguration,
+    waitForConnection: Bool = true,
+    _ body: @Sendable (RedisClient) async throws -> T
+) async throws -> T {
+    let client = RedisClient(configuration: configuration, logger: testLogger)
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await client.run() }
+        defer { group.cancelAll() }
+        if waitForConnection {
+            guard await eventually({ client.isConnected }) else { throw NotConnectedInTime() }
+        }
+        return try await body(client)
+    }
+}
+
+/// Runs a subscriber for the duration of `body`, like `withClient`; messages are collected.
+func withSubscriber<T: Sendable>(
+    _ configuration: RedisConfiguration,
+    bufferSize: Int = 65_536,
+    consume: Bool = true,
+    _ body: @Sendable (RedisSubscriber, MessageCollector) async throws -> T
+) async throws -> T {
+    let subscriber = RedisSubscriber(configuration: configuration, logger: testLogger, bufferSize: bufferSize)
+    let collector = MessageCollector()
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await subscriber.run() }
+        if consume {
+            group.addTask {
+                for await message in subscriber.messages { collector.append(message) }
+            }
+        }
+        defer { group.cancelAll() }
+        return try await body(subscriber, collector)
+    }
+}
+
+/// Messages seen by a subscriber, readable from the test.
+final class MessageCollector: Sendable {
+    private let messages = Mutex<[RedisPubSubMessage]>([])
+
+    func append(_ message: RedisPubSubMessage) {
+        messages.withLock { $0.append(message) }
+    }
+
+    var all: [RedisPubSubMessage] { messages.withLock { $0 } }
+
+    func waitFor(count: Int, within timeout: Duration = .seconds(5)) async -> [RedisPubSubMessage]? {
+        guard await eventually(within: timeout, { self.all.count >= count }) else { return nil }
+        return all
+    }
+}
+
+/// Records every value a connection-state stream yields.
+final class StateRecorder: Sendable {
+    private let states = Mutex<[Bool]>([])
+    var all: [Bool] { states.withLock { $0 } }
+
+    func record(_ stream: AsyncStream<Bool>) -> Task<Void, Never> {
+        Task {
+            for await state in stream { self.states.withLock { $0.append(state) } }
+        }
+    }
+}
