@@ -201,6 +201,25 @@ struct RedisClientTests {
         }
     }
 
+    @Test func unresponsiveConnectionIsReplaced() async throws {
+        let server = try RedisServerProcess()
+        defer { server.stop() }
+        var configuration = RedisConfiguration.local(server.port)
+        configuration.commandTimeout = .milliseconds(200)
+        configuration.deadConnectionTimeout = .milliseconds(600)
+        try await withClient(configuration) { client async throws in
+            try await withClient(.local(server.port)) { other async throws in
+                #expect(try await other.send("CLIENT", "PAUSE", 1500) == .simpleString("OK"))
+                await #expect(throws: RedisError.timeout) { try await client.send("PING") }
+                // The oldest reply is 600 ms late: the link is taken for dead and replaced...
+                #expect(await eventually(within: .seconds(2)) { !client.isConnected })
+                // ...by a new connection once the server answers again.
+                #expect(await eventually { client.isConnected })
+                try await client.ping()
+            }
+        }
+    }
+
     @Test func notConnectedFailsFast() async throws {
         let port = try RedisServerProcess.freePort()
         let idle = RedisClient(configuration: .local(port), logger: testLogger)

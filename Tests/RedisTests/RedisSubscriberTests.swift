@@ -107,6 +107,43 @@ struct RedisSubscriberTests {
         }
     }
 
+    @Test func unansweredPingReplacesTheConnection() async throws {
+        let server = try RedisServerProcess()
+        defer { server.stop() }
+        let subscriber = RedisSubscriber(configuration: .local(server.port), logger: testLogger, pingInterval: .milliseconds(200))
+        await subscriber.subscribe(["ch"])
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await subscriber.run() }
+            defer { group.cancelAll() }
+            #expect(await eventually { subscriber.isConnected })
+            try await withClient(.local(server.port)) { client async throws in
+                // Pings are answered while all is well.
+                try await Task.sleep(for: .milliseconds(500))
+                #expect(subscriber.isConnected)
+                #expect(try await client.send("CLIENT", "PAUSE", 1500) == .simpleString("OK"))
+                #expect(await eventually(within: .seconds(1)) { !subscriber.isConnected })
+                #expect(await eventually { subscriber.isConnected })
+                #expect(try await client.send("PUBSUB", "NUMSUB", "ch").array?.last == .integer(1))
+            }
+        }
+    }
+
+    @Test func subscriberAuthenticates() async throws {
+        let server = try RedisServerProcess(["--requirepass", "s3cret"])
+        defer { server.stop() }
+        var configuration = RedisConfiguration.local(server.port)
+        configuration.password = "s3cret"
+        let authenticated = configuration
+        try await withClient(authenticated) { client async throws in
+            try await withSubscriber(authenticated) { subscriber, collector async throws in
+                await subscriber.subscribe(["secret"])
+                #expect(await eventually { subscriber.isConnected })
+                #expect(try await client.send("PUBLISH", "secret", "x") == .integer(1))
+                #expect(await collector.waitFor(count: 1)?.first?.channel == "secret")
+            }
+        }
+    }
+
     @Test func slowConsumerDropsAreCounted() async throws {
         let server = try RedisServerProcess()
         defer { server.stop() }
