@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import NIOSSL
 
 /// What the client writes into a Redis channel.
 enum RedisOutbound: Sendable {
@@ -62,7 +63,13 @@ final class RedisChannelHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        logger.warning("redis connection error, closing", metadata: ["error": "\(error)"])
+        // A TLS peer that closes without close_notify (Redis does on shutdown and CLIENT KILL) or
+        // an error after we gave up on the connection is routine, not worth a warning.
+        if !isActive || (error as? NIOSSLError) == .uncleanShutdown {
+            logger.debug("redis connection error, closing", metadata: ["error": "\(error)"])
+        } else {
+            logger.warning("redis connection error, closing", metadata: ["error": "\(error)"])
+        }
         shutDown(.connectionClosed)
         context.close(promise: nil)
     }

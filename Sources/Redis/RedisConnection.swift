@@ -74,7 +74,11 @@ enum RedisConnection {
             // the connection is offered to callers.
             if commands.isEmpty { commands.append(("PING", ["PING"])) }
             let promises = commands.map { _ in channel.eventLoop.makePromise(of: RESPValue.self) }
-            try await channel.writeAndFlush(RedisOutbound.commands(commands.map(\.arguments), promises)).get()
+            // Once the handler has the promises it completes them; if the write never reaches it
+            // (the channel already closed, say by a failed TLS handshake), we must.
+            channel.writeAndFlush(RedisOutbound.commands(commands.map(\.arguments), promises)).whenFailure { _ in
+                for promise in promises { promise.fail(RedisError.connectionClosed) }
+            }
             for (command, promise) in zip(commands, promises) {
                 let reply: RESPValue
                 do {

@@ -209,10 +209,10 @@ struct RedisClientTests {
         configuration.deadConnectionTimeout = .milliseconds(600)
         try await withClient(configuration) { client async throws in
             try await withClient(.local(server.port)) { other async throws in
-                #expect(try await other.send("CLIENT", "PAUSE", 1500) == .simpleString("OK"))
+                #expect(try await other.send("CLIENT", "PAUSE", 3000) == .simpleString("OK"))
                 await #expect(throws: RedisError.timeout) { try await client.send("PING") }
                 // The oldest reply is 600 ms late: the link is taken for dead and replaced...
-                #expect(await eventually(within: .seconds(2)) { !client.isConnected })
+                #expect(await eventually(within: .milliseconds(2500)) { !client.isConnected })
                 // ...by a new connection once the server answers again.
                 #expect(await eventually { client.isConnected })
                 try await client.ping()

@@ -15,11 +15,14 @@ final class RedisServerProcess: Sendable {
 
     let port: Int
     let extraArguments: [String]
+    /// Certificate files when the port speaks TLS only.
+    let tls: TestCertificates?
     private let process = Mutex<Process?>(nil)
 
-    init(_ extraArguments: [String] = []) throws {
+    init(_ extraArguments: [String] = [], tls: TestCertificates? = nil) throws {
         self.port = try Self.freePort()
         self.extraArguments = extraArguments
+        self.tls = tls
         try start()
     }
 
@@ -28,11 +31,16 @@ final class RedisServerProcess: Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
         try? FileManager.default.removeItem(atPath: pidFile)
+        var listen = ["--port", String(port)]
+        if let tls {
+            listen = [
+                "--port", "0", "--tls-port", String(port), "--tls-cert-file", tls.serverCertificate, "--tls-key-file", tls.serverKey,
+                "--tls-ca-cert-file", tls.caCertificate, "--tls-auth-clients", "no",
+            ]
+        }
         process.arguments =
-            [
-                "-s", "KILL", "120", Self.path, "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                "--daemonize", "no", "--pidfile", pidFile,
-            ] + extraArguments
+            ["-s", "KILL", "120", Self.path] + listen
+            + ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--pidfile", pidFile] + extraArguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
@@ -207,5 +215,47 @@ final class StateRecorder: Sendable {
         Task {
             for await state in stream { self.states.withLock { $0.append(state) } }
         }
+    }
+}
+
+/// A throw-away CA and a server certificate for localhost / 127.0.0.1, made with the openssl tool.
+struct TestCertificates: Sendable {
+    static let openssl: String? = ["/usr/bin/openssl", "/usr/local/bin/openssl"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    let directory: String
+    var caCertificate: String { directory + "/ca.crt" }
+    var serverCertificate: String { directory + "/server.crt" }
+    var serverKey: String { directory + "/server.key" }
+
+    init() throws {
+        directory = NSTemporaryDirectory() + "msab-redis-tls-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try "subjectAltName=DNS:localhost,IP:127.0.0.1\n".write(toFile: directory + "/san.cnf", atomically: true, encoding: .utf8)
+        let curve = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+        try Self.run(["req", "-x509"] + curve + ["-keyout", directory + "/ca.key", "-out", caCertificate, "-days", "1", "-subj", "/CN=msab test CA"])
+        try Self.run(["req"] + curve + ["-keyout", serverKey, "-out", directory + "/server.csr", "-subj", "/CN=localhost"])
+        try Self.run([
+            "x509", "-req", "-in", directory + "/server.csr", "-CA", caCertificate, "-CAkey", directory + "/ca.key", "-CAcreateserial",
+            "-out", serverCertificate, "-days", "1", "-extfile", directory + "/san.cnf",
+        ])
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    struct OpenSSLFailed: Error { var arguments: [String] }
+
+    static func run(_ arguments: [String]) throws {
+        guard let openssl else { throw OpenSSLFailed(arguments: arguments) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: openssl)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw OpenSSLFailed(arguments: arguments) }
     }
 }
