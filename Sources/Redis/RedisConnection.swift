@@ -87,6 +87,14 @@ enum RedisConnection {
                     throw HandshakeError(command: command.name, error: error)
                 }
                 if let message = reply.errorMessage {
+                    // A password for a server that has none: ioredis warns and goes on, and so do we
+                    // (Redis 6+: "…called without any password configured…", 5: "…no password is set").
+                    if command.name == "AUTH", configuration.username == nil,
+                        message.contains("without any password configured") || message.contains("no password is set")
+                    {
+                        logger.warning("REDIS_PASSWORD is set but the Redis server requires no password", metadata: ["reply": "\(message)"])
+                        continue
+                    }
                     throw HandshakeError(command: command.name, error: .server(message))
                 }
             }

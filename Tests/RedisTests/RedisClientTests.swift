@@ -114,6 +114,16 @@ struct RedisClientTests {
         }
     }
 
+    @Test func passwordForAServerWithoutOneIsTolerated() async throws {
+        let server = try RedisServerProcess()
+        defer { server.stop() }
+        var configuration = RedisConfiguration.local(server.port)
+        configuration.password = "unneeded"
+        try await withClient(configuration) { client async throws in
+            try await client.ping()
+        }
+    }
+
     @Test func authWithACLUser() async throws {
         let server = try RedisServerProcess()
         defer { server.stop() }
