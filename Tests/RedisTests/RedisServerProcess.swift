@@ -9,6 +9,11 @@ import Glibc
 
 /// A private `redis-server` on a free 127.0.0.1 port, for one test. Started under `timeout` so a
 /// test process that dies cannot leave it running for more than two minutes.
+///
+/// Spawned with posix_spawn and an empty signal mask rather than Foundation's Process: children
+/// of the test process otherwise inherit a mask that blocks nearly every signal, so `timeout`
+/// would never see its SIGALRM and redis-server would never act on SIGTERM (orphans that outlive
+/// the tests).
 final class RedisServerProcess: Sendable {
     static let path = "/usr/bin/redis-server"
     static var isAvailable: Bool { FileManager.default.isExecutableFile(atPath: path) }
@@ -17,19 +22,36 @@ final class RedisServerProcess: Sendable {
     let extraArguments: [String]
     /// Certificate files when the port speaks TLS only.
     let tls: TestCertificates?
-    private let process = Mutex<Process?>(nil)
+    /// The `timeout` wrapper's pid while it runs.
+    private let wrapper: Mutex<pid_t?>
 
     init(_ extraArguments: [String] = [], tls: TestCertificates? = nil) throws {
-        self.port = try Self.freePort()
         self.extraArguments = extraArguments
         self.tls = tls
-        try start()
+        // The free port is released before redis-server binds it, so another test may take it in
+        // between; redis-server then exits at once and another port is tried.
+        var attempt = 0
+        while true {
+            let port = try Self.freePort()
+            do {
+                let pid = try Self.launch(port: port, extraArguments: extraArguments, tls: tls)
+                self.port = port
+                self.wrapper = Mutex(pid)
+                return
+            } catch ServerError.exited where attempt < 3 {
+                attempt += 1
+            }
+        }
     }
 
-    /// Starts (again) on the same port and waits until it accepts connections.
+    /// Starts again on the same port (after `stop`) and waits until it accepts connections.
     func start() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
+        let pid = try Self.launch(port: port, extraArguments: extraArguments, tls: tls)
+        wrapper.withLock { $0 = pid }
+    }
+
+    private static func launch(port: Int, extraArguments: [String], tls: TestCertificates?) throws -> pid_t {
+        let pidFile = pidFile(port: port)
         try? FileManager.default.removeItem(atPath: pidFile)
         var listen = ["--port", String(port)]
         if let tls {
@@ -38,53 +60,94 @@ final class RedisServerProcess: Sendable {
                 "--tls-ca-cert-file", tls.caCertificate, "--tls-auth-clients", "no",
             ]
         }
-        process.arguments =
-            ["-s", "KILL", "120", Self.path] + listen
-            + ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--pidfile", pidFile] + extraArguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        self.process.withLock { $0 = process }
+        let pid = try spawn(
+            ["/usr/bin/timeout", "-s", "KILL", "120", Self.path] + listen
+                + ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--pidfile", pidFile] + extraArguments)
         let deadline = Date().addingTimeInterval(5)
         while Date() < deadline {
             // Ready once it accepts connections and has written its pid (so stop can kill it).
-            if Self.canConnect(port: port), FileManager.default.fileExists(atPath: pidFile) { return }
-            guard process.isRunning else { throw ServerError.exited(process.terminationStatus) }
+            if canConnect(port: port), FileManager.default.fileExists(atPath: pidFile) { return pid }
+            if let status = reap(pid) { throw ServerError.exited(status) }
             usleep(10_000)
         }
-        stop()
+        terminate(wrapper: pid, pidFile: pidFile)
         throw ServerError.notReady
     }
 
     /// Where redis-server writes its pid (it does so in the foreground too when asked).
-    var pidFile: String { NSTemporaryDirectory() + "msab-redis-test-\(port).pid" }
+    var pidFile: String { Self.pidFile(port: port) }
+
+    static func pidFile(port: Int) -> String { NSTemporaryDirectory() + "msab-redis-test-\(port).pid" }
 
     /// SIGKILL to redis-server (a SIGTERM shutdown takes redis 7 about two seconds), which also
     /// ends `timeout`; the kernel closes every client connection, as in a crash.
     func stop() {
-        guard let process = self.process.withLock({ process in
-            defer { process = nil }
-            return process
+        guard let pid = wrapper.withLock({ pid in
+            defer { pid = nil }
+            return pid
         }) else { return }
+        Self.terminate(wrapper: pid, pidFile: pidFile)
+    }
+
+    private static func terminate(wrapper: pid_t, pidFile: String) {
         if let text = try? String(contentsOfFile: pidFile, encoding: .utf8), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)),
             pid > 0
         {
             kill(pid, SIGKILL)
         } else {
-            process.terminate()
+            kill(wrapper, SIGTERM)  // forwarded to redis-server by timeout
         }
         try? FileManager.default.removeItem(atPath: pidFile)
-        for _ in 0..<300 where process.isRunning { usleep(10_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        for _ in 0..<100 where process.isRunning { usleep(10_000) }
-        // Releases the run-loop source that Process.run made (see DTLSTests' InteropOpenSSLTests).
-        if !process.isRunning { process.waitUntilExit() }
+        for _ in 0..<300 {
+            if reap(wrapper) != nil { return }
+            usleep(10_000)
+        }
+        kill(wrapper, SIGKILL)
+        var status: Int32 = 0
+        waitpid(wrapper, &status, 0)
+    }
+
+    /// The exit status once the child has exited (and is reaped), nil while it runs.
+    private static func reap(_ pid: pid_t) -> Int32? {
+        var status: Int32 = 0
+        let result = waitpid(pid, &status, WNOHANG)
+        if result == 0 { return nil }
+        return status
+    }
+
+    /// posix_spawn with an empty signal mask and default handlers, stdio on /dev/null.
+    static func spawn(_ arguments: [String]) throws -> pid_t {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        posix_spawnattr_setsigmask(&attributes, &mask)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGALRM, SIGPIPE, SIGCHLD, SIGQUIT, SIGUSR1, SIGUSR2] {
+            sigaddset(&defaults, signal)
+        }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, environ)
+        guard result == 0 else { throw ServerError.spawnFailed(result) }
+        return pid
     }
 
     deinit { stop() }
 
     enum ServerError: Error {
+        case spawnFailed(Int32)
         case exited(Int32)
         case notReady
         case noPort
