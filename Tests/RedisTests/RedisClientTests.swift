@@ -31,6 +31,11 @@ struct RedisClientTests {
                 }
                 #expect(message.hasPrefix("WRONGTYPE"))
             }
+            // Commands that would break the reply order are refused before they are sent.
+            for command: [RESPArgument] in [[], ["SUBSCRIBE", "x"], ["psubscribe", "x*"], ["MONITOR"], ["CLIENT", "reply", "off"]] {
+                await #expect(throws: RedisError.self) { try await client.send(command) }
+            }
+            await #expect(throws: RedisError.self) { try await client.pipeline([["PING"], []]) }
             // The connection is still in step after error replies.
             try await client.ping()
             #expect(try await client.send(["EXISTS", "greeting", "h", "nope"]) == .integer(2))
