@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import Redis
+import RedisTesting
 import Testing
 
 /// Against a real redis-server (the Debian package `make deps` installs), one private server per test.

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import Redis
+import RedisTesting
 import Testing
 
 @Suite(.enabled(if: RedisServerProcess.isAvailable, "/usr/bin/redis-server is not installed (make deps)"), .timeLimit(.minutes(1)))

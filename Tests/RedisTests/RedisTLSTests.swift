@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOSSL
 import Redis
+import RedisTesting
 import Testing
 
 /// TLS against redis-server's own TLS port (the Debian build links OpenSSL), with a private CA.

@@ -14,18 +14,18 @@ import Glibc
 /// of the test process otherwise inherit a mask that blocks nearly every signal, so `timeout`
 /// would never see its SIGALRM and redis-server would never act on SIGTERM (orphans that outlive
 /// the tests).
-final class RedisServerProcess: Sendable {
-    static let path = "/usr/bin/redis-server"
-    static var isAvailable: Bool { FileManager.default.isExecutableFile(atPath: path) }
+package final class RedisServerProcess: Sendable {
+    package static let path = "/usr/bin/redis-server"
+    package static var isAvailable: Bool { FileManager.default.isExecutableFile(atPath: path) }
 
-    let port: Int
-    let extraArguments: [String]
+    package let port: Int
+    package let extraArguments: [String]
     /// Certificate files when the port speaks TLS only.
-    let tls: TestCertificates?
+    package let tls: TestCertificates?
     /// The `timeout` wrapper's pid while it runs.
     private let wrapper: Mutex<pid_t?>
 
-    init(_ extraArguments: [String] = [], tls: TestCertificates? = nil) throws {
+    package init(_ extraArguments: [String] = [], tls: TestCertificates? = nil) throws {
         self.extraArguments = extraArguments
         self.tls = tls
         // The free port is released before redis-server binds it, so another test may take it in
@@ -45,7 +45,7 @@ final class RedisServerProcess: Sendable {
     }
 
     /// Starts again on the same port (after `stop`) and waits until it accepts connections.
-    func start() throws {
+    package func start() throws {
         let pid = try Self.launch(port: port, extraArguments: extraArguments, tls: tls)
         wrapper.withLock { $0 = pid }
     }
@@ -75,13 +75,13 @@ final class RedisServerProcess: Sendable {
     }
 
     /// Where redis-server writes its pid (it does so in the foreground too when asked).
-    var pidFile: String { Self.pidFile(port: port) }
+    package var pidFile: String { Self.pidFile(port: port) }
 
-    static func pidFile(port: Int) -> String { NSTemporaryDirectory() + "msab-redis-test-\(port).pid" }
+    package static func pidFile(port: Int) -> String { NSTemporaryDirectory() + "msab-redis-test-\(port).pid" }
 
     /// SIGKILL to redis-server (a SIGTERM shutdown takes redis 7 about two seconds), which also
     /// ends `timeout`; the kernel closes every client connection, as in a crash.
-    func stop() {
+    package func stop() {
         guard let pid = wrapper.withLock({ pid in
             defer { pid = nil }
             return pid
@@ -116,7 +116,7 @@ final class RedisServerProcess: Sendable {
     }
 
     /// posix_spawn with an empty signal mask and default handlers, stdio on /dev/null.
-    static func spawn(_ arguments: [String]) throws -> pid_t {
+    package static func spawn(_ arguments: [String]) throws -> pid_t {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -146,7 +146,7 @@ final class RedisServerProcess: Sendable {
 
     deinit { stop() }
 
-    enum ServerError: Error {
+    package enum ServerError: Error {
         case spawnFailed(Int32)
         case exited(Int32)
         case notReady
@@ -154,7 +154,7 @@ final class RedisServerProcess: Sendable {
     }
 
     /// Binds 127.0.0.1:0, reads the port the kernel chose, and releases it.
-    static func freePort() throws -> Int {
+    package static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ServerError.noPort }
         defer { close(fd) }
@@ -174,7 +174,7 @@ final class RedisServerProcess: Sendable {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    static func canConnect(port: Int) -> Bool {
+    package static func canConnect(port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
@@ -189,14 +189,14 @@ final class RedisServerProcess: Sendable {
 }
 
 /// Test logging: quiet unless REDIS_TEST_LOG names a level (reconnect warnings are expected here).
-let testLogger: Logger = {
+package let testLogger: Logger = {
     var logger = Logger(label: "redis-tests")
     logger.logLevel = ProcessInfo.processInfo.environment["REDIS_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
     return logger
 }()
 
 /// Polls `condition` every 10 ms until it holds or `timeout` passes.
-func eventually(within timeout: Duration = .seconds(5), _ condition: () async -> Bool) async -> Bool {
+package func eventually(within timeout: Duration = .seconds(5), _ condition: () async -> Bool) async -> Bool {
     let clock = ContinuousClock()
     let deadline = clock.now + timeout
     while clock.now < deadline {
@@ -207,16 +207,16 @@ func eventually(within timeout: Duration = .seconds(5), _ condition: () async ->
 }
 
 extension RedisConfiguration {
-    static func local(_ port: Int, database: Int = 0) -> RedisConfiguration {
+    package static func local(_ port: Int, database: Int = 0) -> RedisConfiguration {
         RedisConfiguration(host: "127.0.0.1", port: port, database: database, connectTimeout: .seconds(2), commandTimeout: .seconds(3))
     }
 }
 
-struct NotConnectedInTime: Error {}
+package struct NotConnectedInTime: Error {}
 
 /// Runs a client for the duration of `body`; `body` starts once it is connected (unless
 /// `waitForConnection` is false). The client is cancelled and its `run()` awaited afterwards.
-func withClient<T: Sendable>(
+package func withClient<T: Sendable>(
     _ configuration: RedisConfiguration,
     waitForConnection: Bool = true,
     _ body: @Sendable (RedisClient) async throws -> T
@@ -233,7 +233,7 @@ func withClient<T: Sendable>(
 }
 
 /// Runs a subscriber for the duration of `body`, like `withClient`; messages are collected.
-func withSubscriber<T: Sendable>(
+package func withSubscriber<T: Sendable>(
     _ configuration: RedisConfiguration,
     bufferSize: Int = 65_536,
     consume: Bool = true,
@@ -254,27 +254,29 @@ func withSubscriber<T: Sendable>(
 }
 
 /// Messages seen by a subscriber, readable from the test.
-final class MessageCollector: Sendable {
+package final class MessageCollector: Sendable {
+    package init() {}
     private let messages = Mutex<[RedisPubSubMessage]>([])
 
-    func append(_ message: RedisPubSubMessage) {
+    package func append(_ message: RedisPubSubMessage) {
         messages.withLock { $0.append(message) }
     }
 
-    var all: [RedisPubSubMessage] { messages.withLock { $0 } }
+    package var all: [RedisPubSubMessage] { messages.withLock { $0 } }
 
-    func waitFor(count: Int, within timeout: Duration = .seconds(5)) async -> [RedisPubSubMessage]? {
+    package func waitFor(count: Int, within timeout: Duration = .seconds(5)) async -> [RedisPubSubMessage]? {
         guard await eventually(within: timeout, { self.all.count >= count }) else { return nil }
         return all
     }
 }
 
 /// Records every value a connection-state stream yields.
-final class StateRecorder: Sendable {
+package final class StateRecorder: Sendable {
+    package init() {}
     private let states = Mutex<[Bool]>([])
-    var all: [Bool] { states.withLock { $0 } }
+    package var all: [Bool] { states.withLock { $0 } }
 
-    func record(_ stream: AsyncStream<Bool>) -> Task<Void, Never> {
+    package func record(_ stream: AsyncStream<Bool>) -> Task<Void, Never> {
         Task {
             for await state in stream { self.states.withLock { $0.append(state) } }
         }

@@ -1,15 +1,15 @@
 import Foundation
 
 /// A throw-away CA and a server certificate for localhost / 127.0.0.1, made with the openssl tool.
-struct TestCertificates: Sendable {
-    static let openssl: String? = ["/usr/bin/openssl", "/usr/local/bin/openssl"].first { FileManager.default.isExecutableFile(atPath: $0) }
+package struct TestCertificates: Sendable {
+    package static let openssl: String? = ["/usr/bin/openssl", "/usr/local/bin/openssl"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
-    let directory: String
-    var caCertificate: String { directory + "/ca.crt" }
-    var serverCertificate: String { directory + "/server.crt" }
-    var serverKey: String { directory + "/server.key" }
+    package let directory: String
+    package var caCertificate: String { directory + "/ca.crt" }
+    package var serverCertificate: String { directory + "/server.crt" }
+    package var serverKey: String { directory + "/server.key" }
 
-    init() throws {
+    package init() throws {
         directory = NSTemporaryDirectory() + "msab-redis-tls-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try "subjectAltName=DNS:localhost,IP:127.0.0.1\n".write(toFile: directory + "/san.cnf", atomically: true, encoding: .utf8)
@@ -22,13 +22,13 @@ struct TestCertificates: Sendable {
         ])
     }
 
-    func remove() {
+    package func remove() {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    struct OpenSSLFailed: Error { var arguments: [String] }
+    package struct OpenSSLFailed: Error { var arguments: [String] }
 
-    static func run(_ arguments: [String]) throws {
+    package static func run(_ arguments: [String]) throws {
         guard let openssl else { throw OpenSSLFailed(arguments: arguments) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: openssl)
