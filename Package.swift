@@ -151,6 +151,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // ── tests (swift-testing) ───────────────────────────────────────────────────────
+        // Test support shared by several test targets: a private redis-server per test.
+        .target(
+            name: "RedisTesting",
+            dependencies: ["Redis", nioCore, logging, .product(name: "NIOSSL", package: "swift-nio-ssl")],
+            path: "Tests/RedisTesting",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "EngineIOParserTests", dependencies: ["EngineIOParser", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "EngineIOTests", dependencies: ["EngineIO"], swiftSettings: swiftSettings),
         .testTarget(name: "SocketIOParserTests", dependencies: ["SocketIOParser", nioCore], swiftSettings: swiftSettings),
@@ -180,10 +187,10 @@ let package = Package(
         ),
         .testTarget(
             name: "RedisTests",
-            dependencies: ["Redis", nioCore, nioPosix, logging, .product(name: "NIOSSL", package: "swift-nio-ssl")],
+            dependencies: ["Redis", "RedisTesting", nioCore, nioPosix, logging, .product(name: "NIOSSL", package: "swift-nio-ssl")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "AudioRoomsTests", dependencies: ["AudioRooms"], swiftSettings: swiftSettings),
+        .testTarget(name: "AudioRoomsTests", dependencies: ["AudioRooms", "Redis", "RedisTesting"], swiftSettings: swiftSettings),
     ]
 )
 

@@ -2,7 +2,7 @@ import NIOCore
 
 /// One argument of a command, sent as a RESP bulk string (binary-safe). Commands are written as
 /// `client.send("SET", "key", .bytes(payload))` or `client.send(["INCRBY", "n", 5])`.
-public struct RESPArgument: Sendable, Hashable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral {
+public struct RESPArgument: Sendable, Hashable, ExpressibleByStringInterpolation, ExpressibleByIntegerLiteral {
     @usableFromInline enum Storage: Sendable, Hashable {
         case string(String)
         case bytes(ByteBuffer)
@@ -14,6 +14,8 @@ public struct RESPArgument: Sendable, Hashable, ExpressibleByStringLiteral, Expr
     @inlinable init(storage: Storage) { self.storage = storage }
 
     public init(stringLiteral value: String) { storage = .string(value) }
+    /// `client.send("GET", "room:\(id)")`
+    public init(stringInterpolation: DefaultStringInterpolation) { storage = .string(String(stringInterpolation: stringInterpolation)) }
     public init(integerLiteral value: Int) { storage = .int(value) }
 
     /// UTF-8 text.

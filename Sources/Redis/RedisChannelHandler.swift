@@ -1,14 +1,6 @@
 import Logging
 import NIOCore
-
-/// What the client writes into a Redis channel.
-enum RedisOutbound: Sendable {
-    /// Commands whose replies complete these promises, in order (one flush for all of them).
-    case commands([[RESPArgument]], [EventLoopPromise<RESPValue>])
-    /// (P)(UN)SUBSCRIBE and PING on the subscriber connection. The first one switches the handler to
-    /// subscriber mode for good; `barrier` is completed by the first pong.
-    case subscriberCommands([[RESPArgument]], barrier: EventLoopPromise<Void>?)
-}
+import NIOSSL
 
 /// The thin NIO shell around `RESPDecoder`, `RedisReplyQueue` and `RedisPubSubState`: bytes in,
 /// values out, promises completed in FIFO order, one timer.
@@ -62,7 +54,13 @@ final class RedisChannelHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        logger.warning("redis connection error, closing", metadata: ["error": "\(error)"])
+        // A TLS peer that closes without close_notify (Redis does on shutdown and CLIENT KILL) or
+        // an error after we gave up on the connection is routine, not worth a warning.
+        if !isActive || (error as? NIOSSLError) == .uncleanShutdown {
+            logger.debug("redis connection error, closing", metadata: ["error": "\(error)"])
+        } else {
+            logger.warning("redis connection error, closing", metadata: ["error": "\(error)"])
+        }
         shutDown(.connectionClosed)
         context.close(promise: nil)
     }

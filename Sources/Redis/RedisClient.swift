@@ -73,7 +73,9 @@ public final class RedisClient: Sendable, Service {
         lifecycle.states()
     }
 
-    /// Sends one command and returns its reply. An error reply throws `.server(message)`.
+    /// Sends one command and returns its reply. An error reply throws `.server(message)`; no reply
+    /// within `commandTimeout` throws `.timeout`; no connection throws `.notConnected` at once; a
+    /// command that would break reply pairing (SUBSCRIBE, MONITOR, …) throws `.protocolError`.
     public func send(_ arguments: [RESPArgument]) async throws(RedisError) -> RESPValue {
         let futures = try submit([arguments])
         let result = await Self.result(of: futures[0])
@@ -121,6 +123,12 @@ public final class RedisClient: Sendable, Service {
     // MARK: - Internals
 
     private func submit(_ commands: [[RESPArgument]]) throws(RedisError) -> [EventLoopFuture<RESPValue>] {
+        for command in commands {
+            if let problem = Self.breaksReplyPairing(command) {
+                metrics.record(.protocolError(problem))
+                throw .protocolError(problem)
+            }
+        }
         guard let channel = lifecycle.readyChannel else {
             for _ in commands { metrics.record(.notConnected) }
             throw .notConnected
@@ -132,6 +140,25 @@ public final class RedisClient: Sendable, Service {
             for promise in promises { promise.fail(RedisError.connectionClosed) }
         }
         return promises.map(\.futureResult)
+    }
+
+    /// Replies are matched to commands purely by order, so a command that gets no reply or several
+    /// would hand every later caller someone else's reply. Such commands are refused here: an
+    /// empty one (Redis ignores `*0`), the (P|S)(UN)SUBSCRIBE family (use `RedisSubscriber`),
+    /// MONITOR, SYNC/PSYNC and CLIENT REPLY OFF/SKIP.
+    static func breaksReplyPairing(_ command: [RESPArgument]) -> String? {
+        guard let first = command.first else { return "empty command" }
+        let name = first.description.uppercased()
+        switch name {
+        case "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE":
+            return "\(name) on the command connection (use RedisSubscriber)"
+        case "MONITOR", "SYNC", "PSYNC":
+            return "\(name) is not supported"
+        case "CLIENT" where command.count > 1 && command[1].description.uppercased() == "REPLY":
+            return "CLIENT REPLY is not supported"
+        default:
+            return nil
+        }
     }
 
     /// The reply as a typed result; an error reply becomes `.server`. Waiting is bounded by the

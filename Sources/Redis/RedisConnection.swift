@@ -74,7 +74,11 @@ enum RedisConnection {
             // the connection is offered to callers.
             if commands.isEmpty { commands.append(("PING", ["PING"])) }
             let promises = commands.map { _ in channel.eventLoop.makePromise(of: RESPValue.self) }
-            try await channel.writeAndFlush(RedisOutbound.commands(commands.map(\.arguments), promises)).get()
+            // Once the handler has the promises it completes them; if the write never reaches it
+            // (the channel already closed, say by a failed TLS handshake), we must.
+            channel.writeAndFlush(RedisOutbound.commands(commands.map(\.arguments), promises)).whenFailure { _ in
+                for promise in promises { promise.fail(RedisError.connectionClosed) }
+            }
             for (command, promise) in zip(commands, promises) {
                 let reply: RESPValue
                 do {
@@ -83,6 +87,14 @@ enum RedisConnection {
                     throw HandshakeError(command: command.name, error: error)
                 }
                 if let message = reply.errorMessage {
+                    // A password for a server that has none: ioredis warns and goes on, and so do we
+                    // (Redis 6+: "…called without any password configured…", 5: "…no password is set").
+                    if command.name == "AUTH", configuration.username == nil,
+                        message.contains("without any password configured") || message.contains("no password is set")
+                    {
+                        logger.warning("REDIS_PASSWORD is set but the Redis server requires no password", metadata: ["reply": "\(message)"])
+                        continue
+                    }
                     throw HandshakeError(command: command.name, error: .server(message))
                 }
             }

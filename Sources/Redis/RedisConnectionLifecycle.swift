@@ -71,6 +71,7 @@ final class RedisConnectionLifecycle: Sendable {
         while !isStopping {
             do {
                 let channel = try await establish()
+                logger.info("redis connected", metadata: ["remote": "\(channel.remoteAddress.map { "\($0)" } ?? "?")"])
                 attempt = 0
                 metrics.connects.increment()
                 setReady(channel)

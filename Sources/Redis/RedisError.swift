@@ -16,7 +16,9 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     case server(String)
     /// The connection was lost (or shut down) before the reply arrived.
     case connectionClosed
-    /// The server's bytes violate RESP or one of the decoder's limits.
+    /// The server's bytes violate RESP or one of the decoder's limits (the connection is then
+    /// replaced), or a command that would break the one-reply-per-command pairing was refused
+    /// before sending (see `RedisClient.send`).
     case protocolError(String)
 
     public var description: String {

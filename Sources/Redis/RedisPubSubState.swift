@@ -53,17 +53,26 @@ struct RedisPubSubState {
         }
     }
 
+    /// A right-sized copy of a payload. A decoded bulk string is a slice of the socket's read
+    /// buffer and would keep all of it alive; with up to `bufferSize` messages waiting for a slow
+    /// consumer, that could be thousands of whole read buffers instead of the payloads themselves.
+    private static func own(_ payload: ByteBuffer) -> ByteBuffer {
+        var copy = ByteBufferAllocator().buffer(capacity: payload.readableBytes)
+        copy.writeImmutableBuffer(payload)
+        return copy
+    }
+
     private mutating func receive(_ elements: [RESPValue]) -> Event {
         guard let kind = elements.first?.string?.lowercased() else { return .unexpected(.array(elements)) }
         switch (kind, elements.count) {
         case ("message", 3), ("smessage", 3):
             guard let channel = elements[1].string, let payload = elements[2].bytes else { return .unexpected(.array(elements)) }
-            return .message(RedisPubSubMessage(channel: channel, pattern: nil, payload: payload))
+            return .message(RedisPubSubMessage(channel: channel, pattern: nil, payload: Self.own(payload)))
         case ("pmessage", 4):
             guard let pattern = elements[1].string, let channel = elements[2].string, let payload = elements[3].bytes else {
                 return .unexpected(.array(elements))
             }
-            return .message(RedisPubSubMessage(channel: channel, pattern: pattern, payload: payload))
+            return .message(RedisPubSubMessage(channel: channel, pattern: pattern, payload: Self.own(payload)))
         case ("pong", _):
             return pong()
         case ("subscribe", 3), ("psubscribe", 3), ("ssubscribe", 3), ("unsubscribe", 3), ("punsubscribe", 3), ("sunsubscribe", 3):

@@ -88,7 +88,8 @@ public enum MSABApplication {
     public static func run(configuration: Configuration, logger: Logger, onReady: @escaping @Sendable (Parts, Int) async -> Void = { _, _ in }) async throws {
         _ = MetricsRegistry.shared
         // Scale-out: Redis carries the rooms' state and the Socket.IO broadcasts between nodes.
-        let cluster = configuration.usesRedis ? ClusterParts(configuration: configuration, logger: logger) : nil
+        let now: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+        let cluster = configuration.usesRedis ? ClusterParts(configuration: configuration, logger: logger, now: now) : nil
         let parts = try await prepare(configuration, sharedTokens: cluster.map { RedisTokenCache(redis: $0.redis) })
         for warning in configuration.warnings { logger.warning("\(warning)") }
 
@@ -128,7 +129,7 @@ public enum MSABApplication {
         let roomServices = RoomServices(outbox: outbox, backend: backend, directory: directory, statusPoster: statusPoster,
                                     giftQueue: giftQueue, rateLimiter: RateLimiter(), configuration: configuration, logger: logger,
                                     store: cluster?.store ?? InMemoryRoomStateStore(), node: cluster?.uid ?? "",
-                                    now: { Int64(Date().timeIntervalSince1970 * 1000) })
+                                    now: now)
         let registry = RoomRegistry(media: SFUMediaPlane(server: media), services: roomServices)
         let gate = ConnectionGate(allowedOrigins: configuration.corsOrigins, authenticator: parts.authenticator)
         let shutdown = ShutdownSwitch()

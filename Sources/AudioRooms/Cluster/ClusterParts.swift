@@ -15,7 +15,7 @@ struct ClusterParts: Sendable {
     let store: RedisRoomStateStore
     let logger: Logger
 
-    init(configuration: Configuration, logger: Logger) {
+    init(configuration: Configuration, logger: Logger, now: @escaping @Sendable () -> Int64) {
         let redisConfiguration = RedisConfiguration(host: configuration.redisHost ?? "127.0.0.1", port: configuration.redisPort,
                                                     database: configuration.redisDB, username: configuration.redisUsername,
                                                     password: configuration.redisPassword, tls: configuration.redisTLS)
@@ -27,7 +27,7 @@ struct ClusterParts: Sendable {
         redis = RedisClient(configuration: redisConfiguration, logger: redisLogger)
         subscriber = RedisSubscriber(configuration: redisConfiguration, logger: redisLogger)
         mainAdapter = RedisAdapter(uid: uid, redis: redis, logger: Logger(label: "msab.adapter"))
-        store = RedisRoomStateStore(redis: redis, node: uid, inactivityTimeoutMs: configuration.roomInactivityTimeoutMs)
+        store = RedisRoomStateStore(redis: redis, node: uid, inactivityTimeoutMs: configuration.roomInactivityTimeoutMs, now: now)
         self.logger = logger
     }
 

@@ -34,11 +34,15 @@ public final class RedisRoomStateStore: RoomStateStore {
     let redis: RedisClient
     let node: String
     let inactivityTimeoutMs: Int
+    /// Milliseconds since the epoch (invite TTLs, timestamps in `room:state`); told, not read.
+    let now: @Sendable () -> Int64
     /// An update that keeps losing the race gives up (the caller answers its event's error).
     static let maxAttempts = 32
     public static let seatsChannel = "msab:seats"
 
-    public init(redis: RedisClient, node: String, inactivityTimeoutMs: Int) {
+    public init(redis: RedisClient, node: String, inactivityTimeoutMs: Int,
+                now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
+        self.now = now
         self.redis = redis
         self.node = node
         self.inactivityTimeoutMs = inactivityTimeoutMs
@@ -94,8 +98,7 @@ public final class RedisRoomStateStore: RoomStateStore {
 
     /// The compare-and-set: nil when the version moved.
     func writeSeats(room: String, expected: UInt64, _ seats: SeatMap) async throws -> UInt64? {
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
-        let records = SeatRecords.encode(seats, now: now)
+        let records = SeatRecords.encode(seats, now: now())
         var args: [RESPArgument] = [.string(String(expected)), .string(Keys.invitePrefix(room)), .int(seats.seatCount), .int(records.seats.count)]
         for (field, json) in records.seats { args.append(.string(field)); args.append(.string(json)) }
         args.append(.int(records.locked.count))
@@ -115,7 +118,7 @@ public final class RedisRoomStateStore: RoomStateStore {
     // MARK: - members
 
     public func addMember(_ member: RoomMember, room: String) async throws -> MembershipChange {
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let now = self.now()
         let reply = try await redis.eval(Self.addMemberScript,
                                          keys: [Keys.members(room), Keys.users(room), Keys.state(room), Keys.activity(room), Keys.rooms],
                                          args: [.string(member.socketId), .string(MemberRecord.encode(member)), .string(String(member.userId)),
@@ -125,7 +128,7 @@ public final class RedisRoomStateStore: RoomStateStore {
     }
 
     public func removeMember(socket: String, userId: Int, room: String) async throws -> MembershipChange? {
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let now = self.now()
         let reply = try await redis.eval(Self.removeMemberScript,
                                          keys: [Keys.members(room), Keys.users(room), Keys.state(room), Keys.rooms, Keys.producers(room)],
                                          args: [.string(socket), .string(String(userId)), .string(room), .string(MemberRecord.jsonString(room)),

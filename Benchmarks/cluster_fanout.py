@@ -1,0 +1,184 @@
+"""Issue 12 benchmark: a room of 1,000 sockets spread over two msab nodes sharing one redis-server.
+
+One sender on node A sends `chat:message`s to the room. Probe sockets (on A and on B) time each
+message from the send to its arrival; every other socket only drains its connection (it is
+there so each broadcast really fans out to 1,000 sockets, half of them across Redis).
+
+Prints, measured in the same run:
+- delivery latency p50/p99 to sockets on the sender's node (A) and on the other node (B), at a
+  steady 20 messages/s; their difference is what crossing nodes through Redis adds;
+- a burst: N messages sent back to back, the time until the last one reached every probe on B,
+  as broadcasts/s through Redis and socket deliveries/s cluster-wide.
+Run by `make bench` (MSAB_BIN = the release build). Loopback only; everything started is stopped.
+"""
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import statistics
+import sys
+import time
+
+import aiohttp
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "Tests", "python"))
+
+from msabtest.server import MsabServer, RedisServer  # noqa: E402
+
+SOCKETS = int(os.environ.get("CLUSTER_BENCH_SOCKETS", "1000"))
+PROBES_PER_NODE = 4
+STEADY_MESSAGES = int(os.environ.get("CLUSTER_BENCH_MESSAGES", "200"))
+BURST_MESSAGES = int(os.environ.get("CLUSTER_BENCH_BURST", "500"))
+ROOM = "bench"
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def token(secret: str, user: int) -> str:
+    header = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    body = b64(json.dumps({"sub": str(user), "name": f"U{user}", "exp": int(time.time()) + 3600}).encode())
+    signature = hmac.new(secret.encode(), f"{header}.{body}".encode(), hashlib.sha256).digest()
+    return f"{header}.{body}.{b64(signature)}"
+
+
+class Sock:
+    """A Socket.IO v4 client over a raw WebSocket (Engine.IO v4), just enough for the bench."""
+
+    def __init__(self, session, url, tok, probe=False):
+        self.session, self.url, self.tok, self.probe = session, url, tok, probe
+        self.arrivals = {}  # message index → monotonic arrival
+        self.acks = {}
+        self.next_ack = 0
+        self.count = 0
+
+    async def open(self):
+        ws_url = self.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+        self.ws = await self.session.ws_connect(ws_url, max_msg_size=0)
+        opening = await self.ws.receive_str()
+        assert opening.startswith("0"), opening
+        await self.ws.send_str("40" + json.dumps({"token": self.tok}))
+        connected = await self.ws.receive_str()
+        assert connected.startswith("40"), connected
+        self.reader = asyncio.create_task(self.read())
+
+    async def read(self):
+        async for msg in self.ws:
+            if msg.type != aiohttp.WSMsgType.TEXT:
+                break
+            data = msg.data
+            if data == "2":
+                await self.ws.send_str("3")
+            elif data.startswith("43"):
+                i = 2
+                while data[i].isdigit():
+                    i += 1
+                fut = self.acks.pop(int(data[2:i]), None)
+                if fut and not fut.done():
+                    fut.set_result(json.loads(data[i:]))
+            elif data.startswith("42"):
+                self.count += 1
+                if self.probe:
+                    now = time.monotonic()
+                    event, payload = json.loads(data[2:])[:2]
+                    if event == "chat:message":
+                        self.arrivals[payload["content"]] = now
+
+    async def call(self, event, payload):
+        ack_id = self.next_ack
+        self.next_ack += 1
+        fut = asyncio.get_running_loop().create_future()
+        self.acks[ack_id] = fut
+        await self.ws.send_str(f"42{ack_id}" + json.dumps([event, payload]))
+        return await asyncio.wait_for(fut, 30)
+
+    async def emit(self, event, payload):
+        await self.ws.send_str("42" + json.dumps([event, payload]))
+
+    async def close(self):
+        await self.ws.close()
+        self.reader.cancel()
+
+
+def pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * p / 100))] * 1000
+
+
+async def run(a, b, secret):
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        socks = []
+        for i in range(SOCKETS):
+            node = a if i % 2 == 0 else b
+            probe = i < 2 * PROBES_PER_NODE + 1 and i > 0
+            socks.append(Sock(session, node.url, token(secret, i + 1), probe=probe))
+        started = time.monotonic()
+        for chunk in range(0, SOCKETS, 100):
+            await asyncio.gather(*(s.open() for s in socks[chunk:chunk + 100]))
+        print(f"{SOCKETS} sockets connected in {time.monotonic() - started:.1f} s", flush=True)
+        for chunk in range(0, SOCKETS, 100):
+            await asyncio.gather(*(s.call("room:join", {"roomId": ROOM}) for s in socks[chunk:chunk + 100]))
+        print(f"{SOCKETS} sockets connected and joined ({SOCKETS // 2} per node) in {time.monotonic() - started:.1f} s")
+        await asyncio.sleep(1)
+        sender = socks[0]
+        probes_a = [s for s in socks if s.probe and s.url == a.url]
+        probes_b = [s for s in socks if s.probe and s.url == b.url]
+
+        # Steady: 20 messages/s.
+        sent = {}
+        for i in range(STEADY_MESSAGES):
+            key = f"s{i}"
+            sent[key] = time.monotonic()
+            await sender.emit("chat:message", {"roomId": ROOM, "content": key})
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(2)
+        lat_a = [p.arrivals[k] - t for p in probes_a for k, t in sent.items() if k in p.arrivals]
+        lat_b = [p.arrivals[k] - t for p in probes_b for k, t in sent.items() if k in p.arrivals]
+        expected = STEADY_MESSAGES * len(probes_a)
+        print(f"steady 20 msg/s, {STEADY_MESSAGES} messages, each to {SOCKETS} sockets:")
+        print(f"  same node  (A): p50 {pct(lat_a, 50):.2f} ms  p99 {pct(lat_a, 99):.2f} ms  ({len(lat_a)}/{expected} probe deliveries)")
+        print(f"  other node (B): p50 {pct(lat_b, 50):.2f} ms  p99 {pct(lat_b, 99):.2f} ms  ({len(lat_b)}/{expected} probe deliveries)")
+        print(f"  crossing nodes through Redis adds {pct(lat_b, 50) - pct(lat_a, 50):.2f} ms at p50 (target < 1 ms)")
+
+        # Burst.
+        before = sum(s.count for s in socks)
+        keys = [f"b{i}" for i in range(BURST_MESSAGES)]
+        t0 = time.monotonic()
+        for key in keys:
+            await sender.emit("chat:message", {"roomId": ROOM, "content": key})
+        deadline = t0 + 60
+        while time.monotonic() < deadline and not all(keys[-1] in p.arrivals for p in probes_b):
+            await asyncio.sleep(0.005)
+        done = max(p.arrivals.get(keys[-1], deadline) for p in probes_b)
+        elapsed = done - t0
+        await asyncio.sleep(1)
+        delivered = sum(s.count for s in socks) - before
+        print(f"burst: {BURST_MESSAGES} messages back to back, last one on every probe of B after {elapsed * 1000:.0f} ms: "
+              f"{BURST_MESSAGES / elapsed:.0f} broadcasts/s through Redis, "
+              f"{delivered / elapsed:.0f} socket deliveries/s ({delivered}/{BURST_MESSAGES * SOCKETS} counted by the clients)")
+        await asyncio.gather(*(s.close() for s in socks), return_exceptions=True)
+
+
+def main():
+    import faulthandler
+    faulthandler.dump_traceback_later(int(os.environ.get("CLUSTER_BENCH_TRACEBACK_AFTER", "600")), exit=True)
+    secret = secrets.token_hex(24)
+    redis = RedisServer().start()
+    env = {**redis.env(), "MSAB_JWT_SECRET": secret, "RATE_LIMIT_MESSAGES_PER_MINUTE": "1000000",
+           "MSAB_ROOM_EVENTS_PER_MINUTE": "1000000", "MSAB_MAX_SESSIONS_PER_IP": "0", "LOG_LEVEL": "warning"}
+    a = MsabServer(env=env).start()
+    b = MsabServer(env=env).start()
+    try:
+        asyncio.run(run(a, b, secret))
+    finally:
+        a.close()
+        b.close()
+        redis.close()
+
+
+if __name__ == "__main__":
+    main()
