@@ -4,12 +4,15 @@ and a Python Redis-adapter peer (msabtest/adapter_peer.py) speaking for Node.js 
 backends with Socket.IO Redis emitters (shared/redis-adapter.md).
 
 1. Clients on different nodes share one room: joins, participants, seats, locks, mutes, chat,
-   gifts, leaves, `user:getRoom`, and the participant count (also as Laravel status posts).
+   gifts, leaves, `user:getRoom`, the participant count (also as Laravel status posts), invites
+   and the per-user chat budget across nodes.
 2. The seat race: three nodes, all clients take one seat at once, 20 rounds — one winner each.
-3. Emitter messages (Node and PHP shapes) reach exactly the addressed sockets, once.
-4. A Node-like adapter node's requests get the answers a Node node would give.
+3. Emitter messages (Node and PHP shapes, int rooms) reach exactly the addressed sockets, once.
+4. A Node-like adapter node's requests get the answers a Node node would give; msab's own
+   broadcasts are in the classic format.
 5. Backend events (`flylive:msab:events`, `POST /internal/events`) reach each target socket once.
-6. Failures: Redis down at start, Redis killed and restarted, a node killed with SIGKILL.
+6. Failures: Redis down at start, killed and restarted, frozen (SIGSTOP), stalled past the node
+   TTL, emptied by a restart; a node killed with SIGKILL; a node joining a running cluster.
 
 Every event count is checked after a settle time, so a duplicate (a node that hears its own
 broadcast back, an event relayed by every node) fails the test as surely as a missing one.
@@ -155,6 +158,55 @@ def test_clients_on_two_nodes_share_a_room(cluster):
             assert count(ben, "room:userLeft") == 0 and count(ben, "error") == 0 and count(ann, "error") == 0
             # the node kept its keys in REDIS_DB, not in DB 0
             assert c.keys(f"*{room}*", db=0) == []
+        finally:
+            await c.close_clients()
+
+    run(body(), timeout=50)
+
+
+def test_seat_invite_and_rate_limits_span_nodes(cluster):
+    """An invite from node 0 reaches the invitee's sockets on both nodes (a user-targeted event
+    from a handler) and is accepted from node 1; a user's chat window (60/min) is one budget
+    for all their sockets, whatever node each is on."""
+    c = cluster(2, env={"MSAB_INVITE_TTL_MS": "30000"})
+    room = new_room("invite")
+
+    async def body():
+        try:
+            owner = await c.client(0, 1201, "Own", {room: "owner"})
+            guest = await c.client(1, 1202, "Gus")
+            guest_phone = await c.client(0, 1202, "Gus")  # the invitee's second socket, other node
+            await owner.join(room)
+            await guest.join(room)
+            assert await owner.call("seat:invite", {"roomId": room, "userId": 1202, "seatIndex": 6}) == OK
+            for cl in (guest, guest_phone):
+                got = (await cl.wait_for("seat:invite:received")).data
+                assert (got["seatIndex"], got["invitedBy"], got["targetUserId"], got["roomId"]) == \
+                    (6, {"id": 1201, "name": "Own"}, 1202, room), got
+            assert (await guest.wait_for("seat:invite:pending")).data == {"seatIndex": 6, "isPending": True, "invitedUserId": 1202}
+            invite = c.redis_cmd("GET", f"room:{room}:invite:6")
+            assert invite is not None and '"targetUserId"' in invite, invite
+            assert await guest.call("seat:invite:accept", {"roomId": room, "seatIndex": 6}) == OK
+            upd = await owner.wait_for("seat:updated")
+            assert upd.data == {"seatIndex": 6, "user": {"id": 1202, "name": "Gus"}, "isMuted": False}
+            assert c.seats(room) == {6: {"userId": "1202", "muted": False}}
+            assert c.redis_cmd("GET", f"room:{room}:invite:6") is None
+            await asyncio.sleep(SETTLE)
+            assert count(guest, "seat:invite:received") == 1 and count(guest_phone, "seat:invite:received") == 1
+            assert count(owner, "seat:invite:received") == 0
+
+            # one chat budget per user across nodes: 30 from each socket, then one more is refused
+            await guest_phone.join(room)
+            for i in range(30):
+                await guest.emit("chat:message", {"roomId": room, "content": f"n1-{i}"})
+                await guest_phone.emit("chat:message", {"roomId": room, "content": f"n0-{i}"})
+            await owner.wait_for("chat:message", lambda d: d["content"] == "n1-29")
+            await owner.wait_for("chat:message", lambda d: d["content"] == "n0-29")
+            await guest_phone.emit("chat:message", {"roomId": room, "content": "one too many"})
+            err = await guest_phone.wait_for("error")
+            assert err.data == {"message": "Too many messages"}
+            await asyncio.sleep(SETTLE)
+            assert count(owner, "chat:message", lambda d: d["userId"] == 1202) == 60
         finally:
             await c.close_clients()
 
