@@ -72,7 +72,8 @@ test-python: venv
 # -sanitize=fuzzer,address in its own build folder; a plain build is a replayer of saved inputs.
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 4
-FUZZ_TARGETS := engine-packet engine-payload socketio-packet json stun rtp rtcp srtp dtls-record mediasoup-json
+FUZZ_TARGETS := engine-packet engine-payload socketio-packet json stun rtp rtcp srtp dtls-record mediasoup-json \
+	resp msgpack redis-broadcast redis-request
 FUZZ_BUILD := .build-fuzz
 # lld: gold fails on the sanitizer-instrumented objects (internal error in dwarf_reader).
 FUZZ_FLAGS := -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld

@@ -145,7 +145,8 @@ let package = Package(
         .executableTarget(
             name: "msab-fuzz",
             dependencies: [
-                "CLibFuzzer", "EngineIOParser", "SocketIOParser", "STUN", "ICELite", "RTP", "SRTP", "DTLS", "SFU", "MediasoupWire", nioCore,
+                "CLibFuzzer", "EngineIOParser", "SocketIOParser", "STUN", "ICELite", "RTP", "SRTP", "DTLS", "SFU", "MediasoupWire",
+                "Redis", "MessagePack", "SocketIORedis", nioCore,
             ],
             path: "Fuzz/msab-fuzz",
             swiftSettings: swiftSettings

@@ -1,17 +1,23 @@
 // The decoders that face the network, one fuzz target each. Every target feeds the bytes to the
-// same public entry point the server uses and checks nothing but "no trap, no hang": the
-// sanitizer and libFuzzer's timeouts do the judging. The media targets (STUN, RTP, RTCP, SRTP,
-// DTLS, mediasoup JSON) sit beside the signalling ones so one harness covers the whole surface.
+// same public entry point the server uses; most check nothing but "no trap, no hang" (the
+// sanitizer and libFuzzer's timeouts do the judging). The Redis targets also check a property
+// the code promises, and trap with a message when it breaks: RESP decodes the same however the
+// reads are split, and what the MessagePack and broadcast codecs decode encodes into bytes that
+// decode to the same thing. The media targets (STUN, RTP, RTCP, SRTP, DTLS, mediasoup JSON) sit
+// beside the signalling ones so one harness covers the whole surface.
 import DTLS
 import EngineIOParser
 import ICELite
 import MediasoupWire
+import MessagePack
 import NIOCore
 import RTP
+import Redis
 import SFU
 import SRTP
 import STUN
 import SocketIOParser
+import SocketIORedis
 
 enum FuzzTarget: String, CaseIterable {
     case enginePacket = "engine-packet"
@@ -24,6 +30,10 @@ enum FuzzTarget: String, CaseIterable {
     case srtp
     case dtlsRecord = "dtls-record"
     case mediasoupJSON = "mediasoup-json"
+    case resp
+    case msgpack
+    case redisBroadcast = "redis-broadcast"
+    case redisRequest = "redis-request"
 
     /// Runs one input. Errors are the expected outcome for most inputs and are discarded.
     func run(_ bytes: UnsafeRawBufferPointer) {
@@ -112,6 +122,99 @@ enum FuzzTarget: String, CaseIterable {
             {
                 _ = validated
             }
+        case .resp:
+            Self.runRESP(bytes)
+        case .msgpack:
+            guard let value = try? MessagePackValue.decode(bytes) else { return }
+            let encoded = value.encoded()
+            let again: MessagePackValue
+            do {
+                again = try MessagePackValue.decode(encoded)
+            } catch {
+                Self.fail("msgpack: the encoding of a decoded value does not decode (\(error))", value, encoded.readableBytesView)
+            }
+            guard Equivalence.same(value, again) else {
+                Self.fail("msgpack: the round trip changed the value into \(Equivalence.preview(again))", value, encoded.readableBytesView)
+            }
+        case .redisBroadcast:
+            guard let broadcast = try? RedisBroadcast.decode(ByteBuffer(bytes: bytes)) else { return }
+            // What a node relays must read back as the same broadcast: decoding its encoding
+            // succeeds and encodes to the same bytes (bytes, not ==, so a NaN argument compares).
+            let encoded = broadcast.encoded()
+            let again: RedisBroadcast
+            do {
+                again = try RedisBroadcast.decode(encoded)
+            } catch {
+                Self.fail("redis-broadcast: the encoding of a decoded broadcast does not decode (\(error))", broadcast, encoded.readableBytesView)
+            }
+            guard again.encoded() == encoded else {
+                Self.fail(
+                    "redis-broadcast: re-encoding the round trip gave other bytes: \(Equivalence.preview(again))", broadcast,
+                    encoded.readableBytesView)
+            }
+        case .redisRequest:
+            // One payload read as a request, and as the answer to every kind of request this
+            // node may have pending under its id. The encoders run too (no property: JSON and
+            // MessagePack bound depth differently, so a re-read may legitimately fail).
+            let payload = ByteBuffer(bytes: bytes)
+            if let request = try? RedisAdapterRequest.decode(payload) {
+                _ = try? RedisAdapterRequest.decode(request.encoded())
+            }
+            for type in RedisAdapterRequestType.allCases {
+                if let response = try? RedisAdapterResponse.decode(payload, pendingRequest: { _ in type }) {
+                    _ = try? RedisAdapterResponse.decode(response.encoded(), pendingRequest: { _ in type })
+                }
+            }
         }
+    }
+
+    /// The first byte says where the rest is split into two reads (0 → everything in the second,
+    /// 255 → everything in the first). Every complete value is drained after each read, and the
+    /// values, and whether the stream failed, must be those of the same bytes in one read: the
+    /// decoder promises that splits anywhere are fine.
+    private static func runRESP(_ bytes: UnsafeRawBufferPointer) {
+        guard let selector = bytes.first else { return }
+        let stream = bytes.dropFirst()
+        let split = stream.count * Int(selector) / 255
+        var decoder = RESPDecoder()
+        var values: [RESPValue] = []
+        var failed = false
+        for chunk in [stream.prefix(split), stream.dropFirst(split)] where !failed {
+            decoder.feed(ByteBuffer(bytes: chunk))
+            failed = !drain(&decoder, into: &values)
+        }
+        if failed, (try? decoder.next()) != nil {
+            fail("resp: a failed decoder decoded again", values, Array(stream))
+        }
+
+        var whole = RESPDecoder()
+        var wholeValues: [RESPValue] = []
+        whole.feed(ByteBuffer(bytes: stream))
+        let wholeFailed = !drain(&whole, into: &wholeValues)
+        let sameValues = values.count == wholeValues.count && zip(values, wholeValues).allSatisfy { Equivalence.same($0, $1) }
+        guard failed == wholeFailed, sameValues else {
+            fail(
+                "resp: split at \(split) gave \(values.count) values (failed: \(failed)), one read \(wholeValues.count) "
+                    + "(failed: \(wholeFailed)): \(Equivalence.preview(values)) vs \(Equivalence.preview(wholeValues))", values, Array(stream))
+        }
+    }
+
+    /// Calls `next()` until it needs more bytes (true) or throws (false).
+    private static func drain(_ decoder: inout RESPDecoder, into values: inout [RESPValue]) -> Bool {
+        while true {
+            do {
+                guard let value = try decoder.next() else { return true }
+                values.append(value)
+            } catch {
+                return false
+            }
+        }
+    }
+
+    /// A broken property is a bug in the code under test: stop with what it was about.
+    private static func fail(_ message: String, _ subject: Any, _ bytes: some Sequence<UInt8>) -> Never {
+        let digits = Array("0123456789abcdef")
+        let hex = bytes.prefix(512).map { "\(digits[Int($0 >> 4)])\(digits[Int($0 & 0x0f)])" }.joined(separator: " ")
+        fatalError("\(message)\n  first decoded as: \(Equivalence.preview(subject))\n  bytes: \(hex)")
     }
 }

@@ -14,7 +14,8 @@ struct RedisRoomStateStoreTests {
         let clients = (0..<count).map { _ in RedisClient(configuration: .local(server.port), logger: testLogger) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for client in clients { group.addTask { try await client.run() } }
-            #expect(await eventually { clients.allSatisfy(\.isConnected) })
+            // Generous: with every suite running in parallel on two cores, the poll itself can wait seconds for a thread.
+            #expect(await eventually(within: .seconds(30)) { clients.allSatisfy(\.isConnected) })
             let stores = clients.enumerated().map { RedisRoomStateStore(redis: $1, node: "n\($0)", inactivityTimeoutMs: 30_000, now: { 2_000 }) }
             try await body(stores)
             group.cancelAll()

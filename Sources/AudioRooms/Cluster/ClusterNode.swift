@@ -56,6 +56,7 @@ public final class ClusterNode: Service, Sendable {
         await withDiscardingTaskGroup { group in
             group.addTask { await self.route() }
             group.addTask { await self.heartbeat() }
+            group.addTask { await self.resyncOnReconnect() }
         }
     }
 
@@ -76,6 +77,23 @@ public final class ClusterNode: Service, Sendable {
             } else {
                 await adapter.handle(message)
             }
+        }
+    }
+
+    /// After every reconnect (not the first connect): Redis may have restarted empty, so this
+    /// node's presence, user indexes and room members are written again (all idempotent).
+    func resyncOnReconnect() async {
+        var wasConnected = false
+        for await connected in redis.connectionStates().cancelOnGracefulShutdown() {
+            defer { if connected { wasConnected = true } }
+            guard connected, wasConnected else { continue }
+            logger.info("redis reconnected: writing this node's state again")
+            let ttlMs = Int(services.configuration.nodePresenceTTLMs)
+            _ = try? await redis.send(["SET", .string(Self.presenceKey(uid)), .string(String(services.now())), "PX", .int(ttlMs)])
+            for (socket, userId) in services.directory.connectedSockets {
+                try? await store.userConnected(userId, socket: socket)
+            }
+            await registry.resync()
         }
     }
 

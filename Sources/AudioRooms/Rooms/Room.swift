@@ -92,6 +92,27 @@ public actor Room {
         await applyStage()
     }
 
+    /// Redis came back (possibly empty, a restart without persistence): this node writes its
+    /// share of the room again — its members and their producers, their users' room — and, when
+    /// the seats are gone from the store, the seats it last saw (the first node to do so wins;
+    /// the others find them there).
+    func resync() async {
+        guard !isClosed else { return }
+        for participant in participants.values.sorted(by: { $0.joinedAtMs < $1.joinedAtMs }) {
+            let member = RoomMember(socketId: participant.socketId, profile: participant.user.profile, joinedAtMs: participant.joinedAtMs,
+                                    node: services.node)
+            _ = try? await store.addMember(member, room: id)
+            if let producer = participant.producerId { try? await store.setProducer(producer, socket: participant.socketId, room: id) }
+            try? await store.setRoom(id, ofUser: participant.user.id)
+        }
+        let known = seats
+        guard !known.isEmpty else { return }
+        _ = await updateSeats { seats in
+            if seats.isEmpty { seats = known }
+        }
+        await applyStage()
+    }
+
     func remember(_ members: [RoomMember]) {
         if memberProfiles.count > 4_096 { memberProfiles.removeAll() }
         for member in members where participants[member.socketId] == nil { memberProfiles[member.userId] = member.profile }

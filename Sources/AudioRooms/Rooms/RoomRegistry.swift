@@ -60,6 +60,11 @@ public actor RoomRegistry: Service {
         Task { await room.seatsChangedElsewhere() }
     }
 
+    /// Redis is back: every room here writes its share of the shared state again.
+    public func resync() async {
+        for room in rooms.values { await room.resync() }
+    }
+
     /// Rooms snapshot for the sweeper.
     func allRooms() -> [Room] { Array(rooms.values) }
 

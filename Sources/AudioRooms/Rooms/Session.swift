@@ -43,12 +43,10 @@ public final class SessionDirectory: Sendable {
         state.withLock { $0.roomBySocket[socket] = room }
     }
 
-    /// The room a user is in, through any of their sockets (`user:getRoom`).
-    public func room(ofUser userId: Int) -> String? {
-        state.withLock { state in
-            let rooms = state.roomBySocket
-            return (state.socketsByUser[userId] ?? []).sorted().compactMap { rooms[$0] }.first
-        }
+    /// Every connected socket with its user (to write this node's share of the user indexes
+    /// again after Redis lost them).
+    public var connectedSockets: [(socket: String, userId: Int)] {
+        state.withLock { $0.users.map { ($0.key, $0.value.id) }.sorted { $0.socket < $1.socket } }
     }
 
     /// Of a user's sockets, those that have joined `room`.
