@@ -951,7 +951,8 @@ def test_cluster_state_is_rebuilt_after_redis_loses_it(cluster):
     must not vanish from the cluster: a newcomer sees them in the room, `user:getRoom` finds them,
     a backend event for one of them reaches their socket (routing reads `user:{id}:sockets`)."""
     c = cluster(2)
-    room = new_room("rebuild")
+    room_number = 60000 + uuid.uuid4().int % 10000  # §7.2: a backend event's room_id is a number
+    room = str(room_number)
 
     async def body():
         try:
@@ -976,7 +977,7 @@ def test_cluster_state_is_rebuilt_after_redis_loses_it(cluster):
                 if got != {"roomId": room}:
                     problems.append(f"user:getRoom {uid}: {got}")
             c.publish_event("rebuild.user", 1002, None, {"n": 1})
-            c.publish_event("rebuild.room", None, room, {"n": 2})
+            c.publish_event("rebuild.room", None, room_number, {"n": 2})
             await asyncio.sleep(1.0)
             if payloads(ben, "rebuild.user") != [{"n": 1}]:
                 problems.append(f"a user event for Ben (node 1): {payloads(ben, 'rebuild.user')}")
