@@ -46,6 +46,55 @@ def token(secret: str, user: int) -> str:
     return f"{header}.{body}.{b64(signature)}"
 
 
+class Passive(asyncio.Protocol):
+    """A listener that costs the client almost nothing: a raw WebSocket whose frames are not
+    parsed once it has joined, only counted (each delivery carries the event name once)."""
+
+    MARK = b"chat:message"
+
+    def __init__(self):
+        self.buffer = b""
+        self.joined = asyncio.get_running_loop().create_future()
+        self.count = 0
+        self.tail = b""
+
+    def data_received(self, data):
+        if not self.joined.done():
+            self.buffer += data
+            if b"430" in self.buffer:  # the join's ack (frames are small and unmasked: the text is there as is)
+                self.joined.set_result(True)
+            return
+        chunk = self.tail + data
+        self.count += chunk.count(self.MARK)
+        self.tail = chunk[-(len(self.MARK) - 1):]
+
+
+def frame(text: str) -> bytes:
+    """A masked client text frame (RFC 6455 §5.2)."""
+    payload = text.encode()
+    mask = os.urandom(4)
+    header = bytes([0x81])
+    n = len(payload)
+    if n < 126:
+        header += bytes([0x80 | n])
+    else:
+        header += bytes([0x80 | 126]) + n.to_bytes(2, "big")
+    return header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+async def open_passive(url, tok):
+    host, port = url.removeprefix("http://").split(":")
+    loop = asyncio.get_running_loop()
+    transport, protocol = await loop.create_connection(Passive, host, int(port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    transport.write((f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+                     f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    transport.write(frame("40" + json.dumps({"token": tok})))
+    transport.write(frame("420" + json.dumps(["room:join", {"roomId": ROOM}])))
+    await asyncio.wait_for(protocol.joined, 60)
+    return transport, protocol
+
+
 class Sock:
     """A Socket.IO v4 client over a raw WebSocket (Engine.IO v4), just enough for the bench."""
 
@@ -112,17 +161,18 @@ def pct(values, p):
 async def run(a, b, secret):
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
         socks = []
-        for i in range(SOCKETS):
+        for i in range(PROBES_PER_NODE * 2 + 1):
             node = a if i % 2 == 0 else b
-            probe = i < 2 * PROBES_PER_NODE + 1 and i > 0
-            socks.append(Sock(session, node.url, token(secret, i + 1), probe=probe))
+            socks.append(Sock(session, node.url, token(secret, i + 1), probe=i > 0))
         started = time.monotonic()
-        for chunk in range(0, SOCKETS, 100):
-            await asyncio.gather(*(s.open() for s in socks[chunk:chunk + 100]))
-        print(f"{SOCKETS} sockets connected in {time.monotonic() - started:.1f} s", flush=True)
-        for chunk in range(0, SOCKETS, 100):
-            await asyncio.gather(*(s.call("room:join", {"roomId": ROOM}) for s in socks[chunk:chunk + 100]))
-        print(f"{SOCKETS} sockets connected and joined ({SOCKETS // 2} per node) in {time.monotonic() - started:.1f} s")
+        await asyncio.gather(*(s.open() for s in socks))
+        for s in socks:
+            await s.call("room:join", {"roomId": ROOM})
+        passive = []
+        for chunk in range(len(socks), SOCKETS, 100):
+            passive += await asyncio.gather(*(open_passive((a if i % 2 == 0 else b).url, token(secret, i + 1))
+                                              for i in range(chunk, min(SOCKETS, chunk + 100))))
+        print(f"{SOCKETS} sockets connected and joined ({SOCKETS // 2} per node) in {time.monotonic() - started:.1f} s", flush=True)
         await asyncio.sleep(1)
         sender = socks[0]
         probes_a = [s for s in socks if s.probe and s.url == a.url]
@@ -145,7 +195,7 @@ async def run(a, b, secret):
         print(f"  crossing nodes through Redis adds {pct(lat_b, 50) - pct(lat_a, 50):.2f} ms at p50 (target < 1 ms)")
 
         # Burst.
-        before = sum(s.count for s in socks)
+        before = sum(s.count for s in socks) + sum(p.count for _, p in passive)
         keys = [f"b{i}" for i in range(BURST_MESSAGES)]
         t0 = time.monotonic()
         for key in keys:
@@ -156,11 +206,13 @@ async def run(a, b, secret):
         done = max(p.arrivals.get(keys[-1], deadline) for p in probes_b)
         elapsed = done - t0
         await asyncio.sleep(1)
-        delivered = sum(s.count for s in socks) - before
+        delivered = sum(s.count for s in socks) + sum(p.count for _, p in passive) - before
         print(f"burst: {BURST_MESSAGES} messages back to back, last one on every probe of B after {elapsed * 1000:.0f} ms: "
               f"{BURST_MESSAGES / elapsed:.0f} broadcasts/s through Redis, "
               f"{delivered / elapsed:.0f} socket deliveries/s ({delivered}/{BURST_MESSAGES * SOCKETS} counted by the clients)")
         await asyncio.gather(*(s.close() for s in socks), return_exceptions=True)
+        for transport, _ in passive:
+            transport.close()
 
 
 def main():
@@ -169,7 +221,9 @@ def main():
     secret = secrets.token_hex(24)
     redis = RedisServer().start()
     env = {**redis.env(), "MSAB_JWT_SECRET": secret, "RATE_LIMIT_MESSAGES_PER_MINUTE": "1000000",
-           "MSAB_ROOM_EVENTS_PER_MINUTE": "1000000", "MSAB_MAX_SESSIONS_PER_IP": "0", "LOG_LEVEL": "warning"}
+           "MSAB_ROOM_EVENTS_PER_MINUTE": "1000000", "MSAB_MAX_SESSIONS_PER_IP": "0", "LOG_LEVEL": "warning",
+           # The passive listeners never answer pings: no heartbeat within the run.
+           "MSAB_PING_INTERVAL_MS": "600000", "MSAB_PING_TIMEOUT_MS": "600000"}
     a = MsabServer(env=env).start()
     b = MsabServer(env=env).start()
     try:

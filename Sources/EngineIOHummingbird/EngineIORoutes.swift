@@ -59,7 +59,7 @@ public enum EngineIOUpgrade {
             guard let mount = table.first(where: { $0.path == normalized }), mount.server.shouldUpgrade(query: query, remoteAddress: remote) else {
                 return .dontUpgrade
             }
-            let headers = request.headerFields.map { (name: $0.name.canonicalName, value: $0.value) }
+            let headers = withHost(request.headerFields.map { (name: $0.name.canonicalName, value: $0.value) }, request.authority)
             let server = mount.server
             return .upgrade([:]) { inbound, outbound, _ in
                 let frames = inbound.messages(maxSize: server.configuration.maxPayload + 1).map { message -> EngineIOCodec.Frame in
@@ -101,7 +101,7 @@ public enum EngineIOUpgrade {
                 body = oversized
             }
         }
-        let headers = request.headers.map { (name: $0.name.canonicalName, value: $0.value) }
+        let headers = withHost(request.headers.map { (name: $0.name.canonicalName, value: $0.value) }, request.head.authority)
         let engineRequest = EngineHTTPRequest(method: method, query: query, headers: headers, body: body, remoteAddress: remoteAddress)
         let answer = await server.handleHTTP(engineRequest)
         var fields = HTTPFields()
@@ -138,4 +138,11 @@ public struct EngineIORequestContext: RequestContext, RemoteAddressRequestContex
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
     }
+}
+
+/// HTTP/1.1's Host arrives as the request's authority, not among its header fields; the
+/// handshake's headers carry it as `host`, as Node's do (`socket.handshake.headers.host`).
+func withHost(_ headers: [(name: String, value: String)], _ authority: String?) -> [(name: String, value: String)] {
+    guard let authority, !headers.contains(where: { $0.name.lowercased() == "host" }) else { return headers }
+    return [("host", authority)] + headers
 }

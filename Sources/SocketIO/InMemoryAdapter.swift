@@ -7,7 +7,7 @@ import Synchronization
 public protocol SocketIOAdapter: Sendable {
     /// Called once, when the namespace that uses the adapter is created.
     func attach(to namespace: Namespace)
-    /// A broadcast made on this node, after it was delivered to this node's sockets: a cluster
+    /// A broadcast made on this node, just before it is delivered to this node's sockets: a cluster
     /// adapter sends it on to the other nodes (never called for `local` broadcasts).
     func publish(_ packet: SocketIOPacket, rooms: Set<String>, except: Set<String>, flags: BroadcastFlags)
 

@@ -87,15 +87,27 @@ extension RedisAdapter {
         let json: JSONValue = .object(JSONObject([
             ("headers", .object(headers)),
             ("time", .string(Self.javaScriptDateString(milliseconds: handshake.issued))),
-            ("address", .string(handshake.address ?? "")),
+            ("address", .string(Self.ipOnly(handshake.address ?? ""))),
             ("xdomain", .bool(handshake.header("origin") != nil)),
             ("secure", .bool(false)),
             ("issued", .number(issued)),
-            ("url", .string("/socket.io/")),
+            ("url", .string("/socket.io/?" + handshake.query.sorted { $0.key < $1.key }
+                .map { "\(Self.percentEncoded($0.key))=\(Self.percentEncoded($0.value))" }.joined(separator: "&"))),
             ("query", .object(query)),
             ("auth", .object(JSONObject())),  // never the client's token
         ]))
         return RedisRemoteSocket(id: socket.id, handshake: json, rooms: socket.rooms.sorted())
+    }
+
+    /// Node's `address` is the peer's IP (`conn.remoteAddress`), without the port.
+    static func ipOnly(_ address: String) -> String {
+        if address.hasPrefix("["), let end = address.firstIndex(of: "]") { return String(address[address.index(after: address.startIndex)..<end]) }
+        if address.filter({ $0 == ":" }).count == 1, let colon = address.lastIndex(of: ":") { return String(address[..<colon]) }
+        return address
+    }
+
+    static func percentEncoded(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+"))) ?? text
     }
 
     /// `String(new Date(ms))` as V8 prints it in UTC: "Wed Dec 02 2026 10:00:00 GMT+0000 (Coordinated Universal Time)".

@@ -56,13 +56,14 @@ public enum MSABApplication {
     /// `redisUp` is nil stand-alone; in a cluster it says whether both Redis connections are up
     /// (down: `/health` answers 503 "degraded", as the reference does).
     public static func addOperatorRoutes(to router: Router<EngineIORequestContext>, configuration: Configuration,
-                                         redisUp: (@Sendable () -> Bool)? = nil,
+                                         redisUp: (@Sendable () async -> Bool)? = nil,
                                          roomCount: @escaping @Sendable () async -> Int) {
         let started = ContinuousClock.now
         let build = HealthReport.loadBuild()
         router.get("/health") { _, _ -> Response in
             let elapsed = ContinuousClock.now - started
-            let redis = redisUp.map { $0() ? "up" : "down" } ?? "disabled"
+            var redis = "disabled"
+            if let redisUp { redis = await redisUp() ? "up" : "down" }
             let report = HealthReport(
                 status: redis == "down" ? "degraded" : "ok",
                 uptime: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
@@ -141,8 +142,9 @@ public enum MSABApplication {
 
         // HTTP.
         let router = Router(context: EngineIORequestContext.self)  // knows the peer address (per-IP session cap)
-        var redisUp: (@Sendable () -> Bool)?
-        if let cluster { redisUp = { cluster.isHealthy } }
+        let clusterNode = cluster?.node(registry: registry, relay: relay, roomServices: roomServices)
+        var redisUp: (@Sendable () async -> Bool)?
+        if let clusterNode { redisUp = { await clusterNode.isHealthy() } }
         addOperatorRoutes(to: router, configuration: configuration, redisUp: redisUp, roomCount: { await registry.count })
         InternalEventsRoute.add(to: router, internalKey: parts.internalKey, relay: relay, cluster: cluster)
         router.addEngineIO(engine, path: "/socket.io")
@@ -169,9 +171,9 @@ public enum MSABApplication {
         let cap = Duration.milliseconds(configuration.shutdownTimeoutMs)
         var services: [any Service] = [app, media, SignallingService(engine: engine, io: io), statusPoster, settlement, registry,
                                        ShutdownSequence(shutdown: shutdown, cap: cap, logger: logger)]
-        if let cluster {
+        if let cluster, let clusterNode {
             // Redis goes last (stops first of the app's own, after the rooms said goodbye).
-            services.insert(contentsOf: cluster.services(registry: registry, relay: relay, roomServices: roomServices), at: 1)
+            services.insert(contentsOf: cluster.services(node: clusterNode), at: 1)
         }
         var groupConfiguration = ServiceGroupConfiguration(
             services: services,

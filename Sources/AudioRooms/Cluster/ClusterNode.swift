@@ -4,6 +4,7 @@ import Logging
 import Metrics
 import Redis
 import ServiceLifecycle
+import Synchronization
 import SocketIORedis
 
 /// This node's part in a cluster (design.md §3, scale-out column): one Redis command connection,
@@ -26,6 +27,8 @@ public final class ClusterNode: Service, Sendable {
     let logger: Logger
     let presenceTTL: Duration
     let evicted = Counter(label: "msab_cluster_members_evicted_total")
+    /// Nodes whose presence key the previous sweep found missing.
+    let missingBefore = Mutex<Set<String>>([])
 
     public init(uid: String, redis: RedisClient, subscriber: RedisSubscriber, adapter: RedisAdapter, store: RedisRoomStateStore,
                 registry: RoomRegistry, relay: BackendEventRelay, services: RoomServices, logger: Logger) {
@@ -45,8 +48,6 @@ public final class ClusterNode: Service, Sendable {
     /// `POST /internal/events` on any node publishes here; every node delivers to its own sockets.
     public static let internalEventsChannel = "msab:internal-events"
 
-    /// Redis is reachable on both connections.
-    public var isHealthy: Bool { redis.isConnected && subscriber.isConnected }
 
     public func run() async throws {
         var channels = adapter.subscriptions + [RedisRoomStateStore.seatsChannel, Self.internalEventsChannel]
@@ -86,10 +87,12 @@ public final class ClusterNode: Service, Sendable {
         var wasConnected = false
         for await connected in redis.connectionStates().cancelOnGracefulShutdown() {
             defer { if connected { wasConnected = true } }
-            guard connected, wasConnected else { continue }
+            guard connected else { continue }
+            // Presence first, on every connect: until it is written, other nodes' sweeps would
+            // take this node's sockets for a dead node's.
+            await refreshPresence()
+            guard wasConnected else { continue }
             logger.info("redis reconnected: writing this node's state again")
-            let ttlMs = Int(services.configuration.nodePresenceTTLMs)
-            _ = try? await redis.send(["SET", .string(Self.presenceKey(uid)), .string(String(services.now())), "PX", .int(ttlMs)])
             for (socket, userId) in services.directory.connectedSockets {
                 try? await store.userConnected(userId, socket: socket)
             }
@@ -97,13 +100,34 @@ public final class ClusterNode: Service, Sendable {
         }
     }
 
+    @discardableResult
+    func refreshPresence() async -> Bool {
+        let ttlMs = Int(services.configuration.nodePresenceTTLMs)
+        return (try? await redis.send(["SET", .string(Self.presenceKey(uid)), .string(String(services.now())), "PX", .int(ttlMs)])) != nil
+    }
+
+    /// `/health`'s Redis check (contract §8.1: ping failed → degraded): both connections up and a
+    /// PING answered within a second (a frozen Redis keeps its connections open).
+    public func isHealthy() async -> Bool {
+        guard redis.isConnected, subscriber.isConnected else { return false }
+        // Not a task group: it would wait for the PING (up to the 5 s command timeout) to end.
+        let answered = Mutex<CheckedContinuation<Bool, Never>?>(nil)
+        return await withCheckedContinuation { continuation in
+            answered.withLock { $0 = continuation }
+            let finish: @Sendable (Bool) -> Void = { ok in answered.withLock { $0.take() }?.resume(returning: ok) }
+            Task { finish((try? await self.redis.ping()) != nil) }
+            Task {
+                try? await Task.sleep(for: .seconds(1))
+                finish(false)
+            }
+        }
+    }
+
     /// Refreshes this node's presence and sweeps members of nodes that are gone, every third of the TTL.
     func heartbeat() async {
-        let ttlMs = Int(services.configuration.nodePresenceTTLMs)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                _ = try await redis.send(["SET", .string(Self.presenceKey(uid)), .string(String(services.now())), "PX", .int(ttlMs)])
-                try await sweep()
+                if await refreshPresence() { try await sweep() }
             } catch {
                 logger.debug("presence/sweep skipped", metadata: ["error": "\(error)"])
             }
@@ -113,18 +137,23 @@ public final class ClusterNode: Service, Sendable {
         _ = try? await redis.send(["DEL", .string(Self.presenceKey(uid))])
     }
 
-    /// Members whose node no longer refreshes its presence key leave their rooms.
+    /// Members whose node no longer refreshes its presence key leave their rooms. A node counts
+    /// as dead only when its key was missing at two sweeps in a row (a third of the TTL apart), so
+    /// a node that has just started, or just got Redis back, has time to write it.
     func sweep() async throws {
         var alive: [String: Bool] = [uid: true]
+        var missing = Set<String>()
         for room in try await store.roomsWithMembers() {
             for member in try await store.members(room: room) {
                 if alive[member.node] == nil {
                     let reply = try await redis.send(["EXISTS", .string(Self.presenceKey(member.node))])
                     alive[member.node] = reply.int == 1
+                    if reply.int != 1 { missing.insert(member.node) }
                 }
-                if alive[member.node] == false { await evict(member, from: room) }
+                if alive[member.node] == false, missingBefore.withLock({ $0.contains(member.node) }) { await evict(member, from: room) }
             }
         }
+        missingBefore.withLock { $0 = missing }
     }
 
     /// What a disconnect does, done for a socket of a dead node: it leaves the room (its seat

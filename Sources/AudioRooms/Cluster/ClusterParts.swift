@@ -36,13 +36,15 @@ struct ClusterParts: Sendable {
         namespace == "/" ? mainAdapter : InMemoryAdapter()
     }
 
-    var isHealthy: Bool { redis.isConnected && subscriber.isConnected }
 
     /// In start order (shutdown runs backwards: the node's goodbye, the adapter's last
     /// publishes, then the connections).
-    func services(registry: RoomRegistry, relay: BackendEventRelay, roomServices: RoomServices) -> [any Service] {
-        let node = ClusterNode(uid: uid, redis: redis, subscriber: subscriber, adapter: mainAdapter, store: store,
-                               registry: registry, relay: relay, services: roomServices, logger: logger)
-        return [redis, subscriber, mainAdapter, node]
+    func services(node: ClusterNode) -> [any Service] {
+        [redis, subscriber, mainAdapter, node]
+    }
+
+    func node(registry: RoomRegistry, relay: BackendEventRelay, roomServices: RoomServices) -> ClusterNode {
+        ClusterNode(uid: uid, redis: redis, subscriber: subscriber, adapter: mainAdapter, store: store,
+                    registry: registry, relay: relay, services: roomServices, logger: logger)
     }
 }
