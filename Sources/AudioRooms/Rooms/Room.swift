@@ -68,13 +68,18 @@ public actor Room {
     /// store could not be reached (the caller answers its event's error, nothing changed).
     func updateSeats<R: Sendable>(_ body: @escaping @Sendable (inout SeatMap) -> R) async -> R? {
         do {
-            let outcome = try await store.updateSeats(room: id, seatCount: seats.seatCount, body)
-            adopt(outcome.seats, version: outcome.version)
-            return outcome.result
+            return try await tryUpdateSeats(body)
         } catch {
             services.logger.error("seat state unavailable", metadata: ["room": "\(id)", "error": "\(error)"])
             return nil
         }
+    }
+
+    /// The same, for a caller that answers the failure itself.
+    func tryUpdateSeats<R: Sendable>(_ body: @escaping @Sendable (inout SeatMap) -> R) async throws -> R {
+        let outcome = try await store.updateSeats(room: id, seatCount: seats.seatCount, body)
+        adopt(outcome.seats, version: outcome.version)
+        return outcome.result
     }
 
     /// Keeps a snapshot unless a newer one is already here (two operations' answers may come
@@ -141,9 +146,7 @@ public actor Room {
             try await store.setRoom(id, ofUser: user.id)
             // Seat retention: a speaker coming back within the grace gets their seat again.
             let userId = user.id
-            let outcome = try await store.updateSeats(room: id, seatCount: seats.seatCount) { $0.reclaim(userId).map { ($0.seatIndex, $0.muted) } }
-            adopt(outcome.seats, version: outcome.version)
-            reclaimed = outcome.result
+            reclaimed = try await tryUpdateSeats { $0.reclaim(userId).map { ($0.seatIndex, $0.muted) } }
             members = try await store.members(room: id)
         } catch {
             services.logger.error("room:join: room state unavailable", metadata: ["room": "\(id)", "error": "\(error)"])

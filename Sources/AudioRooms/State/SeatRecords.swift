@@ -11,16 +11,11 @@ enum SeatRecords {
     /// Invites stay in Redis this long after they expire, so one node's tick sees and announces them.
     static let inviteGraceMs: Int64 = 30_000
 
-    struct Encoded: Equatable {
+    struct Encoded {
         var seats: [(field: String, json: String)]
         var locked: [String]
         var muted: [String]
         var invites: [(field: String, json: String, ttlMs: Int64)]
-
-        static func == (lhs: Encoded, rhs: Encoded) -> Bool {
-            lhs.seats.elementsEqual(rhs.seats) { $0 == $1 } && lhs.locked == rhs.locked && lhs.muted == rhs.muted
-                && lhs.invites.elementsEqual(rhs.invites) { $0 == $1 }
-        }
     }
 
     static func encode(_ map: SeatMap, now: Int64) -> Encoded {
