@@ -303,15 +303,18 @@ public final class EngineIOServer: Service, Sendable {
     /// polling session. `frames` are the client's messages; `write` sends one frame.
     public func runWebSocket<Frames: AsyncSequence & Sendable>(
         query: [String: String], headers: [(name: String, value: String)], remoteAddress: String?,
-        frames: Frames, write: @escaping @Sendable (EngineIOCodec.Frame) async throws -> Void
+        frames: Frames, sink: any EngineFrameSink
     ) async where Frames.Element == EngineIOCodec.Frame {
-        let writer = OutboundFrameQueue(limits: .init(bytes: configuration.maxOutboundBytes, frames: configuration.maxOutboundPackets))
+        let writer = OutboundFrameQueue(
+            limits: .init(bytes: configuration.maxOutboundBytes, frames: configuration.maxOutboundPackets), sink: sink)
         let request = EngineHTTPRequest(method: .get, query: query, headers: headers, body: nil, remoteAddress: remoteAddress)
         var session: EngineSession
         var probing = false
         if let sid = query["sid"] {
             guard let existing = self.session(sid), existing.beginUpgrade(writer, now: .now) else {
-                try? await write(.text("1"))
+                _ = writer.push([.text("1")])
+                writer.finish()
+                await writer.drained()
                 return
             }
             session = existing
@@ -330,14 +333,11 @@ public final class EngineIOServer: Service, Sendable {
         let startsProbing = probing
         do {
             try await withThrowingDiscardingTaskGroup { group in
-                // The writer: everything the session sends on this socket, in order. When the
-                // session closes (or the probe is abandoned) the stream ends and the reader is
-                // cancelled by the error, which closes the socket.
+                // The writer drains itself into the channel (see OutboundFrameQueue). Once the
+                // session has closed (or the probe was abandoned) and the last frame is on the
+                // wire, the reader is cancelled by the error, which closes the socket.
                 group.addTask {
-                    while let frame = await writer.next() {
-                        defer { writer.written(frame) }
-                        do { try await write(frame) } catch { break }
-                    }
+                    await writer.drained()
                     throw WebSocketWriterDone()
                 }
                 group.addTask {

@@ -2,13 +2,19 @@ import NIOCore
 import EngineIOParser
 import Synchronization
 
-/// The frames waiting for one WebSocket's writer, bounded in bytes and in count.
+/// The frames waiting for one WebSocket, bounded in bytes and in count.
 ///
-/// The backlog counts the queued frames plus the one being written: the socket write suspends
-/// while the channel is not writable (NIO's watermarks), so a client that does not read shows up
-/// here. `push` refuses what would take the backlog past the limits and the session is then closed
+/// Two ways out. With an ``EngineFrameSink`` (the server's WebSockets) the queue drains itself on
+/// the sink's event loop: `push` schedules a drain when none is pending (or notes it in the
+/// current ``EngineWriteBatch``), and the drain writes everything queued and flushes once.
+/// Without one (tests, and any adapter that only has an async writer) a writer task pulls
+/// frames with `next()` and reports each with `written(_:)`.
+///
+/// The backlog counts the queued frames plus those handed to the channel and not yet on the
+/// wire (their write promise has not completed), so a client that does not read shows up here.
+/// `push` refuses what would take the backlog past the limits and the session is then closed
 /// as a slow consumer; `abort` drops everything at once and wakes `aborted()`, whose waiter ends
-/// the WebSocket (cancelling a write stuck on a full socket).
+/// the WebSocket (also cancelling writes stuck on a full socket).
 final class OutboundFrameQueue: Sendable {
     struct Limits: Sendable {
         var bytes: Int
@@ -19,21 +25,34 @@ final class OutboundFrameQueue: Sendable {
 
     private struct State {
         var frames = CircularBuffer<EngineIOCodec.Frame>()
-        /// Bytes queued plus the frame being written.
+        /// Bytes queued plus those being written.
         var bytes = 0
+        /// Frames being written (handed out by `next()`, or drained into the sink and not yet
+        /// on the wire).
         var inFlight = 0
         var finished = false
         var aborted = false
+        /// Sink mode: a drain is scheduled and has not run yet.
+        var drainPending = false
         var reader: CheckedContinuation<EngineIOCodec.Frame?, Never>?
         var abortWaiters: [CheckedContinuation<Void, Never>] = []
+        var drainedWaiters: [CheckedContinuation<Void, Never>] = []
+
+        /// Finished (or aborted) and nothing left to write: `drained()` may return.
+        var isDrained: Bool { aborted || (finished && frames.isEmpty && inFlight == 0) }
 
         var queuedCount: Int { frames.count }
     }
 
     let limits: Limits
+    /// Where the frames go; nil: a writer task pulls them with `next()`.
+    let sink: (any EngineFrameSink)?
     private let state = Mutex(State())
 
-    init(limits: Limits) { self.limits = limits }
+    init(limits: Limits, sink: (any EngineFrameSink)? = nil) {
+        self.limits = limits
+        self.sink = sink
+    }
 
     static func size(_ frame: EngineIOCodec.Frame) -> Int {
         switch frame {
@@ -48,24 +67,113 @@ final class OutboundFrameQueue: Sendable {
     /// Queues frames that must go out back to back: all or none.
     func push(_ frames: [EngineIOCodec.Frame]) -> PushResult {
         let added = frames.reduce(0) { $0 &+ Self.size($1) }
-        let (result, reader): (PushResult, CheckedContinuation<EngineIOCodec.Frame?, Never>?) = state.withLock { state in
-            guard !state.finished, !state.aborted else { return (.closed, nil) }
+        let (result, wake): (PushResult, Wake) = state.withLock { state in
+            guard !state.finished, !state.aborted else { return (.closed, .none) }
             guard state.bytes &+ added <= limits.bytes, state.queuedCount + state.inFlight + frames.count <= limits.frames else {
-                return (.overflow, nil)
+                return (.overflow, .none)
             }
             state.bytes &+= added
+            if sink != nil {
+                state.frames.append(contentsOf: frames)
+                guard !state.drainPending, !frames.isEmpty else { return (.queued, .none) }
+                state.drainPending = true
+                return (.queued, .drain)
+            }
             guard let reader = state.reader, !frames.isEmpty else {
                 state.frames.append(contentsOf: frames)
-                return (.queued, nil)
+                return (.queued, .none)
             }
             // The writer is idle and waiting: hand it the first frame directly.
             state.reader = nil
             state.inFlight = 1
             state.frames.append(contentsOf: frames.dropFirst())
-            return (.queued, reader)
+            return (.queued, .reader(reader))
         }
-        reader?.resume(returning: frames.first)
+        switch wake {
+        case .none: break
+        case .reader(let reader): reader.resume(returning: frames.first)
+        case .drain: scheduleDrain()
+        }
         return result
+    }
+
+    private enum Wake {
+        case none
+        case reader(CheckedContinuation<EngineIOCodec.Frame?, Never>)
+        case drain
+    }
+
+    // MARK: - sink mode
+
+    /// Schedules `drain()` on the sink's loop: in the current broadcast's batch, or on its own.
+    private func scheduleDrain() {
+        guard let sink else { return }
+        if let batch = EngineWriteBatch.current {
+            batch.add(self, on: sink.eventLoop)
+        } else {
+            sink.eventLoop.execute { self.drain() }
+        }
+    }
+
+    /// On the sink's event loop: writes every queued frame, flushes once, and releases their
+    /// bytes when the last write completes (writes complete in order).
+    func drain() {
+        guard let sink else { return }
+        let frames: CircularBuffer<EngineIOCodec.Frame>? = state.withLock { state in
+            state.drainPending = false
+            guard !state.aborted, !state.frames.isEmpty else { return nil }
+            defer { state.frames = CircularBuffer() }
+            state.inFlight &+= state.frames.count
+            return state.frames
+        }
+        guard let frames, let last = frames.last else { return }
+        var bytes = 0
+        for frame in frames.dropLast() {
+            bytes &+= Self.size(frame)
+            sink.write(frame, promise: nil)
+        }
+        bytes &+= Self.size(last)
+        let promise = sink.eventLoop.makePromise(of: Void.self)
+        sink.write(last, promise: promise)
+        sink.flush()
+        let (count, total) = (frames.count, bytes)
+        promise.futureResult.whenComplete { _ in self.wrote(frames: count, bytes: total) }
+    }
+
+    /// Frames drained into the sink are on the wire (or failed).
+    private func wrote(frames: Int, bytes: Int) {
+        let waiters: [CheckedContinuation<Void, Never>] = state.withLock { state in
+            state.inFlight = max(0, state.inFlight &- frames)
+            state.bytes = max(0, state.bytes &- bytes)
+            guard state.isDrained else { return [] }
+            defer { state.drainedWaiters = [] }
+            return state.drainedWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Finished (or aborted) with nothing left to write: a test hook.
+    var isDrained: Bool { state.withLock { $0.isDrained } }
+
+    /// Sink mode: returns once the queue is finished and everything in it is on the wire, or
+    /// it was aborted, or the calling task is cancelled.
+    func drained() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let done = state.withLock { state in
+                    if state.isDrained || Task.isCancelled { return true }
+                    state.drainedWaiters.append(continuation)
+                    return false
+                }
+                if done { continuation.resume() }
+            }
+        } onCancel: {
+            let waiters = state.withLock { state in
+                defer { state.drainedWaiters = [] }
+                return state.drainedWaiters
+            }
+            for waiter in waiters { waiter.resume() }
+        }
     }
 
     /// The next frame for the writer, nil once finished (after the queued frames) or aborted.
@@ -97,12 +205,15 @@ final class OutboundFrameQueue: Sendable {
 
     /// No more frames: the writer ends after the queued ones.
     func finish() {
-        let reader = state.withLock { state -> CheckedContinuation<EngineIOCodec.Frame?, Never>? in
+        let (reader, waiters) = state.withLock { state in
             state.finished = true
+            let waiters = state.isDrained ? state.drainedWaiters : []
+            if state.isDrained { state.drainedWaiters = [] }
             defer { state.reader = nil }
-            return state.frames.isEmpty ? state.reader : nil
+            return (state.frames.isEmpty ? state.reader : nil, waiters)
         }
         reader?.resume(returning: nil)
+        for waiter in waiters { waiter.resume() }
     }
 
     /// Drops the queued frames now and ends the writer (the socket is closed without flushing).
@@ -115,8 +226,9 @@ final class OutboundFrameQueue: Sendable {
             defer {
                 state.reader = nil
                 state.abortWaiters = []
+                state.drainedWaiters = []
             }
-            return (state.reader, state.abortWaiters)
+            return (state.reader, state.abortWaiters + state.drainedWaiters)
         }
         reader?.resume(returning: nil)
         for waiter in waiters { waiter.resume() }

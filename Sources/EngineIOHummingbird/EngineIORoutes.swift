@@ -68,12 +68,12 @@ public enum EngineIOUpgrade {
                     case .binary(let bytes): .binary(bytes)
                     }
                 }
-                await server.runWebSocket(query: query, headers: headers, remoteAddress: remote, frames: frames) { frame in
-                    switch frame {
-                    case .text(let text): try await outbound.write(.text(text))
-                    case .binary(let bytes): try await outbound.write(.binary(bytes))
-                    }
-                }
+                // Frames go straight into the upgraded channel (the NIOAsyncChannel's handler
+                // passes outbound writes through to the frame encoder); `outbound` is left to
+                // hummingbird-websocket for the close handshake.
+                _ = outbound
+                await server.runWebSocket(
+                    query: query, headers: headers, remoteAddress: remote, frames: frames, sink: WebSocketChannelSink(channel: channel))
             }
         }
     }

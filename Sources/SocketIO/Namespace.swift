@@ -55,8 +55,11 @@ public final class Namespace: Sendable {
         let (text, attachments) = SocketIOCodec.encode(packet)
         let messages: [EngineMessage] = [.text(text)] + attachments.map { .binary($0) }
         let sockets = sockets(ids: adapter.sockets(in: rooms, except: except))
-        for socket in sockets {
-            if messages.count == 1 { socket.connection.send(messages[0]) } else { socket.connection.send(contentsOf: messages) }
+        // One event-loop hop per loop for the whole fan-out, not one per socket.
+        EngineWriteBatch.collect {
+            for socket in sockets {
+                if messages.count == 1 { socket.connection.send(messages[0]) } else { socket.connection.send(contentsOf: messages) }
+            }
         }
         countOut(sockets.count)
     }

@@ -1,0 +1,110 @@
+import EngineIOParser
+import NIOCore
+import NIOEmbedded
+import Testing
+
+@testable import EngineIO
+
+/// The WebSocket queue in sink mode: it drains itself into the channel on the channel's event
+/// loop, keeps counting frames until their write completes, and a broadcast's drains wait for
+/// the end of its `EngineWriteBatch`.
+///
+/// An `EmbeddedEventLoop` runs tasks only when told to, so "not yet written" is observable; it
+/// must stay on the thread that made it, so each test uses it before its first suspension.
+@Suite struct OutboundFrameSinkTests {
+    /// A channel stand-in: records writes and flushes; the test completes the write promises.
+    final class RecordingSink: EngineFrameSink, @unchecked Sendable {
+        let loop: EmbeddedEventLoop
+        var written: [EngineIOCodec.Frame] = []
+        var flushes = 0
+        var promises: [EventLoopPromise<Void>] = []
+
+        init(loop: EmbeddedEventLoop) { self.loop = loop }
+        var eventLoop: any EventLoop { loop }
+        func write(_ frame: EngineIOCodec.Frame, promise: EventLoopPromise<Void>?) {
+            written.append(frame)
+            if let promise { promises.append(promise) }
+        }
+        func flush() { flushes += 1 }
+        func completeAll() {
+            let pending = promises
+            promises = []
+            for promise in pending { promise.succeed() }
+        }
+    }
+
+    static func queue(_ sink: RecordingSink, bytes: Int = 1_000) -> OutboundFrameQueue {
+        OutboundFrameQueue(limits: .init(bytes: bytes, frames: 100), sink: sink)
+    }
+
+    @Test func queuedFramesAreWrittenInOrderWithOneFlushPerDrain() {
+        let loop = EmbeddedEventLoop()
+        let sink = RecordingSink(loop: loop)
+        let queue = Self.queue(sink)
+        #expect(queue.push([.text("a")]) == .queued)
+        #expect(queue.push([.text("b"), .binary(ByteBuffer(bytes: [1, 2]))]) == .queued)
+        #expect(sink.written.isEmpty)  // nothing is written outside the loop
+        loop.run()
+        #expect(sink.written == [.text("a"), .text("b"), .binary(ByteBuffer(bytes: [1, 2]))])
+        #expect(sink.flushes == 1)
+        #expect(sink.promises.count == 1)  // one promise per drain, on its last write
+    }
+
+    @Test func framesCountUntilTheirWriteCompletesSoAStalledClientOverflows() {
+        let loop = EmbeddedEventLoop()
+        let sink = RecordingSink(loop: loop)
+        let queue = Self.queue(sink, bytes: 10)
+        #expect(queue.push([.text("12345")]) == .queued)
+        loop.run()
+        // Handed to the channel but not on the wire: still in the backlog.
+        #expect(queue.backlog == (5, 1))
+        #expect(queue.push([.text("123456")]) == .overflow)
+        sink.completeAll()
+        #expect(queue.backlog == (0, 0))
+        #expect(queue.push([.text("123456")]) == .queued)
+    }
+
+    @Test func drainedOnlyOnceFinishedAndOnTheWire() async {
+        let loop = EmbeddedEventLoop()
+        let sink = RecordingSink(loop: loop)
+        let queue = Self.queue(sink)
+        _ = queue.push([.text("last")])
+        queue.finish()
+        #expect(queue.push([.text("late")]) == .closed)
+        loop.run()
+        #expect(sink.written == [.text("last")])
+        #expect(!queue.isDrained)  // written, not yet on the wire
+        sink.completeAll()
+        #expect(queue.isDrained)
+        await queue.drained()  // returns at once
+    }
+
+    @Test func abortDropsWhatIsQueued() async {
+        let loop = EmbeddedEventLoop()
+        let sink = RecordingSink(loop: loop)
+        let queue = Self.queue(sink)
+        _ = queue.push([.text("a")])
+        queue.abort()
+        loop.run()
+        #expect(sink.written.isEmpty)
+        #expect(queue.isDrained)
+        await queue.drained()  // returns at once
+    }
+
+    @Test func aBatchSchedulesItsDrainsWhenItsBodyReturns() {
+        let loop = EmbeddedEventLoop()
+        let sinks = [RecordingSink(loop: loop), RecordingSink(loop: loop)]
+        let queues = sinks.map { Self.queue($0) }
+        let unbatched = Self.queue(sinks[0])
+        EngineWriteBatch.collect {
+            for queue in queues { _ = queue.push([.text("event")]) }
+            // A push outside any batch, made while the broadcast runs, is scheduled at once...
+            EngineWriteBatch.$current.withValue(nil) { _ = unbatched.push([.text("during")]) }
+        }
+        loop.run()
+        // ...so it ran first: the broadcast's drains were scheduled when its body returned.
+        #expect(sinks[0].written == [.text("during"), .text("event")])
+        #expect(sinks[1].written == [.text("event")])
+        #expect(sinks[1].flushes == 1)
+    }
+}
