@@ -2,7 +2,10 @@
 
 One sender on node A sends `chat:message`s to the room. Probe sockets (on A and on B) time each
 message from the send to its arrival; every other socket only drains its connection (it is
-there so each broadcast really fans out to 1,000 sockets, half of them across Redis).
+there so each broadcast really fans out to 1,000 sockets, half of them across Redis). The
+draining sockets live in two child processes (one per node), so the probes' event loop is not
+busy reading 1,000 sockets when a message arrives: the latencies are the servers', not the
+bench's own queueing.
 
 Prints, measured in the same run:
 - delivery latency p50/p99 to sockets on the sender's node (A) and on the other node (B), at a
@@ -160,6 +163,54 @@ def pct(values, p):
     return values[min(len(values) - 1, int(len(values) * p / 100))] * 1000
 
 
+async def passive_group(conn, urls, users, secret):
+    """A child process's part: open, join and drain `users`' sockets; answer "count" and "stop"."""
+    passive = []
+    for chunk in range(0, len(users), 100):
+        passive += await asyncio.gather(*(open_passive(urls[i % 2], token(secret, users[i])) for i in range(chunk, min(len(users), chunk + 100))))
+    conn.send("joined")
+    loop = asyncio.get_running_loop()
+    commands = asyncio.Queue()
+    loop.add_reader(conn.fileno(), lambda: commands.put_nowait(conn.recv()))
+    while (command := await commands.get()) != "stop":
+        conn.send(sum(p.count for _, p in passive))
+    for transport, _ in passive:
+        transport.close()
+
+
+def passive_main(conn, urls, users, secret):
+    asyncio.run(passive_group(conn, urls, users, secret))
+
+
+class PassiveProcess:
+    """Draining sockets in a child process (fork), one per node."""
+
+    def __init__(self, url, users, secret):
+        import multiprocessing
+        context = multiprocessing.get_context("fork")
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=passive_main, args=(child, [url, url], users, secret), daemon=True)
+        self.process.start()
+
+    async def joined(self):
+        loop = asyncio.get_running_loop()
+        message = await asyncio.wait_for(loop.run_in_executor(None, self.conn.recv), 300)
+        assert message == "joined", message
+
+    async def count(self):
+        self.conn.send("count")
+        return await asyncio.get_running_loop().run_in_executor(None, self.conn.recv)
+
+    def stop(self):
+        try:
+            self.conn.send("stop")
+        except OSError:
+            pass
+        self.process.join(10)
+        if self.process.is_alive():
+            self.process.kill()
+
+
 async def run(a, b, secret):
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
         socks = []
@@ -170,51 +221,75 @@ async def run(a, b, secret):
         await asyncio.gather(*(s.open() for s in socks))
         for s in socks:
             await s.call("room:join", {"roomId": ROOM})
-        passive = []
-        for chunk in range(len(socks), SOCKETS, 100):
-            passive += await asyncio.gather(*(open_passive((a if i % 2 == 0 else b).url, token(secret, i + 1))
-                                              for i in range(chunk, min(SOCKETS, chunk + 100))))
-        print(f"{SOCKETS} sockets connected and joined ({SOCKETS // 2} per node) in {time.monotonic() - started:.1f} s", flush=True)
-        await asyncio.sleep(1)
-        sender = socks[0]
-        probes_a = [s for s in socks if s.probe and s.url == a.url]
-        probes_b = [s for s in socks if s.probe and s.url == b.url]
+        rest = range(len(socks) + 1, SOCKETS + 1)  # user ids of the draining sockets
+        passive = [PassiveProcess(a.url, [u for u in rest if u % 2 == 1], secret),
+                   PassiveProcess(b.url, [u for u in rest if u % 2 == 0], secret)]
+        try:
+            await asyncio.gather(*(p.joined() for p in passive))
+            await measure(a, b, socks, passive, started)
+        finally:
+            for p in passive:
+                p.stop()
+            await asyncio.gather(*(s.close() for s in socks), return_exceptions=True)
 
-        # Steady: a rate the machine sustains, so the figures are latency, not queueing.
-        sent = {}
-        for i in range(STEADY_MESSAGES):
-            key = f"s{i}"
-            sent[key] = time.monotonic()
-            await sender.emit("chat:message", {"roomId": ROOM, "content": key})
-            await asyncio.sleep(1 / STEADY_RATE)
-        await asyncio.sleep(2)
-        lat_a = [p.arrivals[k] - t for p in probes_a for k, t in sent.items() if k in p.arrivals]
-        lat_b = [p.arrivals[k] - t for p in probes_b for k, t in sent.items() if k in p.arrivals]
-        expected = STEADY_MESSAGES * len(probes_a)
-        print(f"steady {STEADY_RATE:g} msg/s, {STEADY_MESSAGES} messages, each to {SOCKETS} sockets:")
-        print(f"  same node  (A): p50 {pct(lat_a, 50):.2f} ms  p99 {pct(lat_a, 99):.2f} ms  ({len(lat_a)}/{expected} probe deliveries)")
-        print(f"  other node (B): p50 {pct(lat_b, 50):.2f} ms  p99 {pct(lat_b, 99):.2f} ms  ({len(lat_b)}/{expected} probe deliveries)")
-        print(f"  crossing nodes through Redis adds {pct(lat_b, 50) - pct(lat_a, 50):.2f} ms at p50 (target < 1 ms)")
 
-        # Burst.
-        before = sum(s.count for s in socks) + sum(p.count for _, p in passive)
-        keys = [f"b{i}" for i in range(BURST_MESSAGES)]
-        t0 = time.monotonic()
-        for key in keys:
-            await sender.emit("chat:message", {"roomId": ROOM, "content": key})
-        deadline = t0 + 60
-        while time.monotonic() < deadline and not all(keys[-1] in p.arrivals for p in probes_b):
-            await asyncio.sleep(0.005)
-        done = max(p.arrivals.get(keys[-1], deadline) for p in probes_b)
-        elapsed = done - t0
-        await asyncio.sleep(1)
-        delivered = sum(s.count for s in socks) + sum(p.count for _, p in passive) - before
-        print(f"burst: {BURST_MESSAGES} messages back to back, last one on every probe of B after {elapsed * 1000:.0f} ms: "
-              f"{BURST_MESSAGES / elapsed:.0f} broadcasts/s through Redis, "
-              f"{delivered / elapsed:.0f} socket deliveries/s ({delivered}/{BURST_MESSAGES * SOCKETS} counted by the clients)")
-        await asyncio.gather(*(s.close() for s in socks), return_exceptions=True)
-        for transport, _ in passive:
-            transport.close()
+def cpu_seconds(server):
+    """(user, system) CPU seconds of a server process so far (/proc/PID/stat, fields 14 and 15)."""
+    with open(f"/proc/{server.proc.pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
+async def passive_count(passive):
+    return sum(await asyncio.gather(*(p.count() for p in passive)))
+
+
+async def measure(a, b, socks, passive, started):
+    print(f"{SOCKETS} sockets connected and joined ({SOCKETS // 2} per node) in {time.monotonic() - started:.1f} s", flush=True)
+    await asyncio.sleep(1)
+    sender = socks[0]
+    probes_a = [s for s in socks if s.probe and s.url == a.url]
+    probes_b = [s for s in socks if s.probe and s.url == b.url]
+
+    # Steady: a rate the machine sustains, so the figures are latency, not queueing.
+    sent = {}
+    for i in range(STEADY_MESSAGES):
+        key = f"s{i}"
+        sent[key] = time.monotonic()
+        await sender.emit("chat:message", {"roomId": ROOM, "content": key})
+        await asyncio.sleep(1 / STEADY_RATE)
+    await asyncio.sleep(2)
+    lat_a = [p.arrivals[k] - t for p in probes_a for k, t in sent.items() if k in p.arrivals]
+    lat_b = [p.arrivals[k] - t for p in probes_b for k, t in sent.items() if k in p.arrivals]
+    expected = STEADY_MESSAGES * len(probes_a)
+    print(f"steady {STEADY_RATE:g} msg/s, {STEADY_MESSAGES} messages, each to {SOCKETS} sockets:")
+    print(f"  same node  (A): p50 {pct(lat_a, 50):.2f} ms  p99 {pct(lat_a, 99):.2f} ms  ({len(lat_a)}/{expected} probe deliveries)")
+    print(f"  other node (B): p50 {pct(lat_b, 50):.2f} ms  p99 {pct(lat_b, 99):.2f} ms  ({len(lat_b)}/{expected} probe deliveries)")
+    print(f"  crossing nodes through Redis adds {pct(lat_b, 50) - pct(lat_a, 50):.2f} ms at p50 (target < 1 ms)")
+
+    # Burst.
+    before = sum(s.count for s in socks) + await passive_count(passive)
+    cpu_before = [cpu_seconds(a), cpu_seconds(b)]
+    keys = [f"b{i}" for i in range(BURST_MESSAGES)]
+    t0 = time.monotonic()
+    for key in keys:
+        await sender.emit("chat:message", {"roomId": ROOM, "content": key})
+    deadline = t0 + 60
+    while time.monotonic() < deadline and not all(keys[-1] in p.arrivals for p in probes_b):
+        await asyncio.sleep(0.005)
+    done = max(p.arrivals.get(keys[-1], deadline) for p in probes_b)
+    elapsed = done - t0
+    cpu_after = [cpu_seconds(a), cpu_seconds(b)]
+    await asyncio.sleep(1)
+    delivered = sum(s.count for s in socks) + await passive_count(passive) - before
+    print(f"burst: {BURST_MESSAGES} messages back to back, last one on every probe of B after {elapsed * 1000:.0f} ms: "
+          f"{BURST_MESSAGES / elapsed:.0f} broadcasts/s through Redis, "
+          f"{delivered / elapsed:.0f} socket deliveries/s ({delivered}/{BURST_MESSAGES * SOCKETS} counted by the clients)")
+    per_node = BURST_MESSAGES * SOCKETS / 2
+    for name, (u0, s0), (u1, s1) in zip(("A", "B"), cpu_before, cpu_after):
+        print(f"  node {name} CPU per delivered frame during the burst: {(u1 - u0) / per_node * 1e6:.1f} µs user + "
+              f"{(s1 - s0) / per_node * 1e6:.1f} µs system ({per_node:.0f} frames)")
 
 
 def main():

@@ -23,6 +23,11 @@ public final class EngineSession: EngineConnection, @unchecked Sendable {
     let configuration: EngineIOConfiguration
     let timers: SessionTimers?
     let onClose: @Sendable (EngineSession, EngineCloseCause) -> Void
+    /// `msab_engineio_packets_total`, looked up once per session: a metrics factory lookup
+    /// (a lock and a dictionary keyed by label and dimensions) per packet cost more than the
+    /// rest of a broadcast's per-socket work.
+    let packetsIn: Counter
+    let packetsOut: Counter
 
     /// What a parked long-poll GET is told.
     enum Parked: Sendable {
@@ -52,6 +57,8 @@ public final class EngineSession: EngineConnection, @unchecked Sendable {
         self.configuration = configuration
         self.timers = timers
         self.onClose = onClose
+        packetsIn = Counter(label: "msab_engineio_packets_total", dimensions: [("direction", "in")])
+        packetsOut = Counter(label: "msab_engineio_packets_total", dimensions: [("direction", "out")])
         inboundQueue = InboundMessageQueue(limits: .init(bytes: configuration.maxInboundBytes, messages: configuration.maxInboundMessages))
         inbound = inboundQueue.stream()
         let machine = Machine(transport: transport, limits: .init(configuration), now: now)
@@ -163,7 +170,7 @@ public final class EngineSession: EngineConnection, @unchecked Sendable {
         let (_, closed) = transition(now: now) { ((), $0.machine.send(packets, now: now)) }
         // The client does not read fast enough: its backlog would pass the cap (counted as closed).
         guard closed != .slowConsumer else { return }
-        Counter(label: "msab_engineio_packets_total", dimensions: [("direction", "out")]).increment(by: packets.count)
+        packetsOut.increment(by: packets.count)
     }
 
     // MARK: - long-polling
@@ -225,7 +232,7 @@ public final class EngineSession: EngineConnection, @unchecked Sendable {
     /// violation and the session has been closed.
     @discardableResult
     func received(_ packet: EnginePacket, now: Instant) -> Bool {
-        Counter(label: "msab_engineio_packets_total", dimensions: [("direction", "in")]).increment()
+        packetsIn.increment()
         // A message: the transport waited for room (`inboundQueue.waitForRoom()`) before reading it.
         let (_, closed) = transition(now: now) { ((), $0.machine.received(packet, now: now)) }
         return closed != .parseError
