@@ -1,4 +1,9 @@
 public import NIOCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 // Engine.IO protocol v4 packets (docs/engine.io-protocol/v4-current.md, "Protocol" section):
 //
@@ -50,6 +55,7 @@ public struct EngineParseError: Error, Sendable, Hashable, CustomStringConvertib
 public enum EngineIOCodec {
     /// The record separator between packets of a long-polling payload.
     public static let separator: Character = "\u{1e}"
+    static let separatorByte: UInt8 = 0x1E
 
     // MARK: - single packets (WebSocket frames)
 
@@ -87,8 +93,10 @@ public enum EngineIOCodec {
         guard first >= UInt8(ascii: "0"), first <= UInt8(ascii: "6"), let type = EnginePacketType(rawValue: first - UInt8(ascii: "0")) else {
             throw EngineParseError("unknown packet type")
         }
-        let rest = text.dropFirst()
-        return EnginePacket(type, rest.isEmpty && type != .message ? .none : .text(String(rest)))
+        // Drop the type byte, not the first Character: "4" followed by a combining mark is one
+        // grapheme cluster, and the mark belongs to the message.
+        let rest = text.utf8.dropFirst()
+        return EnginePacket(type, rest.isEmpty && type != .message ? .none : .text(String(decoding: rest, as: UTF8.self)))
     }
 
     /// A WebSocket binary frame is always a binary message.
@@ -109,10 +117,30 @@ public enum EngineIOCodec {
     /// Decodes a long-polling request body.
     public static func decodePayload(_ body: String) throws(EngineParseError) -> [EnginePacket] {
         guard !body.isEmpty else { throw EngineParseError("empty payload") }
+        // Split on the UTF-8 bytes with memchr: the separator is ASCII (a grapheme boundary on
+        // both sides, so this finds what a Character split finds), and a Character split walks
+        // grapheme clusters, which cost a 1 MB body tens of milliseconds of CPU.
         var packets: [EnginePacket] = []
-        for record in body.split(separator: separator, omittingEmptySubsequences: false) {
-            packets.append(try decodeText(record))
+        var failure: EngineParseError?
+        var body = body
+        body.withUTF8 { bytes in
+            guard let base = bytes.baseAddress else { return }
+            var start = 0
+            while start <= bytes.count {
+                let remaining = bytes.count - start
+                let found = remaining > 0 ? memchr(base + start, Int32(separatorByte), remaining) : nil
+                let end = found.map { UnsafeRawPointer($0) - UnsafeRawPointer(base) } ?? bytes.count
+                let record = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+                do throws(EngineParseError) {
+                    packets.append(try decodeText(record))
+                } catch {
+                    failure = error
+                    return
+                }
+                start = end + 1
+            }
         }
+        if let failure { throw failure }
         return packets
     }
 }

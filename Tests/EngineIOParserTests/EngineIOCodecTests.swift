@@ -29,7 +29,16 @@ import Testing
         }
     }
 
-    @Test(arguments: ["", "7", "x", "b!!", "bA", "b=A==", "4hello\u{1e}"])
+    /// The payload is split on the separator's byte: records keep multi-byte UTF-8 (and a
+    /// combining mark after the separator, which a Character split would glue to it) intact.
+    @Test func payloadRecordsKeepNonASCIIText() throws {
+        let payload = "4héllo 🎙\u{1e}4\u{301}x\u{1e}2"
+        #expect(try EngineIOCodec.decodePayload(payload) == [.text("héllo 🎙"), .text("\u{301}x"), EnginePacket(.ping)])
+        let many = Array(repeating: "4m", count: 1_000).joined(separator: "\u{1e}")
+        #expect(try EngineIOCodec.decodePayload(many).count == 1_000)
+    }
+
+    @Test(arguments: ["", "7", "x", "b!!", "bA", "b=A==", "4hello\u{1e}", "\u{1e}4a", "4a\u{1e}\u{1e}4b"])
     func malformedInputIsAnError(text: String) {
         #expect(throws: EngineParseError.self) { _ = try EngineIOCodec.decodePayload(text) }
     }
