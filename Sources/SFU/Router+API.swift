@@ -119,7 +119,19 @@ extension Router {
     /// types and header-extension ids to the router's (ORTC), and starts receiving.
     /// - Returns: the producer id.
     public func produce(transportId: String, kind: MediaKind, rtpParameters: RtpParameters, paused: Bool) throws(SFUError) -> String {
-        let transport = try transport(transportId)
+        _ = try transport(transportId)
+        let negotiated = try negotiateProducer(kind: kind, rtpParameters: rtpParameters)
+        let producer = try addProducer(
+            transportId: transportId, mapping: negotiated.mapping, paused: paused, kind: kind, rtpParameters: negotiated.validated,
+            consumableRtpParameters: negotiated.consumable)
+        return producer.id
+    }
+
+    /// ORTC for a new producer (client or pipe): validates `rtpParameters`, maps its payload
+    /// types and header-extension ids to the router's, and derives the consumable parameters.
+    func negotiateProducer(kind: MediaKind, rtpParameters: RtpParameters) throws(SFUError) -> (
+        validated: RtpParameters, mapping: ProducerMapping, consumable: RtpParameters
+    ) {
         guard kind == .audio else { throw SFUError(.unsupportedRtpParameters, "only audio producers are supported") }
         let validated: RtpParameters
         let rtpMapping: RtpMapping
@@ -147,11 +159,7 @@ extension Router {
             clockRate: UInt32(clamping: codec.clockRate),
             extensionIDs: rtpMapping.headerExtensions.map { (UInt8(clamping: $0.id), UInt8(clamping: $0.mappedId)) },
             audioLevelExtensionID: UInt8(clamping: levelID ?? 0))
-        _ = transport
-        let producer = try addProducer(
-            transportId: transportId, mapping: mapping, paused: paused, kind: kind, rtpParameters: validated,
-            consumableRtpParameters: consumable)
-        return producer.id
+        return (validated, mapping, consumable)
     }
 
     /// Pauses a producer (its consumers stop; observers ignore it).
