@@ -52,10 +52,12 @@ public struct SpeakerObserverSettings: Sendable, Hashable {
 
 extension Router {
     /// A router for `mediaCodecs` on `worker`, with both speaker observers attached
-    /// (mediasoup `worker.createRouter({mediaCodecs})` + the room's observers).
+    /// (mediasoup `worker.createRouter({mediaCodecs})` + the room's observers), or none when
+    /// `observers` is nil (a room's second router: its speakers are detected on the first, which
+    /// has every producer of the room, so observers here would only cost CPU).
     /// - Throws: `.unsupportedRtpParameters` when a codec is not supported.
     public static func make(
-        mediaCodecs: [RtpCodecCapability], worker: SFUWorker, observers: SpeakerObserverSettings = SpeakerObserverSettings()
+        mediaCodecs: [RtpCodecCapability], worker: SFUWorker, observers: SpeakerObserverSettings? = SpeakerObserverSettings()
     ) throws(SFUError) -> Router {
         let capabilities: RtpCapabilities
         do {
@@ -64,10 +66,12 @@ extension Router {
             throw SFUError(.unsupportedRtpParameters, error.message)
         }
         let router = Router(worker: worker, rtpCapabilities: capabilities)
-        router.addObserver(
-            AudioLevelRTPObserver(
-                options: .init(maxEntries: observers.maxEntries, threshold: observers.threshold, interval: observers.audioLevelInterval)))
-        router.addObserver(ActiveSpeakerRTPObserver(interval: observers.activeSpeakerInterval))
+        if let observers {
+            router.addObserver(
+                AudioLevelRTPObserver(
+                    options: .init(maxEntries: observers.maxEntries, threshold: observers.threshold, interval: observers.audioLevelInterval)))
+            router.addObserver(ActiveSpeakerRTPObserver(interval: observers.activeSpeakerInterval))
+        }
         worker.add(router)
         return router
     }

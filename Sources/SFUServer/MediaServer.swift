@@ -189,8 +189,9 @@ public final class MediaServer: Service, Sendable {
     // MARK: - Routers
 
     /// A router on the worker with the fewest routers (ties: the first), or on worker
-    /// `workerIndex` when given (a room spreading its listeners, see ``leastLoadedWorker()``).
-    public func createRouter(mediaCodecs: [RtpCodecCapability], workerIndex: Int? = nil) async throws -> MediaRouter {
+    /// `workerIndex` when given (a room spreading its listeners, see ``leastLoadedWorker()``);
+    /// without speaker observers when `speakerObservers` is false (a room's second router).
+    public func createRouter(mediaCodecs: [RtpCodecCapability], workerIndex: Int? = nil, speakerObservers: Bool = true) async throws -> MediaRouter {
         try await waitUntilReady()
         let index = state.withLock { state in
             let index: Int
@@ -204,7 +205,7 @@ public final class MediaServer: Service, Sendable {
         }
         let worker = workers[index]
         let (events, continuation) = AsyncStream.makeStream(of: MediaRouterEvent.self)
-        let observers = configuration.observers
+        let observers = speakerObservers ? configuration.observers : nil
         do {
             let (id, capabilities) = try await worker.run { core, _ in
                 let router = try Router.make(mediaCodecs: mediaCodecs, worker: core, observers: observers)

@@ -13,7 +13,7 @@ import Synchronization
 /// Every producer lives on the router of its transport (its *origin*) and is piped
 /// (`MediaRouter.pipeToRouter`) to every other router of the room, so any listener can consume
 /// it where its transport is, and the primary has all of them: its speaker observers are the
-/// room's (the other routers' speaker events are dropped), so `speaker:active` stays room-wide.
+/// room's (the other routers have none), so `speaker:active` stays room-wide.
 /// Pause, resume and close go to the origin, which passes them on to the copies; a closure the
 /// origin reports itself (its transport closed) is passed on the same way.
 ///
@@ -116,7 +116,9 @@ final class SFURoomRouter: RoomRouter {
             if let router = state.routers[index] { return .ready(router) }
             if let task = state.creating[index] { return .pending(task) }
             // Shared by concurrent placements (a promise); ends by itself after two hops.
-            let task = Task { try await server.createRouter(mediaCodecs: SFUMediaPlane.routerMediaCodecs, workerIndex: index) }
+            let task = Task {
+                try await server.createRouter(mediaCodecs: SFUMediaPlane.routerMediaCodecs, workerIndex: index, speakerObservers: false)
+            }
             state.creating[index] = task
             return .pending(task)
         }
