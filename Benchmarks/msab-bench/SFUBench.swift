@@ -10,6 +10,10 @@
 //     RUSAGE_THREAD on the worker's loop, so the receivers' work is NOT in it, but the kernel's
 //     loopback delivery triggered by the worker's sendmmsg is) per forwarded packet; the whole
 //     process's CPU per packet for reference (it includes the receivers); packets lost.
+//     With `workers: 2` the same room is spread over two workers (issue 13): the producer on
+//     worker 0, piped (SRTP pipe transport, `MediaRouter.pipeToRouter`) to the room's router on
+//     worker 1, the receivers alternating between the two; the CPU of both worker threads per
+//     packet forwarded to a receiver, against the one-worker line, is the pipe's cost.
 //
 // Call `await sfuBenchmarks()` from main.swift (one line per figure).
 import CUDPBatch
@@ -31,7 +35,10 @@ import Darwin
 #endif
 
 /// Runs both SFU benchmarks with the brief's sizes and prints one line per result.
-func sfuBenchmarks(inProcessConsumers: [Int] = [100, 1_000, 5_000], loopbackConsumers: [Int] = [100, 1_000, 5_000], seconds: Int = 10) async {
+func sfuBenchmarks(
+    inProcessConsumers: [Int] = [100, 1_000, 5_000], loopbackConsumers: [Int] = [100, 1_000, 5_000], spreadConsumers: [Int] = [1_000, 5_000],
+    seconds: Int = 10
+) async {
     for count in inProcessConsumers {
         do {
             try sfuInProcessForwardBenchmark(consumers: count)
@@ -44,6 +51,13 @@ func sfuBenchmarks(inProcessConsumers: [Int] = [100, 1_000, 5_000], loopbackCons
             try await sfuLoopbackFanOutBenchmark(consumers: count, seconds: seconds)
         } catch {
             print("sfu loopback fan-out (\(count) consumers): failed: \(error)")
+        }
+    }
+    for count in spreadConsumers {
+        do {
+            try await sfuLoopbackFanOutBenchmark(consumers: count, seconds: seconds, workers: 2)
+        } catch {
+            print("sfu loopback fan-out spread over 2 workers (\(count) consumers): failed: \(error)")
         }
     }
 }
@@ -232,10 +246,12 @@ func sfuInProcessForwardBenchmark(consumers count: Int, packets: Int = 2_000) th
 
 // MARK: - (b) loopback fan-out
 
-/// (b) One producer at 50 packets/s to `consumers` receivers over 127.0.0.1 on one worker.
-func sfuLoopbackFanOutBenchmark(consumers count: Int, seconds: Int) async throws {
+/// (b) One producer at 50 packets/s to `consumers` receivers over 127.0.0.1 on one worker, or
+/// on one room spread over two (`workers: 2`).
+func sfuLoopbackFanOutBenchmark(consumers count: Int, seconds: Int, workers: Int = 1) async throws {
     let port = Int.random(in: 30_000...39_000)
-    let server = MediaServer(configuration: .init(listenIP: "127.0.0.1", minPort: port, numWorkers: 1))
+    let workers = workers == 2 ? 2 : 1
+    let server = MediaServer(configuration: .init(listenIP: "127.0.0.1", minPort: port, numWorkers: workers))
     let clients = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     var receivers: [SFUBenchPeer] = []
     var sender: SFUBenchPeer?
@@ -244,7 +260,9 @@ func sfuLoopbackFanOutBenchmark(consumers count: Int, seconds: Int) async throws
         group.addTask { try await server.run() }
         defer { group.cancelAll() }
         try await server.waitUntilReady()
-        let router = try await server.createRouter(mediaCodecs: ORTC.msabMediaCodecs)
+        let router = try await server.createRouter(mediaCodecs: ORTC.msabMediaCodecs, workerIndex: 0)
+        var routers = [router]
+        if workers == 2 { routers.append(try await server.createRouter(mediaCodecs: ORTC.msabMediaCodecs, workerIndex: 1)) }
         let capabilities = benchDeviceCapabilities(router: router.rtpCapabilities)
 
         // The producer.
@@ -258,17 +276,19 @@ func sfuLoopbackFanOutBenchmark(consumers count: Int, seconds: Int) async throws
         let producerSSRC: UInt32 = 2_659_474_323
         let producerId = try await router.produce(
             transportId: sendInfo.id, kind: .audio, rtpParameters: benchProduceParameters(ssrc: producerSSRC), paused: false)
+        for other in routers.dropFirst() { try await router.pipeToRouter(producerId: producerId, router: other) }
 
         // The receivers, connected in batches so DTLS flights are not lost to a busy loop.
         let setupStart = ContinuousClock.now
         for batchStart in stride(from: 0, to: count, by: 100) {
             var batch: [SFUBenchPeer] = []
-            for _ in batchStart..<min(batchStart + 100, count) {
-                let info = try await router.createWebRtcTransport()
+            for index in batchStart..<min(batchStart + 100, count) {
+                let target = routers[index % routers.count]
+                let info = try await target.createWebRtcTransport()
                 let peer = try SFUBenchPeer(info: info, role: .client)
                 try await peer.bind(group: clients)
-                try await router.connectTransport(info.id, dtlsParameters: peer.dtlsParameters)
-                _ = try await router.consume(transportId: info.id, producerId: producerId, rtpCapabilities: capabilities, paused: false)
+                try await target.connectTransport(info.id, dtlsParameters: peer.dtlsParameters)
+                _ = try await target.consume(transportId: info.id, producerId: producerId, rtpCapabilities: capabilities, paused: false)
                 try await peer.start()
                 batch.append(peer)
             }
@@ -283,7 +303,7 @@ func sfuLoopbackFanOutBenchmark(consumers count: Int, seconds: Int) async throws
         // Measure: 50 packets/s for `seconds`.
         try await Task.sleep(for: .milliseconds(300))  // let setup traffic settle
         let countersBefore = await server.counters()
-        let workerBefore = await server.workerCPUTimes()[0]
+        let workerBefore = await server.workerCPUTimes().reduce(ThreadCPUTime(), +)
         let processBefore = ThreadCPUTime.ofProcess().total
         let total = seconds * 50
         let loop = clients.next()
@@ -301,31 +321,37 @@ func sfuLoopbackFanOutBenchmark(consumers count: Int, seconds: Int) async throws
         try await waitUntil(seconds: Double(seconds) + 10) { try await loop.submit { sentBox.value >= total }.get() }
         pacer.cancel()
         try await Task.sleep(for: .milliseconds(500))  // drain
-        let workerCPU = await server.workerCPUTimes()[0] - workerBefore
+        let workerCPU = await server.workerCPUTimes().reduce(ThreadCPUTime(), +) - workerBefore
         let processCPU = ThreadCPUTime.ofProcess().total - processBefore
         let countersAfter = await server.counters()
         let peers = receivers
         let (received, failures) = try await clients.next().submit { (peers.reduce(0) { $0 + $1.rtpReceived }, verifier.verifyFailures) }.get()
-        let forwarded = countersAfter.rtpOut - countersBefore.rtpOut
+        // Spread: each packet also crossed the pipe once (counted in rtpOut); only the packets
+        // sent to receivers are "forwarded".
+        let pipeSends = workers == 2 ? UInt64(total) : 0
+        let forwarded = (countersAfter.rtpOut - countersBefore.rtpOut) &- min(pipeSends, countersAfter.rtpOut - countersBefore.rtpOut)
         let expected = total * count
         let perPacket = { (duration: Duration) in microseconds(duration) / Double(max(forwarded, 1)) }
+        let shape = workers == 2 ? "one room spread over 2 workers by a pipe" : "1 worker"
+        let threads = workers == 2 ? "worker threads (both)" : "worker thread"
         print(
-            String(
-                format:
-                    "sfu loopback fan-out (%d consumers, 1 worker, %d s at 50 pps, setup %.1f s): worker thread %.3f µs CPU per forwarded packet (user %.3f + system %.3f; %llu forwarded); whole process incl. receivers %.3f µs; lost %d of %d (%.3f%%); SRTP check failures %d",
-                count, seconds, Double(setup.components.seconds) + Double(setup.components.attoseconds) / 1e18,
-                perPacket(workerCPU.total), perPacket(workerCPU.user), perPacket(workerCPU.system), forwarded,
-                perPacket(processCPU), expected - received, expected, Double(expected - received) * 100 / Double(max(expected, 1)), failures))
+            "sfu loopback fan-out (\(count) consumers, \(shape), \(seconds) s at 50 pps, "
+                + String(format: "setup %.1f s): ", Double(setup.components.seconds) + Double(setup.components.attoseconds) / 1e18) + threads
+                + String(
+                    format:
+                        " %.3f µs CPU per forwarded packet (user %.3f + system %.3f; %llu forwarded); whole process incl. receivers %.3f µs; lost %d of %d (%.3f%%); SRTP check failures %d",
+                    perPacket(workerCPU.total), perPacket(workerCPU.user), perPacket(workerCPU.system), forwarded,
+                    perPacket(processCPU), expected - received, expected, Double(expected - received) * 100 / Double(max(expected, 1)), failures))
         // The kernel's share, alone: the same N receiver sockets, one plain sendmmsg fan-out of a
         // 112-byte datagram per 20 ms round from this thread, no SFU at all.
         let addresses = peers.compactMap { $0.channel?.localAddress }
-        if let floor = kernelFanOutFloor(to: addresses, rounds: 50) {
+        if workers == 1, let floor = kernelFanOutFloor(to: addresses, rounds: 50) {
             print(
                 String(
                     format: "kernel floor for the same fan-out (plain sendmmsg to the %d receiver sockets, no SFU): %.3f µs CPU per datagram (user %.3f + system %.3f)",
                     addresses.count, floor.total, floor.user, floor.system))
         }
-        await router.close()
+        for router in routers.reversed() { await router.close() }
     }
     for peer in receivers { await peer.close() }
     await sender?.close()

@@ -60,6 +60,14 @@ public enum DropReason: Int, Sendable, CaseIterable, CustomStringConvertible {
     case sendBufferFull
     /// The kernel refused the datagram for another reason (e.g. no route to its address).
     case sendFailed
+    // ── pipe transports (PipeTransport) ──
+    /// RTP from another worker's pipe tuple whose SSRC no pipe producer of this worker expects
+    /// (a stream closed here but not yet on the sending side, or a forged packet).
+    case pipeUnknownSSRC
+    /// SRTP authentication (or the replay check) failed on a pipe: forged, modified or replayed.
+    case pipeSRTPUnprotectFailed
+    /// RTCP on a pipe: pipes carry RTP only for now (NACKs are answered on the receiving router).
+    case pipeRTCPIgnored
 
     /// The metric label.
     public var description: String {
@@ -88,6 +96,9 @@ public enum DropReason: Int, Sendable, CaseIterable, CustomStringConvertible {
         case .retransmissionRateLimited: "retransmission_rate_limited"
         case .sendBufferFull: "send_buffer_full"
         case .sendFailed: "send_failed"
+        case .pipeUnknownSSRC: "pipe_unknown_ssrc"
+        case .pipeSRTPUnprotectFailed: "pipe_srtp_unprotect_failed"
+        case .pipeRTCPIgnored: "pipe_rtcp_ignored"
         }
     }
 }

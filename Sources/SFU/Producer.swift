@@ -23,8 +23,12 @@ public final class Producer {
 
     /// Lower-case UUID, as mediasoup.
     public let id: String
-    /// The transport the client sends on (our parent).
-    unowned let transport: WebRTCTransport
+    /// The transport the packets come on (our parent): the client's, or a pipe from the router
+    /// where the producer originates.
+    unowned let transport: any ProducerTransport
+    /// A pipe producer: the copy of a producer of another router, with the same id (mediasoup
+    /// `pipeToRouter`). Its closure is the origin's business, so it reports none to the room.
+    var isPipeProducer: Bool { transport is PipeTransport }
     /// The mapping negotiated at `produce`.
     let mapping: ProducerMapping
     /// Always `.audio` here.
@@ -49,7 +53,7 @@ public final class Producer {
     // MARK: - Init
 
     init(
-        id: String, transport: WebRTCTransport, mapping: ProducerMapping, paused: Bool, kind: MediaKind = .audio,
+        id: String, transport: any ProducerTransport, mapping: ProducerMapping, paused: Bool, kind: MediaKind = .audio,
         rtpParameters: RtpParameters = RtpParameters(codecs: []), consumableRtpParameters: RtpParameters = RtpParameters(codecs: [])
     ) {
         self.id = id

@@ -52,10 +52,12 @@ public struct SpeakerObserverSettings: Sendable, Hashable {
 
 extension Router {
     /// A router for `mediaCodecs` on `worker`, with both speaker observers attached
-    /// (mediasoup `worker.createRouter({mediaCodecs})` + the room's observers).
+    /// (mediasoup `worker.createRouter({mediaCodecs})` + the room's observers), or none when
+    /// `observers` is nil (a room's second router: its speakers are detected on the first, which
+    /// has every producer of the room, so observers here would only cost CPU).
     /// - Throws: `.unsupportedRtpParameters` when a codec is not supported.
     public static func make(
-        mediaCodecs: [RtpCodecCapability], worker: SFUWorker, observers: SpeakerObserverSettings = SpeakerObserverSettings()
+        mediaCodecs: [RtpCodecCapability], worker: SFUWorker, observers: SpeakerObserverSettings? = SpeakerObserverSettings()
     ) throws(SFUError) -> Router {
         let capabilities: RtpCapabilities
         do {
@@ -64,10 +66,12 @@ extension Router {
             throw SFUError(.unsupportedRtpParameters, error.message)
         }
         let router = Router(worker: worker, rtpCapabilities: capabilities)
-        router.addObserver(
-            AudioLevelRTPObserver(
-                options: .init(maxEntries: observers.maxEntries, threshold: observers.threshold, interval: observers.audioLevelInterval)))
-        router.addObserver(ActiveSpeakerRTPObserver(interval: observers.activeSpeakerInterval))
+        if let observers {
+            router.addObserver(
+                AudioLevelRTPObserver(
+                    options: .init(maxEntries: observers.maxEntries, threshold: observers.threshold, interval: observers.audioLevelInterval)))
+            router.addObserver(ActiveSpeakerRTPObserver(interval: observers.activeSpeakerInterval))
+        }
         worker.add(router)
         return router
     }
@@ -119,7 +123,19 @@ extension Router {
     /// types and header-extension ids to the router's (ORTC), and starts receiving.
     /// - Returns: the producer id.
     public func produce(transportId: String, kind: MediaKind, rtpParameters: RtpParameters, paused: Bool) throws(SFUError) -> String {
-        let transport = try transport(transportId)
+        _ = try transport(transportId)
+        let negotiated = try negotiateProducer(kind: kind, rtpParameters: rtpParameters)
+        let producer = try addProducer(
+            transportId: transportId, mapping: negotiated.mapping, paused: paused, kind: kind, rtpParameters: negotiated.validated,
+            consumableRtpParameters: negotiated.consumable)
+        return producer.id
+    }
+
+    /// ORTC for a new producer (client or pipe): validates `rtpParameters`, maps its payload
+    /// types and header-extension ids to the router's, and derives the consumable parameters.
+    func negotiateProducer(kind: MediaKind, rtpParameters: RtpParameters) throws(SFUError) -> (
+        validated: RtpParameters, mapping: ProducerMapping, consumable: RtpParameters
+    ) {
         guard kind == .audio else { throw SFUError(.unsupportedRtpParameters, "only audio producers are supported") }
         let validated: RtpParameters
         let rtpMapping: RtpMapping
@@ -147,11 +163,7 @@ extension Router {
             clockRate: UInt32(clamping: codec.clockRate),
             extensionIDs: rtpMapping.headerExtensions.map { (UInt8(clamping: $0.id), UInt8(clamping: $0.mappedId)) },
             audioLevelExtensionID: UInt8(clamping: levelID ?? 0))
-        _ = transport
-        let producer = try addProducer(
-            transportId: transportId, mapping: mapping, paused: paused, kind: kind, rtpParameters: validated,
-            consumableRtpParameters: consumable)
-        return producer.id
+        return (validated, mapping, consumable)
     }
 
     /// Pauses a producer (its consumers stop; observers ignore it).

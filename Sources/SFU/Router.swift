@@ -23,6 +23,11 @@ public final class Router {
     /// The fan-out table: producer → its consumers. Unordered: a closed consumer's slot takes
     /// the last one (each consumer knows its index), so closing n consumers is O(n), not O(n²).
     private var consumersByProducer: [ObjectIdentifier: ContiguousArray<Consumer>] = [:]
+    /// Pipe transports to and from routers on other workers (``PipeTransport``).
+    private(set) var pipeTransports: [String: PipeTransport] = [:]
+    /// Pipe consumers by id, and per producer (checked once per packet, only when non-empty).
+    private(set) var pipeConsumers: [String: PipeConsumer] = [:]
+    private var pipeConsumersByProducer: [ObjectIdentifier: [PipeConsumer]] = [:]
     /// Speaker observers (mediasoup `RtpObserver`s) fed with every producer's audio level.
     private(set) var observers: [any RTPObserver] = []
     /// What `room:join` returns (mediasoup `router.rtpCapabilities`).
@@ -93,11 +98,35 @@ public final class Router {
         let producer = Producer(
             id: UUID().uuidString.lowercased(), transport: transport, mapping: mapping, paused: paused, kind: kind,
             rtpParameters: rtpParameters, consumableRtpParameters: consumableRtpParameters)
+        transport.addProducer(producer)
+        link(producer)
+        return producer
+    }
+
+    /// Adds a pipe producer (id = its origin's) on a connected pipe transport; its SSRC is claimed
+    /// in the worker's pipe demux first, so a taken (tuple, SSRC) leaves nothing behind.
+    func addPipeProducer(
+        id producerId: String, transport: PipeTransport, mapping: ProducerMapping, paused: Bool, kind: MediaKind,
+        rtpParameters: RtpParameters, consumableRtpParameters: RtpParameters
+    ) throws(SFUError) -> Producer {
+        guard !closed else { throw SFUError(.routerClosed, id) }
+        guard !transport.isClosed else { throw SFUError(.transportClosed, transport.id) }
+        guard let remote = transport.remoteAddress else { throw SFUError(.pipeNotConnected, transport.id) }
+        guard producers[producerId] == nil else { throw SFUError(.producerIdInUse, producerId) }
+        guard let ssrc = mapping.ssrc else { throw SFUError(.unsupportedRtpParameters, "a pipe producer needs its ssrc") }
+        try worker.registerPipeStream(from: remote, ssrc: ssrc, transport: transport)
+        let producer = Producer(
+            id: producerId, transport: transport, mapping: mapping, paused: paused, kind: kind,
+            rtpParameters: rtpParameters, consumableRtpParameters: consumableRtpParameters)
+        transport.addProducer(producer, ssrc: ssrc)
+        link(producer)
+        return producer
+    }
+
+    private func link(_ producer: Producer) {
         producers[producer.id] = producer
         consumersByProducer[ObjectIdentifier(producer)] = []
-        transport.addProducer(producer)
         for observer in observers { observer.addProducer(producer, now: worker.lastNow) }
-        return producer
     }
 
     func producer(_ id: String) throws(SFUError) -> Producer {
@@ -126,13 +155,17 @@ public final class Router {
         for consumer in consumersByProducer.removeValue(forKey: ObjectIdentifier(producer)) ?? [] {
             closeConsumer(consumer, reason: "producer closed", notify: true)
         }
+        for pipeConsumer in pipeConsumersByProducer.removeValue(forKey: ObjectIdentifier(producer)) ?? [] {
+            closePipeConsumer(pipeConsumer)
+        }
         for observer in observers {
             for event in observer.removeProducer(producer, now: worker.lastNow) { worker.emit(event, router: self) }
         }
         producer.markClosed()
         producer.transport.removeProducer(producer)
         producers[producer.id] = nil
-        if notifyProducer { worker.emit(.producerClosed(producerId: producer.id, reason: reason), router: self) }
+        // A pipe producer's closure is its origin's to report: the room hears it from there.
+        if notifyProducer, !producer.isPipeProducer { worker.emit(.producerClosed(producerId: producer.id, reason: reason), router: self) }
     }
 
     // MARK: - Consumers
@@ -190,6 +223,70 @@ public final class Router {
         if notify { worker.emit(.consumerClosed(consumerId: consumer.id, reason: reason), router: self) }
     }
 
+    // MARK: - Pipe transports
+
+    func createPipeTransport(enableSRTP: Bool) throws(SFUError) -> PipeTransport {
+        guard !closed else { throw SFUError(.routerClosed, id) }
+        let pipe = PipeTransport(id: UUID().uuidString.lowercased(), router: self, worker: worker, enableSRTP: enableSRTP)
+        pipeTransports[pipe.id] = pipe
+        return pipe
+    }
+
+    func pipeTransport(_ id: String) throws(SFUError) -> PipeTransport {
+        guard let pipe = pipeTransports[id] else { throw SFUError(.unknownTransport, id) }
+        return pipe
+    }
+
+    /// Closes a pipe transport: its pipe producers close (their consumers with
+    /// `consumerClosed` events), its pipe consumers stop. No event for the pipe itself.
+    public func closePipeTransport(_ id: String) {
+        guard let pipe = pipeTransports[id] else { return }
+        close(pipe)
+    }
+
+    private func close(_ pipe: PipeTransport) {
+        for producer in Array(pipe.producers.values) {
+            closeProducer(producer, reason: "pipe transport closed", notifyProducer: false)
+        }
+        for pipeConsumer in Array(pipe.consumers.values) {
+            closePipeConsumer(pipeConsumer)
+        }
+        pipe.markClosed()
+        pipeTransports[pipe.id] = nil
+    }
+
+    /// A pipe consumer of `producerId` on a connected pipe, with an SSRC unique towards the
+    /// remote tuple.
+    func addPipeConsumer(transport pipe: PipeTransport, producerId: String) throws(SFUError) -> PipeConsumer {
+        guard !closed else { throw SFUError(.routerClosed, id) }
+        guard !pipe.isClosed else { throw SFUError(.transportClosed, pipe.id) }
+        guard let remote = pipe.remoteAddress else { throw SFUError(.pipeNotConnected, pipe.id) }
+        let producer = try producer(producerId)
+        let ssrc = try worker.allocatePipeSSRC(to: remote)
+        let pipeConsumer = PipeConsumer(id: UUID().uuidString.lowercased(), producerId: producerId, transport: pipe, ssrc: ssrc)
+        pipeConsumers[pipeConsumer.id] = pipeConsumer
+        pipeConsumersByProducer[ObjectIdentifier(producer), default: []].append(pipeConsumer)
+        pipe.addConsumer(pipeConsumer)
+        return pipeConsumer
+    }
+
+    /// Stops a pipe consumer (the remote pipe producer is closed by whoever set the pipe up).
+    public func closePipeConsumer(_ id: String) {
+        guard let pipeConsumer = pipeConsumers[id] else { return }
+        closePipeConsumer(pipeConsumer)
+    }
+
+    private func closePipeConsumer(_ pipeConsumer: PipeConsumer) {
+        guard pipeConsumers.removeValue(forKey: pipeConsumer.id) != nil else { return }
+        pipeConsumer.markClosed()
+        if let producer = producers[pipeConsumer.producerId] {
+            let key = ObjectIdentifier(producer)
+            pipeConsumersByProducer[key]?.removeAll { $0 === pipeConsumer }
+            if pipeConsumersByProducer[key]?.isEmpty == true { pipeConsumersByProducer[key] = nil }
+        }
+        pipeConsumer.transport.removeConsumer(pipeConsumer)
+    }
+
     // MARK: - Observers
 
     func addObserver(_ observer: any RTPObserver) {
@@ -203,6 +300,7 @@ public final class Router {
     public func close() {
         guard !closed else { return }
         for transport in Array(transports.values) { close(transport, reason: "router closed") }
+        for pipe in Array(pipeTransports.values) { close(pipe) }
         observers = []
         closed = true
         worker.routerClosed(self)
@@ -218,6 +316,9 @@ public final class Router {
             for observer in observers {
                 observer.receivedAudioLevel(producer, dBov: audioLevel.dBov, voiceActivity: audioLevel.voiceActivity, now: time)
             }
+        }
+        if !pipeConsumersByProducer.isEmpty, let pipeConsumers = pipeConsumersByProducer[ObjectIdentifier(producer)] {
+            for pipeConsumer in pipeConsumers { pipeConsumer.forward(packet) }
         }
         guard let consumers = consumersByProducer[ObjectIdentifier(producer)] else { return }
         // With thousands of consumers their state is out of cache: while one is sent, ask for
@@ -269,7 +370,8 @@ public final class Router {
             id: id,
             transports: transports.values.map(\.stats).sorted { $0.id < $1.id },
             producers: producers.values.map(\.stats).sorted { $0.id < $1.id },
-            consumers: consumers.values.map(\.stats).sorted { $0.id < $1.id })
+            consumers: consumers.values.map(\.stats).sorted { $0.id < $1.id },
+            pipeTransports: pipeTransports.values.map(\.stats).sorted { $0.id < $1.id })
     }
 }
 

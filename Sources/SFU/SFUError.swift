@@ -25,6 +25,13 @@ public struct SFUError: Error, Sendable, Hashable, CustomStringConvertible {
         /// The transport (or router) is closed.
         case transportClosed
         case routerClosed
+        /// A pipe transport's `connect` got an unusable address or SRTP parameters.
+        case badPipeParameters
+        /// A pipe operation that needs a connected pipe transport came before `connect`.
+        case pipeNotConnected
+        /// A producer with this id already exists on the router (a pipe producer keeps its
+        /// origin's id).
+        case producerIdInUse
         /// The media server is not running (ports not bound, or shut down).
         case notRunning
         /// Something that should not fail did (OpenSSL, libsrtp).
@@ -56,6 +63,9 @@ public struct SFUError: Error, Sendable, Hashable, CustomStringConvertible {
             case .alreadyConsuming: "already consuming this producer on this transport"
             case .transportClosed: "transport closed"
             case .routerClosed: "router closed"
+            case .badPipeParameters: "bad pipe transport parameters"
+            case .pipeNotConnected: "pipe transport not connected"
+            case .producerIdInUse: "producer id already in use"
             case .notRunning: "media server not running"
             case .internalError: "internal error"
             }

@@ -46,17 +46,36 @@ public struct TransportStats: Sendable, Hashable, Codable {
     public var consumerIds: [String]
 }
 
+/// A pipe transport's state and counters.
+public struct PipeTransportStats: Sendable, Hashable, Codable {
+    public var id: String
+    public var remoteAddress: String?
+    /// nil when SRTP is off.
+    public var srtpProfile: String?
+    public var bytesReceived: UInt64
+    public var bytesSent: UInt64
+    /// Pipe producers (copies of the remote router's producers).
+    public var producerIds: [String]
+    /// Pipe consumers (local producers sent to the remote router).
+    public var consumerIds: [String]
+}
+
 /// Everything of one router (`MediaRouter.stats()`).
 public struct RouterStats: Sendable, Hashable, Codable {
     public var id: String
     public var transports: [TransportStats]
     public var producers: [ProducerStats]
     public var consumers: [ConsumerStats]
+    public var pipeTransports: [PipeTransportStats]
 
-    public init(id: String, transports: [TransportStats] = [], producers: [ProducerStats] = [], consumers: [ConsumerStats] = []) {
+    public init(
+        id: String, transports: [TransportStats] = [], producers: [ProducerStats] = [], consumers: [ConsumerStats] = [],
+        pipeTransports: [PipeTransportStats] = []
+    ) {
         self.id = id
         self.transports = transports
         self.producers = producers
         self.consumers = consumers
+        self.pipeTransports = pipeTransports
     }
 }

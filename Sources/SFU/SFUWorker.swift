@@ -27,6 +27,9 @@ public final class SFUWorker {
         /// The address and port put in ICE candidates.
         public var announcedAddress: String
         public var port: Int
+        /// The address a pipe transport reports as its local ip: the source address other
+        /// workers see our datagrams come from. nil: ``announcedAddress``.
+        public var pipeAddress: String?
         /// Consumers one transport may hold. A listener consumes each speaker once, so a room needs
         /// one per seat (15 by default); 32 leaves room for larger rooms and for the moment a
         /// replaced producer's consumer is still open. Each consumer costs an SRTP operation per
@@ -66,6 +69,15 @@ public final class SFUWorker {
     private var tuplesByTransport: [ObjectIdentifier: [TransportAddress]] = [:]
     /// Pending events, oldest first; a ring buffer, so draining n events is O(n) (closing a
     /// transport with many consumers queues one event per consumer).
+    /// Pipe streams by (remote tuple, SSRC): all pipes between two workers share one tuple, so
+    /// the SSRC picks the pipe (see ``PipeTransport``).
+    private var pipeStreams: [PipeStreamKey: PipeTransport] = [:]
+    /// Connected pipe transports per remote tuple (RTCP and unknown SSRCs from such a tuple are
+    /// pipe drops, not unknown-tuple drops).
+    private var pipeTuples: [TransportAddress: Int] = [:]
+    /// SSRCs this worker's pipe consumers use towards each remote tuple (allocated here, so they
+    /// never collide on the receiving worker's demux).
+    private var pipeSSRCsOut: [TransportAddress: Set<UInt32>] = [:]
     private var events = CircularBuffer<(routerId: String, event: MediaRouterEvent)>()
     private var loggedDrops = Set<DropReason>()
     /// The latest time the shell told us (for control calls, which carry no time of their own).
@@ -104,10 +116,13 @@ public final class SFUWorker {
         let kind = datagram.withUnsafeReadableBytes { PacketClassifier.classify($0) }
         switch kind {
         case .rtp:
-            guard let transport = transportsByTuple[source] else { return drop(.unknownTuple) }
+            // WebRTC tuples first: a pipe costs the client path nothing but this miss.
+            guard let transport = transportsByTuple[source] else { return receivedPipeRTP(&datagram, from: source, now: now) }
             transport.receivedRTP(&datagram, now: now)
         case .rtcp:
-            guard let transport = transportsByTuple[source] else { return drop(.unknownTuple) }
+            guard let transport = transportsByTuple[source] else {
+                return drop(pipeTuples[source] != nil ? .pipeRTCPIgnored : .unknownTuple)
+            }
             transport.receivedRTCP(&datagram, now: now)
         case .stun:
             receivedSTUN(datagram, from: source, now: now)
@@ -117,6 +132,18 @@ public final class SFUWorker {
         case .zrtp, .turnChannel, .unknown:
             drop(.unclassifiable)
         }
+    }
+
+    /// RTP from a tuple with no WebRTC transport: a pipe's, found by (tuple, SSRC). The SSRC is
+    /// read from the clear header (RFC 3711 §3.1) before SRTP; the pipe then authenticates it.
+    private func receivedPipeRTP(_ datagram: inout ByteBuffer, from source: TransportAddress, now: NIODeadline) {
+        guard !pipeTuples.isEmpty, let ssrc = datagram.getInteger(at: datagram.readerIndex &+ 8, as: UInt32.self) else {
+            return drop(.unknownTuple)
+        }
+        guard let pipe = pipeStreams[PipeStreamKey(address: source, ssrc: ssrc)] else {
+            return drop(pipeTuples[source] != nil ? .pipeUnknownSSRC : .unknownTuple)
+        }
+        pipe.receivedRTP(&datagram, now: now)
     }
 
     private func receivedSTUN(_ datagram: ByteBuffer, from source: TransportAddress, now: NIODeadline) {
@@ -183,6 +210,47 @@ public final class SFUWorker {
         }
     }
 
+    // MARK: - Pipe demux tables (pipe transports report here)
+
+    func pipeConnected(_ pipe: PipeTransport) {
+        guard let remote = pipe.remoteAddress else { return }
+        pipeTuples[remote, default: 0] += 1
+    }
+
+    func pipeClosed(_ pipe: PipeTransport) {
+        guard let remote = pipe.remoteAddress else { return }
+        let left = (pipeTuples[remote] ?? 1) - 1
+        pipeTuples[remote] = left > 0 ? left : nil
+    }
+
+    /// Claims (`remote`, `ssrc`) for a pipe producer of `pipe`.
+    /// - Throws: `.ssrcInUse` when another stream from that tuple has the SSRC.
+    func registerPipeStream(from remote: TransportAddress, ssrc: UInt32, transport pipe: PipeTransport) throws(SFUError) {
+        let key = PipeStreamKey(address: remote, ssrc: ssrc)
+        guard pipeStreams[key] == nil else { throw SFUError(.ssrcInUse, "pipe stream \(ssrc) from \(remote)") }
+        pipeStreams[key] = pipe
+    }
+
+    func pipeStreamRemoved(from remote: TransportAddress, ssrc: UInt32, transport pipe: PipeTransport) {
+        let key = PipeStreamKey(address: remote, ssrc: ssrc)
+        if pipeStreams[key] === pipe { pipeStreams[key] = nil }
+    }
+
+    /// A random SSRC no pipe consumer of this worker uses towards `remote`. Bounded: the set
+    /// holds one entry per piped producer, far below 2^32, so a few tries suffice.
+    func allocatePipeSSRC(to remote: TransportAddress) throws(SFUError) -> UInt32 {
+        for _ in 0..<64 {
+            let ssrc = UInt32.random(in: 1...UInt32.max)
+            if pipeSSRCsOut[remote, default: []].insert(ssrc).inserted { return ssrc }
+        }
+        throw SFUError(.internalError, "no free pipe SSRC towards \(remote)")
+    }
+
+    func releasePipeSSRC(_ ssrc: UInt32, to remote: TransportAddress) {
+        pipeSSRCsOut[remote]?.remove(ssrc)
+        if pipeSSRCsOut[remote]?.isEmpty == true { pipeSSRCsOut[remote] = nil }
+    }
+
     // MARK: - Events
 
     func emit(_ event: MediaRouterEvent, router: Router) {
@@ -217,7 +285,15 @@ public final class SFUWorker {
     // MARK: - Stats
 
     /// Objects alive on this worker.
+    /// Clients' transports and consumers (a worker's load measure); producers include pipe
+    /// producers, which cost the worker a fan-out like any other.
     public var objectCounts: (routers: Int, transports: Int, producers: Int, consumers: Int) {
         routers.values.reduce((routers.count, 0, 0, 0)) { ($0.0, $0.1 + $1.transports.count, $0.2 + $1.producers.count, $0.3 + $1.consumers.count) }
     }
+}
+
+/// The demux key of a pipe stream: the remote worker's tuple and the stream's pipe SSRC.
+struct PipeStreamKey: Hashable {
+    var address: TransportAddress
+    var ssrc: UInt32
 }

@@ -16,21 +16,26 @@ public final class MediaRouter: Sendable {
     /// when the router closes.
     public let events: AsyncStream<MediaRouterEvent>
     let worker: MediaWorker
+    /// The worker it is pinned to (``MediaServer/workerConsumerCounts`` index).
+    public let workerIndex: Int
     private let onClose: @Sendable () -> Void
     private let closed = Mutex(false)
+    /// Pipe pairs with other routers and the copies of our producers on them (MediaRouter+Pipe).
+    let pipes = Mutex(PipeState())
 
     init(
-        id: String, rtpCapabilities: RtpCapabilities, events: AsyncStream<MediaRouterEvent>, worker: MediaWorker,
+        id: String, rtpCapabilities: RtpCapabilities, events: AsyncStream<MediaRouterEvent>, worker: MediaWorker, workerIndex: Int = 0,
         onClose: @escaping @Sendable () -> Void
     ) {
         self.id = id
         self.rtpCapabilities = rtpCapabilities
         self.events = events
         self.worker = worker
+        self.workerIndex = workerIndex
         self.onClose = onClose
     }
 
-    private func onRouter<T: Sendable>(_ body: @escaping @Sendable (Router, NIODeadline) throws(SFUError) -> T) async throws -> T {
+    func onRouter<T: Sendable>(_ body: @escaping @Sendable (Router, NIODeadline) throws(SFUError) -> T) async throws -> T {
         let id = self.id
         return try await worker.run { core, now in
             guard let router = core.router(id) else { throw SFUError(.routerClosed, id) }
@@ -69,17 +74,24 @@ public final class MediaRouter: Sendable {
         }
     }
 
+    /// Pauses a producer, then its copies on other routers (``pipeToRouter(producerId:router:)``),
+    /// as mediasoup's pipe consumer `producerpause` → pipe producer `pause()`.
     public func pauseProducer(_ producerId: String) async throws {
         try await onRouter { router, _ throws(SFUError) in try router.pauseProducer(producerId) }
+        for copy in pipedCopies(of: producerId) { try? await copy.pauseProducer(producerId) }
     }
 
+    /// Resumes a producer and its copies (the copies first: they must not drop the first packets).
     public func resumeProducer(_ producerId: String) async throws {
+        for copy in pipedCopies(of: producerId) { try? await copy.resumeProducer(producerId) }
         try await onRouter { router, _ throws(SFUError) in try router.resumeProducer(producerId) }
     }
 
-    /// Closes a producer; its consumers close (with `consumerClosed` events).
+    /// Closes a producer, then its copies; the consumers of each close (with `consumerClosed`
+    /// events). Also the way to propagate a closure the origin reported itself (idempotent).
     public func closeProducer(_ producerId: String) async {
         _ = try? await onRouter { router, _ in router.closeProducer(producerId) }
+        for copy in takePipedCopies(of: producerId) { await copy.closeProducer(producerId) }
     }
 
     // MARK: - Consumers
@@ -122,6 +134,7 @@ public final class MediaRouter: Sendable {
             core.router(id)?.close()
             worker.detach(routerId: id)
         }
+        await closePipes()
         onClose()
     }
 

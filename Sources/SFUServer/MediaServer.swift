@@ -40,6 +40,18 @@ public final class MediaServer: Service, Sendable {
             self.maxConsumersPerTransport = max(1, maxConsumersPerTransport)
         }
 
+        /// The address a worker's pipe transports report, i.e. the source address the other
+        /// workers of this node see: the listen IP, or loopback when listening on a wildcard
+        /// (the kernel then sends worker-to-worker datagrams from 127.0.0.1 / ::1). Pipes across
+        /// nodes (issue 13 item 3) will need an address other nodes can reach instead.
+        public var pipeIP: String {
+            switch listenIP {
+            case "0.0.0.0": "127.0.0.1"
+            case "::": "::1"
+            default: listenIP
+            }
+        }
+
         /// What ICE candidates carry.
         public var effectiveAnnouncedIP: String {
             if let announcedIP, !announcedIP.isEmpty { return announcedIP }
@@ -102,7 +114,7 @@ public final class MediaServer: Service, Sendable {
         self.workers = (0..<configuration.numWorkers).map { index in
             // Certificate generation cannot fail short of OpenSSL being broken.
             try! MediaWorker(
-                index: index, eventLoop: loops.next()!, announcedAddress: configuration.effectiveAnnouncedIP,
+                index: index, eventLoop: loops.next()!, announcedAddress: configuration.effectiveAnnouncedIP, pipeAddress: configuration.pipeIP,
                 port: configuration.minPort + index, maxConsumersPerTransport: configuration.maxConsumersPerTransport, logger: logger,
                 reportCounts: report)
         }
@@ -176,30 +188,48 @@ public final class MediaServer: Service, Sendable {
 
     // MARK: - Routers
 
-    /// A router on the worker with the fewest routers (ties: the first).
-    public func createRouter(mediaCodecs: [RtpCodecCapability]) async throws -> MediaRouter {
+    /// A router on the worker with the fewest routers (ties: the first), or on worker
+    /// `workerIndex` when given (a room spreading its listeners, see ``leastLoadedWorker()``);
+    /// without speaker observers when `speakerObservers` is false (a room's second router).
+    public func createRouter(mediaCodecs: [RtpCodecCapability], workerIndex: Int? = nil, speakerObservers: Bool = true) async throws -> MediaRouter {
         try await waitUntilReady()
         let index = state.withLock { state in
-            let index = state.counts.indices.min { state.counts[$0].routers < state.counts[$1].routers } ?? 0
+            let index: Int
+            if let workerIndex, state.counts.indices.contains(workerIndex) {
+                index = workerIndex
+            } else {
+                index = state.counts.indices.min { state.counts[$0].routers < state.counts[$1].routers } ?? 0
+            }
             state.counts[index].routers += 1
             return index
         }
         let worker = workers[index]
         let (events, continuation) = AsyncStream.makeStream(of: MediaRouterEvent.self)
-        let observers = configuration.observers
+        let observers = speakerObservers ? configuration.observers : nil
         do {
             let (id, capabilities) = try await worker.run { core, _ in
                 let router = try Router.make(mediaCodecs: mediaCodecs, worker: core, observers: observers)
                 worker.attach(routerId: router.id, continuation: continuation)
                 return (router.id, router.rtpCapabilities)
             }
-            return MediaRouter(id: id, rtpCapabilities: capabilities, events: events, worker: worker) { [state] in
+            return MediaRouter(id: id, rtpCapabilities: capabilities, events: events, worker: worker, workerIndex: index) { [state] in
                 state.withLock { $0.counts[index].routers -= 1 }
             }
         } catch {
             state.withLock { $0.counts[index].routers -= 1 }
             continuation.finish()
             throw error
+        }
+    }
+
+    /// Each worker's client consumers, as of its last tick (20 ms), so a burst of consumes
+    /// between two ticks is not seen; the placement it feeds is a threshold, not an exact count.
+    public var workerConsumerCounts: [Int] { state.withLock { $0.counts.map(\.consumers) } }
+
+    /// The worker with the fewest consumers (ties: the fewest routers, then the first).
+    public func leastLoadedWorker() -> Int {
+        state.withLock { state in
+            state.counts.indices.min { (state.counts[$0].consumers, state.counts[$0].routers) < (state.counts[$1].consumers, state.counts[$1].routers) } ?? 0
         }
     }
 

@@ -38,7 +38,8 @@ final class MediaWorker: @unchecked Sendable {
     let reportCounts: @Sendable (Int, WorkerObjectCounts) -> Void
 
     init(
-        index: Int, eventLoop: any EventLoop, announcedAddress: String, port: Int, maxConsumersPerTransport: Int = 32, logger: Logger,
+        index: Int, eventLoop: any EventLoop, announcedAddress: String, pipeAddress: String? = nil, port: Int, maxConsumersPerTransport: Int = 32,
+        logger: Logger,
         reportCounts: @escaping @Sendable (Int, WorkerObjectCounts) -> Void
     ) throws {
         self.index = index
@@ -52,6 +53,7 @@ final class MediaWorker: @unchecked Sendable {
         let certificate = try DTLSCertificate(commonName: "msab")
         var settings = SFUWorker.Settings(announcedAddress: announcedAddress, port: port)
         settings.maxConsumersPerTransport = maxConsumersPerTransport
+        settings.pipeAddress = pipeAddress
         let core = SFUWorker(
             certificate: certificate, sink: sink, settings: settings,
             logger: Logger(label: "msab.sfu.worker"))

@@ -12,6 +12,14 @@ import Testing
         #expect(!c.usesLaravel && !c.usesRedis)
     }
 
+    @Test func maxConsumersPerWorkerIsBounded() throws {
+        #expect(try Configuration(environment: [:]).maxConsumersPerWorker == 1_000)
+        #expect(try Configuration(environment: ["MSAB_MAX_CONSUMERS_PER_WORKER": "1"]).maxConsumersPerWorker == 1)
+        for bad in ["0", "-5", "1000001", "many", "99999999999999999999999"] {
+            #expect(throws: ConfigurationError.self) { try Configuration(environment: ["MSAB_MAX_CONSUMERS_PER_WORKER": bad]) }
+        }
+    }
+
     @Test func readsTheContractNames() throws {
         let c = try Configuration(environment: [
             "PORT": "4000", "CORS_ORIGINS": " https://a.example , https://b.example ", "REDIS_HOST": "10.0.0.1",

@@ -37,7 +37,12 @@ final class Harness {
     let router: Router
     var now = NIODeadline.uptimeNanoseconds(10_000_000_000)
     var peers: [TransportAddress: TestPeer] = [:]
-    private var nextPort: UInt16 = 40_000
+    private var nextPort: UInt16
+    /// The worker's own address (its one UDP port).
+    let address: TransportAddress
+    /// Other workers reachable from this one (pipe transports): datagrams to their address are
+    /// handed to them as coming from ours.
+    var links: [TransportAddress: Harness] = [:]
     /// Datagrams the worker sent to addresses no peer has.
     var unroutable = 0
     /// Return true to lose a datagram on its way to a peer (destination, datagram).
@@ -45,9 +50,11 @@ final class Harness {
 
     static let workerCertificate = try! DTLSCertificate(commonName: "sfu-worker")
 
-    init() throws {
+    init(port: UInt16 = 40_000) throws {
+        nextPort = port
+        address = TransportAddress(ipv4: 127, 0, 0, 1, port: port)
         worker = SFUWorker(
-            certificate: Self.workerCertificate, sink: sink, settings: .init(announcedAddress: "127.0.0.1", port: 40_000))
+            certificate: Self.workerCertificate, sink: sink, settings: .init(announcedAddress: "127.0.0.1", port: Int(port)))
         router = try Router.make(mediaCodecs: ORTC.msabMediaCodecs, worker: worker)
     }
 
@@ -68,7 +75,13 @@ final class Harness {
             for (destination, datagram) in sink.take() {
                 moved = true
                 if lose(destination, datagram) { continue }
-                if let peer = peers[destination] { peer.receive(datagram, now: now) } else { unroutable += 1 }
+                if let peer = peers[destination] {
+                    peer.receive(datagram, now: now)
+                } else if let other = links[destination] {
+                    other.send(datagram, from: address)
+                } else {
+                    unroutable += 1
+                }
             }
             for peer in peers.values {
                 peer.pump(now: now)

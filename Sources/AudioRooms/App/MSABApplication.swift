@@ -131,7 +131,7 @@ public enum MSABApplication {
                                     giftQueue: giftQueue, rateLimiter: RateLimiter(), configuration: configuration, logger: logger,
                                     store: cluster?.store ?? InMemoryRoomStateStore(), node: cluster?.uid ?? "",
                                     now: now)
-        let registry = RoomRegistry(media: SFUMediaPlane(server: media), services: roomServices)
+        let registry = RoomRegistry(media: SFUMediaPlane(server: media, maxConsumersPerWorker: configuration.maxConsumersPerWorker), services: roomServices)
         let gate = ConnectionGate(allowedOrigins: configuration.corsOrigins, authenticator: parts.authenticator)
         let shutdown = ShutdownSwitch()
         EventHandlers(registry: registry, services: roomServices, gate: gate, shutdown: shutdown).install(on: io.main)
