@@ -161,6 +161,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "EngineIOParserTests", dependencies: ["EngineIOParser", nioCore], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "EngineIOHummingbirdTests",
+            dependencies: [
+                "EngineIOHummingbird", "EngineIO", "EngineIOParser", nioCore,
+                .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "EngineIOTests", dependencies: ["EngineIO", "EngineIOParser", nioCore, .product(name: "NIOEmbedded", package: "swift-nio")], swiftSettings: swiftSettings),
         .testTarget(name: "SocketIOParserTests", dependencies: ["SocketIOParser", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "MessagePackTests", dependencies: ["MessagePack", nioCore], swiftSettings: swiftSettings),

@@ -13,7 +13,8 @@ public protocol EngineFrameSink: Sendable {
     /// The channel's event loop; every call below happens on it.
     var eventLoop: any EventLoop { get }
     /// Writes one frame without flushing; `promise` completes once it is on the wire (or failed).
-    func write(_ frame: EngineIOCodec.Frame, promise: EventLoopPromise<Void>?)
+    /// `memo` (inside a broadcast's batch) lets the sockets of one loop share a frame's encoding.
+    func write(_ frame: EngineIOCodec.Frame, memo: EngineFrameMemo?, promise: EventLoopPromise<Void>?)
     /// Flushes what was written.
     func flush()
 }

@@ -48,7 +48,8 @@ public final class EngineWriteBatch: Sendable {
         for group in groups {
             let queues = group.queues
             group.eventLoop.execute {
-                for queue in queues { queue.drain() }
+                let memo = EngineFrameMemo()
+                for queue in queues { queue.drain(memo: memo) }
             }
         }
     }

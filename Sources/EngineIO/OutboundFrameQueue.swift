@@ -117,7 +117,7 @@ final class OutboundFrameQueue: Sendable {
 
     /// On the sink's event loop: writes every queued frame, flushes once, and releases their
     /// bytes when the last write completes (writes complete in order).
-    func drain() {
+    func drain(memo: EngineFrameMemo? = nil) {
         guard let sink else { return }
         let frames: CircularBuffer<EngineIOCodec.Frame>? = state.withLock { state in
             state.drainPending = false
@@ -130,11 +130,11 @@ final class OutboundFrameQueue: Sendable {
         var bytes = 0
         for frame in frames.dropLast() {
             bytes &+= Self.size(frame)
-            sink.write(frame, promise: nil)
+            sink.write(frame, memo: memo, promise: nil)
         }
         bytes &+= Self.size(last)
         let promise = sink.eventLoop.makePromise(of: Void.self)
-        sink.write(last, promise: promise)
+        sink.write(last, memo: memo, promise: promise)
         sink.flush()
         let (count, total) = (frames.count, bytes)
         promise.futureResult.whenComplete { _ in self.wrote(frames: count, bytes: total) }

@@ -21,7 +21,7 @@ import Testing
 
         init(loop: EmbeddedEventLoop) { self.loop = loop }
         var eventLoop: any EventLoop { loop }
-        func write(_ frame: EngineIOCodec.Frame, promise: EventLoopPromise<Void>?) {
+        func write(_ frame: EngineIOCodec.Frame, memo: EngineFrameMemo?, promise: EventLoopPromise<Void>?) {
             written.append(frame)
             if let promise { promises.append(promise) }
         }
