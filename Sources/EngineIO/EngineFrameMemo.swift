@@ -1,4 +1,9 @@
 public import NIOCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The encoded bytes of the last text frame a sink wrote within one event-loop task of a
 /// broadcast, so the sockets of that loop share one encoding (server frames are unmasked: every
@@ -15,12 +20,23 @@ public final class EngineFrameMemo {
     /// (then remembered). Compared byte for byte: a broadcast gives each socket its own copy of
     /// the same string, and `==` on String would compare canonical equivalence.
     public func bytes(for text: String, encode: (String) -> ByteBuffer) -> ByteBuffer {
-        if let remembered = self.text, let bytes, remembered.utf8.count == text.utf8.count, remembered.utf8.elementsEqual(text.utf8) {
-            return bytes
-        }
+        if let remembered = self.text, let bytes, Self.sameBytes(remembered, text) { return bytes }
         let encoded = encode(text)
         self.text = text
         self.bytes = encoded
         return encoded
+    }
+
+    /// Byte equality with memcmp over native strings' storage (a generic element-by-element
+    /// walk cost more than the encoding it saves).
+    static func sameBytes(_ a: String, _ b: String) -> Bool {
+        guard a.utf8.count == b.utf8.count else { return false }
+        let fast = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y in
+                x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0
+            }
+        }
+        if let fast, let result = fast { return result }
+        return a.utf8.elementsEqual(b.utf8)
     }
 }
