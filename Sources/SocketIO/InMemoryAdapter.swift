@@ -81,6 +81,11 @@ public final class InMemoryAdapter: SocketIOAdapter {
             var excluded = Set<String>()
             for room in except { excluded.formUnion(maps.rooms[room] ?? []) }
             if rooms.isEmpty { return Set(maps.sids.keys).subtracting(excluded) }
+            // The common broadcast, one room: its set as is (copy-on-write, no rehash of 1,000 ids).
+            if rooms.count == 1, let room = rooms.first {
+                let members = maps.rooms[room] ?? []
+                return excluded.isEmpty ? members : members.subtracting(excluded)
+            }
             var out = Set<String>()
             for room in rooms { out.formUnion(maps.rooms[room] ?? []) }
             return out.subtracting(excluded)
