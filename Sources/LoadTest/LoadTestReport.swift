@@ -10,6 +10,8 @@ public struct LoadTestReport: Sendable, Hashable {
     public var failed = 0
     /// Listener join → first verified audio packet, from the TCP connect on.
     public var joinToAudio = LatencySamples()
+    /// Listener join milestones, ms after the connect began (p50/p95 in the report).
+    public var milestones: [JoinMilestone: LatencySamples] = [:]
     /// Across every listener's every stream.
     public var packetsExpected: UInt64 = 0
     public var packetsReceived: UInt64 = 0
@@ -45,6 +47,11 @@ public struct LoadTestReport: Sendable, Hashable {
             "p50": number(samples.percentile(50)), "p95": number(samples.percentile(95)), "p99": number(samples.percentile(99)),
             "max": number(samples.percentile(100)),
         ]
+        var phases: [(key: String, value: JSONValue)] = []
+        for milestone in JoinMilestone.allCases {
+            guard var samples = milestones[milestone] else { continue }
+            phases.append((milestone.rawValue, ["p50": number(samples.percentile(50)), "p95": number(samples.percentile(95))]))
+        }
         let failureObject = JSONValue.object(JSONObject(failures.sorted { $0.key < $1.key }.map { ($0.key, .number(Double($0.value))) }))
         let object: JSONValue = [
             "speakers": .number(Double(speakers)),
@@ -52,6 +59,7 @@ public struct LoadTestReport: Sendable, Hashable {
             "joined": .number(Double(joined)),
             "failed": .number(Double(failed)),
             "join_to_audio_ms": latency,
+            "join_phases_ms": .object(JSONObject(phases)),
             "loss_pct": .number((lossPercent * 1000).rounded() / 1000),
             "jitter_ms": .number((jitterMeanMilliseconds * 100).rounded() / 100),
             "jitter_max_ms": .number((jitterMaxMilliseconds * 100).rounded() / 100),
@@ -79,6 +87,11 @@ public struct LoadTestReport: Sendable, Hashable {
         var lines = [
             "loadtest summary: \(joined)/\(speakers + listeners) joined, \(failed) failed (\(speakers) speakers, \(listeners) listeners)",
             "  join → first audio (ms): p50 \(ms(samples.percentile(50))) p95 \(ms(samples.percentile(95))) p99 \(ms(samples.percentile(99))) max \(ms(samples.percentile(100))) (n=\(samples.count))",
+            "  join phases, ms after connect (p50/p95): "
+                + JoinMilestone.allCases.compactMap { milestone in
+                    guard var samples = milestones[milestone] else { return nil }
+                    return "\(milestone.rawValue) \(ms(samples.percentile(50)))/\(ms(samples.percentile(95)))"
+                }.joined(separator: ", "),
             "  packets: expected \(packetsExpected), received \(packetsReceived), lost \(packetsLost) (\(format(lossPercent, 3)) %), reordered \(reordered), duplicates \(duplicates)",
             "  SRTP: auth failures \(srtpAuthFailures), replays \(srtpReplays); RTCP received \(rtcpReceived)",
             "  jitter (ms): mean \(format(jitterMeanMilliseconds, 2)) max \(format(jitterMaxMilliseconds, 2))",

@@ -196,6 +196,7 @@ public final class LoadTestRunner: @unchecked Sendable {
         var jitterSum = 0.0
         var jitterCount = 0
         for listener in listeners {
+            for (milestone, value) in listener.milestones { report.milestones[milestone, default: LatencySamples()].add(value) }
             if case .failed = listener.phase { continue }
             for stream in listener.streams.values {
                 report.packetsExpected += stream.expected

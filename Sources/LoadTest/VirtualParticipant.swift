@@ -43,6 +43,8 @@ final class VirtualParticipant: @unchecked Sendable {
     let startedAt: NIODeadline
     private(set) var liveAt: NIODeadline?
     private(set) var lastPacketAt: NIODeadline?
+    /// When each join step completed (ms after `startedAt`), for the report's phase breakdown.
+    private(set) var milestones: [JoinMilestone: Double] = [:]
 
     private var tcp: (any Channel)?
     private var codec: WebSocketClientCodec
@@ -202,6 +204,7 @@ final class VirtualParticipant: @unchecked Sendable {
             case .send(let text):
                 writeFrame(.text, Array(text.utf8))
             case .connected:
+                mark(.socketConnected)
                 phase = .joining
                 emit("room:join", ["roomId": .string(runner.options.room)]) { [self] args in joined(args.first ?? .null) }
             case .ack(let id, let args):
@@ -245,6 +248,7 @@ final class VirtualParticipant: @unchecked Sendable {
 
     private func joined(_ ack: JSONValue) {
         if let error = ackError(ack) { return fail("room:join: \(error)") }
+        mark(.roomJoined)
         routerCapabilities = ack["rtpCapabilities"] ?? .null
         for producer in ack["existingProducers"]?.arrayValue ?? [] {
             if let id = producer["producerId"]?.stringValue { queueConsume(id) }
@@ -277,6 +281,7 @@ final class VirtualParticipant: @unchecked Sendable {
 
     private func transportCreated(_ ack: JSONValue) {
         if let error = ackError(ack) { return fail("transport:create: \(error)") }
+        mark(.transportCreated)
         guard let id = ack["id"]?.stringValue,
             let ufrag = ack["iceParameters"]?["usernameFragment"]?.stringValue,
             let password = ack["iceParameters"]?["password"]?.stringValue,
@@ -339,6 +344,7 @@ final class VirtualParticipant: @unchecked Sendable {
         ]
         emit("transport:connect", ["roomId": .string(runner.options.room), "transportId": .string(id), "dtlsParameters": dtlsParameters]) { [self] args in
             if let error = ackError(args.first ?? .null) { return fail("transport:connect: \(error)") }
+            mark(.transportConnected)
             transportConnected = true
             switch role {
             case .speaker: produce()
@@ -399,11 +405,19 @@ final class VirtualParticipant: @unchecked Sendable {
                 let ack = args.first ?? .null
                 if let error = ackError(ack) { return fail("audio:consume: \(error)") }
                 guard let consumerId = ack["id"]?.stringValue else { return fail("audio:consume: no consumer id") }
+                mark(.consumed)
                 emit("consumer:resume", ["roomId": .string(runner.options.room), "consumerId": .string(consumerId)]) { [self] args in
-                    if let error = ackError(args.first ?? .null) { fail("consumer:resume: \(error)") }
+                    if let error = ackError(args.first ?? .null) { return fail("consumer:resume: \(error)") }
+                    mark(.resumed)
                 }
             }
         }
+    }
+
+    /// Records the first time a milestone is reached.
+    private func mark(_ milestone: JoinMilestone) {
+        guard milestones[milestone] == nil else { return }
+        milestones[milestone] = Double(NIODeadline.now().uptimeNanoseconds - startedAt.uptimeNanoseconds) / 1_000_000
     }
 
     // MARK: - Media events
@@ -412,8 +426,9 @@ final class VirtualParticipant: @unchecked Sendable {
         for event in events {
             switch event {
             case .iceConnected:
-                break
+                mark(.iceConnected)
             case .dtlsConnected:
+                mark(.dtlsConnected)
                 dtlsUp = true
                 speakerMaybeLive()
             case .failed(let reason):
@@ -425,6 +440,7 @@ final class VirtualParticipant: @unchecked Sendable {
                 streams[ssrc, default: ReceiveStreamStats()].received(
                     sequenceNumber: sequenceNumber, timestamp: timestamp, arrivalNanoseconds: UInt64(clamping: now.uptimeNanoseconds))
                 if phase == .joining {
+                    mark(.firstAudio)
                     phase = .live
                     liveAt = now
                     runner.participantLive(self)
