@@ -90,8 +90,8 @@ public final class LoadTestRunner: @unchecked Sendable {
 
     func participantLive(_ participant: VirtualParticipant) {
         liveCount += 1
-        if case .listener = participant.role, let live = participant.liveAt {
-            joinToAudio.add(Double(live.uptimeNanoseconds - participant.startedAt.uptimeNanoseconds) / 1_000_000)
+        if case .listener = participant.role {
+            if let firstAudio = participant.milestones[.firstAudio] { joinToAudio.add(firstAudio) }
             inFlight -= 1
         }
         advance()

@@ -431,6 +431,13 @@ final class VirtualParticipant: @unchecked Sendable {
                 mark(.dtlsConnected)
                 dtlsUp = true
                 speakerMaybeLive()
+                // Without speakers there is no audio to wait for: a listener whose media is up has
+                // joined (its join → audio time is then not sampled).
+                if case .listener = role, runner.options.speakers == 0, phase == .joining {
+                    phase = .live
+                    liveAt = .now()
+                    runner.participantLive(self)
+                }
             case .failed(let reason):
                 fail(reason)
             case .rtp(let sequenceNumber, let timestamp, let ssrc):
