@@ -98,6 +98,9 @@ public struct LoadTestReport: Sendable, Hashable {
             "  time: \(format(elapsedSeconds, 1)) s total, \(format(measuredSeconds, 1)) s measured; client CPU \(format(clientUserCPUSeconds, 2)) s user + \(format(clientSystemCPUSeconds, 2)) s sys",
         ]
         for (reason, count) in failures.sorted(by: { $0.value > $1.value }) { lines.append("  failure ×\(count): \(reason)") }
+        if failures.keys.contains(where: { $0.contains("400 Bad Request") }) {
+            lines.append("  hint: msab refuses more than MSAB_MAX_SESSIONS_PER_IP (256) sessions from one address; start it with MSAB_MAX_SESSIONS_PER_IP=0")
+        }
         return lines.joined(separator: "\n")
     }
 }

@@ -41,6 +41,8 @@ final class MediaLeg {
     var channel: (any Channel)?
     private var pending: [ByteBuffer] = []
     private var failed = false
+    /// `transport:connect` acknowledged.
+    private var signalled = false
     /// Something was written since the last flush (a received RTP packet writes nothing, and a
     /// flush per packet would cost a syscall check per packet for thousands of listeners).
     private var dirty = false
@@ -62,6 +64,16 @@ final class MediaLeg {
         flush()
     }
 
+    /// `transport:connect` was acknowledged: the server knows its DTLS role (it is `auto` until the
+    /// peer names its own) and our fingerprint, so a ClientHello will now be answered.
+    func signallingConnected(now: NIODeadline) -> [Event] {
+        signalled = true
+        var events: [Event] = []
+        startDTLSIfReady(now: now, into: &events)
+        flush()
+        return events
+    }
+
     /// Handles one datagram from the server.
     func receive(_ datagram: ByteBuffer, now: NIODeadline) -> [Event] {
         guard !failed, let first = datagram.readableBytesView.first else { return [] }
@@ -76,8 +88,7 @@ final class MediaLeg {
             switch ice.receive(message, now: now) {
             case .connected:
                 events.append(.iceConnected)
-                dtls.start(now: now)
-                drainDTLS(into: &events)
+                startDTLSIfReady(now: now, into: &events)
             case .failed(let reason):
                 failed = true
                 events.append(.failed("ICE: \(reason)"))
@@ -185,6 +196,16 @@ final class MediaLeg {
         } else if pending.count < Self.maximumPending {
             pending.append(datagram)
         }
+    }
+
+    /// DTLS starts when ICE has a pair AND the server has the `transport:connect`. Starting on
+    /// ICE alone (as browsers do) works when the connect is quick, but under load the server may
+    /// answer the connect many seconds later: it holds only the first 16 early datagrams, and
+    /// OpenSSL gives up after its retransmissions, so the handshake would fail for a slow ack.
+    private func startDTLSIfReady(now: NIODeadline, into events: inout [Event]) {
+        guard signalled, ice.state == .connected, dtls.state == .new else { return }
+        dtls.start(now: now)
+        drainDTLS(into: &events)
     }
 
     private func drainDTLS(into events: inout [Event]) {

@@ -346,6 +346,7 @@ final class VirtualParticipant: @unchecked Sendable {
             if let error = ackError(args.first ?? .null) { return fail("transport:connect: \(error)") }
             mark(.transportConnected)
             transportConnected = true
+            if let media { handle(media.signallingConnected(now: .now())) }
             switch role {
             case .speaker: produce()
             case .listener: consumeQueued()
