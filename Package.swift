@@ -180,7 +180,7 @@ let package = Package(
         .testTarget(name: "SRTPTests", dependencies: ["SRTP", "COpenSSL", "CSRTP", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "MediasoupWireTests", dependencies: ["MediasoupWire"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(
-            name: "LoadTestTests", dependencies: ["LoadTest", "SocketIOParser", "STUN", "ICELite", nioCore], swiftSettings: swiftSettings),
+            name: "LoadTestTests", dependencies: ["LoadTest", "SocketIOParser", "STUN", "ICELite", "DTLS", "SRTP", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "SpeakerDetectionTests", dependencies: ["SpeakerDetection"], swiftSettings: swiftSettings),
         .target(
             name: "SFUTestSupport", dependencies: ["SFU", "DTLS", "MediasoupWire", "RTP", "SRTP", "STUN", nioCore],

@@ -180,6 +180,12 @@ final class MediaLeg {
         channel.flush()
     }
 
+    /// Takes the datagrams queued while no channel is attached (the in-memory tests' wire).
+    func takePending() -> [ByteBuffer] {
+        defer { pending.removeAll() }
+        return pending
+    }
+
     func close() {
         failed = true
         dtls.close()
