@@ -254,9 +254,22 @@ final class VirtualParticipant: @unchecked Sendable {
             if let id = producer["producerId"]?.stringValue { queueConsume(id) }
         }
         switch role {
-        case .speaker(let seat):
+        case .speaker(let preferred):
+            // A seat this user still holds (msab keeps a seat for a while after a disconnect, so a
+            // rerun in the same room finds it) is used as is; otherwise the preferred seat, or the
+            // first one neither taken nor locked.
+            let userID = runner.options.firstUserID + index
+            var taken: Set<Int> = Set((ack["lockedSeats"]?.arrayValue ?? []).compactMap(\.intValue))
+            for seat in ack["seats"]?.arrayValue ?? [] {
+                guard let seatIndex = seat["seatIndex"]?.intValue else { continue }
+                if seat["user"]?["id"]?.intValue == userID || seat["userId"]?.intValue == userID { return createTransport(type: "producer") }
+                taken.insert(seatIndex)
+            }
+            guard let seat = ([preferred] + Array(0..<LoadTestOptions.maximumSpeakers)).first(where: { !taken.contains($0) }) else {
+                return fail("seat:take: every seat is taken or locked")
+            }
             emit("seat:take", ["roomId": .string(runner.options.room), "seatIndex": .number(Double(seat))]) { [self] args in
-                if let error = ackError(args.first ?? .null) { return fail("seat:take: \(error)") }
+                if let error = ackError(args.first ?? .null) { return fail("seat:take \(seat): \(error)") }
                 createTransport(type: "producer")
             }
         case .listener:
