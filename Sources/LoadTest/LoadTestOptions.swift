@@ -16,6 +16,9 @@ public struct LoadTestOptions: Sendable, Hashable {
     public var joinTimeout: Double
     /// User ids are `firstUserID + index` (speakers first).
     public var firstUserID: Int
+    /// The server's process id, when it runs on this machine: its CPU time is then reported per
+    /// join and per forwarded packet.
+    public var serverPID: Int32?
 
     /// Seats in a room (contract §1: 15).
     public static let maximumSpeakers = 15
@@ -24,7 +27,7 @@ public struct LoadTestOptions: Sendable, Hashable {
 
     public init(
         host: String, port: Int, room: String, speakers: Int, listeners: Int, concurrency: Int, duration: Double,
-        joinTimeout: Double = 30, firstUserID: Int = 100_000
+        joinTimeout: Double = 30, firstUserID: Int = 100_000, serverPID: Int32? = nil
     ) {
         self.host = host
         self.port = port
@@ -35,6 +38,7 @@ public struct LoadTestOptions: Sendable, Hashable {
         self.duration = duration
         self.joinTimeout = joinTimeout
         self.firstUserID = firstUserID
+        self.serverPID = serverPID
     }
 
     /// Parses `http://host:port`, `ws://host:port` (path ignored; https/wss are not supported).

@@ -31,6 +31,12 @@ public struct LoadTestReport: Sendable, Hashable {
     /// This process's CPU time (getrusage), user and system apart.
     public var clientUserCPUSeconds = 0.0
     public var clientSystemCPUSeconds = 0.0
+    /// The server's CPU (`--server-pid`) while the listeners joined (from the first listener's
+    /// connect to the last join settling) and while the audio was measured, and the packets the
+    /// listeners received in the measured stretch.
+    public var serverJoinCPU: ProcessCPUTime?
+    public var serverMeasureCPU: ProcessCPUTime?
+    public var packetsReceivedWhileMeasuring: UInt64 = 0
     /// Failure reasons and how often each occurred (at most 20 distinct reasons kept).
     public var failures: [String: Int] = [:]
 
@@ -51,6 +57,17 @@ public struct LoadTestReport: Sendable, Hashable {
         for milestone in JoinMilestone.allCases {
             guard var samples = milestones[milestone] else { continue }
             phases.append((milestone.rawValue, ["p50": number(samples.percentile(50)), "p95": number(samples.percentile(95))]))
+        }
+        var serverCPUObject: JSONValue = .null
+        if let join = serverJoinCPU, let measure = serverMeasureCPU {
+            let perJoin = listeners == 0 ? nil : (join.user + join.system) * 1000 / Double(listeners)
+            let perPacket =
+                packetsReceivedWhileMeasuring == 0 ? nil : (measure.user + measure.system) * 1e6 / Double(packetsReceivedWhileMeasuring)
+            serverCPUObject = [
+                "join_user_s": number(join.user), "join_sys_s": number(join.system), "per_listener_join_ms": number(perJoin),
+                "measure_user_s": number(measure.user), "measure_sys_s": number(measure.system),
+                "per_delivered_packet_us": number(perPacket),
+            ]
         }
         let failureObject = JSONValue.object(JSONObject(failures.sorted { $0.key < $1.key }.map { ($0.key, .number(Double($0.value))) }))
         let object: JSONValue = [
@@ -76,6 +93,7 @@ public struct LoadTestReport: Sendable, Hashable {
             "client_cpu_user_s": .number((clientUserCPUSeconds * 1000).rounded() / 1000),
             "client_cpu_sys_s": .number((clientSystemCPUSeconds * 1000).rounded() / 1000),
             "failures": failureObject,
+            "server_cpu": serverCPUObject,
         ]
         return object.jsonString
     }
@@ -97,6 +115,13 @@ public struct LoadTestReport: Sendable, Hashable {
             "  jitter (ms): mean \(format(jitterMeanMilliseconds, 2)) max \(format(jitterMaxMilliseconds, 2))",
             "  time: \(format(elapsedSeconds, 1)) s total, \(format(measuredSeconds, 1)) s measured; client CPU \(format(clientUserCPUSeconds, 2)) s user + \(format(clientSystemCPUSeconds, 2)) s sys",
         ]
+        if let join = serverJoinCPU, let measure = serverMeasureCPU {
+            let perJoin = listeners == 0 ? 0 : (join.user + join.system) * 1000 / Double(listeners)
+            let perPacket = packetsReceivedWhileMeasuring == 0 ? 0 : (measure.user + measure.system) * 1e6 / Double(packetsReceivedWhileMeasuring)
+            lines.append(
+                "  server CPU: joins \(format(join.user, 2)) s user + \(format(join.system, 2)) s sys (\(format(perJoin, 1)) ms per listener); "
+                    + "measured stretch \(format(measure.user, 2)) s user + \(format(measure.system, 2)) s sys (\(format(perPacket, 1)) µs per delivered packet)")
+        }
         for (reason, count) in failures.sorted(by: { $0.value > $1.value }) { lines.append("  failure ×\(count): \(reason)") }
         if failures.keys.contains(where: { $0.contains("400 Bad Request") }) {
             lines.append("  hint: msab refuses more than MSAB_MAX_SESSIONS_PER_IP (256) sessions from one address; start it with MSAB_MAX_SESSIONS_PER_IP=0")

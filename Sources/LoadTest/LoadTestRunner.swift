@@ -39,6 +39,10 @@ public final class LoadTestRunner: @unchecked Sendable {
     private var tasks: [RepeatedTask] = []
     private var lastProgress: (at: NIODeadline, cpu: Double) = (.now(), 0)
     private var generator = SystemRandomNumberGenerator()
+    /// Server CPU when the listeners started, when their joins settled; packets received by then.
+    private var serverAtListenersStart: ProcessCPUTime?
+    private var serverAtSettle: ProcessCPUTime?
+    private var receivedAtSettle: UInt64 = 0
 
     // MARK: - Init
 
@@ -131,6 +135,7 @@ public final class LoadTestRunner: @unchecked Sendable {
         guard !finished else { return }
         let speakersSettled = speakers.allSatisfy { $0.phase != .connecting && $0.phase != .joining }
         guard speakersSettled else { return }
+        if listenersStarted == 0, let pid = options.serverPID { serverAtListenersStart = ProcessCPUTime.of(pid: pid) }
         while listenersStarted < options.listeners, inFlight < options.concurrency {
             let index = options.speakers + listenersStarted
             let listener = VirtualParticipant(index: index, role: .listener, token: tokens[index], runner: self, loop: loop, now: .now())
@@ -141,6 +146,8 @@ public final class LoadTestRunner: @unchecked Sendable {
         }
         if settledAt == nil, listenersStarted == options.listeners, inFlight == 0 {
             settledAt = .now()
+            if let pid = options.serverPID { serverAtSettle = ProcessCPUTime.of(pid: pid) }
+            receivedAtSettle = listeners.reduce(0) { sum, listener in sum + listener.streams.values.reduce(0) { $0 + $1.received } }
             progress("loadtest: all joins settled after \(format(Double((settledAt!.uptimeNanoseconds - startedAt.uptimeNanoseconds)) / 1e9, 2)) s; measuring \(format(options.duration, 1)) s")
         }
     }
@@ -217,6 +224,12 @@ public final class LoadTestRunner: @unchecked Sendable {
         report.jitterMeanMilliseconds = jitterCount == 0 ? 0 : jitterSum / Double(jitterCount)
         report.elapsedSeconds = Double((now - startedAt).nanoseconds) / 1e9
         report.measuredSeconds = settledAt.map { Double((now - $0).nanoseconds) / 1e9 } ?? 0
+        if let pid = options.serverPID, let start = serverAtListenersStart, let settled = serverAtSettle, let end = ProcessCPUTime.of(pid: pid) {
+            report.serverJoinCPU = ProcessCPUTime(user: settled.user - start.user, system: settled.system - start.system)
+            report.serverMeasureCPU = ProcessCPUTime(user: end.user - settled.user, system: end.system - settled.system)
+            let received = listeners.reduce(0) { sum, listener in sum + listener.streams.values.reduce(0) { $0 + $1.received } }
+            report.packetsReceivedWhileMeasuring = received - min(received, receivedAtSettle)
+        }
         let cpu = Self.cpuSeconds()
         report.clientUserCPUSeconds = cpu.user
         report.clientSystemCPUSeconds = cpu.system

@@ -171,6 +171,9 @@ struct LoadTestCommand: AsyncParsableCommand {
     @Option(help: "User id of the first participant (the others follow).")
     var firstUser: Int = 100_000
 
+    @Option(help: "The server's process id (same machine): report its CPU per join and per delivered packet, from /proc.")
+    var serverPid: Int32?
+
     @Flag(help: "Print the result as one JSON object on the last line of stdout.")
     var json = false
 
@@ -193,7 +196,7 @@ struct LoadTestCommand: AsyncParsableCommand {
         guard let (host, port) = LoadTestOptions.parseURL(url) else { throw ValidationError("bad --url") }
         let options = LoadTestOptions(
             host: host, port: port, room: room, speakers: speakers, listeners: listeners, concurrency: concurrency, duration: duration,
-            joinTimeout: joinTimeout, firstUserID: firstUser)
+            joinTimeout: joinTimeout, firstUserID: firstUser, serverPID: serverPid)
         let tokens = try await mintTokens(count: speakers + listeners, firstUser: firstUser)
         let stderr = FileHandle.standardError
         let report = try await LoadTestRunner.run(options: options, tokens: tokens) { line in

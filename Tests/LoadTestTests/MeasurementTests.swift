@@ -100,4 +100,13 @@ struct MeasurementTests {
         #expect(json.contains("\"loss_pct\":0.5,"))
         #expect(json.contains("\"jitter_ms\":0,"))
     }
+
+    @Test("proc(5) stat: utime and stime counted from the last ')', whatever the command name holds")
+    func procStat() {
+        let line = "4242 (msab (a) b) S 1 4242 4242 0 -1 4194560 1234 0 0 0 250 75 0 0 20 0 9 0 100 1000000 5000 18446744073709551615"
+        let cpu = ProcessCPUTime.parse(Array(line.utf8), ticksPerSecond: 100)
+        #expect(cpu == ProcessCPUTime(user: 2.5, system: 0.75))
+        #expect(ProcessCPUTime.parse(Array("4242 (msab".utf8), ticksPerSecond: 100) == nil)
+        #expect(ProcessCPUTime.of(pid: -1) == nil)
+    }
 }
