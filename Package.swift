@@ -119,9 +119,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // `msab loadtest`: msab's own protocol cores in client roles (Socket.IO client, controlling ICE
+        // agent, DTLS client, SRTP), many virtual participants on one event loop. Needs no server code.
+        .target(
+            name: "LoadTest",
+            dependencies: ["EngineIOParser", "SocketIOParser", "STUN", "DTLS", "SRTP", "RTP", nioCore, nioPosix, crypto],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "msab",
-            dependencies: ["AudioRooms", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["AudioRooms", "LoadTest", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -181,6 +188,8 @@ let package = Package(
         .testTarget(name: "DTLSTests", dependencies: ["DTLS", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "SRTPTests", dependencies: ["SRTP", "COpenSSL", "CSRTP", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "MediasoupWireTests", dependencies: ["MediasoupWire"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LoadTestTests", dependencies: ["LoadTest", "SocketIOParser", "STUN", "ICELite", "DTLS", "SRTP", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "SpeakerDetectionTests", dependencies: ["SpeakerDetection"], swiftSettings: swiftSettings),
         .target(
             name: "SFUTestSupport", dependencies: ["SFU", "DTLS", "MediasoupWire", "RTP", "SRTP", "STUN", nioCore],

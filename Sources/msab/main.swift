@@ -1,6 +1,7 @@
 import ArgumentParser
 import AudioRooms
 import Foundation
+import LoadTest
 import Logging
 
 /// `msab`: the audio-rooms server. `msab serve` (the default) runs it; `msab token` mints a
@@ -10,7 +11,7 @@ struct MSAB: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "msab",
         abstract: "Live audio rooms: Socket.IO signalling and a built-in SFU in one binary.",
-        subcommands: [Serve.self, Token.self],
+        subcommands: [Serve.self, Token.self, LoadTestCommand.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -136,5 +137,95 @@ struct Token: AsyncParsableCommand {
             profile[pieces[0]] = pieces[1]
         }
         print(try await authority.mint(userID: user, profile: profile, rooms: rooms, lifetime: TimeInterval(ttl)))
+    }
+}
+
+/// `msab loadtest`: drives a room on a running msab with simulated speakers and listeners, built
+/// on msab's own protocol cores in client roles (README "Load test").
+struct LoadTestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "loadtest",
+        abstract: "Join M speakers and N listeners to a room of a running msab and measure join → audio, loss and jitter.")
+
+    @Option(help: "The server, http://HOST:PORT (ws:// also accepted).")
+    var url: String
+
+    @Option(help: "The room id.")
+    var room: String = "loadtest"
+
+    @Option(help: "Speakers (each takes a seat and sends Opus every 20 ms; at most 15).")
+    var speakers: Int = 1
+
+    @Option(help: "Listeners (each consumes every producer).")
+    var listeners: Int = 10
+
+    @Option(help: "Listener joins in flight at once.")
+    var concurrency: Int = 50
+
+    @Option(help: "Seconds of audio measured after the last join settled.")
+    var duration: Double = 10
+
+    @Option(help: "Seconds after which a join that has not reached audio fails.")
+    var joinTimeout: Double = 30
+
+    @Option(help: "User id of the first participant (the others follow).")
+    var firstUser: Int = 100_000
+
+    @Option(help: "The server's process id (same machine): report its CPU per join and per delivered packet, from /proc.")
+    var serverPid: Int32?
+
+    @Flag(help: "Print the result as one JSON object on the last line of stdout.")
+    var json = false
+
+    func validate() throws {
+        guard LoadTestOptions.parseURL(url) != nil else { throw ValidationError("--url must look like http://HOST:PORT") }
+        guard (0...LoadTestOptions.maximumSpeakers).contains(speakers) else {
+            throw ValidationError("--speakers must be 0…\(LoadTestOptions.maximumSpeakers) (one seat each)")
+        }
+        guard listeners >= 0, speakers + listeners >= 1, speakers + listeners <= LoadTestOptions.maximumParticipants else {
+            throw ValidationError("--speakers + --listeners must be 1…\(LoadTestOptions.maximumParticipants)")
+        }
+        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        guard duration >= 0, duration <= 86_400, joinTimeout > 0, joinTimeout <= 3_600 else {
+            throw ValidationError("--duration must be 0…86400 and --join-timeout 0…3600 seconds")
+        }
+        guard firstUser > 0, firstUser <= Int(Int32.max) else { throw ValidationError("--first-user must be a positive integer") }
+    }
+
+    func run() async throws {
+        guard let (host, port) = LoadTestOptions.parseURL(url) else { throw ValidationError("bad --url") }
+        let options = LoadTestOptions(
+            host: host, port: port, room: room, speakers: speakers, listeners: listeners, concurrency: concurrency, duration: duration,
+            joinTimeout: joinTimeout, firstUserID: firstUser, serverPID: serverPid)
+        let tokens = try await mintTokens(count: speakers + listeners, firstUser: firstUser)
+        let stderr = FileHandle.standardError
+        let report = try await LoadTestRunner.run(options: options, tokens: tokens) { line in
+            stderr.write(Data((line + "\n").utf8))
+        }
+        stderr.write(Data((report.summary + "\n").utf8))
+        if json { FileHandle.standardOutput.write(Data((report.json + "\n").utf8)) }
+    }
+
+    /// Tokens from the same secret the server uses: MSAB_JWT_SECRET, or the data directory's
+    /// development secret (as `msab token` does).
+    private func mintTokens(count: Int, firstUser: Int) async throws -> [String] {
+        let configuration = loadConfiguration()
+        guard configuration.laravelAPIURL == nil else {
+            throw ValidationError("LARAVEL_API_URL is set: users come from the FlyLive backend, loadtest cannot mint tokens")
+        }
+        let parts: MSABApplication.Parts
+        do {
+            parts = try await MSABApplication.prepare(configuration)
+        } catch let error as ConfigurationError {
+            exitForConfiguration(error)
+        }
+        guard let authority = parts.tokenAuthority else { throw ValidationError("no token authority") }
+        var tokens: [String] = []
+        tokens.reserveCapacity(count)
+        for index in 0..<count {
+            let user = firstUser + index
+            tokens.append(try await authority.mint(userID: user, profile: ["name": "loadtest \(user)"], lifetime: 6 * 3600))
+        }
+        return tokens
     }
 }

@@ -1,0 +1,252 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import DTLS
+import NIOCore
+import NIOPosix
+
+/// Runs one load test: M speakers, then N listeners with at most C joins in flight, all on ONE
+/// event loop (no thread or task per participant: each is a pair of NIO channels and a few
+/// value-type state machines), then `duration` seconds of measured audio.
+///
+/// Timers are shared, not per participant: one 20 ms clock for every speaker's next packet, one
+/// 50 ms tick for ICE/DTLS retransmissions and consent, one 1 s tick for the progress line and
+/// join timeouts. Confined to its event loop like the participants.
+public final class LoadTestRunner: @unchecked Sendable {
+    // MARK: - Stored properties
+
+    let options: LoadTestOptions
+    let certificate: DTLSCertificate
+    private let loop: any EventLoop
+    private let tokens: [String]
+    private let progress: @Sendable (String) -> Void
+    private let promise: EventLoopPromise<LoadTestReport>
+
+    private var speakers: [VirtualParticipant] = []
+    private var listeners: [VirtualParticipant] = []
+    private var withMedia: [VirtualParticipant] = []
+    private var listenersStarted = 0
+    private var inFlight = 0
+    private var liveCount = 0
+    private var failedCount = 0
+    private var joinToAudio = LatencySamples()
+    private var failures: [String: Int] = [:]
+    private var startedAt: NIODeadline = .now()
+    private var settledAt: NIODeadline?
+    private var finished = false
+    private var tasks: [RepeatedTask] = []
+    private var lastProgress: (at: NIODeadline, cpu: Double) = (.now(), 0)
+    private var generator = SystemRandomNumberGenerator()
+    /// Server CPU when the listeners started, when their joins settled; packets received by then.
+    private var serverAtListenersStart: ProcessCPUTime?
+    private var serverAtSettle: ProcessCPUTime?
+    private var receivedAtSettle: UInt64 = 0
+
+    // MARK: - Init
+
+    private init(
+        options: LoadTestOptions, tokens: [String], certificate: DTLSCertificate, loop: any EventLoop,
+        progress: @escaping @Sendable (String) -> Void
+    ) {
+        self.options = options
+        self.tokens = tokens
+        self.certificate = certificate
+        self.loop = loop
+        self.progress = progress
+        self.promise = loop.makePromise()
+    }
+
+    // MARK: - API
+
+    /// Runs the test and returns what it measured.
+    /// - Parameters:
+    ///   - tokens: one token per participant, speakers first (`options.speakers + options.listeners`).
+    ///   - progress: receives the once-a-second progress lines.
+    public static func run(options: LoadTestOptions, tokens: [String], progress: @escaping @Sendable (String) -> Void) async throws
+        -> LoadTestReport
+    {
+        precondition(tokens.count == options.speakers + options.listeners, "one token per participant")
+        let certificate = try DTLSCertificate(commonName: "msab-loadtest")
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let loop = group.next()
+        let runner = LoadTestRunner(options: options, tokens: tokens, certificate: certificate, loop: loop, progress: progress)
+        loop.execute { runner.begin() }
+        let report: LoadTestReport
+        do {
+            report = try await runner.promise.futureResult.get()
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        // Let the close packets and FINs go out before the loop stops.
+        try? await Task.sleep(for: .milliseconds(200))
+        try await group.shutdownGracefully()
+        return report
+    }
+
+    // MARK: - Participant callbacks
+
+    func registerMedia(_ participant: VirtualParticipant) {
+        withMedia.append(participant)
+    }
+
+    func participantLive(_ participant: VirtualParticipant) {
+        liveCount += 1
+        if case .listener = participant.role {
+            if let firstAudio = participant.milestones[.firstAudio] { joinToAudio.add(firstAudio) }
+            inFlight -= 1
+        }
+        advance()
+    }
+
+    func participantFailed(_ participant: VirtualParticipant, reason: String, wasLive: Bool) {
+        failedCount += 1
+        if wasLive { liveCount -= 1 }
+        if case .listener = participant.role, !wasLive { inFlight -= 1 }
+        // Keep the reason's shape, not its ids, and only a bounded number of distinct reasons.
+        let key = String(reason.prefix(160))
+        if failures[key] != nil || failures.count < 20 { failures[key, default: 0] += 1 } else { failures["(other)", default: 0] += 1 }
+        advance()
+    }
+
+    // MARK: - Private
+
+    private func begin() {
+        startedAt = .now()
+        lastProgress = (startedAt, Self.cpuSeconds().total)
+        tasks.append(loop.scheduleRepeatedTask(initialDelay: .milliseconds(20), delay: .milliseconds(20)) { [self] _ in
+            for speaker in speakers { speaker.sendAudioFrame() }
+        })
+        tasks.append(loop.scheduleRepeatedTask(initialDelay: .milliseconds(50), delay: .milliseconds(50)) { [self] _ in tick() })
+        tasks.append(loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [self] _ in everySecond() })
+        for index in 0..<options.speakers {
+            let speaker = VirtualParticipant(index: index, role: .speaker(seat: index), token: tokens[index], runner: self, loop: loop, now: .now())
+            speakers.append(speaker)
+            speaker.start()
+        }
+        advance()
+    }
+
+    /// Starts listeners once every speaker settled, keeping `concurrency` joins in flight, and
+    /// notices when every join has settled.
+    private func advance() {
+        guard !finished else { return }
+        let speakersSettled = speakers.allSatisfy { $0.phase != .connecting && $0.phase != .joining }
+        guard speakersSettled else { return }
+        if listenersStarted == 0, let pid = options.serverPID { serverAtListenersStart = ProcessCPUTime.of(pid: pid) }
+        while listenersStarted < options.listeners, inFlight < options.concurrency {
+            let index = options.speakers + listenersStarted
+            let listener = VirtualParticipant(index: index, role: .listener, token: tokens[index], runner: self, loop: loop, now: .now())
+            listeners.append(listener)
+            listenersStarted += 1
+            inFlight += 1
+            listener.start()
+        }
+        if settledAt == nil, listenersStarted == options.listeners, inFlight == 0 {
+            settledAt = .now()
+            if let pid = options.serverPID { serverAtSettle = ProcessCPUTime.of(pid: pid) }
+            receivedAtSettle = listeners.reduce(0) { sum, listener in sum + listener.streams.values.reduce(0) { $0 + $1.received } }
+            progress("loadtest: all joins settled after \(format(Double((settledAt!.uptimeNanoseconds - startedAt.uptimeNanoseconds)) / 1e9, 2)) s; measuring \(format(options.duration, 1)) s")
+        }
+    }
+
+    private func tick() {
+        let now = NIODeadline.now()
+        for participant in withMedia { participant.tick(now: now, using: &generator) }
+        if let settledAt, now >= settledAt + .nanoseconds(Int64(options.duration * 1e9)) { finish(now: now) }
+    }
+
+    private func everySecond() {
+        let now = NIODeadline.now()
+        let timeout = TimeAmount.nanoseconds(Int64(options.joinTimeout * 1e9))
+        for participant in speakers + listeners where participant.phase == .connecting || participant.phase == .joining {
+            if now >= participant.startedAt + timeout { participant.fail("join timeout (\(format(options.joinTimeout, 0)) s)") }
+        }
+        var receiving = 0
+        var expected: UInt64 = 0
+        var lost: UInt64 = 0
+        for listener in listeners {
+            if let last = listener.lastPacketAt, now - last < .seconds(1) { receiving += 1 }
+            for stream in listener.streams.values {
+                expected += stream.expected
+                lost += stream.lost
+            }
+        }
+        let cpu = Self.cpuSeconds().total
+        let wall = Double((now - lastProgress.at).nanoseconds) / 1e9
+        let cpuPercent = wall > 0 ? (cpu - lastProgress.cpu) / wall * 100 : 0
+        lastProgress = (now, cpu)
+        let elapsed = Double((now - startedAt).nanoseconds) / 1e9
+        let loss = expected == 0 ? 0 : Double(lost) * 100 / Double(expected)
+        progress(
+            "[\(format(elapsed, 0)) s] joined \(liveCount)/\(options.speakers + options.listeners) in-flight \(inFlight) receiving \(receiving) failed \(failedCount) loss \(format(loss, 3)) % client CPU \(format(cpuPercent, 0)) %"
+        )
+        // Hard stop: joins that never settle cannot keep the test running forever.
+        if elapsed > options.joinTimeout * 2 + options.duration + Double(options.listeners) / Double(max(options.concurrency, 1)) * options.joinTimeout {
+            finish(now: now)
+        }
+    }
+
+    private func finish(now: NIODeadline) {
+        guard !finished else { return }
+        finished = true
+        for task in tasks { task.cancel() }
+        var report = LoadTestReport()
+        report.speakers = options.speakers
+        report.listeners = options.listeners
+        report.joined = liveCount
+        report.failed = failedCount
+        report.joinToAudio = joinToAudio
+        report.failures = failures
+        var jitterSum = 0.0
+        var jitterCount = 0
+        for listener in listeners {
+            for (milestone, value) in listener.milestones { report.milestones[milestone, default: LatencySamples()].add(value) }
+            if case .failed = listener.phase { continue }
+            for stream in listener.streams.values {
+                report.packetsExpected += stream.expected
+                report.packetsReceived += stream.received
+                report.packetsLost += stream.lost
+                report.reordered += stream.reordered
+                report.duplicates += stream.duplicates
+                jitterSum += stream.jitterMilliseconds
+                jitterCount += 1
+                report.jitterMaxMilliseconds = max(report.jitterMaxMilliseconds, stream.jitterMilliseconds)
+            }
+            if let media = listener.media {
+                report.srtpAuthFailures += media.drops.srtpAuthentication
+                report.srtpReplays += media.drops.srtpReplay
+                report.rtcpReceived += media.rtcpReceived
+            }
+        }
+        report.jitterMeanMilliseconds = jitterCount == 0 ? 0 : jitterSum / Double(jitterCount)
+        report.elapsedSeconds = Double((now - startedAt).nanoseconds) / 1e9
+        report.measuredSeconds = settledAt.map { Double((now - $0).nanoseconds) / 1e9 } ?? 0
+        if let pid = options.serverPID, let start = serverAtListenersStart, let settled = serverAtSettle, let end = ProcessCPUTime.of(pid: pid) {
+            report.serverJoinCPU = ProcessCPUTime(user: settled.user - start.user, system: settled.system - start.system)
+            report.serverMeasureCPU = ProcessCPUTime(user: end.user - settled.user, system: end.system - settled.system)
+            let received = listeners.reduce(0) { sum, listener in sum + listener.streams.values.reduce(0) { $0 + $1.received } }
+            report.packetsReceivedWhileMeasuring = received - min(received, receivedAtSettle)
+        }
+        let cpu = Self.cpuSeconds()
+        report.clientUserCPUSeconds = cpu.user
+        report.clientSystemCPUSeconds = cpu.system
+        for participant in speakers + listeners { participant.stop() }
+        promise.succeed(report)
+    }
+
+    /// This process's CPU time so far.
+    static func cpuSeconds() -> (user: Double, system: Double, total: Double) {
+        var usage = rusage()
+        #if os(Linux)
+        _ = getrusage(0, &usage)  // RUSAGE_SELF: Glibc imports it as an enum the call does not take
+        #else
+        _ = getrusage(RUSAGE_SELF, &usage)
+        #endif
+        let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+        let system = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+        return (user, system, user + system)
+    }
+}

@@ -1,0 +1,22 @@
+import NIOCore
+
+/// The I/O shell of a ``MediaLeg``: hands each received datagram to the participant, on the
+/// event loop (NIOUDPEchoServer style, no allocation beyond NIO's own).
+final class UDPLegHandler: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+
+    private weak var participant: VirtualParticipant?
+
+    init(participant: VirtualParticipant) {
+        self.participant = participant
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = unwrapInboundIn(data)
+        participant?.mediaDatagram(envelope.data)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // ICMP port unreachable and the like surface here; ICE/DTLS timers decide what they mean.
+    }
+}

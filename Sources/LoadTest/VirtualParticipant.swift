@@ -1,0 +1,472 @@
+import DTLS
+import NIOCore
+import NIOPosix
+import SocketIOParser
+import STUN
+
+/// One simulated room member, as a frontend drives a room (Tests/python/msabtest/client.py,
+/// contract §3): Socket.IO connect with the token → `room:join` →
+/// - speaker: `seat:take` → `transport:create {producer}` → `transport:connect` → `audio:produce`,
+///   then one Opus packet every 20 ms;
+/// - listener: `transport:create {consumer}` → `transport:connect` → for every producer in
+///   `existingProducers` and every later `audio:newProducer`: `audio:consume` → `consumer:resume`;
+///   every packet is SRTP-verified and counted.
+/// ICE and DTLS run as soon as the transport exists, in parallel with the acks.
+///
+/// Confined to the load test's single event loop: every method runs there (the handlers call in
+/// from the loop, the runner schedules on it), so no locking; `@unchecked Sendable` only lets
+/// the runner hand a reference to closures that run on that same loop.
+final class VirtualParticipant: @unchecked Sendable {
+    enum Role: Sendable, Hashable {
+        case speaker(seat: Int)
+        case listener
+    }
+
+    /// Where the participant is in its life.
+    enum Phase: Sendable, Hashable {
+        case connecting
+        case joining
+        /// Speaker producing / listener receiving: the join is complete.
+        case live
+        case failed(String)
+        case stopped
+    }
+
+    // MARK: - Stored properties
+
+    let index: Int
+    let role: Role
+    let token: String
+    private unowned let runner: LoadTestRunner
+    private let loop: any EventLoop
+    private(set) var phase: Phase = .connecting
+    let startedAt: NIODeadline
+    private(set) var liveAt: NIODeadline?
+    private(set) var lastPacketAt: NIODeadline?
+    /// When each join step completed (ms after `startedAt`), for the report's phase breakdown.
+    private(set) var milestones: [JoinMilestone: Double] = [:]
+
+    private var tcp: (any Channel)?
+    private var codec: WebSocketClientCodec
+    private let webSocketKey: String
+    private var inbound = ByteBuffer()
+    private var socketIO: SocketIOClientStateMachine
+    private var acks: [Int: ([JSONValue]) -> Void] = [:]
+    private var wroteSignalling = false
+
+    private var routerCapabilities: JSONValue = .null
+    private(set) var media: MediaLeg?
+    private var transportId: String?
+    private var transportConnected = false
+    private var dtlsUp = false
+    /// Producers still to consume (bounded: a room has at most a few dozen speakers).
+    private var producersToConsume: [String] = []
+    private var consumedProducers: Set<String> = []
+    private static let maximumProducers = 64
+    private(set) var streams: [UInt32: ReceiveStreamStats] = [:]
+
+    // Speaker
+    private var producing = false
+    private var packetizer: OpusPacketizer
+
+    // MARK: - Init
+
+    init(index: Int, role: Role, token: String, runner: LoadTestRunner, loop: any EventLoop, now: NIODeadline) {
+        var generator = SystemRandomNumberGenerator()
+        self.index = index
+        self.role = role
+        self.token = token
+        self.runner = runner
+        self.loop = loop
+        self.startedAt = now
+        self.webSocketKey = WebSocketClientCodec.makeKey(using: &generator)
+        self.codec = WebSocketClientCodec(key: webSocketKey)
+        self.socketIO = SocketIOClientStateMachine(auth: ["token": .string(token)])
+        self.packetizer = OpusPacketizer(ssrc: UInt32.random(in: 1...UInt32.max, using: &generator))
+    }
+
+    // MARK: - Lifecycle
+
+    /// Opens the signalling connection.
+    func start() {
+        let options = runner.options
+        let bootstrap = ClientBootstrap(group: loop)
+            .connectTimeout(.seconds(10))
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .channelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(WebSocketConnectionHandler(participant: self))
+                }
+            }
+        bootstrap.connect(host: options.host, port: options.port).whenComplete { [self] result in
+            switch result {
+            case .success(let channel):
+                if case .failed = self.phase {
+                    channel.close(promise: nil)
+                } else {
+                    self.tcp = channel
+                }
+            case .failure(let error):
+                self.fail("connect: \(error)")
+            }
+        }
+    }
+
+    /// Stops sending and closes both connections.
+    func stop() {
+        if case .failed = phase {} else { phase = .stopped }
+        producing = false
+        media?.close()
+        tcp?.close(promise: nil)
+        tcp = nil
+    }
+
+    func fail(_ reason: String) {
+        switch phase {
+        case .failed, .stopped: return
+        case .connecting, .joining, .live:
+            let wasLive = phase == .live
+            phase = .failed(reason)
+            producing = false
+            media?.close()
+            tcp?.close(promise: nil)
+            tcp = nil
+            runner.participantFailed(self, reason: reason, wasLive: wasLive)
+        }
+    }
+
+    // MARK: - Signalling I/O (from WebSocketConnectionHandler)
+
+    func signallingActive() {
+        let path = "/socket.io/?EIO=4&transport=websocket"
+        let request = WebSocketClientCodec.handshakeRequest(host: "\(runner.options.host):\(runner.options.port)", path: path, key: webSocketKey)
+        tcp?.writeAndFlush(ByteBuffer(string: request), promise: nil)
+    }
+
+    func signallingBytes(_ buffer: inout ByteBuffer) {
+        inbound.writeBuffer(&buffer)
+        let events: [WebSocketClientCodec.Event]
+        do {
+            events = try codec.feed(&inbound)
+        } catch {
+            fail("WebSocket: \(error)")
+            return
+        }
+        inbound.discardReadBytes()
+        for event in events {
+            switch event {
+            case .upgraded: break
+            case .text(let text): handle(socketIO.receive(text: text))
+            case .binary: handle(socketIO.receiveBinary())
+            case .ping(let payload): writeFrame(.pong, Array(payload.readableBytesView))
+            case .close: fail("server closed the WebSocket")
+            }
+        }
+    }
+
+    func signallingFlush() {
+        guard wroteSignalling else { return }
+        wroteSignalling = false
+        tcp?.flush()
+    }
+
+    func signallingClosed() {
+        if case .stopped = phase { return }
+        fail("signalling connection closed")
+    }
+
+    // MARK: - Media I/O (from UDPLegHandler)
+
+    func mediaDatagram(_ datagram: ByteBuffer) {
+        guard let media else { return }
+        handle(media.receive(datagram, now: .now()))
+    }
+
+    /// Timers (the runner calls this every tick for participants with a media leg).
+    func tick(now: NIODeadline, using generator: inout some RandomNumberGenerator) {
+        guard let media else { return }
+        handle(media.handleTimeout(now: now, using: &generator))
+    }
+
+    /// The speakers' 20 ms clock.
+    func sendAudioFrame() {
+        guard producing, let media else { return }
+        var packet = packetizer.next(reservingCapacity: 32)
+        media.sendRTP(&packet)
+        media.flush()
+    }
+
+    // MARK: - Socket.IO
+
+    private func handle(_ outputs: [SocketIOClientStateMachine.Output]) {
+        for output in outputs {
+            switch output {
+            case .send(let text):
+                writeFrame(.text, Array(text.utf8))
+            case .connected:
+                mark(.socketConnected)
+                phase = .joining
+                emit("room:join", ["roomId": .string(runner.options.room)]) { [self] args in joined(args.first ?? .null) }
+            case .ack(let id, let args):
+                acks.removeValue(forKey: id)?(args)
+            case .event(let name, let args):
+                event(name, args.first ?? .null)
+            case .closed(let reason):
+                fail("Socket.IO: \(reason)")
+            }
+        }
+        signallingFlush()
+    }
+
+    private func writeFrame(_ opcode: WebSocketClientCodec.Opcode, _ payload: [UInt8]) {
+        guard let tcp else { return }
+        var frame = tcp.allocator.buffer(capacity: payload.count + 14)
+        let mask = UInt32.random(in: 0...UInt32.max)
+        WebSocketClientCodec.writeFrame(
+            opcode, payload: payload, mask: (UInt8(mask >> 24), UInt8(truncatingIfNeeded: mask >> 16), UInt8(truncatingIfNeeded: mask >> 8), UInt8(truncatingIfNeeded: mask)),
+            into: &frame)
+        tcp.write(frame, promise: nil)
+        wroteSignalling = true
+    }
+
+    private func emit(_ name: String, _ payload: JSONValue, ack: @escaping ([JSONValue]) -> Void) {
+        guard let (id, frame) = socketIO.emit(name, payload) else {
+            fail("cannot emit \(name): not connected or too many pending acks")
+            return
+        }
+        acks[id] = ack
+        writeFrame(.text, Array(frame.utf8))
+        wroteSignalling = true
+    }
+
+    /// The ack's error string, if it is an error (`{error}` or `{success: false, error}`).
+    private func ackError(_ ack: JSONValue) -> String? {
+        if let error = ack["error"] { return error.stringValue ?? "\(error)" }
+        if ack["success"]?.boolValue == false { return "failed" }
+        return nil
+    }
+
+    private func joined(_ ack: JSONValue) {
+        if let error = ackError(ack) { return fail("room:join: \(error)") }
+        mark(.roomJoined)
+        routerCapabilities = ack["rtpCapabilities"] ?? .null
+        for producer in ack["existingProducers"]?.arrayValue ?? [] {
+            if let id = producer["producerId"]?.stringValue { queueConsume(id) }
+        }
+        switch role {
+        case .speaker(let preferred):
+            // A seat this user still holds (msab keeps a seat for a while after a disconnect, so a
+            // rerun in the same room finds it) is used as is; otherwise the preferred seat, or the
+            // first one neither taken nor locked.
+            let userID = runner.options.firstUserID + index
+            var taken: Set<Int> = Set((ack["lockedSeats"]?.arrayValue ?? []).compactMap(\.intValue))
+            for seat in ack["seats"]?.arrayValue ?? [] {
+                guard let seatIndex = seat["seatIndex"]?.intValue else { continue }
+                if seat["user"]?["id"]?.intValue == userID || seat["userId"]?.intValue == userID { return createTransport(type: "producer") }
+                taken.insert(seatIndex)
+            }
+            guard let seat = ([preferred] + Array(0..<LoadTestOptions.maximumSpeakers)).first(where: { !taken.contains($0) }) else {
+                return fail("seat:take: every seat is taken or locked")
+            }
+            emit("seat:take", ["roomId": .string(runner.options.room), "seatIndex": .number(Double(seat))]) { [self] args in
+                if let error = ackError(args.first ?? .null) { return fail("seat:take \(seat): \(error)") }
+                createTransport(type: "producer")
+            }
+        case .listener:
+            createTransport(type: "consumer")
+        }
+    }
+
+    private func event(_ name: String, _ payload: JSONValue) {
+        switch name {
+        case "audio:newProducer":
+            if let id = payload["producerId"]?.stringValue { queueConsume(id) }
+        default:
+            break  // room:userJoined, seat:updated, … are not needed to measure media
+        }
+    }
+
+    private func createTransport(type: String) {
+        emit("transport:create", ["type": .string(type), "roomId": .string(runner.options.room)]) { [self] args in
+            transportCreated(args.first ?? .null)
+        }
+    }
+
+    private func transportCreated(_ ack: JSONValue) {
+        if let error = ackError(ack) { return fail("transport:create: \(error)") }
+        mark(.transportCreated)
+        guard let id = ack["id"]?.stringValue,
+            let ufrag = ack["iceParameters"]?["usernameFragment"]?.stringValue,
+            let password = ack["iceParameters"]?["password"]?.stringValue,
+            let candidate = (ack["iceCandidates"]?.arrayValue ?? []).first(where: { ($0["protocol"]?.stringValue ?? "udp") == "udp" }),
+            let address = candidate["address"]?.stringValue ?? candidate["ip"]?.stringValue,
+            let port = candidate["port"]?.intValue,
+            let remote = try? SocketAddress(ipAddress: address, port: port)
+        else { return fail("transport:create: unusable answer") }
+        var fingerprints: [DTLSFingerprint] = []
+        for entry in ack["dtlsParameters"]?["fingerprints"]?.arrayValue ?? [] {
+            if let algorithm = entry["algorithm"]?.stringValue, let value = entry["value"]?.stringValue,
+                let fingerprint = DTLSFingerprint(algorithm: algorithm, value: value)
+            {
+                fingerprints.append(fingerprint)
+            }
+        }
+        guard !fingerprints.isEmpty else { return fail("transport:create: no usable DTLS fingerprint") }
+        let dtls: DTLSEndpoint
+        do {
+            dtls = try DTLSEndpoint(role: .client, certificate: runner.certificate, remoteFingerprints: fingerprints)
+        } catch {
+            return fail("DTLS: \(error)")
+        }
+        var generator = SystemRandomNumberGenerator()
+        let credentials = ICEControllingAgent.Credentials(
+            localUsernameFragment: "lt\(index)x\(UInt32.random(in: 0...UInt32.max, using: &generator))",
+            remoteUsernameFragment: ufrag, remotePassword: password)
+        media = MediaLeg(
+            ice: ICEControllingAgent(credentials: credentials, tieBreaker: UInt64.random(in: 0...UInt64.max, using: &generator)), dtls: dtls, remote: remote)
+        transportId = id
+        runner.registerMedia(self)
+
+        // The socket first, so ICE starts as soon as it is bound; transport:connect goes in parallel.
+        DatagramBootstrap(group: loop)
+            .channelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(UDPLegHandler(participant: self))
+                }
+            }
+            .bind(host: remote.protocol == .inet6 ? "::" : "0.0.0.0", port: 0)
+            .whenComplete { [self] result in
+                switch result {
+                case .success(let channel):
+                    guard let leg = media, leg.channel == nil else {
+                        channel.close(promise: nil)
+                        return
+                    }
+                    leg.channel = channel
+                    var generator = SystemRandomNumberGenerator()
+                    leg.start(now: .now(), using: &generator)
+                case .failure(let error):
+                    fail("UDP bind: \(error)")
+                }
+            }
+
+        let fingerprint = runner.certificate.fingerprint(.sha256)
+        let dtlsParameters: JSONValue = [
+            "role": "client",
+            "fingerprints": [["algorithm": .string(fingerprint.algorithm.rawValue), "value": .string(fingerprint.value)]],
+        ]
+        emit("transport:connect", ["roomId": .string(runner.options.room), "transportId": .string(id), "dtlsParameters": dtlsParameters]) { [self] args in
+            if let error = ackError(args.first ?? .null) { return fail("transport:connect: \(error)") }
+            mark(.transportConnected)
+            transportConnected = true
+            if let media { handle(media.signallingConnected(now: .now())) }
+            switch role {
+            case .speaker: produce()
+            case .listener: consumeQueued()
+            }
+        }
+    }
+
+    // MARK: - Speaker
+
+    private func produce() {
+        guard let transportId else { return }
+        let rtpParameters: JSONValue = [
+            "mid": "0",
+            "codecs": [[
+                "mimeType": "audio/opus", "payloadType": .number(Double(OpusPacketizer.payloadType)), "clockRate": 48_000, "channels": 2,
+                "parameters": ["minptime": 10, "useinbandfec": 1], "rtcpFeedback": [],
+            ]],
+            "headerExtensions": [],
+            "encodings": [["ssrc": .number(Double(packetizer.ssrc)), "dtx": false]],
+            "rtcp": ["cname": .string("loadtest-\(index)"), "reducedSize": true, "mux": true],
+        ]
+        emit("audio:produce", ["roomId": .string(runner.options.room), "transportId": .string(transportId), "kind": "audio", "rtpParameters": rtpParameters]) {
+            [self] args in
+            if let error = ackError(args.first ?? .null) { return fail("audio:produce: \(error)") }
+            producing = true
+            speakerMaybeLive()
+        }
+    }
+
+    private func speakerMaybeLive() {
+        guard producing, dtlsUp, phase == .joining else { return }
+        phase = .live
+        liveAt = .now()
+        runner.participantLive(self)
+    }
+
+    // MARK: - Listener
+
+    private func queueConsume(_ producerId: String) {
+        guard case .listener = role, !consumedProducers.contains(producerId), !producersToConsume.contains(producerId) else { return }
+        guard consumedProducers.count + producersToConsume.count < Self.maximumProducers else { return }
+        producersToConsume.append(producerId)
+        if transportConnected { consumeQueued() }
+    }
+
+    private func consumeQueued() {
+        guard let transportId else { return }
+        let queued = producersToConsume
+        producersToConsume.removeAll()
+        for producerId in queued {
+            consumedProducers.insert(producerId)
+            let payload: JSONValue = [
+                "roomId": .string(runner.options.room), "transportId": .string(transportId), "producerId": .string(producerId),
+                "rtpCapabilities": routerCapabilities,
+            ]
+            emit("audio:consume", payload) { [self] args in
+                let ack = args.first ?? .null
+                if let error = ackError(ack) { return fail("audio:consume: \(error)") }
+                guard let consumerId = ack["id"]?.stringValue else { return fail("audio:consume: no consumer id") }
+                mark(.consumed)
+                emit("consumer:resume", ["roomId": .string(runner.options.room), "consumerId": .string(consumerId)]) { [self] args in
+                    if let error = ackError(args.first ?? .null) { return fail("consumer:resume: \(error)") }
+                    mark(.resumed)
+                }
+            }
+        }
+    }
+
+    /// Records the first time a milestone is reached.
+    private func mark(_ milestone: JoinMilestone) {
+        guard milestones[milestone] == nil else { return }
+        milestones[milestone] = Double(NIODeadline.now().uptimeNanoseconds - startedAt.uptimeNanoseconds) / 1_000_000
+    }
+
+    // MARK: - Media events
+
+    private func handle(_ events: [MediaLeg.Event]) {
+        for event in events {
+            switch event {
+            case .iceConnected:
+                mark(.iceConnected)
+            case .dtlsConnected:
+                mark(.dtlsConnected)
+                dtlsUp = true
+                speakerMaybeLive()
+                // Without speakers there is no audio to wait for: a listener whose media is up has
+                // joined (its join → audio time is then not sampled).
+                if case .listener = role, runner.options.speakers == 0, phase == .joining {
+                    phase = .live
+                    liveAt = .now()
+                    runner.participantLive(self)
+                }
+            case .failed(let reason):
+                fail(reason)
+            case .rtp(let sequenceNumber, let timestamp, let ssrc):
+                let now = NIODeadline.now()
+                lastPacketAt = now
+                guard streams[ssrc] != nil || streams.count < Self.maximumProducers else { continue }
+                streams[ssrc, default: ReceiveStreamStats()].received(
+                    sequenceNumber: sequenceNumber, timestamp: timestamp, arrivalNanoseconds: UInt64(clamping: now.uptimeNanoseconds))
+                if phase == .joining {
+                    mark(.firstAudio)
+                    phase = .live
+                    liveAt = now
+                    runner.participantLive(self)
+                }
+            }
+        }
+    }
+}

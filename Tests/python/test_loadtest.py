@@ -1,0 +1,50 @@
+"""`msab loadtest` against a real msab: 1 speaker and 5 listeners for 3 s, results as JSON.
+
+The load test is msab's own client (Swift: Socket.IO client, controlling ICE, DTLS client, SRTP);
+this checks it end to end against the server it is meant to measure, under the server's
+environment so the tokens it mints from the same secret are accepted.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from msabtest.server import MsabServer
+
+pytestmark = [pytest.mark.msab, pytest.mark.media]
+
+
+def run_loadtest(msab: MsabServer, *args: str, timeout: float = 90) -> tuple[subprocess.CompletedProcess[str], dict]:
+    cmd = [msab.binary, "loadtest", "--url", msab.url, *args, "--json"]
+    r = subprocess.run(cmd, env=msab._process_env(), cwd=msab._own_tmp, capture_output=True, text=True, timeout=timeout)
+    lines = [ln for ln in r.stdout.splitlines() if ln.strip()]
+    assert r.returncode == 0 and lines, f"loadtest failed ({r.returncode}):\n{r.stdout}\n{r.stderr}\n--- server log ---\n{msab.log()[-4000:]}"
+    return r, json.loads(lines[-1])
+
+
+def test_one_speaker_five_listeners(msab: MsabServer) -> None:
+    r, report = run_loadtest(msab, "--room", "lt1", "--speakers", "1", "--listeners", "5", "--concurrency", "5", "--duration", "3")
+    assert report["joined"] == 6, r.stderr
+    assert report["failed"] == 0, r.stderr
+    assert report["loss_pct"] < 1, r.stderr
+    assert report["join_to_audio_ms"]["p95"] is not None and report["join_to_audio_ms"]["count"] == 5
+    assert report["srtp_auth_failures"] == 0
+    # 5 listeners × ~3 s × 50 packets/s, with slack for a slow machine.
+    assert report["packets_received"] >= 5 * 2 * 50, r.stderr
+    assert report["jitter_ms"] >= 0
+    # A progress line every second and a summary on stderr.
+    assert "joined 6/6" in r.stderr and "loadtest summary" in r.stderr
+
+
+def test_refused_tokens_count_as_failed(msab: MsabServer) -> None:
+    # A different secret: every connection is refused, and the report says so instead of hanging.
+    env = msab._process_env()
+    env["MSAB_JWT_SECRET"] = "f" * 48
+    cmd = [msab.binary, "loadtest", "--url", msab.url, "--room", "lt2", "--speakers", "1", "--listeners", "2",
+           "--duration", "1", "--join-timeout", "10", "--json"]
+    r = subprocess.run(cmd, env=env, cwd=msab._own_tmp, capture_output=True, text=True, timeout=90)
+    report = json.loads([ln for ln in r.stdout.splitlines() if ln.strip()][-1])
+    assert report["joined"] == 0 and report["failed"] == 3, r.stderr
+    assert any("Invalid credentials" in reason for reason in report["failures"]), report["failures"]
