@@ -132,7 +132,8 @@ public struct LoadTestReport: Sendable, Hashable {
 
 /// `value` with `digits` decimals, without Foundation.
 func format(_ value: Double, _ digits: Int) -> String {
-    guard value.isFinite else { return "\(value)" }
+    // Beyond 1e15 the integer conversion below could trap: print Swift's own form.
+    guard value.isFinite, abs(value) < 1e15 else { return "\(value)" }
     var scale = 1.0
     for _ in 0..<digits { scale *= 10 }
     let scaled = (abs(value) * scale).rounded()
