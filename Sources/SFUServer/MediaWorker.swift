@@ -38,7 +38,7 @@ final class MediaWorker: @unchecked Sendable {
     let reportCounts: @Sendable (Int, WorkerObjectCounts) -> Void
 
     init(
-        index: Int, eventLoop: any EventLoop, announcedAddress: String, port: Int, maxConsumersPerTransport: Int = 32, logger: Logger,
+        index: Int, eventLoop: any EventLoop, announcedAddresses: [String], port: Int, maxConsumersPerTransport: Int = 32, logger: Logger,
         reportCounts: @escaping @Sendable (Int, WorkerObjectCounts) -> Void
     ) throws {
         self.index = index
@@ -50,7 +50,7 @@ final class MediaWorker: @unchecked Sendable {
         self.sink = sink
         // One certificate per worker, generated once (mediasoup does the same per worker).
         let certificate = try DTLSCertificate(commonName: "msab")
-        var settings = SFUWorker.Settings(announcedAddress: announcedAddress, port: port)
+        var settings = SFUWorker.Settings(announcedAddresses: announcedAddresses, port: port)
         settings.maxConsumersPerTransport = maxConsumersPerTransport
         let core = SFUWorker(
             certificate: certificate, sink: sink, settings: settings,

@@ -1,0 +1,247 @@
+"""The demo page msab serves at ``/`` (issue 15): two headless Chromium browsers, each with a fake
+microphone, open the URL ``make run`` prints (``/?room=…&token=…``) for two users, take seats,
+turn their microphones on and hear each other; chat goes both ways; a screenshot with both users
+seated is saved and checked.
+
+Everything the page does goes through ``/msab-client.js`` (msab's Socket.IO v4 client and
+WebRTC handler) — the test only clicks the page's ``data-testid`` hooks and reads
+``window.msabPeerConnections``' getStats, as any automation would. The screenshot is kept in the
+test's temporary directory (``demo-two-seated.png``; its path is printed).
+
+Also here: the routes themselves (content types, the security headers), the default
+``CORS_ORIGINS`` not shutting out msab's own page, and the host candidates of issue 15 item 6.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import time
+import urllib.request
+import uuid
+from typing import Any, Callable
+
+import pytest
+
+from msabtest.chromium import Chromium, Page
+from support import Client, refusal
+
+pytestmark = [pytest.mark.msab]
+
+# Summed over the page's RTCPeerConnections: what it hears (inbound) and sends (outbound).
+STATS_JS = r"""
+(async () => {
+  const out = {pcs: window.msabPeerConnections.length, inPackets: 0, inEnergy: 0, inLevel: 0, outPackets: 0,
+               states: [], pairs: []};
+  for (const pc of window.msabPeerConnections) {
+    out.states.push(pc.connectionState);
+    const report = await pc.getStats();
+    for (const s of report.values()) {
+      if (s.type === 'inbound-rtp' && s.kind === 'audio') {
+        out.inPackets += s.packetsReceived || 0; out.inEnergy += s.totalAudioEnergy || 0;
+        out.inLevel = Math.max(out.inLevel, s.audioLevel || 0);
+      }
+      if (s.type === 'outbound-rtp' && s.kind === 'audio') out.outPackets += s.packetsSent || 0;
+      if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') {
+        const remote = report.get(s.remoteCandidateId);
+        out.pairs.push(remote ? remote.address || remote.ip : null);
+      }
+    }
+  }
+  return out;
+})()
+"""
+
+
+def wait_until(page: Page, expression: str, timeout: float, what: str) -> Any:
+    """Poll a JavaScript expression until it is truthy; fail with the page's state otherwise."""
+    deadline = time.monotonic() + timeout
+    value: Any = None
+    while time.monotonic() < deadline:
+        value = page.evaluate(expression, timeout=10)
+        if value:
+            return value
+        time.sleep(0.2)
+    errors = page.evaluate("document.getElementById('errors').innerText", timeout=5)
+    pytest.fail(f"{what}: not within {timeout}s (last {value!r}); page errors: {errors!r}; console: {page.console[-20:]}")
+
+
+def click(page: Page, testid: str) -> None:
+    page.evaluate(f"document.querySelector('[data-testid=\"{testid}\"]').click()")
+
+
+def seat_holder(index: int) -> str:
+    return f"document.querySelector('[data-testid=\"seat-{index}\"]').dataset.userId"
+
+
+def http_get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    req = urllib.request.Request(url, headers=headers or {})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return r.status, {k.lower(): v for k, v in r.headers.items()}, r.read()
+
+
+def decode_png(data: bytes) -> Any:
+    """PNG bytes → an RGB numpy array (PyAV decodes images as one-frame videos)."""
+    import io
+
+    import av
+    with av.open(io.BytesIO(data), format="png_pipe") as container:
+        frame = next(container.decode(video=0))
+        return frame.to_ndarray(format="rgb24")
+
+
+@pytest.fixture
+def browsers() -> Any:
+    opened: list[Chromium] = []
+
+    def start() -> Page:
+        c = Chromium().start()
+        opened.append(c)
+        page = c.page()
+        page.send("Emulation.setDeviceMetricsOverride", {"width": 900, "height": 1000, "deviceScaleFactor": 1, "mobile": False})
+        return page
+
+    try:
+        yield start
+    finally:
+        for c in opened:
+            c.stop()
+
+
+def test_demo_routes_serve_page_and_client(msab_factory: Callable[..., Any]) -> None:
+    server = msab_factory()
+    status, headers, body = http_get(server.url + "/")
+    assert status == 200 and headers["content-type"].startswith("text/html")
+    page = body.decode()
+    # The seats (seat-0 … seat-14) are built by demo.js; the other hooks are in the markup.
+    for hook in ["mic", "chat-input", "chat-send", "chat-log"]:
+        assert f'data-testid="{hook}"' in page, hook
+    assert '<script type="module" src="/demo.js">' in page
+    assert "script-src 'self'" in headers["content-security-policy"]
+    assert headers["x-content-type-options"] == "nosniff"
+    status, headers, body = http_get(server.url + "/msab-client.js")
+    assert status == 200 and headers["content-type"].startswith("text/javascript")
+    client = body.decode()
+    for name in ["export class Device", "export class SendTransport", "export class RecvTransport",
+                 "export class Producer", "export class Consumer", "export function io"]:
+        assert name in client, name
+    for path, kind in [("/demo.js", "text/javascript"), ("/demo.css", "text/css")]:
+        status, headers, _ = http_get(server.url + path)
+        assert status == 200 and headers["content-type"].startswith(kind), path
+
+
+def test_own_origin_allowed_whatever_cors_origins_says(msab_factory: Callable[..., Any]) -> None:
+    server = msab_factory(env={"CORS_ORIGINS": "https://elsewhere.example"})
+    token = server.token(811, "Origin")
+    own = f"http://127.0.0.1:{server.port}"
+    # Long-polling handshake from the page's own origin: CORS headers reflect it.
+    _, headers, _ = http_get(server.url + "/socket.io/?EIO=4&transport=polling", headers={"Origin": own})
+    assert headers.get("access-control-allow-origin") == own
+    _, headers, _ = http_get(server.url + "/socket.io/?EIO=4&transport=polling", headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in headers
+    # Socket.IO connect: own origin admitted, another refused.
+    c = Client(server, token, headers={"Origin": own})
+    try:
+        assert c.call("msab:echo", {"ok": 1}) == {"ok": 1}
+    finally:
+        c.close()
+    assert refusal(server, auth={"token": token}, headers={"Origin": "https://evil.example"}) == "Origin not allowed"
+    # Same host, another port: another origin.
+    assert refusal(server, auth={"token": token}, headers={"Origin": f"http://127.0.0.1:{server.port + 1}"}) == "Origin not allowed"
+
+
+@pytest.mark.browser
+@pytest.mark.media
+@pytest.mark.timeout(150)
+def test_two_chromium_pages_take_seats_hear_each_other_and_chat(msab_factory: Callable[..., Any], browsers: Any,
+                                                                tmp_path: Any) -> None:
+    server = msab_factory()
+    room = f"demo-{uuid.uuid4().hex[:8]}"
+    users = [(821, "Alice"), (822, "Bob")]
+    pages = []
+    for user_id, name in users:
+        page = browsers()
+        page.navigate(f"{server.url}/?room={room}&token={server.token(user_id, name)}")
+        pages.append(page)
+    alice, bob = pages
+    for page in pages:
+        wait_until(page, "window.msabDemo && window.msabDemo.state.joined", 20, "joined the room")
+
+    # Both take a seat by clicking it; each page sees the other's seat filled (seat:updated).
+    click(alice, "seat-0")
+    click(bob, "seat-1")
+    for page in pages:
+        wait_until(page, f"{seat_holder(0)} === '821' && {seat_holder(1)} === '822'", 15, "both seats shown")
+
+    # Microphones on: produce (and unmuted) on both sides.
+    for page in pages:
+        click(page, "mic")
+    for page in pages:
+        wait_until(page, "document.querySelector('[data-testid=mic]').dataset.state === 'live'", 20, "microphone live")
+
+    # Each hears the other: inbound audio with energy on the page's own peer connections.
+    for page, who in [(alice, "Alice"), (bob, "Bob")]:
+        stats = wait_until(page, f"({STATS_JS}).then(s => s.inPackets > 50 && s.inEnergy > 0 ? s : null)", 30,
+                           f"{who} hears the other")
+        print(f"{who}: {json.dumps(stats)}")
+        assert stats["outPackets"] > 0 and all(s == "connected" for s in stats["states"]), stats
+
+    # Chat both ways, shown in both chat logs.
+    for page, text in [(alice, "hello from Alice"), (bob, "hi from Bob")]:
+        page.evaluate(f"document.querySelector('[data-testid=chat-input]').value = {json.dumps(text)}")
+        click(page, "chat-send")
+    for page in pages:
+        wait_until(page, "(t => t.includes('hello from Alice') && t.includes('hi from Bob'))"
+                         "(document.querySelector('[data-testid=chat-log]').innerText)", 10, "chat both ways")
+
+    # Speaking rings follow speaker:active (the fake microphones beep all the time).
+    wait_until(alice, "document.querySelector('.seat.speaking') !== null", 15, "a speaking ring")
+
+    # A screenshot with two seated users: saved, and the seats are drawn (not a blank page).
+    shot = alice.send("Page.captureScreenshot", {"format": "png"})
+    png = base64.b64decode(shot["data"])
+    path = os.path.join(str(tmp_path), "demo-two-seated.png")
+    with open(path, "wb") as f:
+        f.write(png)
+    print(f"screenshot: {path}")
+    image = decode_png(png)
+    assert len({tuple(p) for p in image.reshape(-1, 3)[::7]}) > 50, "screenshot looks blank"
+    background = tuple(int(v) for v in image[2, 2])
+    for index, name in [(0, "Alice"), (1, "Bob")]:
+        rect = alice.evaluate(f"""(() => {{ const b = document.querySelector('[data-testid="seat-{index}"]');
+            const a = b.querySelector('.avatar').getBoundingClientRect();
+            return {{name: b.querySelector('.name').textContent, x: Math.round(a.left + a.width / 2), y: Math.round(a.top + a.height / 2)}}; }})()""")
+        assert rect["name"].startswith(name), rect
+        centre = tuple(int(v) for v in image[rect["y"], rect["x"]])
+        assert centre != background and max(abs(a - b) for a, b in zip(centre, background)) > 30, (index, centre, background)
+    assert os.path.getsize(path) > 10_000
+
+
+def test_host_candidates_for_every_local_address_on_wildcard(msab_factory: Callable[..., Any]) -> None:
+    """Issue 15 item 6: listening on 0.0.0.0 without MEDIASOUP_ANNOUNCED_IP, a transport offers a
+    UDP host candidate per usable local IPv4 address, non-loopback first and 127.0.0.1 last, all
+    on the worker's port, priorities descending; an announced IP still replaces them all."""
+    server = msab_factory(env={"MEDIASOUP_LISTEN_IP": "0.0.0.0", "MEDIASOUP_ANNOUNCED_IP": ""})
+    c = Client(server, server.token(831, "Cand"))
+    try:
+        c.call("room:join", {"roomId": "cands"})
+        t = c.call("transport:create", {"type": "consumer", "roomId": "cands"})
+    finally:
+        c.close()
+    candidates = t["iceCandidates"]
+    addresses = [x["address"] for x in candidates]
+    assert addresses[-1] == "127.0.0.1", addresses
+    assert len({x["port"] for x in candidates}) == 1 and all(x["protocol"] == "udp" for x in candidates)
+    priorities = [x["priority"] for x in candidates]
+    assert priorities == sorted(priorities, reverse=True) and len(set(priorities)) == len(priorities)
+    assert len({x["foundation"] for x in candidates}) == len(candidates)
+    for address in addresses[:-1]:
+        assert not address.startswith("127.") and ":" not in address, addresses  # IPv4 only on 0.0.0.0
+    announced = msab_factory(env={"MEDIASOUP_LISTEN_IP": "0.0.0.0", "MEDIASOUP_ANNOUNCED_IP": "203.0.113.9"})
+    c = Client(announced, announced.token(832, "Ann"))
+    try:
+        c.call("room:join", {"roomId": "cands"})
+        t = c.call("transport:create", {"type": "consumer", "roomId": "cands"})
+    finally:
+        c.close()
+    assert [x["address"] for x in t["iceCandidates"]] == ["203.0.113.9"]
