@@ -93,7 +93,7 @@ extension Router {
     /// type 64 (host) and local preference 10000 for the first, as mediasoup gives its first
     /// listenInfo (1_076_302_079), then 100 less for each next address. Each address is its own
     /// base, so its own foundation (§5.1.1.3); the first keeps mediasoup's "udpcandidate".
-    static func hostCandidates(addresses: [String], port: Int) -> [IceCandidate] {
+    public static func hostCandidates(addresses: [String], port: Int) -> [IceCandidate] {
         addresses.enumerated().map { index, address in
             let localPreference = UInt32(max(0, 10_000 - 100 * index))
             return IceCandidate(
