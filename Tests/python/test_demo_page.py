@@ -150,12 +150,21 @@ def test_own_origin_allowed_whatever_cors_origins_says(msab_factory: Callable[..
     assert refusal(server, auth={"token": token}, headers={"Origin": f"http://127.0.0.1:{server.port + 1}"}) == "Origin not allowed"
 
 
+# "loopback": the harness's media address (127.0.0.1 announced); "defaults": what `make run` does
+# (media on 0.0.0.0, nothing announced: a host candidate per local address, issue 15 item 6).
+MEDIA_SETUPS = {
+    "loopback": {},
+    "defaults": {"MEDIASOUP_LISTEN_IP": "0.0.0.0", "MEDIASOUP_ANNOUNCED_IP": ""},
+}
+
+
 @pytest.mark.browser
 @pytest.mark.media
 @pytest.mark.timeout(150)
+@pytest.mark.parametrize("media", sorted(MEDIA_SETUPS))
 def test_two_chromium_pages_take_seats_hear_each_other_and_chat(msab_factory: Callable[..., Any], browsers: Any,
-                                                                tmp_path: Any) -> None:
-    server = msab_factory()
+                                                                tmp_path: Any, media: str) -> None:
+    server = msab_factory(env=MEDIA_SETUPS[media])
     room = f"demo-{uuid.uuid4().hex[:8]}"
     users = [(821, "Alice"), (822, "Bob")]
     pages = []
@@ -195,7 +204,20 @@ def test_two_chromium_pages_take_seats_hear_each_other_and_chat(msab_factory: Ca
                          "(document.querySelector('[data-testid=chat-log]').innerText)", 10, "chat both ways")
 
     # Speaking rings follow speaker:active (the fake microphones beep all the time).
-    wait_until(alice, "document.querySelector('.seat.speaking') !== null", 15, "a speaking ring")
+    # (a ring lasts while the speaker is loud, so the page counts the renders that drew one.)
+    wait_until(alice, "window.msabDemo.state.ringsDrawn > 0", 15, "a speaking ring")
+
+    # Bob's connection drops (the transport dies, as on a network change): the page reconnects
+    # within the seat retention window, keeps seat 2, produces again, and Alice hears him again.
+    before = alice.evaluate(STATS_JS)
+    bob.evaluate("window.msabDemo.socket._engine._onTransportClose('transport error')")
+    wait_until(bob, "window.msabDemo.state.joined === false", 5, "Bob's page saw the drop")
+    wait_until(bob, "window.msabDemo.state.joined && document.querySelector('[data-testid=mic]').dataset.state === 'live'",
+               20, "Bob rejoined with his microphone live")
+    for page in pages:
+        wait_until(page, f"{seat_holder(0)} === '821' && {seat_holder(1)} === '822'", 10, "seats kept after the reconnect")
+    wait_until(alice, f"({STATS_JS}).then(s => s.inPackets > {before['inPackets']} + 50 ? s : null)", 30,
+               "Alice hears Bob again after his reconnect")
 
     # A screenshot with two seated users: saved, and the seats are drawn (not a blank page).
     shot = alice.send("Page.captureScreenshot", {"format": "png"})

@@ -35,6 +35,8 @@ const state = {
   consumers: new Map(),     // producerId → {userId, consumer, audio}
   audioBlocked: false,
   invite: null,             // the invite received {seatIndex, expiresAt, timer}
+  speakerEvents: 0,         // speaker:active events seen, and renders that drew a speaking ring
+  ringsDrawn: 0,
 };
 window.msabDemo = { state };
 
@@ -139,6 +141,7 @@ function renderSeats() {
     b.classList.toggle('locked', seat.locked);
     b.classList.toggle('pending', seat.pendingFor !== null);
     b.classList.toggle('speaking', speaking);
+    if (speaking) state.ringsDrawn++;
     b.dataset.userId = user ? String(user.id) : '';
     b.dataset.speaking = speaking ? 'true' : 'false';
     b.dataset.muted = seat.muted ? 'true' : 'false';
@@ -652,6 +655,7 @@ function connect() {
   socket.on('audio:newProducer', ({ producerId, userId }) => consume(producerId, userId));
   socket.on('audio:producerClosed', ({ producerId }) => dropConsumer(producerId));
   socket.on('speaker:active', ({ userId, activeSpeakers }) => {
+    state.speakerEvents++;
     state.speaking = new Set(Array.isArray(activeSpeakers) ? activeSpeakers : userId ? [userId] : []);
     clearTimeout(state.speakingTimer);
     // The audio-level observer repeats while people talk; the dominant-speaker one only on change.
