@@ -267,3 +267,78 @@ def test_host_candidates_for_every_local_address_on_wildcard(msab_factory: Calla
     finally:
         c.close()
     assert [x["address"] for x in t["iceCandidates"]] == ["203.0.113.9"]
+
+
+def action(page: Page, name: str) -> None:
+    """Click an action button of the open seat dialog."""
+    page.evaluate(f"document.querySelector('#seat-dialog-actions [data-action=\"{name}\"]').click()")
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(120)
+def test_owner_controls_invite_dialog_gift_effect_and_phone_width(msab_factory: Callable[..., Any], browsers: Any,
+                                                                  tmp_path: Any) -> None:
+    """The owner's page invites a guest (the guest's page shows the invite dialog and accepts), mutes,
+    locks and removes through the seat dialogs; the guest sends the seated owner a gift that shows
+    on the owner's page; the guest's page at phone width keeps three seats a row and no sideways scroll."""
+    server = msab_factory()
+    room = f"owner-{uuid.uuid4().hex[:8]}"
+    owner = browsers()
+    owner.navigate(f"{server.url}/?room={room}&token={server.token(841, 'Olga', roles={room: 'owner'})}")
+    wait_until(owner, "window.msabDemo && window.msabDemo.state.joined", 20, "owner joined")
+    guest = browsers()
+    guest.send("Emulation.setDeviceMetricsOverride", {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
+    guest.navigate(f"{server.url}/?room={room}&token={server.token(842, 'Gus')}")
+    wait_until(guest, "window.msabDemo && window.msabDemo.state.joined", 20, "guest joined")
+
+    # Invite from the participant list; the guest's page opens the invite dialog and accepts.
+    invite_button = "document.querySelector('[data-testid=participants] li[data-user-id=\"842\"] button')"
+    wait_until(owner, f"{invite_button} !== null", 10, "an Invite button for the guest")
+    owner.evaluate(f"{invite_button}.click()")
+    owner.evaluate("document.querySelector('[data-testid=invite-seat]').value = '3'")
+    click(owner, "invite-send")
+    wait_until(guest, "document.querySelector('[data-testid=invited-dialog]').open", 10, "the invite dialog")
+    wait_until(owner, "document.querySelector('[data-testid=seat-3]').classList.contains('pending')", 5, "pending badge")
+    click(guest, "invite-accept")
+    for page in (owner, guest):
+        wait_until(page, f"{seat_holder(3)} === '842'", 10, "the guest on seat 4")
+
+    # Mute (badge on both pages, the guest is told), lock an empty seat, the guest cannot take it.
+    click(owner, "seat-3")
+    action(owner, "mute")
+    for page in (owner, guest):
+        wait_until(page, "document.querySelector('[data-testid=seat-3]').dataset.muted === 'true'"
+                         " && document.querySelector('[data-testid=seat-3] [data-badge=muted]') !== null", 10, "mute badge")
+    wait_until(guest, "document.querySelector('[data-testid=chat-log]').innerText.includes('moderator muted you')", 5, "told")
+    click(owner, "seat-7")
+    action(owner, "lock")
+    wait_until(guest, "document.querySelector('[data-testid=seat-7]').dataset.locked === 'true'", 10, "lock badge")
+    click(guest, "seat-7")
+    wait_until(guest, "document.querySelector('[data-testid=errors]').innerText.includes('locked')", 5, "locked seat error shown")
+
+    # The owner takes seat 1; the guest sends a gift there; the owner's page shows the effect.
+    click(owner, "seat-0")
+    action(owner, "take")
+    wait_until(guest, f"{seat_holder(0)} === '841'", 10, "owner seated")
+    click(guest, "seat-0")
+    guest.evaluate("document.getElementById('gift-select').value = '3'; document.getElementById('gift-quantity').value = '2'")
+    click(guest, "gift-send")
+    wait_until(owner, "document.querySelector('#effects .effect') !== null"
+                      " && document.querySelector('[data-testid=chat-log]').innerText.includes('Rocket ×2')", 10, "gift effect")
+
+    # Phone width: three seats a row (seat 4 starts the second row under seat 1), nothing wider than the screen.
+    layout = guest.evaluate("""(() => { const r = i => document.querySelector(`[data-testid="seat-${i}"]`).getBoundingClientRect();
+        return {overflow: document.documentElement.scrollWidth - window.innerWidth, x0: r(0).left, x3: r(3).left, y0: r(0).top, y3: r(3).top}; })()""")
+    assert layout["overflow"] <= 0 and layout["x0"] == layout["x3"] and layout["y3"] > layout["y0"], layout
+    shot = guest.send("Page.captureScreenshot", {"format": "png"})
+    path = os.path.join(str(tmp_path), "demo-phone.png")
+    with open(path, "wb") as f:
+        f.write(base64.b64decode(shot["data"]))
+    print(f"phone screenshot: {path}")
+
+    # Remove the guest from the seat.
+    click(owner, "seat-3")
+    action(owner, "remove")
+    for page in (owner, guest):
+        wait_until(page, f"!{seat_holder(3)}", 10, "seat 4 emptied")
+    assert owner.evaluate("document.querySelector('[data-testid=errors]').innerText") == ""
