@@ -342,3 +342,65 @@ def test_owner_controls_invite_dialog_gift_effect_and_phone_width(msab_factory: 
     for page in (owner, guest):
         wait_until(page, f"!{seat_holder(3)}", 10, "seat 4 emptied")
     assert owner.evaluate("document.querySelector('[data-testid=errors]').innerText") == ""
+
+
+LIBRARY_JS = r"""
+(async (token) => {
+  const m = await import('/msab-client.js');
+  const out = {};
+  for (const mode of ['websocket', 'polling', 'fallback']) {
+    const saved = window.WebSocket;
+    // "fallback": the WebSocket cannot even be created (a proxy that blocks it): long-polling takes over.
+    if (mode === 'fallback') window.WebSocket = function () { throw new Error('blocked'); };
+    const s = m.io(location.origin, {auth: {token}, reconnection: false,
+                                     transports: mode === 'polling' ? ['polling'] : ['websocket', 'polling']});
+    try {
+      await new Promise((resolve, reject) => { s.on('connect', resolve); s.on('connect_error', reject); });
+    } finally {
+      window.WebSocket = saved;
+    }
+    const echo = await s.emitWithAck('msab:echo', {n: 1, text: 'é ✓'});
+    const join = await m.ack(s, 'room:join', {roomId: 'library'});
+    let seatError = null;
+    try { await m.ack(s, 'seat:leave', {roomId: 'library'}); } catch (e) { seatError = e.message; }
+    let mediaError = null;
+    try { await m.ack(s, 'consumer:resume', {roomId: 'library', consumerId: '00000000-0000-4000-8000-000000000000'}); } catch (e) { mediaError = e.message; }
+    // An event pushed by the server reaches on() listeners (chat:message comes back to the sender).
+    const chat = new Promise(resolve => s.on('chat:message', resolve));
+    s.emit('chat:message', {roomId: 'library', content: `over ${mode}`});
+    const message = await chat;
+    out[mode] = {transport: s.transportName, echo, caps: !!join.rtpCapabilities, seatError, mediaError, chat: message.content};
+    s.disconnect();
+  }
+  const refused = m.io(location.origin, {auth: {token: 'not-a-token'}});
+  out.refused = await new Promise(resolve => refused.on('connect_error', e => resolve(e.message)));
+  await new Promise(r => setTimeout(r, 1500));
+  out.refusedRetried = refused.connected;
+  const device = new m.Device();
+  let notLoaded = null;
+  try { device.rtpCapabilities; } catch (e) { notLoaded = e.message; }
+  out.device = {notLoaded, loaded: device.loaded};
+  return out;
+})
+"""
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(90)
+def test_client_library_socket_io_over_websocket_polling_and_fallback(msab_factory: Callable[..., Any], browsers: Any) -> None:
+    """msab-client.js on its own: the Socket.IO client connects over WebSocket, over long-polling,
+    and falls back to long-polling when no WebSocket can be made; acks, both msab ack shapes
+    through ack(), server-pushed events; a refused token is reported and not retried."""
+    server = msab_factory()
+    page = browsers()
+    page.navigate(server.url + "/?room=library")  # no token: the page stays idle (login form)
+    out = page.evaluate(f"({LIBRARY_JS})({json.dumps(server.token(851, 'Lib'))})", timeout=40)
+    print(json.dumps(out))
+    for mode, transport in [("websocket", "websocket"), ("polling", "polling"), ("fallback", "polling")]:
+        r = out[mode]
+        assert r["transport"] == transport, out
+        assert r["echo"] == {"n": 1, "text": "é ✓"} and r["caps"], out
+        assert r["seatError"] == "You are not seated" and r["mediaError"] == "Consumer not found", out
+        assert r["chat"] == f"over {mode}", out
+    assert out["refused"] == "Invalid credentials" and out["refusedRetried"] is False, out
+    assert out["device"] == {"notLoaded": "Device not loaded", "loaded": False}, out
