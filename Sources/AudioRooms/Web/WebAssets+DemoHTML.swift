@@ -8,6 +8,7 @@ extension WebAssets {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>msab room</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/demo.css">
 <script type="module" src="/demo.js"></script>
 </head>

@@ -29,7 +29,7 @@ public enum WebAssets {
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src * data:; media-src 'self' blob:; connect-src 'self' ws: wss:; "
         + "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 
-    /// Adds a GET route per asset (HEAD is answered by Hummingbird from GET).
+    /// Adds a GET route per asset.
     public static func addRoutes(to router: Router<EngineIORequestContext>) {
         for asset in assets {
             let body = ByteBuffer(string: asset.body)
