@@ -404,3 +404,49 @@ def test_client_library_socket_io_over_websocket_polling_and_fallback(msab_facto
         assert r["chat"] == f"over {mode}", out
     assert out["refused"] == "Invalid credentials" and out["refusedRetried"] is False, out
     assert out["device"] == {"notLoaded": "Device not loaded", "loaded": False}, out
+
+
+M_LINES_JS = "window.msabPeerConnections.map(pc => pc.remoteDescription ? (pc.remoteDescription.sdp.match(/^m=/gm) || []).length : 0)"
+
+
+@pytest.mark.browser
+@pytest.mark.media
+@pytest.mark.timeout(150)
+def test_listener_keeps_hearing_a_speaker_who_reconnects_with_a_recycled_m_section(msab_factory: Callable[..., Any],
+                                                                                    browsers: Any) -> None:
+    """Carol listens to Alice and Bob; Bob's connection drops and he comes back with a new
+    producer: Carol's page closes the old consumer (its m-section is rejected) and the new consumer
+    takes that m-section over, so her receive SDP keeps two m-lines, and she hears Bob again."""
+    server = msab_factory()
+    room = f"recycle-{uuid.uuid4().hex[:8]}"
+    carol = browsers()
+    carol.navigate(f"{server.url}/?room={room}&token={server.token(863, 'Carol')}")
+    wait_until(carol, "window.msabDemo && window.msabDemo.state.joined", 20, "Carol joined")
+    speakers = []
+    for index, (user_id, name) in enumerate([(861, "Alice"), (862, "Bob")]):
+        page = browsers()
+        page.navigate(f"{server.url}/?room={room}&token={server.token(user_id, name)}")
+        wait_until(page, "window.msabDemo && window.msabDemo.state.joined", 20, f"{name} joined")
+        click(page, f"seat-{index}")
+        wait_until(page, f"{seat_holder(index)} === '{user_id}'", 10, f"{name} seated")
+        click(page, "mic")
+        wait_until(page, "document.querySelector('[data-testid=mic]').dataset.state === 'live'", 20, f"{name} live")
+        # One at a time, so Alice's consumer is Carol's first m-section and Bob's the second.
+        wait_until(carol, f"[...window.msabDemo.state.consumers.values()].filter(c => c.consumer).length === {index + 1}",
+                   15, f"Carol consumes {name}")
+        speakers.append(page)
+    bob = speakers[1]
+    wait_until(carol, f"({STATS_JS}).then(s => s.inPackets > 100 ? s : null)", 30, "Carol hears both")
+    assert carol.evaluate(M_LINES_JS) == [2], carol.evaluate(M_LINES_JS)
+
+    bob.evaluate("window.msabDemo.socket._engine._onTransportClose('transport error')")
+    wait_until(bob, "window.msabDemo.state.joined && document.querySelector('[data-testid=mic]').dataset.state === 'live'",
+               20, "Bob back with his microphone")
+    wait_until(carol, "[...window.msabDemo.state.consumers.values()].filter(c => c.consumer).length === 2"
+                      " && window.msabPeerConnections[0].getTransceivers().filter(t => !t.stopped && t.currentDirection === 'recvonly').length === 2",
+               15, "Carol consumes Bob's new producer")
+    assert carol.evaluate(M_LINES_JS) == [2], carol.evaluate(M_LINES_JS)
+    # Bob's new stream carries audio to Carol: its receiver's inbound-rtp grows.
+    bob_packets = """(async () => { const e = [...window.msabDemo.state.consumers.values()].find(c => c.userId === 862);
+        let n = 0; for (const s of (await e.consumer.getStats()).values()) if (s.type === 'inbound-rtp') n += s.packetsReceived || 0; return n; })()"""
+    wait_until(carol, f"{bob_packets}.then(n => n > 50)", 30, "Carol hears Bob's new producer")

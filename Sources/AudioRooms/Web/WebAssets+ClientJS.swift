@@ -744,7 +744,10 @@ export class RecvTransport extends Transport {
     return this._enqueue(async () => {
       const mid = rtpParameters.mid !== undefined ? String(rtpParameters.mid) : `r${this._nextMid++}`;
       const section = { mid, kind, rtpParameters, producerId, consumerId: id, closed: false };
-      this._sections.push(section);
+      // Recycle a rejected m-section (JSEP §5.2.2; mediasoup-client does the same), so speakers
+      // coming and going do not grow the SDP. The first one is the BUNDLE tag and is never rejected.
+      const free = this._sections.findIndex((s, i) => i > 0 && s.closed);
+      if (free >= 0) this._sections[free] = section; else this._sections.push(section);
       const trackPromise = new Promise(resolve => {
         const onTrack = ev => { if (ev.transceiver && ev.transceiver.mid === mid) { this.pc.removeEventListener('track', onTrack); resolve(ev.track); } };
         this.pc.addEventListener('track', onTrack);
