@@ -664,8 +664,11 @@ function connect() {
     renderPeople();
   });
   socket.on('seat:updated', ({ seatIndex, user, isMuted }) => { if (user) setSeat(seatIndex, user, isMuted); render(); });
-  socket.on('seat:cleared', ({ seatIndex }) => {
+  socket.on('seat:cleared', ({ seatIndex, reason }) => {
     const s = state.seats[seatIndex];
+    if (s && s.user && state.me && s.user.id === state.me.id) {
+      logLine('system', '', reason === 'removed' ? 'A moderator took you off your seat.' : `You lost seat ${seatIndex + 1}${reason ? ` (${reason})` : ''}.`);
+    }
     if (s) { s.user = null; s.muted = false; }
     render();
   });
@@ -715,6 +718,8 @@ function wireControls() {
 }
 
 function main() {
+  // Nothing fails silently: an error no handler caught is shown too.
+  window.addEventListener('unhandledrejection', ev => showError(`Unexpected: ${ev.reason && ev.reason.message ? ev.reason.message : ev.reason}`));
   wireControls();
   if (!token) {
     const form = $('login');
