@@ -94,8 +94,8 @@ def decode_png(data: bytes) -> Any:
 def browsers() -> Any:
     opened: list[Chromium] = []
 
-    def start() -> Page:
-        c = Chromium().start()
+    def start(extra_flags: list[str] | None = None) -> Page:
+        c = Chromium(extra_flags=extra_flags).start()
         opened.append(c)
         page = c.page()
         page.send("Emulation.setDeviceMetricsOverride", {"width": 900, "height": 1000, "deviceScaleFactor": 1, "mobile": False})
@@ -450,3 +450,32 @@ def test_listener_keeps_hearing_a_speaker_who_reconnects_with_a_recycled_m_secti
     bob_packets = """(async () => { const e = [...window.msabDemo.state.consumers.values()].find(c => c.userId === 862);
         let n = 0; for (const s of (await e.consumer.getStats()).values()) if (s.type === 'inbound-rtp') n += s.packetsReceived || 0; return n; })()"""
     wait_until(carol, f"{bob_packets}.then(n => n > 50)", 30, "Carol hears Bob's new producer")
+
+
+@pytest.mark.browser
+@pytest.mark.media
+@pytest.mark.timeout(120)
+def test_blocked_autoplay_offers_a_play_button_that_a_click_unblocks(msab_factory: Callable[..., Any], browsers: Any) -> None:
+    """With Chrome's default autoplay policy (a user gesture needed), a listener's page cannot
+    start the speaker's audio by itself: it shows the "Play room audio" button, and a real click
+    on it starts every stream."""
+    server = msab_factory()
+    room = f"autoplay-{uuid.uuid4().hex[:8]}"
+    speaker = browsers()
+    speaker.navigate(f"{server.url}/?room={room}&token={server.token(871, 'Sam')}")
+    wait_until(speaker, "window.msabDemo && window.msabDemo.state.joined", 20, "speaker joined")
+    click(speaker, "seat-0")
+    click(speaker, "mic")
+    wait_until(speaker, "document.querySelector('[data-testid=mic]').dataset.state === 'live'", 20, "speaker live")
+    listener = browsers(["--autoplay-policy=user-gesture-required"])
+    listener.navigate(f"{server.url}/?room={room}&token={server.token(872, 'Lee')}")
+    wait_until(listener, "window.msabDemo && window.msabDemo.state.joined", 20, "listener joined")
+    wait_until(listener, "!document.querySelector('[data-testid=enable-audio]').hidden", 15, "the play button")
+    assert listener.evaluate("[...document.querySelectorAll('#audio-sink audio')].every(a => a.paused)")
+    box = listener.evaluate("""(() => { const r = document.querySelector('[data-testid=enable-audio]').getBoundingClientRect();
+        return {x: r.left + r.width / 2, y: r.top + r.height / 2}; })()""")
+    for kind in ("mousePressed", "mouseReleased"):  # a trusted click: a user gesture
+        listener.send("Input.dispatchMouseEvent", {"type": kind, "x": box["x"], "y": box["y"], "button": "left", "clickCount": 1})
+    wait_until(listener, "document.querySelector('[data-testid=enable-audio]').hidden"
+                         " && [...document.querySelectorAll('#audio-sink audio')].every(a => !a.paused)", 10, "audio playing")
+    wait_until(listener, f"({STATS_JS}).then(s => s.inEnergy > 0 ? s : null)", 20, "the listener hears the speaker")
