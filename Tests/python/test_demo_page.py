@@ -151,10 +151,12 @@ def test_own_origin_allowed_whatever_cors_origins_says(msab_factory: Callable[..
 
 
 # "loopback": the harness's media address (127.0.0.1 announced); "defaults": what `make run` does
-# (media on 0.0.0.0, nothing announced: a host candidate per local address, issue 15 item 6).
+# (media on 0.0.0.0, nothing announced: a host candidate per local address, issue 15 item 6);
+# "dualstack": media on "::" (IPv4 and IPv6 candidates, IPv4 carried by the dual-stack socket).
 MEDIA_SETUPS = {
     "loopback": {},
     "defaults": {"MEDIASOUP_LISTEN_IP": "0.0.0.0", "MEDIASOUP_ANNOUNCED_IP": ""},
+    "dualstack": {"MEDIASOUP_LISTEN_IP": "::", "MEDIASOUP_ANNOUNCED_IP": ""},
 }
 
 
@@ -242,7 +244,8 @@ def test_two_chromium_pages_take_seats_hear_each_other_and_chat(msab_factory: Ca
 def test_host_candidates_for_every_local_address_on_wildcard(msab_factory: Callable[..., Any]) -> None:
     """Issue 15 item 6: listening on 0.0.0.0 without MEDIASOUP_ANNOUNCED_IP, a transport offers a
     UDP host candidate per usable local IPv4 address, non-loopback first and 127.0.0.1 last, all
-    on the worker's port, priorities descending; an announced IP still replaces them all."""
+    on the worker's port, priorities descending; on "::" routable IPv6 addresses follow the IPv4
+    ones (::1 last); an announced IP still replaces them all."""
     server = msab_factory(env={"MEDIASOUP_LISTEN_IP": "0.0.0.0", "MEDIASOUP_ANNOUNCED_IP": ""})
     c = Client(server, server.token(831, "Cand"))
     try:
@@ -259,6 +262,21 @@ def test_host_candidates_for_every_local_address_on_wildcard(msab_factory: Calla
     assert len({x["foundation"] for x in candidates}) == len(candidates)
     for address in addresses[:-1]:
         assert not address.startswith("127.") and ":" not in address, addresses  # IPv4 only on 0.0.0.0
+    # Listening on "::" (dual-stack): the same IPv4 addresses first, then routable IPv6 ones, loopback last.
+    dual = msab_factory(env={"MEDIASOUP_LISTEN_IP": "::", "MEDIASOUP_ANNOUNCED_IP": ""})
+    c = Client(dual, dual.token(833, "Dual"))
+    try:
+        c.call("room:join", {"roomId": "cands"})
+        t = c.call("transport:create", {"type": "consumer", "roomId": "cands"})
+    finally:
+        c.close()
+    dual_addresses = [x["address"] for x in t["iceCandidates"]]
+    assert dual_addresses[:len(addresses) - 1] == addresses[:-1], (dual_addresses, addresses)
+    v6 = [a for a in dual_addresses if ":" in a and a != "::1"]
+    assert all(not a.lower().startswith("fe80") for a in v6), dual_addresses
+    loopback = [a for a in dual_addresses if a in ("127.0.0.1", "::1")]
+    assert dual_addresses[-len(loopback):] == loopback and loopback[0] == "127.0.0.1", dual_addresses
+    print(f"0.0.0.0: {addresses}; '::': {dual_addresses}")
     announced = msab_factory(env={"MEDIASOUP_LISTEN_IP": "0.0.0.0", "MEDIASOUP_ANNOUNCED_IP": "203.0.113.9"})
     c = Client(announced, announced.token(832, "Ann"))
     try:
