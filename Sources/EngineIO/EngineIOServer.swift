@@ -168,7 +168,8 @@ public final class EngineIOServer: Service, Sendable {
 
     func corsHeaders(_ request: EngineHTTPRequest) -> [(name: String, value: String)] {
         guard let origin = request.header("origin") else { return [] }
-        if let allowed = configuration.allowedOrigins, !allowed.contains(origin), !allowed.contains("*") { return [] }
+        if let allowed = configuration.allowedOrigins, !allowed.contains(origin), !allowed.contains("*"),
+           !SameOrigin.matches(origin: origin, host: request.header("host")) { return [] }
         return [("Access-Control-Allow-Origin", origin), ("Access-Control-Allow-Credentials", "true")]
     }
 

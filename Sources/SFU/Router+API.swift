@@ -84,17 +84,27 @@ extension Router {
         return WebRtcTransportInfo(
             id: transport.id,
             iceParameters: IceParameters(usernameFragment: transport.iceUsernameFragment, password: transport.icePassword, iceLite: true),
-            iceCandidates: [
-                // mediasoup's priority for its first UDP host candidate; one candidate, one port.
-                IceCandidate(
-                    foundation: "udpcandidate", priority: 1_076_302_079, address: worker.settings.announcedAddress, protocol: .udp,
-                    port: UInt16(clamping: worker.settings.port))
-            ],
+            iceCandidates: Self.hostCandidates(addresses: worker.settings.announcedAddresses, port: worker.settings.port),
             // Only sha-256: aiortc ignores the others, Chrome and Firefox accept it (media-notes).
             dtlsParameters: DtlsParameters(
                 role: .auto,
                 fingerprints: [DtlsFingerprint(algorithm: FingerprintAlgorithm(rawValue: "sha-256"), value: worker.certificate.fingerprint(.sha256).value)]
             ))
+    }
+
+    /// One UDP host candidate per announced address, all on the worker's one port, in the given
+    /// order of preference. RFC 8445 §5.1.2.1: priority = 2^24·type + 2^8·local + (256 − component);
+    /// type 64 (host) and local preference 10000 for the first, as mediasoup gives its first
+    /// listenInfo (1_076_302_079), then 100 less for each next address. Each address is its own
+    /// base, so its own foundation (§5.1.1.3); the first keeps mediasoup's "udpcandidate".
+    public static func hostCandidates(addresses: [String], port: Int) -> [IceCandidate] {
+        addresses.enumerated().map { index, address in
+            let localPreference = UInt32(max(0, 10_000 - 100 * index))
+            return IceCandidate(
+                foundation: index == 0 ? "udpcandidate" : "udpcandidate\(index)",
+                priority: (64 << 24) + (localPreference << 8) + 255, address: address, protocol: .udp,
+                port: UInt16(clamping: port))
+        }
     }
 
     /// `transport.connect({dtlsParameters})`.

@@ -24,8 +24,11 @@ public final class SFUWorker {
         public var consentTimeout: TimeAmount = .seconds(30)
         /// Then closed after this much longer.
         public var disconnectedGrace: TimeAmount = .seconds(10)
-        /// The address and port put in ICE candidates.
-        public var announcedAddress: String
+        /// The addresses put in ICE candidates, best first (one host candidate each, all on
+        /// ``port``); never empty.
+        public var announcedAddresses: [String]
+        /// The first (preferred) announced address.
+        public var announcedAddress: String { announcedAddresses.first ?? "127.0.0.1" }
         public var port: Int
         /// The address a pipe transport reports as its local ip: the source address other
         /// workers see our datagrams come from. nil: ``announcedAddress``.
@@ -37,7 +40,11 @@ public final class SFUWorker {
         public var maxConsumersPerTransport: Int = 32
 
         public init(announcedAddress: String, port: Int) {
-            self.announcedAddress = announcedAddress
+            self.init(announcedAddresses: [announcedAddress], port: port)
+        }
+
+        public init(announcedAddresses: [String], port: Int) {
+            self.announcedAddresses = announcedAddresses.isEmpty ? ["127.0.0.1"] : announcedAddresses
             self.port = port
         }
     }

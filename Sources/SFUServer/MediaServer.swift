@@ -52,10 +52,18 @@ public final class MediaServer: Service, Sendable {
             }
         }
 
-        /// What ICE candidates carry.
+        /// What ICE candidates carry when nothing else is known: the announced IP, else the listen
+        /// IP, else (wildcard) 127.0.0.1.
         public var effectiveAnnouncedIP: String {
             if let announcedIP, !announcedIP.isEmpty { return announcedIP }
             return listenIP == "0.0.0.0" || listenIP == "::" ? "127.0.0.1" : listenIP
+        }
+
+        /// The host candidates' addresses, best first: the announced IP alone when set; on a
+        /// wildcard listen address every usable interface address (non-loopback first, loopback
+        /// last; see ``HostCandidateAddresses``).
+        public func announcedAddresses(interfaceAddresses: [String]) -> [String] {
+            HostCandidateAddresses.select(listenIP: listenIP, announcedIP: announcedIP, interfaceAddresses: interfaceAddresses)
         }
     }
 
@@ -111,10 +119,13 @@ public final class MediaServer: Service, Sendable {
             gauges.producers.record(totals.producers)
             gauges.consumers.record(totals.consumers)
         }
+        // Read once at start: addresses that appear later (a new VPN) are not announced until restart.
+        let addresses = configuration.announcedAddresses(interfaceAddresses: HostCandidateAddresses.localInterfaceAddresses())
+        logger.info("media host candidates", metadata: ["sfu.addresses": "\(addresses.joined(separator: ","))"])
         self.workers = (0..<configuration.numWorkers).map { index in
             // Certificate generation cannot fail short of OpenSSL being broken.
             try! MediaWorker(
-                index: index, eventLoop: loops.next()!, announcedAddress: configuration.effectiveAnnouncedIP, pipeAddress: configuration.pipeIP,
+                index: index, eventLoop: loops.next()!, announcedAddresses: addresses, pipeAddress: configuration.pipeIP,
                 port: configuration.minPort + index, maxConsumersPerTransport: configuration.maxConsumersPerTransport, logger: logger,
                 reportCounts: report)
         }

@@ -38,7 +38,7 @@ final class MediaWorker: @unchecked Sendable {
     let reportCounts: @Sendable (Int, WorkerObjectCounts) -> Void
 
     init(
-        index: Int, eventLoop: any EventLoop, announcedAddress: String, pipeAddress: String? = nil, port: Int, maxConsumersPerTransport: Int = 32,
+        index: Int, eventLoop: any EventLoop, announcedAddresses: [String], pipeAddress: String? = nil, port: Int, maxConsumersPerTransport: Int = 32,
         logger: Logger,
         reportCounts: @escaping @Sendable (Int, WorkerObjectCounts) -> Void
     ) throws {
@@ -51,7 +51,7 @@ final class MediaWorker: @unchecked Sendable {
         self.sink = sink
         // One certificate per worker, generated once (mediasoup does the same per worker).
         let certificate = try DTLSCertificate(commonName: "msab")
-        var settings = SFUWorker.Settings(announcedAddress: announcedAddress, port: port)
+        var settings = SFUWorker.Settings(announcedAddresses: announcedAddresses, port: port)
         settings.maxConsumersPerTransport = maxConsumersPerTransport
         settings.pipeAddress = pipeAddress
         let core = SFUWorker(

@@ -69,7 +69,15 @@ struct Serve: AsyncParsableCommand {
             var lines = ["msab listening on \(parts.tls == nil ? "http" : "https")://\(host):\(port) (Socket.IO path /socket.io/)"]
             if let authority = parts.tokenAuthority {
                 lines.append("mode: stand-alone (tokens signed with the secret in \(configuration.jwtSecret == nil ? parts.dataDirectory.file("jwt-secret") : "MSAB_JWT_SECRET"))")
+                let base = "\(parts.tls == nil ? "http" : "https")://\(host):\(port)"
                 if let token = try? await authority.mint(userID: 1, profile: ["name": "Test User"], rooms: ["demo": .owner]) {
+                    // The demo page msab serves at `/` (issue 15): open it and the room works at once.
+                    lines.append("open the demo room in a browser (user 1, owner of \"demo\"):")
+                    lines.append("  \(base)/?room=demo&token=\(token)")
+                    if let guest = try? await authority.mint(userID: 2, profile: ["name": "Guest"]) {
+                        lines.append("and as a second user in another tab or browser (user 2):")
+                        lines.append("  \(base)/?room=demo&token=\(guest)")
+                    }
                     lines.append("a token for user 1 (owner of room \"demo\"), valid 24 h:")
                     lines.append("  \(token)")
                 }

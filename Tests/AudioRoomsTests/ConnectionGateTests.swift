@@ -43,6 +43,18 @@ struct TableAuthenticator: UserAuthenticator {
         #expect(try await open.admit(origin: "https://anything", token: .string("good"), authorizationHeader: nil).get().id == 1)
     }
 
+    @Test func ownOriginAllowedWhateverTheList() async throws {
+        // The page msab serves at `/` connects back with its own origin (issue 15).
+        #expect(try await gate.admit(origin: "http://127.0.0.1:3030", host: "127.0.0.1:3030", token: .string("good"), authorizationHeader: nil).get().id == 7)
+        if case .failure(let refusal) = await gate.admit(origin: "http://127.0.0.1:3030", host: "127.0.0.1:4040", token: .string("good"), authorizationHeader: nil) {
+            #expect(refusal == .originNotAllowed)
+        } else {
+            Issue.record("another port's origin was admitted")
+        }
+        #expect(gate.allows(origin: "https://app.example", host: nil))
+        #expect(!gate.allows(origin: "https://evil.example", host: "127.0.0.1:3030"))
+    }
+
     @Test func bearerStripping() {
         #expect(ConnectionGate.stripBearer("Bearer abc") == "abc")
         #expect(ConnectionGate.stripBearer("BEARER\t abc") == "abc")

@@ -81,6 +81,13 @@ def test_serve_prints_a_working_token_and_health():
             assert f"http://127.0.0.1:{port}" in text, text
             token = [l.strip() for l in lines if l.strip().startswith("eyJ")][0]
             assert claims(token)["sub"] == "1"
+            # The demo link (issue 15): msab's own page for room "demo", user 1's token in it, and a guest's.
+            demo = [l.strip() for l in lines if l.strip().startswith(f"http://127.0.0.1:{port}/?room=demo&token=")]
+            assert len(demo) == 2, text
+            assert demo[0].split("token=", 1)[1] == token
+            assert claims(demo[1].split("token=", 1)[1])["sub"] == "2"
+            page = requests.get(demo[0], timeout=5)
+            assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
             # The dev secret persisted in the data directory signs the same way for `msab token`.
             assert os.path.exists(os.path.join(data, "jwt-secret"))
             minted = subprocess.run([MSAB, "token", "--user", "1"], env=env(MSAB_DATA_DIR=data),

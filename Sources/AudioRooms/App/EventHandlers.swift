@@ -38,8 +38,9 @@ public struct EventHandlers: Sendable {
             }
             // Every Origin value must be allowed (a client library may add its own before the caller's).
             let origins = handshake.headerValues("origin")
-            let origin = origins.first { !gate.allowedOrigins.contains("*") && !gate.allowedOrigins.contains($0) } ?? origins.first
-            switch await gate.admit(origin: origin, token: token,
+            let host = handshake.header("host")
+            let origin = origins.first { !gate.allows(origin: $0, host: host) } ?? origins.first
+            switch await gate.admit(origin: origin, host: host, token: token,
                                     authorizationHeader: handshake.header("authorization")) {
             case .success(let user): return .accept(user)
             case .failure(let refusal): return .refuse(refusal.rawValue)

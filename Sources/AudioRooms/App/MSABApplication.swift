@@ -147,6 +147,7 @@ public enum MSABApplication {
         if let clusterNode { redisUp = { await clusterNode.isHealthy() } }
         addOperatorRoutes(to: router, configuration: configuration, redisUp: redisUp, roomCount: { await registry.count })
         InternalEventsRoute.add(to: router, internalKey: parts.internalKey, relay: relay, cluster: cluster)
+        WebAssets.addRoutes(to: router)
         router.addEngineIO(engine, path: "/socket.io")
         var server = HTTPServerBuilder.http1WebSocketUpgrade(configuration: EngineIOUpgrade.configuration(maxPayload: configuration.maxPayload),
                                                              shouldUpgrade: EngineIOUpgrade.shouldUpgrade([("/socket.io", engine)]))

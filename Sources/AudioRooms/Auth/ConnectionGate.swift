@@ -1,3 +1,4 @@
+import EngineIO
 import Metrics
 
 /// Why a Socket.IO connection was refused; the raw value is the exact `connect_error` message the
@@ -40,8 +41,14 @@ public struct ConnectionGate: Sendable {
         self.authenticator = authenticator
     }
 
-    public func admit(origin: String?, token: HandshakeToken, authorizationHeader: String?) async -> Result<AuthenticatedUser, ConnectionRefusal> {
-        let result = await decide(origin: origin, token: token, authorizationHeader: authorizationHeader)
+    /// Whether `origin` may connect: listed, `*` listed, or the server's own origin (the page msab
+    /// serves at `/`, whatever `CORS_ORIGINS` says) for the handshake's `Host`.
+    public func allows(origin: String, host: String?) -> Bool {
+        allowedOrigins.contains("*") || allowedOrigins.contains(origin) || SameOrigin.matches(origin: origin, host: host)
+    }
+
+    public func admit(origin: String?, host: String? = nil, token: HandshakeToken, authorizationHeader: String?) async -> Result<AuthenticatedUser, ConnectionRefusal> {
+        let result = await decide(origin: origin, host: host, token: token, authorizationHeader: authorizationHeader)
         let label: String
         switch result {
         case .success: label = "success"
@@ -51,8 +58,8 @@ public struct ConnectionGate: Sendable {
         return result
     }
 
-    private func decide(origin: String?, token: HandshakeToken, authorizationHeader: String?) async -> Result<AuthenticatedUser, ConnectionRefusal> {
-        if let origin, !allowedOrigins.contains("*"), !allowedOrigins.contains(origin) {
+    private func decide(origin: String?, host: String?, token: HandshakeToken, authorizationHeader: String?) async -> Result<AuthenticatedUser, ConnectionRefusal> {
+        if let origin, !allows(origin: origin, host: host) {
             return .failure(.originNotAllowed)
         }
         let raw: String
