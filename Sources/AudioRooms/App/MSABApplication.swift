@@ -129,7 +129,7 @@ public enum MSABApplication {
         let directory = SessionDirectory()
         let roomServices = RoomServices(outbox: outbox, backend: backend, directory: directory, statusPoster: statusPoster,
                                     giftQueue: giftQueue, rateLimiter: RateLimiter(), configuration: configuration, logger: logger,
-                                    store: cluster?.store ?? InMemoryRoomStateStore(), node: cluster?.uid ?? "",
+                                    store: cluster?.store ?? InMemoryRoomStateStore(), node: cluster?.uid ?? "", pipeLink: cluster?.pipeLink,
                                     now: now)
         let registry = RoomRegistry(media: SFUMediaPlane(server: media, maxConsumersPerWorker: configuration.maxConsumersPerWorker), services: roomServices)
         let gate = ConnectionGate(allowedOrigins: configuration.corsOrigins, authenticator: parts.authenticator)

@@ -1,0 +1,154 @@
+"""A room's audio across msab nodes (issue 13 item 3): one redis-server, two msab nodes on
+loopback (msabtest/cluster.py), pymediasoup clients spread over them.
+
+A listener on node 1 who consumes a speaker on node 0 makes node 1 ask node 0 over Redis for a
+pipe (``msab:pipe:{node}``); node 0's SFU then sends the speaker's RTP to node 1's over an SRTP
+pipe transport, shared by every node-1 listener of that speaker. The tests check what clients
+see: the speaker in ``existingProducers`` / ``audio:newProducer`` on both nodes, a 440 Hz tone
+on both nodes, ``audio:producerClosed`` exactly once on node 1 when the speaker leaves or when
+node 0 dies, and node 1's SFU left with no consumers once the pipe has no listener.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from typing import Any
+
+import pytest
+
+from msabtest import run
+from msabtest.audio import dominant_frequency, is_tone
+
+pytestmark = [pytest.mark.msab, pytest.mark.media, pytest.mark.timeout(150)]
+
+SETTLE = 0.7  # what a duplicate event would need to arrive on loopback, with margin
+
+
+def new_room() -> str:
+    return f"xnode-{uuid.uuid4().hex[:8]}"
+
+
+def gauge(node: Any, name: str) -> float:
+    """An unlabelled gauge from a node's ``/metrics``."""
+    status, text = node.http("/metrics")
+    assert status == 200
+    for line in str(text).splitlines():
+        head, _, value = line.rpartition(" ")
+        if head == name:
+            return float(value)
+    raise AssertionError(f"{name} not in /metrics")
+
+
+async def wait_gauge(node: Any, name: str, expected: float, timeout: float = 8.0) -> None:
+    deadline = time.monotonic() + timeout
+    value = None
+    while time.monotonic() < deadline:
+        value = gauge(node, name)
+        if value == expected:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{name} is {value}, expected {expected}")
+
+
+def assert_tone(name: str, cap: Any, frequency: float, seconds: float) -> None:
+    assert cap.duration >= seconds, f"{name}: only {cap.duration:.2f}s of audio"
+    tail = cap.tail(seconds - 1.0)
+    assert abs(dominant_frequency(tail) - frequency) <= 5.0, f"{name}: {dominant_frequency(tail)} Hz"
+    assert is_tone(tail, frequency), name
+
+
+def test_listeners_on_two_nodes_hear_a_speaker_and_its_end(cluster: Any) -> None:
+    c = cluster(2)
+    room = new_room()
+
+    async def body() -> None:
+        try:
+            # Early listeners, one on each node, before anyone speaks: they learn of the
+            # producer from `audio:newProducer` (a room broadcast that crosses nodes).
+            early0 = await c.client(0, 711, "Early0")
+            early1 = await c.client(1, 712, "Early1")
+            for listener in (early0, early1):
+                await listener.join(room)
+                await listener.consume_all()
+            alice = await c.client(0, 701, "Alice", {room: "owner"})
+            await alice.join(room)
+            assert await alice.call("seat:take", {"roomId": room, "seatIndex": 0}) == {"success": True}
+            producer = await alice.produce_tone(440.0, 0.5)
+
+            # A late listener on node 1: the join ack (cluster-wide) lists Alice's producer.
+            late1 = await c.client(1, 713, "Late1")
+            ack = await late1.join(room)
+            assert {"producerId": producer, "userId": 701} in [
+                {k: p.get(k) for k in ("producerId", "userId")} for p in ack["existingProducers"]], ack["existingProducers"]
+            await late1.consume_all()
+            listeners = [early0, early1, late1]
+            for listener in listeners:
+                await listener.wait_consumers(1, timeout=15)
+
+            captures = await asyncio.gather(*(cl.capture(producer, 3.0, timeout=20) for cl in listeners))
+            for listener, cap in zip(listeners, captures):
+                assert_tone(listener.name, cap, 440.0, 3.0)
+            # Node 1: two consumers of one copy; node 0: one consumer (+ the pipe, not counted).
+            assert gauge(c.nodes[1], "msab_sfu_consumers") == 2
+            assert gauge(c.nodes[0], "msab_sfu_consumers") == 1
+
+            # Alice leaves: each listener hears `audio:producerClosed` once, node 1 included,
+            # and node 1's copy (with its consumers) is gone.
+            await alice.leave()
+            for listener in listeners:
+                await listener.wait_for("audio:producerClosed", lambda d: d.get("producerId") == producer, timeout=10)
+            await asyncio.sleep(SETTLE)
+            for listener in listeners:
+                closed = [e.data for e in listener.events_named("audio:producerClosed")]
+                assert closed == [{"producerId": producer, "userId": 701}], f"{listener.name}: {closed}"
+                assert listener.errors == [], f"{listener.name}: {listener.errors}"
+            await wait_gauge(c.nodes[1], "msab_sfu_consumers", 0)
+            await wait_gauge(c.nodes[0], "msab_sfu_consumers", 0)
+        finally:
+            await c.close_clients()
+
+    try:
+        run(body(), 140)
+    except BaseException:
+        print(c.logs())
+        raise
+
+
+def test_a_dead_speaker_node_closes_its_producers_elsewhere(cluster: Any) -> None:
+    ttl_ms = 1500
+    c = cluster(2, env={"MSAB_NODE_TTL_MS": str(ttl_ms)})
+    room = new_room()
+
+    async def body() -> None:
+        try:
+            alice = await c.client(0, 801, "Alice", {room: "owner"})
+            await alice.join(room)
+            assert await alice.call("seat:take", {"roomId": room, "seatIndex": 0}) == {"success": True}
+            producer = await alice.produce_tone(440.0, 0.5)
+            ben = await c.client(1, 802, "Ben")
+            await ben.join(room)
+            await ben.consume_all()
+            await ben.wait_consumers(1, timeout=15)
+            cap = await ben.capture(producer, 2.0, timeout=20)
+            assert_tone("Ben", cap, 440.0, 2.0)
+
+            # Node 0 crashes: node 1's sweep finds its presence key gone at two sweeps (a third
+            # of the TTL apart) and closes the copy of Alice's producer.
+            killed = time.monotonic()
+            c.nodes[0].kill()
+            await ben.wait_for("audio:producerClosed", lambda d: d.get("producerId") == producer, timeout=ttl_ms / 1000 * 4 + 3)
+            took = time.monotonic() - killed
+            await wait_gauge(c.nodes[1], "msab_sfu_consumers", 0)
+            await asyncio.sleep(SETTLE)
+            closed = [e.data for e in ben.events_named("audio:producerClosed")]
+            assert closed == [{"producerId": producer, "userId": 801}], closed
+            print(f"audio:producerClosed {took:.2f}s after the kill (TTL {ttl_ms} ms)")
+        finally:
+            await c.close_clients()
+
+    try:
+        run(body(), 140)
+    except BaseException:
+        print(c.logs())
+        raise
