@@ -93,6 +93,12 @@ def test_listeners_on_two_nodes_hear_a_speaker_and_its_end(cluster: Any) -> None
             assert gauge(c.nodes[1], "msab_sfu_consumers") == 2
             assert gauge(c.nodes[0], "msab_sfu_consumers") == 1
 
+            # Speaker detection: node 0 (Alice's) detects her and broadcasts to the room, so the
+            # listeners on node 1 are told the same as those on node 0.
+            for listener in listeners:
+                await listener.wait_for("speaker:active", lambda d: d.get("userId") == 701, timeout=10)
+            assert all(d.get("userId") == 701 for d in (e.data for e in early1.events_named("speaker:active")))
+
             # Alice leaves: each listener hears `audio:producerClosed` once, node 1 included,
             # and node 1's copy (with its consumers) is gone.
             await alice.leave()
@@ -144,6 +150,45 @@ def test_a_dead_speaker_node_closes_its_producers_elsewhere(cluster: Any) -> Non
             closed = [e.data for e in ben.events_named("audio:producerClosed")]
             assert closed == [{"producerId": producer, "userId": 801}], closed
             print(f"audio:producerClosed {took:.2f}s after the kill (TTL {ttl_ms} ms)")
+        finally:
+            await c.close_clients()
+
+    try:
+        run(body(), 140)
+    except BaseException:
+        print(c.logs())
+        raise
+
+
+def test_a_moderator_on_another_node_silences_the_copy(cluster: Any) -> None:
+    """The owner on node 1 mutes Alice (node 0): node 0 pauses her producer by the stage rules
+    and tells node 1, whose listener hears nothing until the unmute."""
+    c = cluster(2)
+    room = new_room()
+
+    async def body() -> None:
+        try:
+            alice = await c.client(0, 901, "Alice")
+            owner = await c.client(1, 900, "Owner", {room: "owner"})
+            ben = await c.client(1, 902, "Ben")
+            for client in (alice, owner, ben):
+                await client.join(room)
+            await ben.consume_all()
+            assert await alice.call("seat:take", {"roomId": room, "seatIndex": 2}) == {"success": True}
+            producer = await alice.produce_tone(440.0, 0.5)
+            await ben.wait_consumers(1, timeout=15)
+            assert_tone("Ben", await ben.capture(producer, 2.0, timeout=20), 440.0, 2.0)
+
+            assert await owner.call("seat:mute", {"roomId": room, "userId": 901}) == {"success": True}
+            await asyncio.sleep(1.0)  # the seat change crosses to node 0, the pause back to node 1
+            silent = await ben.capture(producer, 1.5, timeout=2.0)
+            assert silent.frame_count == 0, f"{silent.frame_count} frames arrived while muted"
+
+            assert await owner.call("seat:unmute", {"roomId": room, "userId": 901}) == {"success": True}
+            back = await ben.capture(producer, 2.0, timeout=10)
+            assert back.frame_count > 0
+            assert abs(dominant_frequency(back.tail(1.5)) - 440.0) <= 5.0
+            assert ben.errors == [], ben.errors
         finally:
             await c.close_clients()
 
