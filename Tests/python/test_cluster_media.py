@@ -11,6 +11,7 @@ node 0 dies, and node 1's SFU left with no consumers once the pipe has no listen
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from typing import Any
@@ -59,7 +60,8 @@ def assert_tone(name: str, cap: Any, frequency: float, seconds: float) -> None:
 
 
 def test_listeners_on_two_nodes_hear_a_speaker_and_its_end(cluster: Any) -> None:
-    c = cluster(2)
+    # MSAB_PIPE_IP as a multi-host deployment sets it (here the loopback the nodes share).
+    c = cluster(2, env={"MSAB_PIPE_IP": "127.0.0.1"})
     room = new_room()
 
     async def body() -> None:
@@ -85,6 +87,20 @@ def test_listeners_on_two_nodes_hear_a_speaker_and_its_end(cluster: Any) -> None
             listeners = [early0, early1, late1]
             for listener in listeners:
                 await listener.wait_consumers(1, timeout=15)
+
+            # Hostile pipe messages on both nodes' channels (a buggy or compromised publisher):
+            # garbage, oversized, a request naming a node that does not exist, a forged close of
+            # Alice's producer from a node that is not hers. Nothing changes for the listeners.
+            channels = c.redis_cmd("PUBSUB", "CHANNELS", "msab:pipe:*")
+            assert len(channels) == 2, channels
+            forged = [b"\xff\x00garbage", b"{" * 100, b" " * 70_000, json.dumps({"type": "pipe"}).encode(),
+                      json.dumps({"type": "pipe", "id": "1", "from": "ghost", "room": room, "producerId": producer,
+                                  "ip": "203.0.113.9", "port": 9}).encode(),
+                      json.dumps({"type": "closed", "from": "ghost", "room": room, "producerId": producer}).encode(),
+                      json.dumps({"type": "piped", "id": "1", "from": "ghost", "ip": "1.2.3.4", "port": 9}).encode()]
+            for channel in channels:
+                for body in forged:
+                    c.redis_cmd("PUBLISH", channel, body)
 
             captures = await asyncio.gather(*(cl.capture(producer, 3.0, timeout=20) for cl in listeners))
             for listener, cap in zip(listeners, captures):

@@ -113,7 +113,8 @@ public enum MSABApplication {
         // Media: the built-in SFU.
         let media = MediaServer(configuration: .init(listenIP: configuration.mediaListenIP, announcedIP: configuration.mediaAnnouncedIP,
                                                      minPort: configuration.rtcMinPort, numWorkers: configuration.numWorkers,
-                                                     maxConsumersPerTransport: configuration.maxConsumersPerTransport),
+                                                     maxConsumersPerTransport: configuration.maxConsumersPerTransport,
+                                                     pipeAnnouncedIP: configuration.pipeIP),
                                 logger: Logger(label: "msab.sfu"))
 
         // Rooms.

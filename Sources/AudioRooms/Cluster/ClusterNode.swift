@@ -125,6 +125,18 @@ public final class ClusterNode: Service, Sendable {
             pipeLink.deliver(message)
             return
         }
+        // A pipe is only made towards a live node of the cluster (its presence key is there):
+        // a stray publisher cannot point this node's SFU at an arbitrary address by naming an
+        // unknown sender.
+        if case .request(let request) = message {
+            let live = (try? await redis.send(["EXISTS", .string(Self.presenceKey(from))]))?.int == 1
+            guard live else {
+                pipeMessagesDropped.increment()
+                logger.info("pipe request from an unknown node refused", metadata: ["node": "\(from)"])
+                await pipeLink.send(.failed(id: request.id, from: uid, error: "unknown node"), to: from)
+                return
+            }
+        }
         let answer: PipeMessage?
         if let target = await registry.room(room) {
             answer = await target.handlePipeMessage(message)

@@ -98,9 +98,14 @@ extension Room {
         participants[socket]?.producerId = producerId
         producerOwner[producerId] = socket
         producerPaused[producerId] = paused
-        outbox.send("audio:newProducer", NewProducerEvent(producerId: producerId, userId: userId), to: .room(id, except: socket))
-        // Other nodes list it in their joiners' `existingProducers`.
+        // In the store before it is announced: other nodes list it in their joiners'
+        // `existingProducers`, and look its node up there when one of their listeners consumes it
+        // (an announcement first would race that look-up).
         try? await store.setProducer(producerId, socket: socket, room: id)
+        // Closed meanwhile (a leave): its closure was announced instead.
+        if producerOwner[producerId] == socket {
+            outbox.send("audio:newProducer", NewProducerEvent(producerId: producerId, userId: userId), to: .room(id, except: socket))
+        }
         // Seats or mutes may have changed while the SFU was creating it.
         await applyStage()
         return IdAck(id: producerId)
