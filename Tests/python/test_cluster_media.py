@@ -205,6 +205,20 @@ def test_a_moderator_on_another_node_silences_the_copy(cluster: Any) -> None:
             assert back.frame_count > 0
             assert abs(dominant_frequency(back.tail(1.5)) - 440.0) <= 5.0
             assert ben.errors == [], ben.errors
+
+            # Ben, node 1's only listener, leaves: node 1's copy of Alice's producer goes with
+            # his consumer (one pipe per producer and node, closed with its last consumer).
+            assert gauge(c.nodes[1], "msab_sfu_producers") == 1
+            await ben.leave()
+            await wait_gauge(c.nodes[1], "msab_sfu_consumers", 0)
+            await wait_gauge(c.nodes[1], "msab_sfu_producers", 0)
+            # Another listener on node 1 later: a new pipe, and the tone again.
+            cara = await c.client(1, 903, "Cara")
+            await cara.join(room)
+            await cara.consume_all()
+            await cara.wait_consumers(1, timeout=15)
+            assert_tone("Cara", await cara.capture(producer, 2.0, timeout=20), 440.0, 2.0)
+            assert gauge(c.nodes[1], "msab_sfu_producers") == 1
         finally:
             await c.close_clients()
 
