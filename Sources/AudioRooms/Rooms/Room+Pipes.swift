@@ -64,6 +64,7 @@ extension Room {
         if importing[producerId] == task {
             importing[producerId] = nil
             let cancelled = importsCancelled.remove(producerId) != nil
+            let pause = importPauses.removeValue(forKey: producerId)
             guard let result else { return false }
             if cancelled || isClosed {
                 await router.closeImport(pipeId: result.pipeId, producerId: producerId)
@@ -71,6 +72,8 @@ extension Room {
                 return false
             }
             imports[producerId] = result
+            // The origin paused or resumed it after answering: the copy follows.
+            if let pause, pause.node == result.node { try? await router.setProducerPaused(producerId, pause.paused) }
         }
         return imports[producerId] != nil
     }
@@ -133,8 +136,11 @@ extension Room {
             return failed("producer closed")
         }
         exports[request.producerId, default: [:]][request.from] = exported.pipeId
+        // The stage rules may have paused or resumed it while the pipe was made; from here on
+        // each change is sent to that node, so the answer carries the state as of now.
+        let paused = producerPaused[request.producerId] ?? exported.paused
         return .reply(PipeReply(id: request.id, from: services.node, end: exported.end, kind: exported.kind,
-                                rtpParameters: exported.rtpParameters, paused: exported.paused))
+                                rtpParameters: exported.rtpParameters, paused: paused))
     }
 
     /// Our producer was paused or resumed: the nodes with a copy follow.
@@ -168,6 +174,10 @@ extension Room {
                 await router.closeExport(pipeId: pipeId)
             }
         case .producerPaused(let from, _, let producerId, let paused):
+            if imports[producerId] == nil, importing[producerId] != nil {
+                importPauses[producerId] = (from, paused)
+                return nil
+            }
             guard imports[producerId]?.node == from else { return nil }
             try? await router.setProducerPaused(producerId, paused)
         case .producerClosed(let from, _, let producerId):

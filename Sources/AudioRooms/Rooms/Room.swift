@@ -40,6 +40,8 @@ public actor Room {
     var imports: [String: RemoteImport] = [:]
     var importing: [String: Task<RemoteImport, any Error>] = [:]
     var importsCancelled: Set<String> = []
+    /// Pause notices that arrived while their import was under way (applied when it completes).
+    var importPauses: [String: (node: String, paused: Bool)] = [:]
     var importedConsumers: [String: String] = [:]
     var exports: [String: [String: String]] = [:]
     /// Users above the level threshold, loudest first (for `speaker:active`).
