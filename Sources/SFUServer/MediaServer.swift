@@ -47,8 +47,8 @@ public final class MediaServer: Service, Sendable {
 
         /// The address a worker's pipe transports report, i.e. the source address the other
         /// workers of this node see: the listen IP, or loopback when listening on a wildcard
-        /// (the kernel then sends worker-to-worker datagrams from 127.0.0.1 / ::1). Pipes across
-        /// nodes (issue 13 item 3) will need an address other nodes can reach instead.
+        /// (the kernel then sends worker-to-worker datagrams from 127.0.0.1 / ::1), unless
+        /// ``pipeAnnouncedIP`` names an address other nodes can reach (pipes across nodes).
         public var pipeIP: String {
             if let pipeAnnouncedIP, !pipeAnnouncedIP.isEmpty { return pipeAnnouncedIP }
             return switch listenIP {

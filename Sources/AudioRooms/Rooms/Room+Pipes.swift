@@ -26,14 +26,14 @@ extension Room {
     /// of this room on a live node we can reach.
     func ensureImported(_ producerId: String) async -> Bool {
         if imports[producerId] != nil { return true }
-        if let task = importing[producerId] { return await finishImport(producerId, task) }
+        if let pending = importing[producerId] { return await finishImport(producerId, pending.task) }
         guard let link = services.pipeLink, !isClosed,
               let members = try? await store.members(room: id),
               let origin = members.first(where: { $0.producerId == producerId }), origin.node != services.node, !origin.node.isEmpty
         else { return false }
         // Re-checked after the store's await.
         if imports[producerId] != nil { return true }
-        if let task = importing[producerId] { return await finishImport(producerId, task) }
+        if let pending = importing[producerId] { return await finishImport(producerId, pending.task) }
         guard !isClosed, imports.count + importing.count < Self.maxImports else { return false }
         let (router, room, node, logger) = (self.router, id, origin.node, services.logger)
         // Shared by concurrent consumes of the same producer (a promise); it ends by itself
@@ -54,14 +54,14 @@ extension Room {
                 throw error
             }
         }
-        importing[producerId] = task
+        importing[producerId] = (node, task)
         return await finishImport(producerId, task)
     }
 
     /// Awaits an import and registers it (the first awaiter does; the others find it there).
     private func finishImport(_ producerId: String, _ task: Task<RemoteImport, any Error>) async -> Bool {
         let result = try? await task.value
-        if importing[producerId] == task {
+        if importing[producerId]?.task == task {
             importing[producerId] = nil
             let cancelled = importsCancelled.remove(producerId) != nil
             let pause = importPauses.removeValue(forKey: producerId)
@@ -174,14 +174,14 @@ extension Room {
                 await router.closeExport(pipeId: pipeId)
             }
         case .producerPaused(let from, _, let producerId, let paused):
-            if imports[producerId] == nil, importing[producerId] != nil {
+            if imports[producerId] == nil, importing[producerId]?.node == from {
                 importPauses[producerId] = (from, paused)
                 return nil
             }
             guard imports[producerId]?.node == from else { return nil }
             try? await router.setProducerPaused(producerId, paused)
         case .producerClosed(let from, _, let producerId):
-            guard imports[producerId]?.node == from || importing[producerId] != nil else { return nil }
+            guard imports[producerId]?.node == from || importing[producerId]?.node == from else { return nil }
             await dropImport(producerId)
         case .reply, .failed:
             break
@@ -193,7 +193,7 @@ extension Room {
 
     /// The nodes this room exchanges pipes with (for the dead-node sweep).
     func pipePeers() -> Set<String> {
-        var nodes = Set(imports.values.map(\.node))
+        var nodes = Set(imports.values.map(\.node)).union(importing.values.map(\.node))
         for byNode in exports.values { nodes.formUnion(byNode.keys) }
         return nodes
     }
@@ -201,6 +201,9 @@ extension Room {
     /// Nodes found dead: their producers' copies close here (their listeners hear
     /// `audio:producerClosed` from the sweep's eviction), and our pipes to them close.
     func nodesGone(_ nodes: Set<String>) async {
+        for (producerId, pending) in importing where nodes.contains(pending.node) && importsCancelled.count < Self.maxImports {
+            importsCancelled.insert(producerId)
+        }
         for (producerId, remote) in imports where nodes.contains(remote.node) { await dropImport(producerId) }
         for (producerId, byNode) in exports {
             for (node, pipeId) in byNode where nodes.contains(node) {

@@ -38,7 +38,7 @@ public actor Room {
     /// copy here, the imports under way, the consumers of those copies, and this node's producers
     /// sent to other nodes (producer → node → pipe id).
     var imports: [String: RemoteImport] = [:]
-    var importing: [String: Task<RemoteImport, any Error>] = [:]
+    var importing: [String: (node: String, task: Task<RemoteImport, any Error>)] = [:]
     var importsCancelled: Set<String> = []
     /// Pause notices that arrived while their import was under way (applied when it completes).
     var importPauses: [String: (node: String, paused: Bool)] = [:]
