@@ -30,8 +30,10 @@ public final class MediaServer: Service, Sendable {
 
         public init(
             listenIP: String = "0.0.0.0", announcedIP: String? = nil, minPort: Int = 10_000, numWorkers: Int = 1,
-            observers: SpeakerObserverSettings = SpeakerObserverSettings(), maxConsumersPerTransport: Int = 32
+            observers: SpeakerObserverSettings = SpeakerObserverSettings(), maxConsumersPerTransport: Int = 32,
+            pipeAnnouncedIP: String? = nil
         ) {
+            self.pipeAnnouncedIP = pipeAnnouncedIP
             self.listenIP = listenIP
             self.announcedIP = announcedIP
             self.minPort = minPort
@@ -40,12 +42,16 @@ public final class MediaServer: Service, Sendable {
             self.maxConsumersPerTransport = max(1, maxConsumersPerTransport)
         }
 
+        /// `MSAB_PIPE_IP`: when set, what ``pipeIP`` is (an address of this host other nodes reach).
+        public var pipeAnnouncedIP: String?
+
         /// The address a worker's pipe transports report, i.e. the source address the other
         /// workers of this node see: the listen IP, or loopback when listening on a wildcard
-        /// (the kernel then sends worker-to-worker datagrams from 127.0.0.1 / ::1). Pipes across
-        /// nodes (issue 13 item 3) will need an address other nodes can reach instead.
+        /// (the kernel then sends worker-to-worker datagrams from 127.0.0.1 / ::1), unless
+        /// ``pipeAnnouncedIP`` names an address other nodes can reach (pipes across nodes).
         public var pipeIP: String {
-            switch listenIP {
+            if let pipeAnnouncedIP, !pipeAnnouncedIP.isEmpty { return pipeAnnouncedIP }
+            return switch listenIP {
             case "0.0.0.0": "127.0.0.1"
             case "::": "::1"
             default: listenIP

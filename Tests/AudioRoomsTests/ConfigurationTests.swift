@@ -12,6 +12,18 @@ import Testing
         #expect(!c.usesLaravel && !c.usesRedis)
     }
 
+    @Test func pipeIPIsAnAddressOtherNodesReach() throws {
+        #expect(try Configuration(environment: [:]).pipeIP == nil)
+        #expect(try Configuration(environment: ["MSAB_PIPE_IP": "10.1.2.3"]).pipeIP == "10.1.2.3")
+        #expect(try Configuration(environment: ["MSAB_PIPE_IP": "fd00::7"]).pipeIP == "fd00::7")
+        for bad in ["0.0.0.0", "::", "node-a.local", "10.1.2.3:4000", "999.1.1.1"] {
+            #expect(throws: ConfigurationError.self) { try Configuration(environment: ["MSAB_PIPE_IP": bad]) }
+        }
+        let clustered = try Configuration(environment: ["REDIS_HOST": "127.0.0.1"])
+        #expect(clustered.warnings.contains { $0.hasPrefix("MSAB_PIPE_IP is unset") })
+        #expect(try Configuration(environment: ["REDIS_HOST": "127.0.0.1", "MSAB_PIPE_IP": "10.1.2.3"]).warnings.isEmpty)
+    }
+
     @Test func maxConsumersPerWorkerIsBounded() throws {
         #expect(try Configuration(environment: [:]).maxConsumersPerWorker == 1_000)
         #expect(try Configuration(environment: ["MSAB_MAX_CONSUMERS_PER_WORKER": "1"]).maxConsumersPerWorker == 1)

@@ -113,7 +113,8 @@ public enum MSABApplication {
         // Media: the built-in SFU.
         let media = MediaServer(configuration: .init(listenIP: configuration.mediaListenIP, announcedIP: configuration.mediaAnnouncedIP,
                                                      minPort: configuration.rtcMinPort, numWorkers: configuration.numWorkers,
-                                                     maxConsumersPerTransport: configuration.maxConsumersPerTransport),
+                                                     maxConsumersPerTransport: configuration.maxConsumersPerTransport,
+                                                     pipeAnnouncedIP: configuration.pipeIP),
                                 logger: Logger(label: "msab.sfu"))
 
         // Rooms.
@@ -129,7 +130,7 @@ public enum MSABApplication {
         let directory = SessionDirectory()
         let roomServices = RoomServices(outbox: outbox, backend: backend, directory: directory, statusPoster: statusPoster,
                                     giftQueue: giftQueue, rateLimiter: RateLimiter(), configuration: configuration, logger: logger,
-                                    store: cluster?.store ?? InMemoryRoomStateStore(), node: cluster?.uid ?? "",
+                                    store: cluster?.store ?? InMemoryRoomStateStore(), node: cluster?.uid ?? "", pipeLink: cluster?.pipeLink,
                                     now: now)
         let registry = RoomRegistry(media: SFUMediaPlane(server: media, maxConsumersPerWorker: configuration.maxConsumersPerWorker), services: roomServices)
         let gate = ConnectionGate(allowedOrigins: configuration.corsOrigins, authenticator: parts.authenticator)

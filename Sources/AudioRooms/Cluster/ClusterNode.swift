@@ -23,15 +23,20 @@ public final class ClusterNode: Service, Sendable {
     let store: RedisRoomStateStore
     let registry: RoomRegistry
     let relay: BackendEventRelay
+    let pipeLink: PipeLink
     let services: RoomServices
     let logger: Logger
     let presenceTTL: Duration
     let evicted = Counter(label: "msab_cluster_members_evicted_total")
     /// Nodes whose presence key the previous sweep found missing.
     let missingBefore = Mutex<Set<String>>([])
+    /// Pipe messages of other nodes being handled (bounded: a flood is dropped, counted).
+    let pipeMessagesInFlight = Atomic<Int>(0)
+    static let maxPipeMessagesInFlight = 64
+    let pipeMessagesDropped = Counter(label: "msab_cluster_pipe_messages_dropped_total")
 
     public init(uid: String, redis: RedisClient, subscriber: RedisSubscriber, adapter: RedisAdapter, store: RedisRoomStateStore,
-                registry: RoomRegistry, relay: BackendEventRelay, services: RoomServices, logger: Logger) {
+                registry: RoomRegistry, relay: BackendEventRelay, pipeLink: PipeLink, services: RoomServices, logger: Logger) {
         self.uid = uid
         self.redis = redis
         self.subscriber = subscriber
@@ -39,6 +44,7 @@ public final class ClusterNode: Service, Sendable {
         self.store = store
         self.registry = registry
         self.relay = relay
+        self.pipeLink = pipeLink
         self.services = services
         self.logger = logger
         self.presenceTTL = .milliseconds(services.configuration.nodePresenceTTLMs)
@@ -50,7 +56,7 @@ public final class ClusterNode: Service, Sendable {
 
 
     public func run() async throws {
-        var channels = adapter.subscriptions + [RedisRoomStateStore.seatsChannel, Self.internalEventsChannel]
+        var channels = adapter.subscriptions + [RedisRoomStateStore.seatsChannel, Self.internalEventsChannel, pipeLink.channel]
         if services.configuration.eventsEnabled { channels.append(services.configuration.eventsChannel) }
         await subscriber.subscribe(channels)
         await subscriber.psubscribe(adapter.patterns)
@@ -64,8 +70,21 @@ public final class ClusterNode: Service, Sendable {
     /// Every pub/sub message, to whom it concerns (one reader: the subscriber's stream is single-consumer).
     func route() async {
         let eventsChannel = services.configuration.eventsEnabled ? services.configuration.eventsChannel : nil
+        let pipeChannel = pipeLink.channel
+        await withDiscardingTaskGroup { group in
         for await message in subscriber.messages.cancelOnGracefulShutdown() {
-            if message.channel == RedisRoomStateStore.seatsChannel {
+            if message.channel == pipeChannel {
+                // Not awaited here: a request waits for this node's SFU, and the reader must not.
+                guard pipeMessagesInFlight.add(1, ordering: .relaxed).newValue <= Self.maxPipeMessagesInFlight else {
+                    pipeMessagesInFlight.subtract(1, ordering: .relaxed)
+                    pipeMessagesDropped.increment()
+                    continue
+                }
+                group.addTask {
+                    await self.handlePipeMessage(Data(message.payload.readableBytesView))
+                    self.pipeMessagesInFlight.subtract(1, ordering: .relaxed)
+                }
+            } else if message.channel == RedisRoomStateStore.seatsChannel {
                 let text = String(buffer: message.payload)
                 guard let space = text.firstIndex(of: " "), text[..<space] != uid else { continue }
                 await registry.seatsChanged(room: String(text[text.index(after: space)...]))
@@ -79,6 +98,54 @@ public final class ClusterNode: Service, Sendable {
                 await adapter.handle(message)
             }
         }
+        }
+    }
+
+    /// One message of another node about pipes (issue 13 item 3; `Room+Pipes.swift`). Replies go
+    /// to this node's waiters; the rest to the room named, whose answer (to a request) goes back
+    /// to the sender. Anything malformed, or naming a room not open here, is dropped or refused.
+    func handlePipeMessage(_ data: Data) async {
+        let message: PipeMessage
+        do {
+            message = try PipeMessage.decode(data)
+        } catch {
+            pipeMessagesDropped.increment()
+            logger.debug("pipe message dropped", metadata: ["reason": "\(error.kind.rawValue)", "field": "\(error.field ?? "")"])
+            return
+        }
+        let (from, room): (String, String?)
+        switch message {
+        case .reply(let reply): (from, room) = (reply.from, nil)
+        case .failed(_, let node, _): (from, room) = (node, nil)
+        case .request(let request): (from, room) = (request.from, request.room)
+        case .unpipe(let node, let r, _), .producerPaused(let node, let r, _, _), .producerClosed(let node, let r, _): (from, room) = (node, r)
+        }
+        guard from != uid else { return }
+        guard let room else {
+            pipeLink.deliver(message)
+            return
+        }
+        // A pipe is only made towards a live node of the cluster (its presence key is there):
+        // a stray publisher cannot point this node's SFU at an arbitrary address by naming an
+        // unknown sender.
+        if case .request(let request) = message {
+            let live = (try? await redis.send(["EXISTS", .string(Self.presenceKey(from))]))?.int == 1
+            guard live else {
+                pipeMessagesDropped.increment()
+                logger.info("pipe request from an unknown node refused", metadata: ["node": "\(from)"])
+                await pipeLink.send(.failed(id: request.id, from: uid, error: "unknown node"), to: from)
+                return
+            }
+        }
+        let answer: PipeMessage?
+        if let target = await registry.room(room) {
+            answer = await target.handlePipeMessage(message)
+        } else if case .request(let request) = message {
+            answer = .failed(id: request.id, from: uid, error: "no such room")
+        } else {
+            answer = nil
+        }
+        if let answer { await pipeLink.send(answer, to: from) }
     }
 
     /// After every reconnect (not the first connect): Redis may have restarted empty, so this
@@ -153,7 +220,17 @@ public final class ClusterNode: Service, Sendable {
                 if alive[member.node] == false, missingBefore.withLock({ $0.contains(member.node) }) { await evict(member, from: room) }
             }
         }
+        // The nodes we have pipes with, whose members another node may have evicted already.
+        for node in await registry.pipePeers() where alive[node] == nil {
+            let reply = try await redis.send(["EXISTS", .string(Self.presenceKey(node))])
+            alive[node] = reply.int == 1
+            if reply.int != 1 { missing.insert(node) }
+        }
+        let dead = missingBefore.withLock { $0.intersection(missing) }
         missingBefore.withLock { $0 = missing }
+        // Their producers' copies close here (listeners were told by the eviction's
+        // `audio:producerClosed`), and our pipes to them.
+        if !dead.isEmpty { await registry.nodesGone(dead) }
     }
 
     /// What a disconnect does, done for a socket of a dead node: it leaves the room (its seat

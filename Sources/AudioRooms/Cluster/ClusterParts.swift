@@ -13,6 +13,7 @@ struct ClusterParts: Sendable {
     let subscriber: RedisSubscriber
     let mainAdapter: RedisAdapter
     let store: RedisRoomStateStore
+    let pipeLink: PipeLink
     let logger: Logger
 
     init(configuration: Configuration, logger: Logger, now: @escaping @Sendable () -> Int64) {
@@ -28,6 +29,7 @@ struct ClusterParts: Sendable {
         subscriber = RedisSubscriber(configuration: redisConfiguration, logger: redisLogger)
         mainAdapter = RedisAdapter(uid: uid, redis: redis, logger: Logger(label: "msab.adapter"))
         store = RedisRoomStateStore(redis: redis, node: uid, inactivityTimeoutMs: configuration.roomInactivityTimeoutMs, now: now)
+        pipeLink = PipeLink(uid: uid, redis: redis)
         self.logger = logger
     }
 
@@ -45,6 +47,6 @@ struct ClusterParts: Sendable {
 
     func node(registry: RoomRegistry, relay: BackendEventRelay, roomServices: RoomServices) -> ClusterNode {
         ClusterNode(uid: uid, redis: redis, subscriber: subscriber, adapter: mainAdapter, store: store,
-                    registry: registry, relay: relay, services: roomServices, logger: logger)
+                    registry: registry, relay: relay, pipeLink: pipeLink, services: roomServices, logger: logger)
     }
 }

@@ -70,6 +70,12 @@ public struct Configuration: Sendable {
     /// `MEDIASOUP_LISTEN_IP` (0.0.0.0) and `MEDIASOUP_ANNOUNCED_IP` (the address put in ICE candidates).
     public var mediaListenIP: String = "0.0.0.0"
     public var mediaAnnouncedIP: String?
+    /// `MSAB_PIPE_IP`: the address this node's pipe transports give other nodes (and other
+    /// workers) to send to, i.e. the address they see our pipe datagrams come from (issue 13).
+    /// Unset: the listen IP, or loopback when listening on a wildcard — enough for nodes on one
+    /// host; nodes on several hosts need an address of this host they can reach (not a NAT's
+    /// public address: the pipe's demultiplexing checks the datagrams' source).
+    public var pipeIP: String?
     /// `MEDIASOUP_RTC_MIN_PORT` / `MEDIASOUP_RTC_MAX_PORT`: worker k listens on min + k.
     public var rtcMinPort: Int = 10_000
     public var rtcMaxPort: Int = 59_999
@@ -122,6 +128,9 @@ public struct Configuration: Sendable {
         var warnings: [String] = []
         if let text = laravelAPIURL, let url = URL(string: text), url.scheme == "http", let host = url.host, !Self.isLoopback(host) {
             warnings.append("LARAVEL_API_URL is plain http to \(host), not a loopback address: user tokens and the internal key cross the network in clear; use https")
+        }
+        if usesRedis, pipeIP == nil, ["0.0.0.0", "::", "127.0.0.1", "::1"].contains(mediaListenIP) {
+            warnings.append("MSAB_PIPE_IP is unset: other nodes are given a loopback address for this node's speakers, which only nodes on this host can reach")
         }
         return warnings
     }
@@ -203,6 +212,13 @@ extension Configuration {
 
         mediaListenIP = try reader.ipAddress("MEDIASOUP_LISTEN_IP", default: mediaListenIP)
         mediaAnnouncedIP = try reader.optionalString("MEDIASOUP_ANNOUNCED_IP")
+        if reader.raw("MSAB_PIPE_IP") != nil {
+            let ip = try reader.ipAddress("MSAB_PIPE_IP", default: "")
+            guard ip != "0.0.0.0", ip != "::" else {
+                throw ConfigurationError(variable: "MSAB_PIPE_IP", problem: "must be an address other nodes can send to, not a wildcard")
+            }
+            pipeIP = ip
+        }
         rtcMinPort = try reader.int("MEDIASOUP_RTC_MIN_PORT", default: rtcMinPort, in: 1...65_535)
         rtcMaxPort = try reader.int("MEDIASOUP_RTC_MAX_PORT", default: rtcMaxPort, in: 1...65_535)
         if rtcMaxPort < rtcMinPort {

@@ -28,6 +28,9 @@ final class SFURoomRouter: RoomRouter {
         var transportRouter: [String: MediaRouter] = [:]
         var producerOrigin: [String: MediaRouter] = [:]
         var consumerRouter: [String: MediaRouter] = [:]
+        /// Pipes to other nodes (exports: our producers sent out; imports: theirs received) →
+        /// the router holding the pipe transport.
+        var nodePipeRouter: [String: MediaRouter] = [:]
         var pumps: [Task<Void, Never>] = []
         var closed = false
     }
@@ -236,6 +239,53 @@ final class SFURoomRouter: RoomRouter {
     func closeConsumer(_ consumerId: String) async {
         await routerFor(consumer: consumerId).closeConsumer(consumerId)
         forget(consumer: consumerId)
+    }
+
+    // MARK: - Pipes to other nodes
+
+    /// An imported producer's copy lives on the primary, like a local producer of the room: the
+    /// other workers' routers get it by `pipeToRouter` on first consume, and pause/resume/close
+    /// through the primary reach them.
+    func openImportPipe() async throws -> (pipeId: String, end: PipeEnd) {
+        let info = try await primary.createPipeTransport()
+        state.withLock { $0.nodePipeRouter[info.id] = primary }
+        return (info.id, PipeEnd(ip: info.ip, port: info.port, srtpParameters: info.srtpParameters))
+    }
+
+    func completeImport(pipeId: String, producerId: String, remote: PipeEnd, kind: MediaKind, rtpParameters: RtpParameters,
+                        paused: Bool) async throws {
+        try await primary.connectPipeTransport(pipeId, ip: remote.ip, port: remote.port, srtpParameters: remote.srtpParameters)
+        _ = try await primary.produceOnPipe(transportId: pipeId, producerId: producerId, kind: kind, rtpParameters: rtpParameters, paused: paused)
+        state.withLock { $0.producerOrigin[producerId] = primary }
+    }
+
+    func closeImport(pipeId: String, producerId: String) async {
+        // The copy first, through the primary, so its copies on other workers close too.
+        if state.withLock({ $0.producerOrigin[producerId] }) === primary { await primary.closeProducer(producerId) }
+        forget(producer: producerId)
+        await primary.closePipeTransport(pipeId)
+        state.withLock { _ = $0.nodePipeRouter.removeValue(forKey: pipeId) }
+    }
+
+    func exportProducer(_ producerId: String, to remote: PipeEnd) async throws -> (pipeId: String, end: PipeEnd, kind: MediaKind,
+                                                                                  rtpParameters: RtpParameters, paused: Bool) {
+        guard let origin = state.withLock({ $0.producerOrigin[producerId] }) else { throw SFUError(.unknownProducer, producerId) }
+        let info = try await origin.createPipeTransport()
+        state.withLock { $0.nodePipeRouter[info.id] = origin }
+        do {
+            try await origin.connectPipeTransport(info.id, ip: remote.ip, port: remote.port, srtpParameters: remote.srtpParameters)
+            let consumer = try await origin.consumeOnPipe(transportId: info.id, producerId: producerId)
+            return (info.id, PipeEnd(ip: info.ip, port: info.port, srtpParameters: info.srtpParameters), consumer.kind, consumer.rtpParameters,
+                    consumer.producerPaused)
+        } catch {
+            await closeExport(pipeId: info.id)
+            throw error
+        }
+    }
+
+    func closeExport(pipeId: String) async {
+        guard let router = state.withLock({ $0.nodePipeRouter.removeValue(forKey: pipeId) }) else { return }
+        await router.closePipeTransport(pipeId)
     }
 
     // MARK: - Close

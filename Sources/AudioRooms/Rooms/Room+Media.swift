@@ -74,6 +74,7 @@ extension Room {
             forgetProducer(previous)
             outbox.send("audio:producerClosed", ProducerClosedEvent(producerId: previous, userId: userId), to: .room(id, except: socket))
             await router.closeProducer(previous)
+            await exportedProducerClosed(previous)
         }
         let paused = !stage.isAudible(userId: userId, selfMuted: participants[socket]?.selfMuted ?? false, seats: seats)
         let producerId: String
@@ -92,13 +93,19 @@ extension Room {
             forgetProducer(raced)
             outbox.send("audio:producerClosed", ProducerClosedEvent(producerId: raced, userId: userId), to: .room(id, except: socket))
             await router.closeProducer(raced)
+            await exportedProducerClosed(raced)
         }
         participants[socket]?.producerId = producerId
         producerOwner[producerId] = socket
         producerPaused[producerId] = paused
-        outbox.send("audio:newProducer", NewProducerEvent(producerId: producerId, userId: userId), to: .room(id, except: socket))
-        // Other nodes list it in their joiners' `existingProducers`.
+        // In the store before it is announced: other nodes list it in their joiners'
+        // `existingProducers`, and look its node up there when one of their listeners consumes it
+        // (an announcement first would race that look-up).
         try? await store.setProducer(producerId, socket: socket, room: id)
+        // Closed meanwhile (a leave): its closure was announced instead.
+        if producerOwner[producerId] == socket {
+            outbox.send("audio:newProducer", NewProducerEvent(producerId: producerId, userId: userId), to: .room(id, except: socket))
+        }
         // Seats or mutes may have changed while the SFU was creating it.
         await applyStage()
         return IdAck(id: producerId)
@@ -107,27 +114,39 @@ extension Room {
     /// `audio:consume` → `{id, producerId, kind, rtpParameters}` (created paused).
     func consume(socket: String, _ payload: AudioConsumePayload) async -> any Encodable & Sendable {
         guard owns(socket, transport: payload.transportId) else { return ErrorAck("Transport not found") }
-        guard producerOwner[payload.producerId] != nil,
+        // A producer of another node is piped here first (Room+Pipes.swift).
+        let remote = producerOwner[payload.producerId] == nil
+        if remote {
+            guard await ensureImported(payload.producerId) else { return ErrorAck("Cannot consume") }
+            importConsumeStarted(payload.producerId)
+        }
+        let (ack, consumerId) = await consumeHere(socket: socket, payload)
+        if remote { await importConsumeEnded(payload.producerId, consumerId: consumerId) }
+        return ack
+    }
+
+    private func consumeHere(socket: String, _ payload: AudioConsumePayload) async -> (any Encodable & Sendable, String?) {
+        guard producerOwner[payload.producerId] != nil || imports[payload.producerId] != nil,
               await router.canConsume(producerId: payload.producerId, rtpCapabilities: payload.rtpCapabilities)
-        else { return ErrorAck("Cannot consume") }
+        else { return (ErrorAck("Cannot consume"), nil) }
         let consumer: ConsumerDescription
         do {
             consumer = try await router.consume(transportId: payload.transportId, producerId: payload.producerId, rtpCapabilities: payload.rtpCapabilities)
         } catch RoomMediaError.consumerLimitReached {
-            return ErrorAck("Consumer limit reached")
+            return (ErrorAck("Consumer limit reached"), nil)
         } catch RoomMediaError.alreadyConsuming {
-            return ErrorAck("Cannot consume")
+            return (ErrorAck("Cannot consume"), nil)
         } catch {
             services.logger.info("audio:consume failed", metadata: ["room": "\(id)", "error": "\(error)"])
-            return ErrorAck("Consume failed")
+            return (ErrorAck("Consume failed"), nil)
         }
         guard participants[socket] != nil, owns(socket, transport: payload.transportId) else {
             await router.closeConsumer(consumer.id)
-            return ErrorAck("Transport not found")
+            return (ErrorAck("Transport not found"), nil)
         }
         participants[socket]?.consumers.insert(consumer.id)
         consumerOwner[consumer.id] = socket
-        return consumer
+        return (consumer, consumer.id)
     }
 
     /// `consumer:resume` → `{success: true}`.
@@ -189,6 +208,7 @@ extension Room {
                 do {
                     try await router.setProducerPaused(change.producerId, change.paused)
                     if producerOwner[change.producerId] != nil { producerPaused[change.producerId] = change.paused }
+                    await exportedProducerPaused(change.producerId, change.paused)
                 } catch {
                     failed.insert(change.producerId)
                     services.logger.info("stage pause/resume failed", metadata: ["room": "\(id)", "producer": "\(change.producerId)", "error": "\(error)"])

@@ -34,6 +34,16 @@ public actor Room {
     let stage: StagePolicy
     var producerPaused: [String: Bool] = [:]
     var stageInFlight: Set<String> = []
+    /// Cross-node pipes (issue 13 item 3, `Room+Pipes.swift`): producers of other nodes with a
+    /// copy here, the imports under way, the consumers of those copies, and this node's producers
+    /// sent to other nodes (producer → node → pipe id).
+    var imports: [String: RemoteImport] = [:]
+    var importing: [String: (node: String, task: Task<RemoteImport, any Error>)] = [:]
+    var importsCancelled: Set<String> = []
+    /// Pause notices that arrived while their import was under way (applied when it completes).
+    var importPauses: [String: (node: String, paused: Bool)] = [:]
+    var importedConsumers: [String: String] = [:]
+    var exports: [String: [String: String]] = [:]
     /// Users above the level threshold, loudest first (for `speaker:active`).
     var activeSpeakers: [Int] = []
     /// When the last participant left (nil while anyone is in); drives the inactivity close.
@@ -228,6 +238,7 @@ public actor Room {
             forgetProducer(producer)
             outbox.send("audio:producerClosed", ProducerClosedEvent(producerId: producer, userId: userId), to: .room(id, except: socket))
             await router.closeProducer(producer)
+            await exportedProducerClosed(producer)
         }
         for consumer in participant.consumers { consumerOwner[consumer] = nil }
         for transport in participant.transports {
@@ -296,6 +307,7 @@ public actor Room {
         producerPaused.removeAll()
         consumerOwner.removeAll()
         seats = SeatMap(seatCount: seats.seatCount)
+        await closeAllPipes()
         await router.close()
     }
 
@@ -307,11 +319,13 @@ public actor Room {
             guard let owner = transportOwner.removeValue(forKey: transportId) else { return }
             participants[owner]?.transports.removeAll { $0 == transportId }
         case .producerClosed(let producerId, _):
+            await exportedProducerClosed(producerId)
             guard let owner = forgetProducer(producerId), let participant = participants[owner] else { return }
             participants[owner]?.producerId = nil
             outbox.send("audio:producerClosed", ProducerClosedEvent(producerId: producerId, userId: participant.user.id), to: .room(id, except: owner))
             try? await store.setProducer(nil, socket: owner, room: id)
         case .consumerClosed(let consumerId, _):
+            await importedConsumerClosed(consumerId)
             guard let owner = consumerOwner.removeValue(forKey: consumerId) else { return }
             participants[owner]?.consumers.remove(consumerId)
         case .dominantSpeaker(let producerId, let volume):

@@ -65,6 +65,19 @@ public actor RoomRegistry: Service {
         for room in rooms.values { await room.resync() }
     }
 
+    /// The nodes any room here exchanges pipes with (the dead-node sweep checks them too: their
+    /// members may already have been evicted by another node).
+    public func pipePeers() async -> Set<String> {
+        var nodes = Set<String>()
+        for room in rooms.values { nodes.formUnion(await room.pipePeers()) }
+        return nodes
+    }
+
+    /// Nodes found dead: every room closes its pipes with them.
+    public func nodesGone(_ nodes: Set<String>) async {
+        for room in rooms.values { await room.nodesGone(nodes) }
+    }
+
     /// Rooms snapshot for the sweeper.
     func allRooms() -> [Room] { Array(rooms.values) }
 

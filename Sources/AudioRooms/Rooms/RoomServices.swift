@@ -10,6 +10,8 @@ public struct RoomServices: Sendable {
     public var store: any RoomStateStore
     /// This node's id in the cluster (the Socket.IO adapter's uid; "" stand-alone).
     public var node: String
+    /// Requests and notices to other nodes about pipes (nil stand-alone: every producer is local).
+    public var pipeLink: PipeLink?
     public var statusPoster: StatusPoster
     public var giftQueue: GiftQueue?
     public var rateLimiter: RateLimiter
@@ -20,10 +22,11 @@ public struct RoomServices: Sendable {
 
     public init(outbox: any Outbox, backend: any RoomBackend, directory: SessionDirectory, statusPoster: StatusPoster,
                 giftQueue: GiftQueue?, rateLimiter: RateLimiter, configuration: Configuration, logger: Logger,
-                store: any RoomStateStore = InMemoryRoomStateStore(), node: String = "",
+                store: any RoomStateStore = InMemoryRoomStateStore(), node: String = "", pipeLink: PipeLink? = nil,
                 now: @escaping @Sendable () -> Int64) {
         self.store = store
         self.node = node
+        self.pipeLink = pipeLink
         self.outbox = outbox
         self.backend = backend
         self.directory = directory
