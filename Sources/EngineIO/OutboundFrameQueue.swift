@@ -157,24 +157,7 @@ final class OutboundFrameQueue: Sendable {
 
     /// Sink mode: returns once the queue is finished and everything in it is on the wire, or
     /// it was aborted, or the calling task is cancelled.
-    func drained() async {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let done = state.withLock { state in
-                    if state.isDrained || Task.isCancelled { return true }
-                    state.drainedWaiters.append(continuation)
-                    return false
-                }
-                if done { continuation.resume() }
-            }
-        } onCancel: {
-            let waiters = state.withLock { state in
-                defer { state.drainedWaiters = [] }
-                return state.drainedWaiters
-            }
-            for waiter in waiters { waiter.resume() }
-        }
-    }
+    func drained() async { await wait(until: \.isDrained, in: \.drainedWaiters) }
 
     /// The next frame for the writer, nil once finished (after the queued frames) or aborted.
     /// The writer calls `written()` after each frame.
@@ -235,22 +218,28 @@ final class OutboundFrameQueue: Sendable {
     }
 
     /// Returns once `abort()` was called, or when the calling task is cancelled.
-    func aborted() async {
+    func aborted() async { await wait(until: \.aborted, in: \.abortWaiters) }
+
+    /// Returns once `condition` holds (re-checked under the lock), or when the calling task is
+    /// cancelled; otherwise parks in `waiters`, which whoever makes the condition true resumes.
+    private func wait(
+        until condition: any KeyPath<State, Bool> & Sendable, in waiters: any WritableKeyPath<State, [CheckedContinuation<Void, Never>]> & Sendable
+    ) async {
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 let done = state.withLock { state in
-                    if state.aborted || Task.isCancelled { return true }
-                    state.abortWaiters.append(continuation)
+                    if state[keyPath: condition] || Task.isCancelled { return true }
+                    state[keyPath: waiters].append(continuation)
                     return false
                 }
                 if done { continuation.resume() }
             }
         } onCancel: {
-            let waiters = state.withLock { state in
-                defer { state.abortWaiters = [] }
-                return state.abortWaiters
+            let parked = state.withLock { state in
+                defer { state[keyPath: waiters] = [] }
+                return state[keyPath: waiters]
             }
-            for waiter in waiters { waiter.resume() }
+            for waiter in parked { waiter.resume() }
         }
     }
 }

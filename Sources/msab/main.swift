@@ -26,6 +26,23 @@ func loadConfiguration() -> Configuration {
 
 /// The one line and exit status 78 (EX_CONFIG) of every configuration problem, including those
 /// found after the environment was read (secret files, TLS files).
+/// The token authority of a stand-alone server with this environment (MSAB_JWT_SECRET or the
+/// data directory's development secret), for the commands that mint tokens.
+func standaloneTokenAuthority(for command: String) async throws -> TokenAuthority {
+    let configuration = loadConfiguration()
+    guard configuration.laravelAPIURL == nil else {
+        throw ValidationError("LARAVEL_API_URL is set: users come from the FlyLive backend, \(command) cannot mint tokens")
+    }
+    let parts: MSABApplication.Parts
+    do {
+        parts = try await MSABApplication.prepare(configuration)
+    } catch let error as ConfigurationError {
+        exitForConfiguration(error)
+    }
+    guard let authority = parts.tokenAuthority else { throw ValidationError("no token authority") }
+    return authority
+}
+
 func exitForConfiguration(_ error: ConfigurationError) -> Never {
     FileHandle.standardError.write(Data("msab: \(error.description)\n".utf8))
     Foundation.exit(78)  // EX_CONFIG
@@ -116,17 +133,7 @@ struct Token: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let configuration = loadConfiguration()
-        guard configuration.laravelAPIURL == nil else {
-            throw ValidationError("LARAVEL_API_URL is set: users come from the FlyLive backend, msab does not mint tokens")
-        }
-        let parts: MSABApplication.Parts
-        do {
-            parts = try await MSABApplication.prepare(configuration)
-        } catch let error as ConfigurationError {
-            exitForConfiguration(error)
-        }
-        guard let authority = parts.tokenAuthority else { throw ValidationError("no token authority") }
+        let authority = try await standaloneTokenAuthority(for: "msab token")
         var rooms: [String: RoomRole] = [:]
         for entry in role {
             let pieces = entry.split(separator: "=", maxSplits: 1).map(String.init)
@@ -217,17 +224,7 @@ struct LoadTestCommand: AsyncParsableCommand {
     /// Tokens from the same secret the server uses: MSAB_JWT_SECRET, or the data directory's
     /// development secret (as `msab token` does).
     private func mintTokens(count: Int, firstUser: Int) async throws -> [String] {
-        let configuration = loadConfiguration()
-        guard configuration.laravelAPIURL == nil else {
-            throw ValidationError("LARAVEL_API_URL is set: users come from the FlyLive backend, loadtest cannot mint tokens")
-        }
-        let parts: MSABApplication.Parts
-        do {
-            parts = try await MSABApplication.prepare(configuration)
-        } catch let error as ConfigurationError {
-            exitForConfiguration(error)
-        }
-        guard let authority = parts.tokenAuthority else { throw ValidationError("no token authority") }
+        let authority = try await standaloneTokenAuthority(for: "msab loadtest")
         var tokens: [String] = []
         tokens.reserveCapacity(count)
         for index in 0..<count {

@@ -20,6 +20,7 @@ import pytest
 
 from msabtest import run
 from msabtest.audio import dominant_frequency, is_tone
+from msabtest.metrics import metric, wait_metric
 
 pytestmark = [pytest.mark.msab, pytest.mark.media, pytest.mark.timeout(150)]
 
@@ -30,26 +31,6 @@ def new_room() -> str:
     return f"xnode-{uuid.uuid4().hex[:8]}"
 
 
-def gauge(node: Any, name: str) -> float:
-    """An unlabelled gauge from a node's ``/metrics``."""
-    status, text = node.http("/metrics")
-    assert status == 200
-    for line in str(text).splitlines():
-        head, _, value = line.rpartition(" ")
-        if head == name:
-            return float(value)
-    raise AssertionError(f"{name} not in /metrics")
-
-
-async def wait_gauge(node: Any, name: str, expected: float, timeout: float = 8.0) -> None:
-    deadline = time.monotonic() + timeout
-    value = None
-    while time.monotonic() < deadline:
-        value = gauge(node, name)
-        if value == expected:
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{name} is {value}, expected {expected}")
 
 
 def assert_tone(name: str, cap: Any, frequency: float, seconds: float) -> None:
@@ -106,8 +87,8 @@ def test_listeners_on_two_nodes_hear_a_speaker_and_its_end(cluster: Any) -> None
             for listener, cap in zip(listeners, captures):
                 assert_tone(listener.name, cap, 440.0, 3.0)
             # Node 1: two consumers of one copy; node 0: one consumer (+ the pipe, not counted).
-            assert gauge(c.nodes[1], "msab_sfu_consumers") == 2
-            assert gauge(c.nodes[0], "msab_sfu_consumers") == 1
+            assert metric(c.nodes[1], "msab_sfu_consumers") == 2
+            assert metric(c.nodes[0], "msab_sfu_consumers") == 1
 
             # Speaker detection: node 0 (Alice's) detects her and broadcasts to the room, so the
             # listeners on node 1 are told the same as those on node 0.
@@ -125,8 +106,8 @@ def test_listeners_on_two_nodes_hear_a_speaker_and_its_end(cluster: Any) -> None
                 closed = [e.data for e in listener.events_named("audio:producerClosed")]
                 assert closed == [{"producerId": producer, "userId": 701}], f"{listener.name}: {closed}"
                 assert listener.errors == [], f"{listener.name}: {listener.errors}"
-            await wait_gauge(c.nodes[1], "msab_sfu_consumers", 0)
-            await wait_gauge(c.nodes[0], "msab_sfu_consumers", 0)
+            await wait_metric(c.nodes[1], "msab_sfu_consumers", 0)
+            await wait_metric(c.nodes[0], "msab_sfu_consumers", 0)
         finally:
             await c.close_clients()
 
@@ -161,7 +142,7 @@ def test_a_dead_speaker_node_closes_its_producers_elsewhere(cluster: Any) -> Non
             c.nodes[0].kill()
             await ben.wait_for("audio:producerClosed", lambda d: d.get("producerId") == producer, timeout=ttl_ms / 1000 * 4 + 3)
             took = time.monotonic() - killed
-            await wait_gauge(c.nodes[1], "msab_sfu_consumers", 0)
+            await wait_metric(c.nodes[1], "msab_sfu_consumers", 0)
             await asyncio.sleep(SETTLE)
             closed = [e.data for e in ben.events_named("audio:producerClosed")]
             assert closed == [{"producerId": producer, "userId": 801}], closed
@@ -208,17 +189,17 @@ def test_a_moderator_on_another_node_silences_the_copy(cluster: Any) -> None:
 
             # Ben, node 1's only listener, leaves: node 1's copy of Alice's producer goes with
             # his consumer (one pipe per producer and node, closed with its last consumer).
-            assert gauge(c.nodes[1], "msab_sfu_producers") == 1
+            assert metric(c.nodes[1], "msab_sfu_producers") == 1
             await ben.leave()
-            await wait_gauge(c.nodes[1], "msab_sfu_consumers", 0)
-            await wait_gauge(c.nodes[1], "msab_sfu_producers", 0)
+            await wait_metric(c.nodes[1], "msab_sfu_consumers", 0)
+            await wait_metric(c.nodes[1], "msab_sfu_producers", 0)
             # Another listener on node 1 later: a new pipe, and the tone again.
             cara = await c.client(1, 903, "Cara")
             await cara.join(room)
             await cara.consume_all()
             await cara.wait_consumers(1, timeout=15)
             assert_tone("Cara", await cara.capture(producer, 2.0, timeout=20), 440.0, 2.0)
-            assert gauge(c.nodes[1], "msab_sfu_producers") == 1
+            assert metric(c.nodes[1], "msab_sfu_producers") == 1
         finally:
             await c.close_clients()
 

@@ -9,13 +9,13 @@ one-worker room, and lose its consumers (``audio:producerClosed``) when a speake
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import pytest
 
 from msabtest import run
 from msabtest.audio import dominant_frequency, is_tone
+from msabtest.metrics import metric, wait_metric
 from msabtest.client import MsabClient
 from msabtest.server import MsabServer
 
@@ -24,26 +24,6 @@ pytestmark = [pytest.mark.msab, pytest.mark.media]
 ROOM = "77"
 
 
-def _gauge(msab: MsabServer, name: str) -> float:
-    """The value of an unlabelled Prometheus gauge from ``/metrics``."""
-    status, text = msab.http("/metrics")
-    assert status == 200
-    for line in str(text).splitlines():
-        head, _, value = line.rpartition(" ")
-        if head == name:
-            return float(value)
-    raise AssertionError(f"{name} not in /metrics")
-
-
-async def _wait_gauge(msab: MsabServer, name: str, expected: float, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    value = None
-    while time.monotonic() < deadline:
-        value = _gauge(msab, name)
-        if value == expected:
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{name} is {value}, expected {expected}")
 
 
 def test_room_spread_over_two_workers_hears_every_speaker(msab_factory: Any) -> None:
@@ -102,11 +82,11 @@ def test_room_spread_over_two_workers_hears_every_speaker(msab_factory: Any) -> 
 
             # Alice leaves: every listener hears `audio:producerClosed`, and her consumers on both
             # workers (and the copies of her producer) are gone; Bob's stay.
-            await _wait_gauge(msab, "msab_sfu_consumers", 2 * len(listeners))
+            await wait_metric(msab, "msab_sfu_consumers", 2 * len(listeners))
             await alice.leave()
             for client in listeners:
                 await client.wait_for("audio:producerClosed", lambda d: d.get("producerId") == alice_producer, timeout=10)
-            await _wait_gauge(msab, "msab_sfu_consumers", len(listeners))
+            await wait_metric(msab, "msab_sfu_consumers", len(listeners))
             caps = await asyncio.gather(*(c.capture(bob_producer, 1.0, timeout=10) for c in listeners))
             assert all(cap.duration >= 1.0 for cap in caps)
             for client in [*listeners, bob]:
