@@ -1,14 +1,15 @@
 import Foundation
 
-// Bridges between `JSONValue` and Codable types. It goes through JSON text and Foundation's
-// JSONEncoder/JSONDecoder, whose strictness is what payload validation wants: a JSON string is
-// never an Int, `true` is never a number, a missing key is an error.
+// Bridges between `JSONValue` and Codable types. Decoding goes through JSON text and Foundation's
+// JSONDecoder, whose strictness is what payload validation wants: a JSON string is never an Int,
+// `true` is never a number, a missing key is an error. Encoding (trusted values of our own types)
+// goes straight to a JSONValue.
 
 extension JSONValue {
-    /// Encodes any Encodable value (an event payload) into a JSONValue.
+    /// Encodes any Encodable value (an event payload) into a JSONValue, directly (see
+    /// ``JSONValueEncoder``: what JSONEncoder's text would parse to, without the text).
     public init(encoding value: some Encodable) throws {
-        let data = try JSONEncoder().encode(value)
-        self = try JSONValue.parse(data)
+        self = try JSONValueEncoder.encode(value)
     }
 
     /// Decodes a Codable type from this value.
