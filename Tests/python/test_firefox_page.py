@@ -4,7 +4,10 @@ A headless Chromium page (DevTools) and a headless Firefox page (WebDriver BiDi,
 join one room through the page msab serves, take seats, turn their fake microphones on and hear
 each other (inbound audio energy from getStats over ``window.msabPeerConnections``), chat both
 ways, and a screenshot of the Firefox page with both users seated is saved
-(``firefox-two-seated.png`` in the test's temporary directory; its path is printed) and checked.
+(``firefox-two-seated-TOPOLOGY.png`` in the test's temporary directory; its path is printed) and
+checked. Twice: with ``make run``'s defaults ("defaults": page on 127.0.0.1, media on 0.0.0.0 with
+a host candidate per local address, which Firefox pairs by its non-loopback one), and ("veth")
+with Firefox on a host of its own, as follows.
 
 Firefox never pairs a loopback ICE candidate with its own non-loopback addresses, so the test
 gives it a host of its own: a network namespace joined to this one by a veth pair on a private
