@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 # C libraries the server links (OpenSSL), libsrtp2 (the SRTP tests' oracle), and the real peers
 # the tests use.
-APT_PACKAGES := libssl-dev openssl libsrtp2-dev pkg-config curl redis-server chromium chromium-driver python3-venv
+APT_PACKAGES := libssl-dev openssl libsrtp2-dev pkg-config curl redis-server chromium chromium-driver firefox-esr iproute2 python3-venv
 PY_REQUIREMENTS := Tests/python/requirements.txt
 
 .PHONY: help run cluster build test test-swift test-python test-fuzz bench fuzz fuzz-build sanitize deps apt venv clean-venv

@@ -106,8 +106,11 @@ class MsabServer:
 
     def __init__(self, binary: str | None = None, env: dict[str, str] | None = None,
                  data_dir: str | None = None, rtc_ports: int = 20,
-                 extra_args: Iterable[str] = ()) -> None:
+                 extra_args: Iterable[str] = (), host: str = HOST) -> None:
         self.binary = binary or default_msab_bin()
+        # host: the address msab binds (HTTP and media) and announces; loopback unless a test
+        # gives it another local address (the Firefox test: a veth address, msabtest/netns.py).
+        self.host = host
         self._own_tmp = tempfile.mkdtemp(prefix="msab-test-")
         self.data_dir = data_dir or os.path.join(self._own_tmp, "data")
         os.makedirs(self.data_dir, exist_ok=True)
@@ -117,10 +120,10 @@ class MsabServer:
         self.extra_args = list(extra_args)
         self.env: dict[str, str] = {
             "MSAB_DATA_DIR": self.data_dir,
-            "MSAB_HOST": HOST,  # tests bind loopback only
+            "MSAB_HOST": host,  # tests bind loopback only (or a test's own veth address)
             "PORT": str(self.port),
-            "MEDIASOUP_LISTEN_IP": HOST,
-            "MEDIASOUP_ANNOUNCED_IP": HOST,
+            "MEDIASOUP_LISTEN_IP": host,
+            "MEDIASOUP_ANNOUNCED_IP": host,
             "MEDIASOUP_RTC_MIN_PORT": str(self.rtc_min),
             "MEDIASOUP_RTC_MAX_PORT": str(self.rtc_max),
             "MSAB_JWT_SECRET": secrets.token_hex(24),
@@ -132,7 +135,7 @@ class MsabServer:
 
     @property
     def url(self) -> str:
-        return f"http://{HOST}:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def available(self) -> bool:
         return os.path.isfile(self.binary) and os.access(self.binary, os.X_OK)
