@@ -87,6 +87,16 @@ public final class RedisClient: Sendable, Service {
         try await send(arguments)
     }
 
+    /// Writes one command now, without suspending, and returns its reply's future: for a caller
+    /// that must not wait for a task hop before the command is on its way (the adapter's
+    /// publishes go out before the local fan-out of the same broadcast). Same checks, errors and
+    /// timeout as ``send(_:)``.
+    public func start(_ arguments: [RESPArgument]) throws(RedisError) -> EventLoopFuture<RESPValue> {
+        let future = try submit([arguments])[0]
+        future.whenComplete { [self] result in record(Self.result(result)) }
+        return future
+    }
+
     /// Sends several commands in one write and flush; one result per command, in order. An error
     /// reply is `.failure(.server(message))` for that command only.
     public func pipeline(_ commands: [[RESPArgument]]) async throws(RedisError) -> [Result<RESPValue, RedisError>] {
@@ -165,13 +175,18 @@ public final class RedisClient: Sendable, Service {
     /// handler's command timeout, so it needs no cancellation of its own.
     private static func result(of future: EventLoopFuture<RESPValue>) async -> Result<RESPValue, RedisError> {
         do {
-            let value = try await future.get()
-            if let message = value.errorMessage { return .failure(.server(message)) }
-            return .success(value)
-        } catch let error as RedisError {
-            return .failure(error)
+            return result(.success(try await future.get()))
         } catch {
-            return .failure(.connectionClosed)
+            return result(.failure(error))
+        }
+    }
+
+    /// A reply future's outcome as callers see it: an error reply is `.server(message)`.
+    static func result(_ outcome: Result<RESPValue, any Error>) -> Result<RESPValue, RedisError> {
+        switch outcome {
+        case .success(let value): value.errorMessage.map { .failure(.server($0)) } ?? .success(value)
+        case .failure(let error as RedisError): .failure(error)
+        case .failure: .failure(.connectionClosed)
         }
     }
 

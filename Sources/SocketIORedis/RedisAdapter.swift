@@ -13,9 +13,12 @@ import Synchronization
 /// broadcasts other nodes (Node.js ones and the Redis emitters too) publish are delivered to
 /// this node's sockets. Requests on `socket.io-request#/#` are answered as a Node node would.
 ///
-/// A `Service`: `run()` writes the publish queue to Redis in order, pipelining whatever has
-/// queued up. The queue is bounded; past it a broadcast is dropped and counted (as Redis itself
-/// drops a subscriber that falls too far behind).
+/// A broadcast's PUBLISH is written at once from the broadcasting task (`RedisClient.start`),
+/// before the local fan-out is scheduled: a publish handed to a task first would reach the wire
+/// after this node's own fan-out on a busy machine, and the other nodes' sockets would hear it
+/// that much later. Publishes awaiting their reply are bounded in count and bytes; past that a
+/// broadcast is dropped and counted (as Redis itself drops a subscriber that falls too far
+/// behind). A `Service` only so that it lives as long as the server.
 public final class RedisAdapter: SocketIOAdapter, Service {
     public let uid: String
     public let channels: RedisAdapterChannels
@@ -24,7 +27,10 @@ public final class RedisAdapter: SocketIOAdapter, Service {
     let limits: RedisAdapterLimits
     let local = InMemoryAdapter()
     let namespace = Mutex<Namespace?>(nil)
-    let queue: PublishQueue
+    /// PUBLISHes written and not yet answered: (count, bytes).
+    let inFlight = Mutex((count: 0, bytes: 0))
+    let maximumInFlightMessages: Int
+    let maximumInFlightBytes: Int
     let received = Counter(label: "msab_redis_adapter_messages_total", dimensions: [("direction", "in")])
     let published = Counter(label: "msab_redis_adapter_messages_total", dimensions: [("direction", "out")])
     let droppedOut = Counter(label: "msab_redis_adapter_dropped_total", dimensions: [("reason", "queue_full")])
@@ -37,7 +43,8 @@ public final class RedisAdapter: SocketIOAdapter, Service {
         self.redis = redis
         self.limits = limits
         self.logger = logger
-        self.queue = PublishQueue(maximumMessages: maximumQueuedMessages, maximumBytes: maximumQueuedBytes)
+        self.maximumInFlightMessages = maximumQueuedMessages
+        self.maximumInFlightBytes = maximumQueuedBytes
     }
 
     /// The plain channels to SUBSCRIBE: requests (so Node nodes count this one with PUBSUB
@@ -65,30 +72,45 @@ public final class RedisAdapter: SocketIOAdapter, Service {
     }
 
     func enqueue(channel: String, _ payload: ByteBuffer) {
-        if !queue.push(channel: channel, payload) { droppedOut.increment() }
+        let size = payload.readableBytes
+        let admitted = inFlight.withLock { inFlight in
+            guard inFlight.count < maximumInFlightMessages, inFlight.bytes + size <= maximumInFlightBytes else { return false }
+            inFlight.count += 1
+            inFlight.bytes += size
+            return true
+        }
+        guard admitted else {
+            droppedOut.increment()
+            return
+        }
+        let future: EventLoopFuture<RESPValue>
+        do {
+            future = try redis.start(["PUBLISH", .string(channel), .bytes(payload)])
+        } catch {
+            release(size)
+            logger.debug("adapter publish failed", metadata: ["error": "\(error)"])
+            return
+        }
+        future.whenComplete { [self] result in
+            release(size)
+            switch result {
+            case .success: published.increment()
+            case .failure(let error): logger.debug("adapter publish failed", metadata: ["error": "\(error)"])
+            }
+        }
     }
 
-    // MARK: - the publish loop
+    private func release(_ size: Int) {
+        inFlight.withLock { inFlight in
+            inFlight.count -= 1
+            inFlight.bytes -= size
+        }
+    }
+
+    // MARK: - Service
 
     public func run() async throws {
-        await withGracefulShutdownHandler {
-            await self.publishLoop()
-        } onGracefulShutdown: {
-            self.queue.finish()
-        }
-    }
-
-    func publishLoop() async {
-        while let batch = await queue.next(upTo: 256) {
-            let results: [Result<RESPValue, RedisError>]
-            do {
-                results = try await redis.pipeline(batch.map { ["PUBLISH", .string($0.channel), .bytes($0.payload)] })
-            } catch {
-                logger.debug("adapter publish failed", metadata: ["error": "\(error)", "messages": "\(batch.count)"])
-                continue
-            }
-            published.increment(by: results.count)
-        }
+        try? await gracefulShutdown()
     }
 
     // MARK: - receiving
