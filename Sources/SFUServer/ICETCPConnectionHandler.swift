@@ -28,7 +28,8 @@ final class ICETCPConnectionHandler: ChannelInboundHandler {
     private var context: ChannelHandlerContext?
     private var deadline: Scheduled<Void>?
     private var closing = false
-    private var needsFlush = false
+    /// Packets written since the last flush.
+    private(set) var needsFlush = false
 
     init(worker: MediaWorker, handshakeTimeout: TimeAmount) {
         self.worker = worker
@@ -112,6 +113,11 @@ final class ICETCPConnectionHandler: ChannelInboundHandler {
         guard needsFlush, let context else { return }
         needsFlush = false
         context.flush()
+    }
+
+    /// Closes the connection (worker shutdown).
+    func closeConnection() {
+        close()
     }
 
     // MARK: - Private

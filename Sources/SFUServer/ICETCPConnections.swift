@@ -22,12 +22,17 @@ final class ICETCPConnections {
 
     /// One packet for `destination`, framed onto its connection (not flushed yet).
     func send(to destination: TransportAddress, capacity: Int, _ write: (UnsafeMutableRawBufferPointer) -> Int) {
-        guard let handler = handlers[destination], handler.enqueue(capacity: capacity, write) else {
-            return dropped(.tcpBacklogFull)
-        }
-        // A burst writes many packets to few connections: remember each once (a linear scan of
-        // a short list beats hashing a class reference per packet).
-        if !written.contains(where: { $0 === handler }) { written.append(handler) }
+        guard let handler = handlers[destination] else { return dropped(.tcpBacklogFull) }
+        // Remember each connection once per burst (its own flag: a fan-out may write to
+        // thousands of connections, so no search of the list).
+        let first = !handler.needsFlush
+        guard handler.enqueue(capacity: capacity, write) else { return dropped(.tcpBacklogFull) }
+        if first && handler.needsFlush { written.append(handler) }
+    }
+
+    /// Closes every connection (worker shutdown: the listener's close leaves its children open).
+    func closeAll() {
+        for handler in Array(handlers.values) { handler.closeConnection() }
     }
 
     /// Flushes every connection written to.

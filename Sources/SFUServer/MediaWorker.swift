@@ -180,6 +180,7 @@ final class MediaWorker: @unchecked Sendable {
             self.tickTask = nil
             for router in Array(self.core.routers.values) { router.close() }
             self.sink.flush()
+            self.sink.tcp.closeAll()
             for continuation in self.routerEvents.values { continuation.finish() }
             self.routerEvents = [:]
         }.get()
