@@ -68,6 +68,16 @@ public enum DropReason: Int, Sendable, CaseIterable, CustomStringConvertible {
     case pipeSRTPUnprotectFailed
     /// RTCP on a pipe: pipes carry RTP only for now (NACKs are answered on the receiving router).
     case pipeRTCPIgnored
+    // ── ICE-TCP connections (RFC 6544; each counts a closed connection, not a packet) ──
+    /// A frame length of 0 or above the bound (RFC 4571): framing is lost, the connection closed.
+    case tcpFrameInvalid
+    /// No valid ICE check within the handshake timeout: the connection was closed.
+    case tcpHandshakeTimeout
+    /// Over the per-worker or per-address connection limit: closed at accept.
+    case tcpConnectionLimit
+    /// A packet for a TCP tuple whose peer reads too slowly (outbound backlog over its bound),
+    /// or whose connection is gone.
+    case tcpBacklogFull
 
     /// The metric label.
     public var description: String {
@@ -99,6 +109,10 @@ public enum DropReason: Int, Sendable, CaseIterable, CustomStringConvertible {
         case .pipeUnknownSSRC: "pipe_unknown_ssrc"
         case .pipeSRTPUnprotectFailed: "pipe_srtp_unprotect_failed"
         case .pipeRTCPIgnored: "pipe_rtcp_ignored"
+        case .tcpFrameInvalid: "tcp_frame_invalid"
+        case .tcpHandshakeTimeout: "tcp_handshake_timeout"
+        case .tcpConnectionLimit: "tcp_connection_limit"
+        case .tcpBacklogFull: "tcp_backlog_full"
         }
     }
 }

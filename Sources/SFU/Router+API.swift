@@ -84,7 +84,7 @@ extension Router {
         return WebRtcTransportInfo(
             id: transport.id,
             iceParameters: IceParameters(usernameFragment: transport.iceUsernameFragment, password: transport.icePassword, iceLite: true),
-            iceCandidates: Self.hostCandidates(addresses: worker.settings.announcedAddresses, port: worker.settings.port),
+            iceCandidates: Self.hostCandidates(addresses: worker.settings.announcedAddresses, port: worker.settings.port, tcp: worker.settings.offersTCP),
             // Only sha-256: aiortc ignores the others, Chrome and Firefox accept it (media-notes).
             dtlsParameters: DtlsParameters(
                 role: .auto,
@@ -97,14 +97,29 @@ extension Router {
     /// type 64 (host) and local preference 10000 for the first, as mediasoup gives its first
     /// listenInfo (1_076_302_079), then 100 less for each next address. Each address is its own
     /// base, so its own foundation (§5.1.1.3); the first keeps mediasoup's "udpcandidate".
-    public static func hostCandidates(addresses: [String], port: Int) -> [IceCandidate] {
-        addresses.enumerated().map { index, address in
+    ///
+    /// With `tcp`, then one passive TCP host candidate per address on the same port number
+    /// (RFC 6544 §4.5: a server's host candidates are passive). RFC 6544 §4.2 lets TCP candidates
+    /// rank below UDP ones; their local preference starts at 4,000, below the lowest UDP one for
+    /// up to 60 addresses (HostCandidateAddresses offers far fewer), so a client that can use UDP
+    /// does, and TCP is the fallback for networks that block UDP.
+    public static func hostCandidates(addresses: [String], port: Int, tcp: Bool = false) -> [IceCandidate] {
+        let udp = addresses.enumerated().map { index, address in
             let localPreference = UInt32(max(0, 10_000 - 100 * index))
             return IceCandidate(
                 foundation: index == 0 ? "udpcandidate" : "udpcandidate\(index)",
                 priority: (64 << 24) + (localPreference << 8) + 255, address: address, protocol: .udp,
                 port: UInt16(clamping: port))
         }
+        guard tcp else { return udp }
+        let passive = addresses.enumerated().map { index, address in
+            let localPreference = UInt32(max(0, 4_000 - 100 * index))
+            return IceCandidate(
+                foundation: index == 0 ? "tcpcandidate" : "tcpcandidate\(index)",
+                priority: (64 << 24) + (localPreference << 8) + 255, address: address, protocol: .tcp,
+                port: UInt16(clamping: port), tcpType: .passive)
+        }
+        return udp + passive
     }
 
     /// `transport.connect({dtlsParameters})`.

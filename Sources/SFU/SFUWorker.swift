@@ -38,6 +38,11 @@ public final class SFUWorker {
         /// replaced producer's consumer is still open. Each consumer costs an SRTP operation per
         /// packet of its producer, so this bounds the work one socket can make a worker do.
         public var maxConsumersPerTransport: Int = 32
+        /// The shell listens on TCP on ``port`` too (ICE-TCP, RFC 6544): transports then also
+        /// offer a passive TCP host candidate per announced address, below every UDP one.
+        public var offersTCP = false
+        /// Bounds on ICE-TCP connections.
+        public var tcpLimits = ICETCPAdmission.Limits()
 
         public init(announcedAddress: String, port: Int) {
             self.init(announcedAddresses: [announcedAddress], port: port)
@@ -87,6 +92,8 @@ public final class SFUWorker {
     private var pipeSSRCsOut: [TransportAddress: Set<UInt32>] = [:]
     private var events = CircularBuffer<(routerId: String, event: MediaRouterEvent)>()
     private var loggedDrops = Set<DropReason>()
+    /// Accepted ICE-TCP connections (counts per worker and per address).
+    private var tcpAdmission: ICETCPAdmission?
     /// The latest time the shell told us (for control calls, which carry no time of their own).
     private var lastNowNanoseconds: UInt64 = 0
     var lastNow: Duration { .nanoseconds(lastNowNanoseconds) }
@@ -168,6 +175,44 @@ public final class SFUWorker {
         } else {
             drop(.stunUnknownUsername)
         }
+    }
+
+    // MARK: - ICE-TCP (RFC 6544)
+
+    /// The shell accepted a TCP connection from `source` (a tuple with ``TransportAddress/isTCP``):
+    /// false when it is over a limit; the shell then closes it (counted here).
+    public func tcpConnectionOpened(from source: TransportAddress) -> Bool {
+        if tcpAdmission == nil { tcpAdmission = ICETCPAdmission(limits: settings.tcpLimits) }
+        guard tcpAdmission!.admit(source) else {
+            drop(.tcpConnectionLimit)
+            return false
+        }
+        return true
+    }
+
+    /// An admitted connection closed: its tuple leaves the demux, so nothing is sent to it (the
+    /// transport's ICE picks another tuple on the peer's next check).
+    public func tcpConnectionClosed(from source: TransportAddress) {
+        tcpAdmission?.release(source)
+        if let transport = transportsByTuple.removeValue(forKey: source) {
+            tuplesByTransport[ObjectIdentifier(transport)]?.removeAll { $0 == source }
+        }
+    }
+
+    /// One RFC 4571 frame from a TCP connection: demultiplexed exactly like a UDP datagram
+    /// from that tuple (STUN by USERNAME, the rest by tuple once a check passed on it).
+    public func handleTCPFrame(_ frame: inout ByteBuffer, from source: TransportAddress, now: NIODeadline) {
+        handleDatagram(&frame, from: source.with(tcp: true), now: now)
+    }
+
+    /// Whether `tuple` passed an ICE check (the shell closes TCP connections that never do).
+    public func hasPassedICECheck(_ tuple: TransportAddress) -> Bool {
+        transportsByTuple[tuple] != nil
+    }
+
+    /// Counts a drop the shell decided (framing errors, timeouts, slow readers).
+    public func countDrop(_ reason: DropReason) {
+        drop(reason)
     }
 
     @inline(__always)

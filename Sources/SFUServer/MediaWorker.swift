@@ -29,6 +29,8 @@ final class MediaWorker: @unchecked Sendable {
     private let core: SFUWorker
     private let sink: UDPBatchSink
     private var channel: (any Channel)?
+    /// The ICE-TCP listener on the same port number (nil when it could not be bound).
+    private var tcpChannel: (any Channel)?
     private var tickTask: RepeatedTask?
     /// Router id → its event stream (the room reads it).
     private var routerEvents: [String: AsyncStream<MediaRouterEvent>.Continuation] = [:]
@@ -62,6 +64,7 @@ final class MediaWorker: @unchecked Sendable {
         core.wallClockOffsetNanoseconds = wallNanoseconds - Int64(NIODeadline.now().uptimeNanoseconds)
         self.core = core
         sink.dropped = { [unowned core] reason in core.counters.drop(reason) }
+        sink.tcp.dropped = { [unowned core] reason in core.counters.drop(reason) }
     }
 
     // MARK: - Lifecycle
@@ -95,13 +98,43 @@ final class MediaWorker: @unchecked Sendable {
                 "media socket send buffer smaller than asked; raise net.core.wmem_max or give msab CAP_NET_ADMIN, or large fan-outs drop packets (send_buffer_full)",
                 metadata: ["sfu.worker": "\(index)", "bytes": "\(sendBuffer)", "asked": "\(Self.sendBufferSize)"])
         }
+        let tcpChannel = await bindTCP(host: host, port: port)
         try await eventLoop.submit {
             self.channel = channel
+            self.tcpChannel = tcpChannel
+            self.core.settings.offersTCP = tcpChannel != nil
             self.sink.fd = fd
             self.tickTask = self.eventLoop.scheduleRepeatedTask(initialDelay: Self.tickInterval, delay: Self.tickInterval) { _ in
                 self.tick()
             }
         }.get()
+    }
+
+    /// The ICE-TCP listener (RFC 6544 passive candidates) on the UDP socket's port number, its
+    /// connections on the worker's own loop so that the core stays single-threaded. A port
+    /// taken on TCP is not fatal: the worker then offers UDP candidates only.
+    private func bindTCP(host: String, port: Int) async -> (any Channel)? {
+        let handshakeTimeout = TimeAmount.nanoseconds(Int64(clamping: core.settings.tcpLimits.handshakeTimeoutNanoseconds))
+        do {
+            return try await ServerBootstrap(group: eventLoop)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .serverChannelOption(.backlog, value: 128)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                // The outbound backlog of one connection: ~100 Opus packets; over it packets
+                // are dropped (ICETCPConnectionHandler.enqueue), not queued.
+                .childChannelOption(.writeBufferWaterMark, value: .init(low: 16 * 1024, high: 64 * 1024))
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ICETCPConnectionHandler(worker: self, handshakeTimeout: handshakeTimeout))
+                    }
+                }
+                .bind(host: host, port: port).get()
+        } catch {
+            logger.warning(
+                "media worker could not listen on TCP; offering UDP candidates only",
+                metadata: ["sfu.worker": "\(index)", "sfu.port": "\(port)", "error": "\(error)"])
+            return nil
+        }
     }
 
     /// Socket buffers asked for: a fan-out burst to thousands of listeners leaves at once, and
@@ -147,9 +180,11 @@ final class MediaWorker: @unchecked Sendable {
             self.tickTask = nil
             for router in Array(self.core.routers.values) { router.close() }
             self.sink.flush()
+            self.sink.tcp.closeAll()
             for continuation in self.routerEvents.values { continuation.finish() }
             self.routerEvents = [:]
         }.get()
+        try? await tcpChannel?.close()
         try? await channel?.close()
     }
 
@@ -184,6 +219,32 @@ final class MediaWorker: @unchecked Sendable {
         guard let source = TransportAddress(envelope.remoteAddress) else { return }
         var datagram = envelope.data
         core.handleDatagram(&datagram, from: source, now: now)
+    }
+
+    /// A TCP connection was accepted: false (and counted) when over the limits.
+    func tcpOpened(_ tuple: TransportAddress, handler: ICETCPConnectionHandler) -> Bool {
+        guard core.tcpConnectionOpened(from: tuple) else { return false }
+        sink.tcp.add(handler, for: tuple)
+        return true
+    }
+
+    func tcpClosed(_ tuple: TransportAddress, handler: ICETCPConnectionHandler) {
+        sink.tcp.remove(handler, for: tuple)
+        core.tcpConnectionClosed(from: tuple)
+    }
+
+    /// One RFC 4571 frame from a TCP tuple.
+    @inline(__always)
+    func receivedTCP(_ frame: inout ByteBuffer, from tuple: TransportAddress) {
+        core.handleTCPFrame(&frame, from: tuple, now: .now())
+    }
+
+    func tcpHasPassedICECheck(_ tuple: TransportAddress) -> Bool {
+        core.hasPassedICECheck(tuple)
+    }
+
+    func tcpDrop(_ reason: DropReason) {
+        core.countDrop(reason)
     }
 
     /// End of a read burst, a tick or a control call: send, then deliver events.

@@ -48,6 +48,8 @@ final class UDPBatchSink: DatagramSink {
     var fd: Int32 = -1
     /// Counts a refused datagram (the worker's drop counters).
     var dropped: (DropReason) -> Void = { _ in }
+    /// Packets for TCP tuples (ICE-TCP) go framed onto their connection instead.
+    let tcp = ICETCPConnections()
     private let arena: UnsafeMutableRawBufferPointer
     private var used = 0
     private let pending: UnsafeMutablePointer<Pending>
@@ -74,6 +76,7 @@ final class UDPBatchSink: DatagramSink {
     }
 
     func send(to destination: TransportAddress, capacity: Int, _ write: (UnsafeMutableRawBufferPointer) -> Int) {
+        if destination.isTCP { return tcp.send(to: destination, capacity: capacity, write) }
         guard capacity <= Self.arenaSize else { return dropped(.sendFailed) }
         if Self.arenaSize - used < capacity || pendingCount == Self.pendingCapacity { flush() }
         let written = write(UnsafeMutableRawBufferPointer(rebasing: arena[used..<(used + capacity)]))
@@ -87,6 +90,7 @@ final class UDPBatchSink: DatagramSink {
 
     /// Hands every waiting datagram to the kernel.
     func flush() {
+        tcp.flush()
         guard pendingCount > 0 else { return }
         defer {
             pending.deinitialize(count: pendingCount)

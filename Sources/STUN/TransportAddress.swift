@@ -1,6 +1,11 @@
 /// An IP address and port: the media plane's key for a remote transport address (with the one
-/// local socket of a worker, it identifies the 5-tuple). 19 bytes of plain values, so it hashes
+/// local socket of a worker, it identifies the 5-tuple). 20 bytes of plain values, so it hashes
 /// and compares without allocating; XOR-MAPPED-ADDRESS encodes it directly.
+///
+/// ``isTCP`` is part of the identity: a worker listens on UDP and TCP on one port number (ICE-TCP,
+/// RFC 6544), and a TCP connection from 10.0.0.1:5000 is another tuple than UDP datagrams from
+/// 10.0.0.1:5000 (the two port spaces are separate, and one must never receive the other's media).
+/// STUN's XOR-MAPPED-ADDRESS does not carry it.
 public struct TransportAddress: Sendable, Hashable, CustomStringConvertible {
     /// The address family.
     public enum Family: UInt8, Sendable, Hashable {
@@ -16,6 +21,8 @@ public struct TransportAddress: Sendable, Hashable, CustomStringConvertible {
     /// Address bytes 8–15 (zero for IPv4).
     @usableFromInline let low: UInt64
     public let port: UInt16
+    /// The remote end of an accepted TCP connection (RFC 4571 framing), not a UDP source.
+    public let isTCP: Bool
 
     /// An IPv4 address given as a host-order 32-bit value (`0x7F000001` is 127.0.0.1).
     @inlinable
@@ -24,6 +31,7 @@ public struct TransportAddress: Sendable, Hashable, CustomStringConvertible {
         self.high = UInt64(ipv4) << 32
         self.low = 0
         self.port = port
+        self.isTCP = false
     }
 
     /// An IPv4 address from its four bytes.
@@ -39,6 +47,21 @@ public struct TransportAddress: Sendable, Hashable, CustomStringConvertible {
         self.high = high
         self.low = low
         self.port = port
+        self.isTCP = false
+    }
+
+    private init(family: Family, high: UInt64, low: UInt64, port: UInt16, isTCP: Bool) {
+        self.family = family
+        self.high = high
+        self.low = low
+        self.port = port
+        self.isTCP = isTCP
+    }
+
+    /// The same address and port as the remote end of a TCP connection (`tcp: true`) or as a UDP
+    /// source (`tcp: false`).
+    public func with(tcp: Bool) -> TransportAddress {
+        TransportAddress(family: family, high: high, low: low, port: port, isTCP: tcp)
     }
 
     /// From 4 (IPv4) or 16 (IPv6) address bytes in network order; nil for any other count.
@@ -78,7 +101,7 @@ public struct TransportAddress: Sendable, Hashable, CustomStringConvertible {
     /// for every datagram). Equality still compares every field.
     @inlinable
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(high ^ (low &* 0x9E37_79B9_7F4A_7C15) ^ (UInt64(port) << 8 | UInt64(family.rawValue)))
+        hasher.combine(high ^ (low &* 0x9E37_79B9_7F4A_7C15) ^ (UInt64(port) << 9 | UInt64(isTCP ? 256 : 0) | UInt64(family.rawValue)))
     }
 
     /// The IP address alone: dotted quad, or RFC 5952 text for IPv6.
@@ -123,8 +146,8 @@ public struct TransportAddress: Sendable, Hashable, CustomStringConvertible {
     /// `127.0.0.1:5000` or `[::1]:5000`.
     public var description: String {
         switch family {
-        case .ipv4: "\(ipAddressDescription):\(port)"
-        case .ipv6: "[\(ipAddressDescription)]:\(port)"
+        case .ipv4: "\(ipAddressDescription):\(port)\(isTCP ? "/tcp" : "")"
+        case .ipv6: "[\(ipAddressDescription)]:\(port)\(isTCP ? "/tcp" : "")"
         }
     }
 }

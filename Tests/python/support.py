@@ -24,6 +24,19 @@ def free_port(kind=socket.SOCK_STREAM):
         return s.getsockname()[1]
 
 
+def free_media_port():
+    """A port number free on UDP and on TCP: a media worker listens on both (ICE-TCP)."""
+    for _ in range(50):
+        port = free_port(socket.SOCK_DGRAM)
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                s.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+    return free_port(socket.SOCK_DGRAM)
+
+
 def clean_env(**extra):
     e = {k: v for k, v in os.environ.items() if not k.startswith(("MSAB_", "LARAVEL_", "REDIS_", "MEDIASOUP_"))}
     e.update({k: str(v) for k, v in extra.items()})
@@ -36,7 +49,7 @@ class Server:
     def __init__(self, **env):
         self.dir = tempfile.TemporaryDirectory(prefix="msab-test-")
         self.port = free_port()
-        self.rtc_port = free_port(socket.SOCK_DGRAM)
+        self.rtc_port = free_media_port()
         settings = dict(MSAB_DATA_DIR=self.dir.name, PORT=self.port, MSAB_HOST="127.0.0.1",
                         MSAB_JWT_SECRET=SECRET, MEDIASOUP_LISTEN_IP="127.0.0.1",
                         MEDIASOUP_ANNOUNCED_IP="127.0.0.1", MEDIASOUP_NUM_WORKERS=1,

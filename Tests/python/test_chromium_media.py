@@ -90,7 +90,9 @@ PAGE = textwrap.dedent(r"""
         `a=setup:${setup}`,
       ];
       for (const c of t.iceCandidates) {
-        out.push(`a=candidate:${c.foundation} 1 ${c.protocol} ${c.priority} ${c.ip || c.address} ${c.port} typ ${c.type}`);
+        // RFC 6544 §4.5: a TCP candidate names its tcptype (msab's are passive).
+        out.push(`a=candidate:${c.foundation} 1 ${c.protocol} ${c.priority} ${c.ip || c.address} ${c.port} typ ${c.type}` +
+                 (c.protocol === 'tcp' ? ` tcptype ${c.tcpType || 'passive'}` : ''));
       }
       out.push('a=end-of-candidates', 'a=rtcp-mux', 'a=rtcp-rsize');
       return out;
@@ -230,6 +232,19 @@ PAGE = textwrap.dedent(r"""
       return {connectionState: s && s.connectionState,
               dtlsState: t && t.dtlsState, srtpCipher: t && t.srtpCipher, dtlsRole: t && t.dtlsRole,
               packetsSent: o ? o.packetsSent : 0, ssrc: o ? o.ssrc : null};
+    }
+    // The protocol of the selected candidate pair's remote (msab's) candidate: 'udp' or 'tcp'.
+    async function selectedRemoteProtocol(which) {
+      const pc = which === 'send' ? st.sendPc : st.recvPc;
+      if (!pc) return null;
+      const report = await pc.getStats();
+      for (const s of report.values()) {
+        if (s.type !== 'transport' || !s.selectedCandidatePairId) continue;
+        const pair = report.get(s.selectedCandidatePairId);
+        const remote = pair && report.get(pair.remoteCandidateId);
+        return remote ? remote.protocol : null;
+      }
+      return null;
     }
     async function evidence() {
       return {sdp: st.sdp, send: await pcStats(st.sendPc), recv: await pcStats(st.recvPc)};

@@ -253,13 +253,19 @@ def test_host_candidates_for_every_local_address_on_wildcard(msab_factory: Calla
         t = c.call("transport:create", {"type": "consumer", "roomId": "cands"})
     finally:
         c.close()
-    candidates = t["iceCandidates"]
+    # Item 7: each UDP candidate is followed (after all UDP ones) by a passive TCP candidate
+    # for the same address and port, every TCP priority below every UDP one.
+    udp_count = sum(1 for x in t["iceCandidates"] if x["protocol"] == "udp")
+    candidates, tcp = t["iceCandidates"][:udp_count], t["iceCandidates"][udp_count:]
     addresses = [x["address"] for x in candidates]
     assert addresses[-1] == "127.0.0.1", addresses
     assert len({x["port"] for x in candidates}) == 1 and all(x["protocol"] == "udp" for x in candidates)
     priorities = [x["priority"] for x in candidates]
     assert priorities == sorted(priorities, reverse=True) and len(set(priorities)) == len(priorities)
-    assert len({x["foundation"] for x in candidates}) == len(candidates)
+    assert len({x["foundation"] for x in t["iceCandidates"]}) == len(t["iceCandidates"])
+    assert [x["address"] for x in tcp] == addresses, tcp
+    assert all(x["protocol"] == "tcp" and x["tcpType"] == "passive" and x["port"] == candidates[0]["port"] for x in tcp), tcp
+    assert max(x["priority"] for x in tcp) < min(priorities), t["iceCandidates"]
     for address in addresses[:-1]:
         assert not address.startswith("127.") and ":" not in address, addresses  # IPv4 only on 0.0.0.0
     # Listening on "::" (dual-stack): the same IPv4 addresses first, then routable IPv6 ones, loopback last.
@@ -270,7 +276,7 @@ def test_host_candidates_for_every_local_address_on_wildcard(msab_factory: Calla
         t = c.call("transport:create", {"type": "consumer", "roomId": "cands"})
     finally:
         c.close()
-    dual_addresses = [x["address"] for x in t["iceCandidates"]]
+    dual_addresses = [x["address"] for x in t["iceCandidates"] if x["protocol"] == "udp"]
     assert dual_addresses[:len(addresses) - 1] == addresses[:-1], (dual_addresses, addresses)
     v6 = [a for a in dual_addresses if ":" in a and a != "::1"]
     assert all(not a.lower().startswith("fe80") for a in v6), dual_addresses
@@ -284,7 +290,7 @@ def test_host_candidates_for_every_local_address_on_wildcard(msab_factory: Calla
         t = c.call("transport:create", {"type": "consumer", "roomId": "cands"})
     finally:
         c.close()
-    assert [x["address"] for x in t["iceCandidates"]] == ["203.0.113.9"]
+    assert [(x["address"], x["protocol"]) for x in t["iceCandidates"]] == [("203.0.113.9", "udp"), ("203.0.113.9", "tcp")]
 
 
 def action(page: Page, name: str) -> None:

@@ -203,8 +203,12 @@ class Chromium:
     """A headless Chromium process. ``with Chromium() as c: page = c.page(); page.evaluate("1+1")``."""
 
     def __init__(self, url: str = "about:blank", extra_flags: list[str] | None = None,
-                 binary: str = CHROMIUM) -> None:
+                 binary: str = CHROMIUM, preferences: dict[str, Any] | None = None) -> None:
         self.binary = binary
+        # Written to the new profile's Default/Preferences before launch (e.g.
+        # {"webrtc": {"ip_handling_policy": "disable_non_proxied_udp"}}: Chromium 156 has no
+        # --force-webrtc-ip-handling-policy switch any more, the profile preference still works).
+        self.preferences = dict(preferences or {})
         self.start_url = url
         self.extra_flags = list(extra_flags or [])
         self.profile_dir = ""
@@ -216,6 +220,10 @@ class Chromium:
     def start(self, timeout: float = 30.0) -> "Chromium":
         self.profile_dir = tempfile.mkdtemp(prefix="msab-chromium-")
         self.log_path = os.path.join(self.profile_dir, "chromium.log")
+        if self.preferences:
+            os.makedirs(os.path.join(self.profile_dir, "Default"), exist_ok=True)
+            with open(os.path.join(self.profile_dir, "Default", "Preferences"), "w") as f:
+                json.dump(self.preferences, f)
         args = [self.binary, *WEBRTC_FLAGS, "--remote-debugging-address=127.0.0.1",
                 "--remote-debugging-port=0", f"--user-data-dir={self.profile_dir}",
                 *self.extra_flags, self.start_url]
