@@ -92,6 +92,28 @@ def _become_subreaper() -> None:
     _subreaper_set = True
 
 
+def _end_session(proc: subprocess.Popen[Any]) -> None:
+    """Ends a browser started in a session of its own: SIGTERM to every process of the session,
+    then SIGKILL to whatever is left (helpers such as zygotes, renderers or crashpad, in their own
+    process groups, may outlive the main process), then reaps them."""
+    sid = proc.pid
+    pids = set(_session_pids(sid)) | {sid}
+    for pid in pids:
+        _signal(pid, signal.SIGTERM)
+    try:
+        proc.wait(5)
+    except subprocess.TimeoutExpired:
+        pass
+    pids |= set(_session_pids(sid))
+    for pid in pids:
+        _signal(pid, signal.SIGKILL)
+    try:
+        proc.wait(5)
+    except subprocess.TimeoutExpired:
+        pass
+    _reap(pids - {sid}, 5.0)
+
+
 def _reap(pids: set[int], timeout: float) -> None:
     """Wait for the given (re-parented) pids; pids that are not our children are skipped."""
     deadline = time.monotonic() + timeout
@@ -292,24 +314,7 @@ class Chromium:
             p.close()
         self._pages.clear()
         if self.proc is not None:
-            sid = self.proc.pid
-            pids = set(_session_pids(sid)) | {sid}
-            for pid in pids:
-                _signal(pid, signal.SIGTERM)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                pass
-            # Helpers (zygote, renderers, crashpad in its own process group) may outlive the
-            # main process: kill whatever is left of the session by pid.
-            pids |= set(_session_pids(sid))
-            for pid in pids:
-                _signal(pid, signal.SIGKILL)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                pass
-            _reap(pids - {sid}, 5.0)
+            _end_session(self.proc)
             self.proc = None
         if self.profile_dir:
             shutil.rmtree(self.profile_dir, ignore_errors=True)

@@ -20,7 +20,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -29,7 +28,7 @@ from typing import Any
 import websocket
 
 from msabtest import netns as netns_mod
-from msabtest.chromium import _become_subreaper, _reap, _session_pids, _signal
+from msabtest.chromium import _become_subreaper, _end_session
 
 FIREFOX = os.environ.get("MSAB_FIREFOX", shutil.which("firefox-esr") or "/usr/bin/firefox-esr")
 
@@ -222,26 +221,12 @@ class Firefox:
                 pass
             self.ws = None
         if self.proc is not None:
-            sid = self.proc.pid
+            # browser.close was sent: give Firefox its chance to exit on its own first.
             try:
                 self.proc.wait(5)
             except subprocess.TimeoutExpired:
                 pass
-            pids = set(_session_pids(sid)) | {sid}
-            for pid in pids:
-                _signal(pid, signal.SIGTERM)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                pass
-            pids |= set(_session_pids(sid))
-            for pid in pids:
-                _signal(pid, signal.SIGKILL)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                pass
-            _reap(pids - {sid}, 5.0)
+            _end_session(self.proc)
             self.proc = None
         if self.profile_dir:
             shutil.rmtree(self.profile_dir, ignore_errors=True)
