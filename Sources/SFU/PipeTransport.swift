@@ -131,13 +131,7 @@ public final class PipeTransport {
                 return worker.drop(.rtpParseFailed)
             }
             guard let producer = producersBySSRC[packet.ssrc] else { return worker.drop(.pipeUnknownSSRC) }
-            worker.counters.rtpIn &+= 1
-            switch producer.receive(packet, now: nowNs) {
-            case .drop(let reason):
-                worker.drop(reason)
-            case .forward(let audioLevel):
-                router.producerReceivedRTP(producer, packet, audioLevel: audioLevel, now: nowNs)
-            }
+            router.receiveRTP(packet, for: producer, now: nowNs)
         }
     }
 

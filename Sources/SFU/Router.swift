@@ -308,6 +308,19 @@ public final class Router {
 
     // MARK: - Packet path
 
+    /// An RTP packet a transport matched to one of its producers: counted, checked by the producer
+    /// (a counted drop), then fanned out. WebRTC and pipe transports both end their receive path here.
+    @inline(__always)
+    func receiveRTP(_ packet: RTPPacketView, for producer: Producer, now: UInt64) {
+        worker.counters.rtpIn &+= 1
+        switch producer.receive(packet, now: now) {
+        case .drop(let reason):
+            worker.drop(reason)
+        case .forward(let audioLevel):
+            producerReceivedRTP(producer, packet, audioLevel: audioLevel, now: now)
+        }
+    }
+
     /// Fan-out of one router-space packet to the producer's consumers, and its level to the observers.
     @inline(__always)
     func producerReceivedRTP(_ producer: Producer, _ packet: RTPPacketView, audioLevel: RTPAudioLevel?, now: UInt64) {

@@ -302,13 +302,7 @@ public final class WebRTCTransport {
                 worker.drop(.unknownSSRC)
                 return
             }
-            worker.counters.rtpIn &+= 1
-            switch producer.receive(packet, now: nowNs) {
-            case .drop(let reason):
-                worker.drop(reason)
-            case .forward(let audioLevel):
-                router.producerReceivedRTP(producer, packet, audioLevel: audioLevel, now: nowNs)
-            }
+            router.receiveRTP(packet, for: producer, now: nowNs)
         }
     }
 
