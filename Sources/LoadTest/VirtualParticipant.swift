@@ -16,7 +16,7 @@ import STUN
 /// Confined to the load test's single event loop: every method runs there (the handlers call in
 /// from the loop, the runner schedules on it), so no locking; `@unchecked Sendable` only lets
 /// the runner hand a reference to closures that run on that same loop.
-final class VirtualParticipant: @unchecked Sendable {
+final class VirtualParticipant: SignallingPeer, @unchecked Sendable {
     enum Role: Sendable, Hashable {
         case speaker(seat: Int)
         case listener
