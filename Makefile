@@ -102,3 +102,4 @@ bench: deps
 	$$($(SWIFT) build -c release --show-bin-path)/msab-bench
 	MSAB_BIN=$$($(SWIFT) build -c release --show-bin-path)/msab $(PY) Benchmarks/join_latency.py
 	MSAB_BIN=$$($(SWIFT) build -c release --show-bin-path)/msab $(PY) Benchmarks/cluster_fanout.py
+	MSAB_BIN=$$($(SWIFT) build -c release --show-bin-path)/msab $(PY) Benchmarks/broadcast_fanout.py
