@@ -13,32 +13,20 @@ final class BroadcastReceiver: SignallingPeer, @unchecked Sendable {
         case stopped
     }
 
-    let index: Int
-    let startedAt: NIODeadline
     private(set) var phase: Phase = .connecting
     private unowned let runner: BroadcastRunner
     private let loop: any EventLoop
     private var link: SignallingLink
 
-    init(index: Int, token: String, runner: BroadcastRunner, loop: any EventLoop, now: NIODeadline) {
+    init(token: String, runner: BroadcastRunner, loop: any EventLoop) {
         var generator = SystemRandomNumberGenerator()
-        self.index = index
         self.runner = runner
         self.loop = loop
-        self.startedAt = now
         self.link = SignallingLink(token: token, using: &generator)
     }
 
     func start() {
-        let bootstrap = ClientBootstrap(group: loop)
-            .connectTimeout(.seconds(10))
-            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .channelInitializer { [self] channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(WebSocketConnectionHandler(participant: self))
-                }
-            }
-        bootstrap.connect(host: runner.options.host, port: runner.options.port).whenComplete { [self] result in
+        SignallingLink.bootstrap(on: loop, peer: self).connect(host: runner.options.host, port: runner.options.port).whenComplete { [self] result in
             switch result {
             case .success(let channel):
                 if case .failed = phase {

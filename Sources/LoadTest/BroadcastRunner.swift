@@ -22,10 +22,9 @@ public final class BroadcastRunner: @unchecked Sendable {
     private var inFlight = 0
     private var connected = 0
     private var failed = 0
-    private var failures: [String: Int] = [:]
+    private var failures = FailureTally()
     /// Receipts of the event in flight: its seq, how many clients got it, when the last did.
     private var current: (seq: Int, count: Int, last: NIODeadline?) = (-1, 0, nil)
-    private var lateOrUnknown = 0
 
     private init(options: BroadcastOptions, tokens: [String], loop: any EventLoop) {
         self.options = options
@@ -66,16 +65,13 @@ public final class BroadcastRunner: @unchecked Sendable {
     func receiverFailed(_ receiver: BroadcastReceiver, reason: String, wasConnected: Bool) {
         failed += 1
         if wasConnected { connected -= 1 } else { inFlight -= 1 }
-        let key = String(reason.prefix(160))
-        if failures[key] != nil || failures.count < 20 { failures[key, default: 0] += 1 } else { failures["(other)", default: 0] += 1 }
+        failures.add(reason)
         startMore()
     }
 
     func receiverGot(seq: Int, at time: NIODeadline) {
-        guard seq == current.seq else {
-            lateOrUnknown += 1
-            return
-        }
+        // A late copy of an earlier event (after its timeout) does not count for the current one.
+        guard seq == current.seq else { return }
         current.count += 1
         current.last = time
     }
@@ -84,7 +80,7 @@ public final class BroadcastRunner: @unchecked Sendable {
 
     private func startMore() {
         while started < options.sockets, inFlight < options.concurrency {
-            let receiver = BroadcastReceiver(index: started, token: tokens[started], runner: self, loop: loop, now: .now())
+            let receiver = BroadcastReceiver(token: tokens[started], runner: self, loop: loop)
             receivers.append(receiver)
             started += 1
             inFlight += 1
@@ -123,7 +119,7 @@ public final class BroadcastRunner: @unchecked Sendable {
         let idleStart = (NIODeadline.now(), options.serverPID.flatMap(ProcessCPUTime.of(pid:)))
         try await Task.sleep(for: .seconds(2))
         let idleEnd = (NIODeadline.now(), options.serverPID.flatMap(ProcessCPUTime.of(pid:)))
-        if let a = idleStart.1, let b = idleEnd.1 { report.serverIdleCPU = ProcessCPUTime(user: b.user - a.user, system: b.system - a.system) }
+        if let a = idleStart.1, let b = idleEnd.1 { report.serverIdleCPU = b.since(a) }
         report.idleSeconds = Double((idleEnd.0 - idleStart.0).nanoseconds) / 1e9
 
         let padding = String(repeating: "x", count: max(0, min(options.payloadBytes, BroadcastOptions.maximumPayloadBytes) - 20))
@@ -158,9 +154,9 @@ public final class BroadcastRunner: @unchecked Sendable {
             report.expected += expected
         }
         let burstEnd = (NIODeadline.now(), options.serverPID.flatMap(ProcessCPUTime.of(pid:)))
-        if let a = burstStart.1, let b = burstEnd.1 { report.serverBurstCPU = ProcessCPUTime(user: b.user - a.user, system: b.system - a.system) }
+        if let a = burstStart.1, let b = burstEnd.1 { report.serverBurstCPU = b.since(a) }
         report.burstSeconds = Double((burstEnd.0 - burstStart.0).nanoseconds) / 1e9
-        let (up, down, reasons) = try await loop.submit { (self.connected, self.failed, self.failures) }.get()
+        let (up, down, reasons) = try await loop.submit { (self.connected, self.failed, self.failures.counts) }.get()
         report.connected = up
         report.failed = down
         report.failures = reasons

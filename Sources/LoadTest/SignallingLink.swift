@@ -1,4 +1,5 @@
 import NIOCore
+import NIOPosix
 import SocketIOParser
 
 /// The signalling half a load-test client drives: an RFC 6455 client WebSocket
@@ -72,13 +73,30 @@ struct SignallingLink {
 
     private mutating func write(_ opcode: WebSocketClientCodec.Opcode, _ payload: [UInt8]) {
         guard let channel else { return }
-        var frame = channel.allocator.buffer(capacity: payload.count + 14)
+        channel.write(Self.maskedFrame(opcode, payload, allocator: channel.allocator), promise: nil)
+        wrote = true
+    }
+
+    /// One client frame (RFC 6455 §5.3: a client masks every frame, with a fresh random key).
+    static func maskedFrame(_ opcode: WebSocketClientCodec.Opcode, _ payload: [UInt8], allocator: ByteBufferAllocator) -> ByteBuffer {
+        var frame = allocator.buffer(capacity: payload.count + 14)
         let mask = UInt32.random(in: 0...UInt32.max)
         WebSocketClientCodec.writeFrame(
             opcode, payload: payload,
             mask: (UInt8(mask >> 24), UInt8(truncatingIfNeeded: mask >> 16), UInt8(truncatingIfNeeded: mask >> 8), UInt8(truncatingIfNeeded: mask)),
             into: &frame)
-        channel.write(frame, promise: nil)
-        wrote = true
+        return frame
+    }
+
+    /// A TCP client for a signalling connection: its bytes go to `peer` (``WebSocketConnectionHandler``).
+    static func bootstrap(on loop: any EventLoop, peer: any SignallingPeer & Sendable) -> ClientBootstrap {
+        ClientBootstrap(group: loop)
+            .connectTimeout(.seconds(10))
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(WebSocketConnectionHandler(participant: peer))
+                }
+            }
     }
 }
