@@ -233,14 +233,15 @@ def test_speaker_detection_covers_the_room_across_nodes(cluster: Any) -> None:
             bob = await c.client(1, bob_id, "Bob")
             for client in (listener0, listener1, alice, bob):
                 await client.join(room)
+            listeners = [listener0, listener1]
+            for listener in listeners:
+                await listener.consume_all()  # and each producer announced later
             assert await alice.call("seat:take", {"roomId": room, "seatIndex": 0}) == {"success": True}
             assert await bob.call("seat:take", {"roomId": room, "seatIndex": 1}) == {"success": True}
             # ~-9 dBov and ~-29 dBov (RFC 6464 levels from aiortc), both above the -55 threshold.
             alice_producer = await alice.produce_tone(440.0, 0.5)
             bob_producer = await bob.produce_tone(660.0, 0.05)
-            listeners = [listener0, listener1]
             for listener in listeners:
-                await listener.consume_all()
                 await listener.wait_consumers(2, timeout=15)
             # Each listener hears both (one through a pipe): the levels below are of real audio.
             for listener in listeners:
