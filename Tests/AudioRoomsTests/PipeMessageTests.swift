@@ -33,6 +33,9 @@ import Testing
             .producerPaused(from: "nodeA1", room: "42", producerId: "p-1", paused: true),
             .producerPaused(from: "nodeA1", room: "42", producerId: "p-1", paused: false),
             .producerClosed(from: "nodeA1", room: "42", producerId: "p-1"),
+            .speakerLevels(from: "nodeA1", room: "42", sequence: 1_764_000_000_123,
+                           levels: [RoomSpeakerView.Level(userId: 7, volume: -20), RoomSpeakerView.Level(userId: 8, volume: -127)]),
+            .speakerLevels(from: "nodeA1", room: "42", sequence: 0, levels: []),
         ]
         for message in messages {
             #expect(try PipeMessage.decode(message.encode()) == message)
@@ -84,6 +87,23 @@ import Testing
         let nine = Array(repeating: codec, count: 9).joined(separator: ",")
         #expect(Self.kind("{\(reply),\"rtpParameters\":{\"codecs\":[\(nine)],\"encodings\":[{\"ssrc\":1}]}}") == .outOfRange)
         #expect(Self.kind("{\(reply),\"rtpParameters\":{\"codecs\":[\(codec)],\"encodings\":[{\"ssrc\":1}]}}") == nil)
+    }
+
+    @Test func speakerLevelsAreBoundedAndInRange() {
+        let base = #""type":"levels","from":"A","room":"r","seq":"5""#
+        #expect((try? Self.decode("{\(base),\"levels\":[{\"userId\":3,\"volume\":0}]}"))
+                == .speakerLevels(from: "A", room: "r", sequence: 5, levels: [RoomSpeakerView.Level(userId: 3, volume: 0)]))
+        #expect(Self.kind(#"{"type":"levels","from":"A","room":"r","levels":[]}"#) == .missingField)
+        #expect(Self.kind("{\(base)}") == .missingField)
+        #expect(Self.kind("{\(base),\"levels\":[{\"userId\":3}]}") == .missingField)
+        #expect(Self.kind("{\(base),\"levels\":[{\"userId\":3,\"volume\":1}]}") == .outOfRange)
+        #expect(Self.kind("{\(base),\"levels\":[{\"userId\":3,\"volume\":-128}]}") == .outOfRange)
+        #expect(Self.kind("{\(base),\"levels\":[{\"userId\":0,\"volume\":-3}]}") == .outOfRange)
+        #expect(Self.kind("{\(base),\"levels\":[{\"userId\":1e300,\"volume\":-3}]}") == .malformed)
+        #expect(Self.kind("{\(base),\"levels\":[{\"userId\":\"3\",\"volume\":-3}]}") == .malformed)
+        #expect(Self.kind(#"{"type":"levels","from":"A","room":"r","seq":"-1","levels":[]}"#) == .outOfRange)
+        let many = Array(repeating: #"{"userId":3,"volume":-3}"#, count: PipeMessage.maxLevels + 1).joined(separator: ",")
+        #expect(Self.kind("{\(base),\"levels\":[\(many)]}") == .outOfRange)
     }
 
     @Test func oversizedMessagesAreRefusedBeforeParsing() {

@@ -208,3 +208,78 @@ def test_a_moderator_on_another_node_silences_the_copy(cluster: Any) -> None:
     except BaseException:
         print(c.logs())
         raise
+
+
+def speaker_views(client: Any, after: int = 0) -> list[tuple[Any, list[Any]]]:
+    """``(userId, activeSpeakers)`` of each ``speaker:active`` the client got (from ``after``)."""
+    return [(e.data.get("userId"), e.data.get("activeSpeakers")) for e in client.events[after:] if e.name == "speaker:active"]
+
+
+def test_speaker_detection_covers_the_room_across_nodes(cluster: Any) -> None:
+    """Alice (loud) speaks on node 0 and Bob (quiet) on node 1 at the same time: listeners on both
+    nodes get the same `speaker:active` — both users, Alice first — instead of each node's own
+    speakers only. Then Alice falls silent and both nodes' listeners see Bob alone."""
+    c = cluster(2, env={"MSAB_PIPE_IP": "127.0.0.1"})
+    room = new_room()
+    alice_id, bob_id = 1101, 1102
+
+    async def body() -> None:
+        try:
+            owner = await c.client(0, 1100, "Owner", {room: "owner"})
+            await owner.join(room)
+            listener0 = await c.client(0, 1111, "Listener0")
+            listener1 = await c.client(1, 1112, "Listener1")
+            alice = await c.client(0, alice_id, "Alice")
+            bob = await c.client(1, bob_id, "Bob")
+            for client in (listener0, listener1, alice, bob):
+                await client.join(room)
+            listeners = [listener0, listener1]
+            for listener in listeners:
+                await listener.consume_all()  # and each producer announced later
+            assert await alice.call("seat:take", {"roomId": room, "seatIndex": 0}) == {"success": True}
+            assert await bob.call("seat:take", {"roomId": room, "seatIndex": 1}) == {"success": True}
+            # ~-9 dBov and ~-29 dBov (RFC 6464 levels from aiortc), both above the -55 threshold.
+            alice_producer = await alice.produce_tone(440.0, 0.5)
+            bob_producer = await bob.produce_tone(660.0, 0.05)
+            for listener in listeners:
+                await listener.wait_consumers(2, timeout=15)
+            # Each listener hears both (one through a pipe): the levels below are of real audio.
+            for listener in listeners:
+                caps = await listener.capture_all(2.0, timeout=20)
+                assert_tone(f"{listener.name}/Alice", caps[alice_producer], 440.0, 2.0)
+                assert_tone(f"{listener.name}/Bob", caps[bob_producer], 660.0, 2.0)
+
+            both = [alice_id, bob_id]
+            for listener in listeners:
+                hit = await listener.wait_for("speaker:active", lambda d: d.get("activeSpeakers") == both, timeout=15)
+                assert hit.data["userId"] == alice_id, hit.data
+                assert -127 <= hit.data["volume"] <= 0
+            # Steady tones: the view holds still and is the same on both nodes (no alternating
+            # per-node lists any more).
+            marks = [listener.mark() for listener in listeners]
+            await asyncio.sleep(3.0)
+            for listener, mark in zip(listeners, marks):
+                views = speaker_views(listener, mark)
+                assert all(view == (alice_id, both) for view in views), f"{listener.name}: {views}"
+            assert speaker_views(listener0)[-1] == speaker_views(listener1)[-1] == (alice_id, both)
+
+            # Alice stops (digital silence; her producer stays): both nodes switch to Bob alone.
+            marks = [listener.mark() for listener in listeners]
+            alice.tone.amplitude = 0.0
+            for listener, mark in zip(listeners, marks):
+                hit = await listener.wait_for("speaker:active", lambda d: d.get("activeSpeakers") == [bob_id], timeout=10, after=mark)
+                assert hit.data["userId"] == bob_id, hit.data
+            await asyncio.sleep(SETTLE + 1.0)
+            # The same sequence on both nodes (Alice's fading interval may list her after Bob once).
+            views = [speaker_views(listener, mark) for listener, mark in zip(listeners, marks)]
+            assert views[0] == views[1] and views[0][-1] == (bob_id, [bob_id]), views
+            for client in (listener0, listener1, alice, bob):
+                assert client.errors == [], f"{client.name}: {client.errors}"
+        finally:
+            await c.close_clients()
+
+    try:
+        run(body(), 140)
+    except BaseException:
+        print(c.logs())
+        raise

@@ -118,7 +118,8 @@ public final class ClusterNode: Service, Sendable {
         case .reply(let reply): (from, room) = (reply.from, nil)
         case .failed(_, let node, _): (from, room) = (node, nil)
         case .request(let request): (from, room) = (request.from, request.room)
-        case .unpipe(let node, let r, _), .producerPaused(let node, let r, _, _), .producerClosed(let node, let r, _): (from, room) = (node, r)
+        case .unpipe(let node, let r, _), .producerPaused(let node, let r, _, _), .producerClosed(let node, let r, _),
+             .speakerLevels(let node, let r, _, _): (from, room) = (node, r)
         }
         guard from != uid else { return }
         guard let room else {

@@ -10,6 +10,8 @@ import MediasoupWire
 /// A → B  {"type":"pipeFailed","id":"7","from":A,"error":"unknown producer"}
 /// B → A  {"type":"unpipe","from":B,"room":R,"producerId":P}          (B's last consumer of P went)
 /// A → B  {"type":"paused"|"resumed"|"closed","from":A,"room":R,"producerId":P}
+/// A → *  {"type":"levels","from":A,"room":R,"seq":"12","levels":[{"userId":7,"volume":-20},…]}
+///                                  (A's speakers in R, to every other node of R: ``RoomSpeakerView``)
 /// ```
 ///
 /// Every field comes from another process that may be compromised or buggy: ``decode(_:)``
@@ -28,6 +30,9 @@ public enum PipeMessage: Sendable, Hashable {
     /// A's producer P was paused, resumed or closed: B's copy follows.
     case producerPaused(from: String, room: String, producerId: String, paused: Bool)
     case producerClosed(from: String, room: String, producerId: String)
+    /// A's latest audio levels of its own producers in room `room` (its users above the threshold,
+    /// loudest first; empty on silence), numbered per sender so a late one can be told apart.
+    case speakerLevels(from: String, room: String, sequence: UInt64, levels: [RoomSpeakerView.Level])
 
     /// Where a node receives these messages.
     public static func channel(of node: String) -> String { "msab:pipe:\(node)" }
@@ -41,6 +46,8 @@ public enum PipeMessage: Sendable, Hashable {
     static let maxErrorLength = 200
     static let maxCodecs = 8
     static let maxHeaderExtensions = 16
+    /// The AudioLevelObserver reports at most 16 users; twice that is refused as hostile.
+    static let maxLevels = 32
 
     // MARK: - Codec
 
@@ -62,6 +69,9 @@ public enum PipeMessage: Sendable, Hashable {
             wire.type = paused ? "paused" : "resumed"; wire.from = from; wire.room = room; wire.producerId = producerId
         case .producerClosed(let from, let room, let producerId):
             wire.type = "closed"; wire.from = from; wire.room = room; wire.producerId = producerId
+        case .speakerLevels(let from, let room, let sequence, let levels):
+            wire.type = "levels"; wire.from = from; wire.room = room; wire.seq = String(sequence)
+            wire.levels = levels.prefix(Self.maxLevels).map { Wire.Level(userId: $0.userId, volume: $0.volume) }
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -102,6 +112,17 @@ public enum PipeMessage: Sendable, Hashable {
                                    paused: type == "paused")
         case "closed":
             return .producerClosed(from: from, room: try identifier(wire.room, "room"), producerId: try identifier(wire.producerId, "producerId"))
+        case "levels":
+            guard let levels = wire.levels else { throw PipeMessageError(.missingField, "levels") }
+            guard levels.count <= maxLevels else { throw PipeMessageError(.outOfRange, "levels") }
+            var decoded: [RoomSpeakerView.Level] = []
+            for level in levels {
+                guard let userId = level.userId, let volume = level.volume else { throw PipeMessageError(.missingField, "levels") }
+                // dBov (RFC 6464): 0 loudest … -127; user ids are positive.
+                guard (-127...0).contains(volume), userId > 0 else { throw PipeMessageError(.outOfRange, "levels") }
+                decoded.append(RoomSpeakerView.Level(userId: userId, volume: volume))
+            }
+            return .speakerLevels(from: from, room: try identifier(wire.room, "room"), sequence: try requestId(wire.seq, "seq"), levels: decoded)
         default:
             throw PipeMessageError(.unknownType)
         }
@@ -116,11 +137,11 @@ public enum PipeMessage: Sendable, Hashable {
         return value
     }
 
-    /// Request ids are decimal strings (a JSON number would lose precision past 2^53 in other
-    /// languages' decoders), parsed without trapping.
-    private static func requestId(_ value: String?) throws(PipeMessageError) -> UInt64 {
-        guard let value else { throw PipeMessageError(.missingField, "id") }
-        guard value.utf8.count <= 20, let id = UInt64(value) else { throw PipeMessageError(.outOfRange, "id") }
+    /// Request ids (and level sequence numbers) are decimal strings (a JSON number would lose
+    /// precision past 2^53 in other languages' decoders), parsed without trapping.
+    private static func requestId(_ value: String?, _ field: String = "id") throws(PipeMessageError) -> UInt64 {
+        guard let value else { throw PipeMessageError(.missingField, field) }
+        guard value.utf8.count <= 20, let id = UInt64(value) else { throw PipeMessageError(.outOfRange, field) }
         return id
     }
 
@@ -157,5 +178,12 @@ public enum PipeMessage: Sendable, Hashable {
         var rtpParameters: RtpParameters?
         var paused: Bool?
         var error: String?
+        var seq: String?
+        var levels: [Level]?
+
+        struct Level: Codable {
+            var userId: Int?
+            var volume: Int?
+        }
     }
 }

@@ -9,10 +9,11 @@ import MediasoupWire
 ///
 /// Events: `audio:newProducer` and `audio:producerClosed` are room broadcasts from the origin
 /// (the Socket.IO adapter carries them to every node), so a node never announces a copy's
-/// arrival or end itself: each listener hears each once. `speaker:active` is detected by the
+/// arrival or end itself: each listener hears each once. Speaker levels are measured by the
 /// origin for its own producers (a node hears its speakers first-hand, with no pipe in between,
-/// and a producer nobody elsewhere listens to is never piped) and broadcast to the room, so every
-/// node's sockets get the same events; copies in a node's observers are not reported there.
+/// and a producer nobody elsewhere listens to is never piped) and shared with the room's other
+/// nodes, which all decide `speaker:active` alike from the merged levels (`Room+Speakers.swift`);
+/// copies in a node's observers are not reported there.
 extension Room {
     /// Most producers of other nodes one room copies here at once (a room has at most a few
     /// dozen producers; this bounds what clients naming stray producer ids can make us ask for).
@@ -183,6 +184,8 @@ extension Room {
         case .producerClosed(let from, _, let producerId):
             guard imports[producerId]?.node == from || importing[producerId]?.node == from else { return nil }
             await dropImport(producerId)
+        case .speakerLevels(let from, _, let sequence, let levels):
+            await receivedSpeakerLevels(levels, from: from, sequence: sequence)
         case .reply, .failed:
             break
         }
@@ -201,6 +204,7 @@ extension Room {
     /// Nodes found dead: their producers' copies close here (their listeners hear
     /// `audio:producerClosed` from the sweep's eviction), and our pipes to them close.
     func nodesGone(_ nodes: Set<String>) async {
+        speakerNodesGone(nodes)
         for (producerId, pending) in importing where nodes.contains(pending.node) && importsCancelled.count < Self.maxImports {
             importsCancelled.insert(producerId)
         }

@@ -44,8 +44,17 @@ public actor Room {
     var importPauses: [String: (node: String, paused: Bool)] = [:]
     var importedConsumers: [String: String] = [:]
     var exports: [String: [String: String]] = [:]
-    /// Users above the level threshold, loudest first (for `speaker:active`).
+    /// Users above the level threshold, loudest first (for `speaker:active`, stand-alone).
     var activeSpeakers: [Int] = []
+    /// In a cluster (`Room+Speakers.swift`): the room-wide speaker view, the report last sent to
+    /// the room's other nodes (and when), its sequence number (starting at the clock, so a room
+    /// opened again here continues above its previous reports), and the other nodes serving
+    /// members of the room with their users, as last read from the store.
+    var speakerView = RoomSpeakerView()
+    var speakerShared: (levels: [RoomSpeakerView.Level], atMs: Int64)?
+    var speakerSequence: UInt64 = 0
+    var speakerNodes: [String: Set<Int>] = [:]
+    var speakerNodesReadAtMs: Int64?
     /// When the last participant left (nil while anyone is in); drives the inactivity close.
     var emptySinceMs: Int64?
     public private(set) var isClosed = false
@@ -57,6 +66,7 @@ public actor Room {
         self.seats = SeatMap(seatCount: services.configuration.defaultSeatCount)
         self.stage = StagePolicy(seatedSpeakersOnly: services.configuration.seatedSpeakersOnly)
         self.emptySinceMs = services.now()
+        self.speakerSequence = UInt64(clamping: services.now())
     }
 
     var outbox: any Outbox { services.outbox }
@@ -273,6 +283,7 @@ public actor Room {
                 outbox.send("seat:cleared", SeatClearedEvent(seatIndex: vacated.seatIndex, userId: vacated.userId, reason: "expired"), to: .room(id, except: nil))
             }
         }
+        await speakerTick(now: now)
         if let since = emptySinceMs, participants.isEmpty, now - since >= Int64(services.configuration.roomInactivityTimeoutMs) {
             await close(reason: "inactivity")
             return true
@@ -331,25 +342,8 @@ public actor Room {
             await importedConsumerClosed(consumerId)
             guard let owner = consumerOwner.removeValue(forKey: consumerId) else { return }
             participants[owner]?.consumers.remove(consumerId)
-        case .dominantSpeaker(let producerId, let volume):
-            guard let owner = producerOwner[producerId], let participant = participants[owner] else { return }
-            outbox.send("speaker:active", SpeakerActiveEvent(userId: participant.user.id, volume: volume, timestamp: services.now(),
-                                                             activeSpeakers: activeSpeakers.isEmpty ? [participant.user.id] : activeSpeakers),
-                        to: .room(id, except: nil))
-        case .audioLevels(let levels):
-            var users: [Int] = []
-            for level in levels {
-                if let owner = producerOwner[level.producerId], let user = participants[owner]?.user.id, !users.contains(user) { users.append(user) }
-            }
-            if users != activeSpeakers {
-                activeSpeakers = users
-                if let loudest = levels.first, let owner = producerOwner[loudest.producerId], let user = participants[owner]?.user.id {
-                    outbox.send("speaker:active", SpeakerActiveEvent(userId: user, volume: loudest.volume, timestamp: services.now(), activeSpeakers: users),
-                                to: .room(id, except: nil))
-                }
-            }
-        case .silence:
-            activeSpeakers = []
+        case .dominantSpeaker, .audioLevels, .silence:
+            await handleSpeakerEvent(event)
         }
     }
 }
