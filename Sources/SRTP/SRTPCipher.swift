@@ -1,16 +1,17 @@
-import CAESNI
+import CSRTPCrypto
 import COpenSSL
 import CPrefetch
 
 /// The session keys of one direction of SRTP or of SRTCP, loaded once: on a CPU with AES-NI
-/// (``CAESNI``) one 64-byte aligned block of round keys, GHASH key and salt that the per-packet
+/// (``CSRTPCrypto``) one 64-byte aligned block of round keys, GHASH key and salt that the per-packet
 /// calls use directly; elsewhere an OpenSSL AES-GCM or AES-CTR context whose key schedule every
-/// packet reuses (only the IV changes). The AES-CM profiles add an HMAC-SHA1 context keyed once.
+/// packet reuses (only the IV changes). The AES-CM profiles add an HMAC-SHA1 key whose pad
+/// blocks are hashed once (``CSRTPCrypto``).
 /// The IV and MAC scratch space is allocated here too, so the per-packet calls allocate nothing.
 ///
 /// Why not OpenSSL everywhere: its EVP calls cost ~230 ns per 100-byte AES-256-GCM packet on
 /// this machine (IV re-init, AAD update, update, final, tag ctrl, each through the provider
-/// layer) against ~80 ns for CAESNI, and its key state is spread over the EVP context and the
+/// layer) against ~80 ns for CSRTPCrypto, and its key state is spread over the EVP context and the
 /// provider's GCM context: in a fan-out every line of key state is a cache miss per consumer.
 final class SRTPCipher {
     let isGCM: Bool
@@ -18,6 +19,7 @@ final class SRTPCipher {
     /// The AES-NI key (nil when the CPU lacks AES-NI: then `context` does the AES).
     private let aes: OpaquePointer?
     private let context: OpaquePointer?
+    /// The HMAC-SHA1 key (AES-CM profiles).
     private let mac: OpaquePointer?
     /// One 64-byte, cache-line aligned block holds the salt, the IV and the digest (the OpenSSL
     /// path and HMAC only; the AES-NI GCM path never touches it).
@@ -29,7 +31,7 @@ final class SRTPCipher {
     /// The last HMAC-SHA1 output (20 bytes), also the sink of GCM's empty final block: scratch[32..<64].
     let digest: UnsafeMutablePointer<UInt8>
 
-    /// - Parameter aesNI: use ``CAESNI`` when the CPU has it (false: OpenSSL only, for tests).
+    /// - Parameter aesNI: use ``CSRTPCrypto`` when the CPU has it (false: OpenSSL only, for tests).
     init(profile: SRTPProfile, masterKey: [UInt8], masterSalt: [UInt8], rtcp: Bool, decrypting: Bool, aesNI: Bool) throws(SRTPError) {
         isGCM = profile == .aeadAES128GCM || profile == .aeadAES256GCM
         self.decrypting = decrypting
@@ -63,27 +65,25 @@ final class SRTPCipher {
         } else {
             context = nil
         }
-        mac = isGCM ? nil : msab_hmac_sha1_new(authenticationKey, authenticationKey.count)
+        mac = isGCM ? nil : msab_srtp_hmac_new(authenticationKey, authenticationKey.count)
         // Every property is set: deinit frees what was allocated.
         guard ready, aes != nil || context != nil, isGCM || mac != nil else { throw SRTPError(type: .initFail) }
     }
 
-    /// Asks for this cipher's lines (object, scratch block, OpenSSL context) ahead of use.
+    /// Asks for this cipher's lines (object, key block or OpenSSL context, HMAC key, scratch) ahead of use.
     @inline(__always)
     func prefetch() {
         msab_prefetch_lines(Unmanaged.passUnretained(self).toOpaque(), 1)
-        if let aes {
-            msab_srtp_aes_prefetch(aes)
-            if mac != nil { msab_prefetch(scratch) }
-        } else {
-            msab_prefetch(scratch)
-            msab_prefetch_lines(UnsafeRawPointer(context), 2)
+        if let aes { msab_srtp_aes_prefetch(aes) } else { msab_prefetch_lines(UnsafeRawPointer(context), 2) }
+        if let mac {
+            msab_prefetch_lines(UnsafeRawPointer(mac), 3)  // two SHA_CTX, 96 bytes each
         }
+        if aes == nil || mac != nil { msab_prefetch(scratch) }
     }
 
     deinit {
         if let context { EVP_CIPHER_CTX_free(context) }
-        if let mac { EVP_MAC_CTX_free(mac) }
+        msab_srtp_hmac_free(mac)
         msab_srtp_aes_free(aes)
         scratch.deallocate()
     }
@@ -134,7 +134,8 @@ final class SRTPCipher {
 
     /// HMAC-SHA1 over `a` ‖ `b` into ``digest``.
     func authenticate(_ a: UnsafePointer<UInt8>, _ aLength: Int, _ b: UnsafePointer<UInt8>?, _ bLength: Int) throws(SRTPError) {
-        guard let mac, msab_hmac_sha1(mac, a, aLength, b, bLength, digest) == 1 else { throw SRTPError(type: .initFail) }
+        guard let mac else { throw SRTPError(type: .initFail) }
+        msab_srtp_hmac_digest(mac, a, aLength, b, bLength, digest)
     }
 
     /// AES-GCM encryption of `length` bytes at `data` in place, authenticating `aad` ‖ `aad2`

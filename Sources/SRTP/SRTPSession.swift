@@ -2,7 +2,7 @@ import COpenSSL
 import CPrefetch
 public import NIOCore
 
-// SRTP/SRTCP (RFC 3711) and their AES-GCM form (RFC 7714), written here on AES-NI (CAESNI; OpenSSL's
+// SRTP/SRTCP (RFC 3711) and their AES-GCM form (RFC 7714), written here on AES-NI (CSRTPCrypto; OpenSSL's
 // AES-GCM and AES-CTR on CPUs without it) and OpenSSL's HMAC-SHA1 because Debian's libsrtp2 is built on NSS, whose per-call context set-up
 // made every protect cost 4 µs at 100 sessions and 25 µs at 1,000 (each call searches the NSS
 // softoken's objects): far over the SFU's budget. The tests pin this code to the RFC 3711 and
@@ -74,7 +74,7 @@ public final class SRTPSession {
     ///     the reordering seen on real paths, as mediasoup uses.
     ///   - allowRepeatTransmit: let an outbound session protect the same sequence number twice,
     ///     which NACK-driven retransmissions of an identical packet need (libsrtp `allow_repeat_tx`).
-    ///   - aesNI: do the AES with the CPU's AES-NI when it has it (CAESNI, a third of OpenSSL's
+    ///   - aesNI: do the AES with the CPU's AES-NI when it has it (CSRTPCrypto, a third of OpenSSL's
     ///     cost per packet); false keeps to OpenSSL (the tests compare the two).
     public init(
         profile: SRTPProfile,

@@ -1,9 +1,9 @@
-import CAESNI
+import CSRTPCrypto
 import NIOCore
 import SRTP
 import Testing
 
-/// The AES-NI ciphers (CAESNI) against OpenSSL's, packet for packet: the same keys must give
+/// The AES-NI ciphers (CSRTPCrypto) against OpenSSL's, packet for packet: the same keys must give
 /// byte-identical SRTP and SRTCP in every profile, each side must open the other's packets, and a
 /// flipped bit must fail the AES-NI tag check. (The libsrtp differential tests run the default,
 /// AES-NI, path against libsrtp as well.)

@@ -1,9 +1,9 @@
-// AES-NI + PCLMULQDQ AES-GCM / AES-CM for SRTP (see include/aesni_srtp.h for why). The key
+// AES-NI + PCLMULQDQ AES-GCM / AES-CM for SRTP (see include/srtp_crypto.h for why). The key
 // expansion and GHASH multiplication follow Intel's white papers (Gueron: "Intel Advanced
 // Encryption Standard (AES) New Instructions Set", key expansion figures; Gueron & Kounavis:
 // "Intel Carry-Less Multiplication Instruction and its Usage for Computing the GCM Mode",
 // algorithm 1 with the shift-left-by-one reduction, on byte-reflected operands).
-#include "aesni_srtp.h"
+#include "srtp_crypto.h"
 
 #include <stdlib.h>
 #include <string.h>
