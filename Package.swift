@@ -80,7 +80,8 @@ let package = Package(
         .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])]),
         .target(name: "DTLS", dependencies: ["COpenSSL", nioCore], swiftSettings: swiftSettings),
         .target(name: "CPrefetch"),
-        .target(name: "SRTP", dependencies: ["COpenSSL", "CPrefetch", nioCore], swiftSettings: swiftSettings),
+        .target(name: "CSRTPCrypto", linkerSettings: [.linkedLibrary("crypto")]),
+        .target(name: "SRTP", dependencies: ["COpenSSL", "CSRTPCrypto", "CPrefetch", nioCore], swiftSettings: swiftSettings),
         .target(name: "MediasoupWire", dependencies: [], swiftSettings: swiftSettings),
         .target(name: "SpeakerDetection", dependencies: [], swiftSettings: swiftSettings),
         .target(
@@ -186,7 +187,7 @@ let package = Package(
         .testTarget(name: "STUNTests", dependencies: ["STUN", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "ICELiteTests", dependencies: ["ICELite", "STUN", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "DTLSTests", dependencies: ["DTLS", nioCore], swiftSettings: swiftSettings),
-        .testTarget(name: "SRTPTests", dependencies: ["SRTP", "COpenSSL", "CSRTP", nioCore], swiftSettings: swiftSettings),
+        .testTarget(name: "SRTPTests", dependencies: ["SRTP", "CSRTPCrypto", "COpenSSL", "CSRTP", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "MediasoupWireTests", dependencies: ["MediasoupWire"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(
             name: "LoadTestTests", dependencies: ["LoadTest", "SocketIOParser", "STUN", "ICELite", "DTLS", "SRTP", nioCore], swiftSettings: swiftSettings),

@@ -34,21 +34,26 @@ import Glibc
 import Darwin
 #endif
 
-/// Runs both SFU benchmarks with the brief's sizes and prints one line per result.
+/// Runs both SFU benchmarks with the brief's sizes and prints one line per result, then the
+/// issue 14 item 4 summary for the largest N of each: in-process CPU per forwarded packet, and
+/// the one-worker loopback fan-out's worker CPU per forwarded packet against the kernel floor
+/// measured in the same run, with the loss.
 func sfuBenchmarks(
     inProcessConsumers: [Int] = [100, 1_000, 5_000], loopbackConsumers: [Int] = [100, 1_000, 5_000], spreadConsumers: [Int] = [1_000, 5_000],
     seconds: Int = 10
 ) async {
+    var inProcess: (consumers: Int, perPacket: Double)?
+    var loopback: (consumers: Int, result: LoopbackResult)?
     for count in inProcessConsumers {
         do {
-            try sfuInProcessForwardBenchmark(consumers: count)
+            if let perPacket = try sfuInProcessForwardBenchmark(consumers: count) { inProcess = (count, perPacket) }
         } catch {
             print("sfu in-process forward (\(count) consumers): failed: \(error)")
         }
     }
     for count in loopbackConsumers {
         do {
-            try await sfuLoopbackFanOutBenchmark(consumers: count, seconds: seconds)
+            if let result = try await sfuLoopbackFanOutBenchmark(consumers: count, seconds: seconds) { loopback = (count, result) }
         } catch {
             print("sfu loopback fan-out (\(count) consumers): failed: \(error)")
         }
@@ -60,6 +65,30 @@ func sfuBenchmarks(
             print("sfu loopback fan-out spread over 2 workers (\(count) consumers): failed: \(error)")
         }
     }
+    // Targets (issue 14 item 4): in process ≤ 1 µs; loopback worker ≤ floor + 1 µs with < 1 % loss.
+    if let inProcess {
+        print(String(format: "sfu summary: in process at N = %d: %.3f µs CPU per forwarded packet (target ≤ 1 µs)", inProcess.consumers, inProcess.perPacket))
+    }
+    if let (count, result) = loopback {
+        if let floor = result.floor {
+            print(
+                String(
+                    format:
+                        "sfu summary: loopback at N = %d, 1 worker: worker %.3f µs CPU per forwarded packet − kernel floor %.3f µs = %.3f µs (target ≤ 1 µs); lost %.3f%% (target < 1%%)",
+                    count, result.workerPerPacket, floor, result.workerPerPacket - floor, result.lostPercent))
+        } else {
+            print(String(format: "sfu summary: loopback at N = %d, 1 worker: worker %.3f µs CPU per forwarded packet (no kernel floor measured); lost %.3f%%", count, result.workerPerPacket, result.lostPercent))
+        }
+    }
+}
+
+/// One loopback fan-out's figures (one worker).
+struct LoopbackResult {
+    /// Worker-thread CPU per forwarded packet, µs.
+    var workerPerPacket: Double
+    /// The kernel's floor for the same fan-out, µs per datagram.
+    var floor: Double?
+    var lostPercent: Double
 }
 
 // MARK: - (a) in process
@@ -157,7 +186,9 @@ private func benchDeviceCapabilities(router: RtpCapabilities) -> RtpCapabilities
 }
 
 /// (a) In-process fan-out through the real SFU objects into a discarding sink.
-func sfuInProcessForwardBenchmark(consumers count: Int, packets: Int = 2_000) throws {
+/// Returns the CPU per forwarded packet (µs), nil when the peers did not all connect.
+@discardableResult
+func sfuInProcessForwardBenchmark(consumers count: Int, packets: Int = 2_000) throws -> Double? {
     let sink = BenchSink()
     let worker = SFUWorker(certificate: try DTLSCertificate(commonName: "bench-worker"), sink: sink, settings: .init(announcedAddress: "127.0.0.1", port: 1))
     let router = try Router.make(mediaCodecs: ORTC.msabMediaCodecs, worker: worker)
@@ -210,7 +241,7 @@ func sfuInProcessForwardBenchmark(consumers count: Int, packets: Int = 2_000) th
     let connected = router.stats.transports.filter { $0.state == "connected" }.count
     guard connected == count + 1, let srtp = sender.srtpOutbound else {
         print("sfu in-process forward (\(count) consumers): only \(connected - 1) connected")
-        return
+        return nil
     }
     sink.capture = false
 
@@ -237,24 +268,29 @@ func sfuInProcessForwardBenchmark(consumers count: Int, packets: Int = 2_000) th
     let cpu = ThreadCPUTime.ofCurrentThread().total - start
     let wall = ContinuousClock.now - wallStart
     let forwarded = worker.counters.rtpOut - before
+    let perPacket = microseconds(cpu) / Double(max(forwarded, 1))
     print(
         String(
             format: "sfu in-process forward (%d consumers, %d packets in, %llu out, AEAD_AES_256_GCM, 112 B): %.3f µs CPU per forwarded packet (wall %.3f µs)",
-            count, packets, forwarded, microseconds(cpu) / Double(max(forwarded, 1)), microseconds(wall) / Double(max(forwarded, 1))))
+            count, packets, forwarded, perPacket, microseconds(wall) / Double(max(forwarded, 1))))
     router.close()
+    return perPacket
 }
 
 // MARK: - (b) loopback fan-out
 
 /// (b) One producer at 50 packets/s to `consumers` receivers over 127.0.0.1 on one worker, or
 /// on one room spread over two (`workers: 2`).
-func sfuLoopbackFanOutBenchmark(consumers count: Int, seconds: Int, workers: Int = 1) async throws {
+/// Returns the one-worker figures (nil for the spread run).
+@discardableResult
+func sfuLoopbackFanOutBenchmark(consumers count: Int, seconds: Int, workers: Int = 1) async throws -> LoopbackResult? {
     let port = Int.random(in: 30_000...39_000)
     let workers = workers == 2 ? 2 : 1
     let server = MediaServer(configuration: .init(listenIP: "127.0.0.1", minPort: port, numWorkers: workers))
     let clients = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     var receivers: [SFUBenchPeer] = []
     var sender: SFUBenchPeer?
+    var result: LoopbackResult?
     defer { _ = clients }
     try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await server.run() }
@@ -345,17 +381,24 @@ func sfuLoopbackFanOutBenchmark(consumers count: Int, seconds: Int, workers: Int
         // The kernel's share, alone: the same N receiver sockets, one plain sendmmsg fan-out of a
         // 112-byte datagram per 20 ms round from this thread, no SFU at all.
         let addresses = peers.compactMap { $0.channel?.localAddress }
-        if workers == 1, let floor = kernelFanOutFloor(to: addresses, rounds: 50) {
-            print(
-                String(
-                    format: "kernel floor for the same fan-out (plain sendmmsg to the %d receiver sockets, no SFU): %.3f µs CPU per datagram (user %.3f + system %.3f)",
-                    addresses.count, floor.total, floor.user, floor.system))
+        if workers == 1 {
+            let floor = kernelFanOutFloor(to: addresses, rounds: 50)
+            if let floor {
+                print(
+                    String(
+                        format: "kernel floor for the same fan-out (plain sendmmsg to the %d receiver sockets, no SFU): %.3f µs CPU per datagram (user %.3f + system %.3f)",
+                        addresses.count, floor.total, floor.user, floor.system))
+            }
+            result = LoopbackResult(
+                workerPerPacket: perPacket(workerCPU.total), floor: floor?.total,
+                lostPercent: Double(expected - received) * 100 / Double(max(expected, 1)))
         }
         for router in routers.reversed() { await router.close() }
     }
     for peer in receivers { await peer.close() }
     await sender?.close()
     try? await clients.shutdownGracefully()
+    return result
 }
 
 /// CPU per datagram (µs) of a bare loopback fan-out: `rounds` times one sendmmsg burst of a

@@ -20,10 +20,19 @@ struct RTPStreamSend {
     private(set) var reportedPacketsLost: Int32 = 0
     private(set) var reportedJitter: UInt32 = 0
 
-    /// Ring of (our sequence number, producer sequence number, our timestamp), packed in one word.
-    private var history: [UInt64]
-    /// Per history slot: when that packet was last retransmitted (monotonic ns), `UInt64.max` never.
-    private var resentAt: [UInt64]
+    /// One slot of the history ring.
+    private struct HistoryEntry {
+        /// Our sequence number, the producer's sequence number and our timestamp, packed in one word
+        /// (`UInt64.max`: empty).
+        var packet: UInt64
+        /// When that packet was last retransmitted (monotonic ns), `UInt64.max` never.
+        var resentAt: UInt64
+    }
+
+    /// The ring of what went out. One array of (packet, resentAt) pairs rather than two arrays:
+    /// every forwarded packet writes both, and with thousands of consumers each array's header
+    /// and slot are cache misses, so one array halves them.
+    private var history: [HistoryEntry]
     private static let historySize = 256
 
     // Retransmission rules (mediasoup `RtpStreamSend::FillRetransmissionContainer`, plus a budget):
@@ -41,8 +50,7 @@ struct RTPStreamSend {
     init(ssrc: UInt32, clockRate: UInt32) {
         self.ssrc = ssrc
         self.clockRate = clockRate
-        self.history = Array(repeating: UInt64.max, count: Self.historySize)
-        self.resentAt = Array(repeating: UInt64.max, count: Self.historySize)
+        self.history = Array(repeating: HistoryEntry(packet: UInt64.max, resentAt: UInt64.max), count: Self.historySize)
     }
 
     /// A packet went out: our sequence number and timestamp, the producer's sequence number.
@@ -54,8 +62,8 @@ struct RTPStreamSend {
         lastTimestamp = timestamp
         lastSentAt = now
         let slot = Int(sequenceNumber) & (Self.historySize - 1)
-        history[slot] = UInt64(sequenceNumber) << 48 | UInt64(producerSequenceNumber) << 32 | UInt64(timestamp)
-        resentAt[slot] = UInt64.max
+        history[slot] = HistoryEntry(
+            packet: UInt64(sequenceNumber) << 48 | UInt64(producerSequenceNumber) << 32 | UInt64(timestamp), resentAt: UInt64.max)
         // `length` is a datagram size (< 64 kB) and the budget at most the burst: no overflow.
         retransmissionBudget = min(Self.retransmissionBurstBytes, retransmissionBudget + length >> 1)
     }
@@ -72,7 +80,7 @@ struct RTPStreamSend {
     /// timestamp, unless the packet is unknown or was resent within ``retransmissionInterval``.
     func retransmissionCandidate(sequenceNumber: UInt16, now: UInt64) -> Result<(producerSequenceNumber: UInt16, timestamp: UInt32), RetransmissionRefusal> {
         guard let entry = lookup(sequenceNumber: sequenceNumber) else { return .failure(.init(reason: .retransmissionMiss)) }
-        let last = resentAt[Int(sequenceNumber) & (Self.historySize - 1)]
+        let last = history[Int(sequenceNumber) & (Self.historySize - 1)].resentAt
         // The clock is monotonic (now ≥ last); `&-` keeps a bogus earlier `now` from trapping.
         if last != UInt64.max, now &- last < retransmissionInterval { return .failure(.init(reason: .retransmissionTooSoon)) }
         return .success(entry)
@@ -83,13 +91,13 @@ struct RTPStreamSend {
 
     /// `sequenceNumber` was resent (`length` bytes) at `now`.
     mutating func retransmitted(sequenceNumber: UInt16, length: Int, now: UInt64) {
-        resentAt[Int(sequenceNumber) & (Self.historySize - 1)] = now
+        history[Int(sequenceNumber) & (Self.historySize - 1)].resentAt = now
         retransmissionBudget -= min(length, retransmissionBudget)
     }
 
     /// The producer sequence number and our timestamp of the packet we sent as `sequenceNumber`.
     func lookup(sequenceNumber: UInt16) -> (producerSequenceNumber: UInt16, timestamp: UInt32)? {
-        let entry = history[Int(sequenceNumber) & (Self.historySize - 1)]
+        let entry = history[Int(sequenceNumber) & (Self.historySize - 1)].packet
         guard entry != UInt64.max, UInt16(truncatingIfNeeded: entry >> 48) == sequenceNumber else { return nil }
         return (UInt16(truncatingIfNeeded: entry >> 32), UInt32(truncatingIfNeeded: entry))
     }
