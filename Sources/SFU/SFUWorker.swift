@@ -269,8 +269,8 @@ public final class SFUWorker {
         pipeTuples[remote, default: 0] += 1
     }
 
-    func pipeClosed(_ pipe: PipeTransport) {
-        guard let remote = pipe.remoteAddress else { return }
+    /// A connected pipe to `remote` closed.
+    func pipeClosed(remote: TransportAddress) {
         let left = (pipeTuples[remote] ?? 1) - 1
         pipeTuples[remote] = left > 0 ? left : nil
     }

@@ -15,14 +15,11 @@ extension WebRTCTransport {
     /// - PLI/FIR: meaningless for audio, ignored (mediasoup ignores key-frame requests for audio).
     func receivedRTCP(_ datagram: inout ByteBuffer, now: NIODeadline) {
         bytesReceived &+= UInt64(datagram.readableBytes)
-        guard state == .connected else {
-            worker.drop(state == .closed ? .transportClosed : .notDTLSConnected)
+        guard case .connected(let connected) = phase else {
+            worker.drop(isClosed ? .transportClosed : .notDTLSConnected)
             return
         }
-        guard let srtp = srtpInboundSession else {
-            worker.drop(.noSRTPSession)
-            return
-        }
+        let srtp = connected.keys.inbound
         do {
             try srtp.unprotectRTCP(&datagram)
         } catch {
@@ -67,19 +64,19 @@ extension WebRTCTransport {
 
     /// Drives this transport's timers; called from the worker's tick.
     func tick(now: NIODeadline) {
-        guard state != .closed, now.uptimeNanoseconds >= timersDueAt else { return }
+        guard !isClosed, now.uptimeNanoseconds >= timersDueAt else { return }
         // DTLS retransmission (RFC 6347 §4.2.4).
         if let dtls, let deadline = dtls.pollTimeout(), deadline <= now {
             dtls.handleTimeout(now: now)
             drainDTLSFromTimer(now: now)
-            guard state != .closed else { return }
+            guard !isClosed else { return }
         }
         // ICE consent (RFC 7675 §5.1: 30 s without a valid check and consent is lost).
         if let reason = checkConsent(now: now) {
             router.transportClosedItself(self, reason: reason)
             return
         }
-        if state == .connected { sendReports(now: now) }
+        sendReports(now: now)
         timersDueAt = nextTimerDeadline()
     }
 
@@ -88,8 +85,8 @@ extension WebRTCTransport {
         var next = UInt64.max
         if let dtls, let deadline = dtls.pollTimeout() { next = min(next, deadline.uptimeNanoseconds) }
         if let deadline = ice.nextTimeout { next = min(next, deadline.uptimeNanoseconds) }
-        guard state == .connected else { return next }
-        if let due = nextReceiverReportAt, !producers.isEmpty { next = min(next, due.uptimeNanoseconds) }
+        guard case .connected(let connected) = phase else { return next }
+        if !producers.isEmpty { next = min(next, connected.nextReceiverReportAt.uptimeNanoseconds) }
         for consumer in consumers.values { next = min(next, consumer.nextSenderReportAt) }
         return next
     }
@@ -97,9 +94,11 @@ extension WebRTCTransport {
     /// RR for our producers every ``SFUWorker/receiverReportInterval``; SR + SDES for each consumer
     /// when its (staggered) time comes.
     private func sendReports(now: NIODeadline) {
+        guard case .connected(var connected) = phase else { return }
         let nowNs = now.uptimeNanoseconds
-        if let due = nextReceiverReportAt, due <= now, !producers.isEmpty {
-            nextReceiverReportAt = now + .nanoseconds(Int64(SFUWorker.receiverReportInterval))
+        if connected.nextReceiverReportAt <= now, !producers.isEmpty {
+            connected.nextReceiverReportAt = now + .nanoseconds(Int64(SFUWorker.receiverReportInterval))
+            phase = .connected(connected)
             let blocks = producers.values.compactMap { $0.makeReportBlock(now: nowNs) }
             if !blocks.isEmpty {
                 var buffer = ByteBuffer()
