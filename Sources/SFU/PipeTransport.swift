@@ -144,7 +144,6 @@ public final class PipeTransport {
             throw SFUError(.badPipeParameters, "SRTP parameters given to a pipe without SRTP")
         }
         phase = .connected(Link(remote: remote, srtp: sessions))
-        worker.pipeConnected(self)
     }
 
     // MARK: - Packet path (receive)
@@ -239,12 +238,10 @@ public final class PipeTransport {
         if let remoteAddress { worker.releasePipeSSRC(consumer.ssrc, to: remoteAddress) }
     }
 
-    /// Marks the transport closed; the router has closed its producers and consumers first.
+    /// Marks the transport closed; the router has closed its producers and consumers first and
+    /// takes its tuple out of the worker's pipe demux.
     func markClosed() {
-        let remote = remoteAddress
-        guard !isClosed else { return }
         phase = .closed
-        if let remote { worker.pipeClosed(remote: remote) }
     }
 
     /// State and counters for `stats()`.

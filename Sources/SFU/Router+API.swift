@@ -131,7 +131,10 @@ extension Router {
             case .client: .client
             case .server: .server
             }
-        try transport.connect(role: role, fingerprints: dtlsParameters.fingerprints.map { ($0.algorithm.rawValue, $0.value) }, now: now)
+        let fingerprints = dtlsParameters.fingerprints.map { ($0.algorithm.rawValue, $0.value) }
+        if let reason = try transport.connect(role: role, fingerprints: fingerprints, certificate: worker.certificate, now: now) {
+            transportClosedItself(transport, reason: reason)
+        }
     }
 
     /// New ICE credentials for a transport (`transport.restartIce()`).
@@ -139,6 +142,7 @@ extension Router {
         let transport = try transport(transportId)
         guard !transport.isClosed else { throw SFUError(.transportClosed, transportId) }
         let credentials = transport.restartIce()
+        worker.iceRestarted(transport, previousUsernameFragment: credentials.previousUsernameFragment)
         return IceParameters(usernameFragment: credentials.usernameFragment, password: credentials.password, iceLite: true)
     }
 

@@ -58,12 +58,12 @@ public final class Router {
     }
 
     /// Closes a transport and everything on it. `reason` goes to the children's events.
-    public func closeTransport(_ id: String, reason: String = "transport closed") {
+    public func closeTransport(_ id: String, reason: CloseReason = .transportClosed) {
         guard let transport = transports[id] else { return }
         close(transport, reason: reason)
     }
 
-    private func close(_ transport: WebRTCTransport, reason: String) {
+    private func close(_ transport: WebRTCTransport, reason: CloseReason) {
         for producer in Array(transport.producers.values) {
             closeProducer(producer, reason: reason, notifyProducer: true)
         }
@@ -75,8 +75,9 @@ public final class Router {
         worker.transportClosed(transport)
     }
 
-    /// A transport closed itself (DTLS close/failure, ICE consent lost): cascade and tell the room.
-    func transportClosedItself(_ transport: WebRTCTransport, reason: String) {
+    /// A transport reported that it must close (DTLS close/failure, ICE consent lost; the
+    /// transport returns the reason, it never closes itself): cascade and tell the room.
+    func transportClosedItself(_ transport: WebRTCTransport, reason: CloseReason) {
         guard transports[transport.id] === transport else { return }
         close(transport, reason: reason)
         worker.emit(.transportClosed(transportId: transport.id, reason: reason), router: self)
@@ -147,13 +148,13 @@ public final class Router {
     /// Closes a producer at the room's request; its consumers close with `consumerClosed` events.
     public func closeProducer(_ id: String) {
         guard let producer = producers[id] else { return }
-        closeProducer(producer, reason: "producer closed", notifyProducer: false)
+        closeProducer(producer, reason: .producerClosed, notifyProducer: false)
     }
 
-    private func closeProducer(_ producer: Producer, reason: String, notifyProducer: Bool) {
+    private func closeProducer(_ producer: Producer, reason: CloseReason, notifyProducer: Bool) {
         // Take the list out first: each closeConsumer then finds no list to unlink from.
         for consumer in consumersByProducer.removeValue(forKey: ObjectIdentifier(producer)) ?? [] {
-            closeConsumer(consumer, reason: "producer closed", notify: true)
+            closeConsumer(consumer, reason: .producerClosed, notify: true)
         }
         for pipeConsumer in pipeConsumersByProducer.removeValue(forKey: ObjectIdentifier(producer)) ?? [] {
             closePipeConsumer(pipeConsumer)
@@ -209,10 +210,10 @@ public final class Router {
     /// Closes a consumer at the room's request (no event).
     public func closeConsumer(_ id: String) {
         guard let consumer = consumers[id] else { return }
-        closeConsumer(consumer, reason: "consumer closed", notify: false)
+        closeConsumer(consumer, reason: .consumerClosed, notify: false)
     }
 
-    private func closeConsumer(_ consumer: Consumer, reason: String, notify: Bool) {
+    private func closeConsumer(_ consumer: Consumer, reason: CloseReason, notify: Bool) {
         guard consumers[consumer.id] === consumer else { return }
         consumer.markClosed()
         if let producer = producers[consumer.producerId] {
@@ -246,12 +247,14 @@ public final class Router {
 
     private func close(_ pipe: PipeTransport) {
         for producer in Array(pipe.producers.values) {
-            closeProducer(producer, reason: "pipe transport closed", notifyProducer: false)
+            closeProducer(producer, reason: .pipeTransportClosed, notifyProducer: false)
         }
         for pipeConsumer in Array(pipe.consumers.values) {
             closePipeConsumer(pipeConsumer)
         }
+        let remote = pipe.remoteAddress
         pipe.markClosed()
+        if let remote { worker.pipeClosed(remote: remote) }
         pipeTransports[pipe.id] = nil
     }
 
@@ -299,7 +302,7 @@ public final class Router {
     /// Closes everything; no events (the room asked).
     public func close() {
         guard !closed else { return }
-        for transport in Array(transports.values) { close(transport, reason: "router closed") }
+        for transport in Array(transports.values) { close(transport, reason: .routerClosed) }
         for pipe in Array(pipeTransports.values) { close(pipe) }
         observers = []
         closed = true
@@ -368,7 +371,7 @@ public final class Router {
         // dictionary copy itself once (copy on write), and the loop goes on over the old one,
         // whose closed transports return at once.
         for transport in transports.values {
-            transport.tick(now: now)
+            if let reason = transport.tick(now: now) { transportClosedItself(transport, reason: reason) }
         }
         let time = Duration.nanoseconds(now.uptimeNanoseconds)
         for observer in observers {

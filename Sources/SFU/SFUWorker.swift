@@ -142,7 +142,9 @@ public final class SFUWorker {
             receivedSTUN(datagram, from: source, now: now)
         case .dtls:
             guard let transport = transportsByTuple[source] else { return drop(.unknownTuple) }
-            transport.receivedDTLS(datagram, from: source, now: now)
+            if let reason = transport.receivedDTLS(datagram, from: source, now: now) {
+                transport.router.transportClosedItself(transport, reason: reason)
+            }
         case .zrtp, .turnChannel, .unknown:
             drop(.unclassifiable)
         }
@@ -166,15 +168,18 @@ public final class SFUWorker {
         guard message.type == .bindingRequest else { return drop(.stunNotBindingRequest) }
         // RFC 8445 §7.2.2: USERNAME is "<our ufrag>:<their ufrag>"; the ufrag picks the transport,
         // so a client that changed address (or restarted ICE) is still found.
-        if let fragment = ICELiteServer.localUsernameFragment(in: message),
-            let transport = transportsByUsernameFragment[String(fragment)]
-        {
-            transport.receivedSTUN(message, from: source, now: now)
-        } else if let transport = transportsByTuple[source] {
-            transport.receivedSTUN(message, from: source, now: now)
+        let transport: WebRTCTransport
+        if let fragment = ICELiteServer.localUsernameFragment(in: message), let named = transportsByUsernameFragment[String(fragment)] {
+            transport = named
+        } else if let known = transportsByTuple[source] {
+            transport = known
         } else {
-            drop(.stunUnknownUsername)
+            return drop(.stunUnknownUsername)
         }
+        // The transport reports; the demux (ours) and the closing (its router's) follow here.
+        let report = transport.receivedSTUN(message, from: source, now: now)
+        if let tuples = report.validTuples { setTuples(tuples, for: transport) }
+        if let reason = report.close { transport.router.transportClosedItself(transport, reason: reason) }
     }
 
     // MARK: - ICE-TCP (RFC 6544)
@@ -264,8 +269,8 @@ public final class SFUWorker {
 
     // MARK: - Pipe demux tables (pipe transports report here)
 
-    func pipeConnected(_ pipe: PipeTransport) {
-        guard let remote = pipe.remoteAddress else { return }
+    /// A pipe connected to `remote` (the router reports it once `connect` succeeded).
+    func pipeConnected(remote: TransportAddress) {
         pipeTuples[remote, default: 0] += 1
     }
 

@@ -62,22 +62,20 @@ extension WebRTCTransport {
 
     // MARK: - Timers
 
-    /// Drives this transport's timers; called from the worker's tick.
-    func tick(now: NIODeadline) {
-        guard !isClosed, now.uptimeNanoseconds >= timersDueAt else { return }
+    /// Drives this transport's timers; called from the router's tick.
+    /// - Returns: why the transport must close (DTLS failed, ICE consent lost), for the router.
+    func tick(now: NIODeadline) -> CloseReason? {
+        guard !isClosed, now.uptimeNanoseconds >= timersDueAt else { return nil }
         // DTLS retransmission (RFC 6347 §4.2.4).
         if let dtls, let deadline = dtls.pollTimeout(), deadline <= now {
             dtls.handleTimeout(now: now)
-            drainDTLSFromTimer(now: now)
-            guard !isClosed else { return }
+            if let reason = drainDTLSFromTimer(now: now) { return reason }
         }
         // ICE consent (RFC 7675 §5.1: 30 s without a valid check and consent is lost).
-        if let reason = checkConsent(now: now) {
-            router.transportClosedItself(self, reason: reason)
-            return
-        }
+        if let reason = checkConsent(now: now) { return reason }
         sendReports(now: now)
         timersDueAt = nextTimerDeadline()
+        return nil
     }
 
     /// The earliest of this transport's deadlines (monotonic ns; `UInt64.max` for none).

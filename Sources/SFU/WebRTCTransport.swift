@@ -24,6 +24,9 @@ public final class WebRTCTransport {
 
     /// Lower-case UUID.
     public let id: String
+    /// The router that owns it. The transport never calls it (style R7): its events (a close
+    /// reason, valid tuples) are returned, and the worker's demux uses this to hand them, and
+    /// the packets the transport decrypted, to the owner.
     unowned let router: Router
     /// `unowned(unsafe)`: used for every packet sent (sink, counters), and the worker owns its
     /// routers and transports, which it closes before it goes away (all on its loop).
@@ -86,7 +89,10 @@ public final class WebRTCTransport {
     /// `transport.connect({dtlsParameters})`: the client's DTLS role and certificate fingerprints.
     /// - Throws: ``SFUError`` `.alreadyConnected` on a second call, `.badDtlsParameters` when no
     ///   fingerprint is usable, `.transportClosed` after close.
-    func connect(role remoteRole: DtlsRoleValue, fingerprints: [(algorithm: String, value: String)], now: NIODeadline) throws(SFUError) {
+    /// - Returns: why the transport must close, when DTLS failed at once (the router closes it).
+    func connect(
+        role remoteRole: DtlsRoleValue, fingerprints: [(algorithm: String, value: String)], certificate: DTLSCertificate, now: NIODeadline
+    ) throws(SFUError) -> CloseReason? {
         var handshake: Handshake
         let selected: TransportAddress?
         switch phase {
@@ -104,7 +110,7 @@ public final class WebRTCTransport {
         // "client" → we are server; "auto" → we are client (we are ICE-controlled, RFC 5763 §5).
         let localRole: DTLSEndpoint.Role = remoteRole == .client ? .server : .client
         do {
-            handshake.dtls = try DTLSEndpoint(role: localRole, certificate: worker.certificate, remoteFingerprints: parsed)
+            handshake.dtls = try DTLSEndpoint(role: localRole, certificate: certificate, remoteFingerprints: parsed)
         } catch {
             throw SFUError(.internalError, "DTLS endpoint: \(error)")
         }
@@ -112,64 +118,78 @@ public final class WebRTCTransport {
         // Start at once when ICE already picked a tuple; otherwise when it does.
         if let selected {
             phase = .connecting(selected: selected, handshake)
-            startDTLS(now: now)
-        } else {
-            phase = .new(handshake)
+            return startDTLS(now: now)
         }
+        phase = .new(handshake)
+        return nil
     }
 
     /// Starts the handshake of the `connecting` phase if `connect` came: the early datagrams go in.
-    private func startDTLS(now: NIODeadline) {
-        guard case .connecting(let selected, var handshake) = phase, let dtls = handshake.dtls, dtls.state == .new else { return }
+    private func startDTLS(now: NIODeadline) -> CloseReason? {
+        guard case .connecting(let selected, var handshake) = phase, let dtls = handshake.dtls, dtls.state == .new else { return nil }
         let early = handshake.earlyDTLS
         handshake.earlyDTLS = []
         phase = .connecting(selected: selected, handshake)
         dtls.start(now: now)
         for datagram in early { dtls.handleDatagram(datagram, now: now) }
-        drainDTLS(now: now)
+        return drainDTLS(now: now)
     }
 
     // MARK: - Datagrams (from the worker's demux)
 
+    /// What a STUN check asks of the transport's owners (style R7: the transport reports, the
+    /// worker updates its demux and the router closes; the transport calls neither).
+    struct STUNReport {
+        /// The tuples that passed an ICE check (ICE-lite keeps a few), when a check passed: DTLS,
+        /// RTP and RTCP from them reach this transport.
+        var validTuples: [TransportAddress]?
+        /// The transport must close (DTLS, started by the first tuple, failed at once).
+        var close: CloseReason?
+    }
+
     /// A STUN binding request for this transport (matched by USERNAME or tuple).
-    func receivedSTUN(_ message: STUNMessage, from source: TransportAddress, now: NIODeadline) {
+    func receivedSTUN(_ message: STUNMessage, from source: TransportAddress, now: NIODeadline) -> STUNReport {
         guard !isClosed else {
             worker.drop(.transportClosed)
-            return
+            return STUNReport()
         }
         timersDueAt = 0
         switch ice.receivedBindingRequest(message, from: source, now: now) {
         case .respond(let response, let destination):
-            validCheck(response: response, to: destination, now: now)
+            return validCheck(response: response, to: destination, now: now)
         case .respondAndSelect(let response, let destination, _):
-            validCheck(response: response, to: destination, now: now)
+            var report = validCheck(response: response, to: destination, now: now)
             // ICE-lite (RFC 8445 §7.3.1.5): the controlling side nominates with USE-CANDIDATE;
             // until then the first valid tuple is used, as mediasoup does.
-            select(destination, now: now)
+            if report.close == nil { report.close = select(destination, now: now) }
+            return report
         case .reject(let response, let destination, _):
             worker.drop(.stunRejected)
             bytesSent &+= UInt64(response.readableBytes)
             worker.sink.send(response, to: destination)
+            return STUNReport()
         case .drop:
             worker.drop(.stunRejected)
+            return STUNReport()
         }
     }
 
     /// A check passed: the tuple may now send DTLS/RTP/RTCP (mediasoup accepts media from every
     /// tuple with a valid check), and the response goes back.
-    private func validCheck(response: ByteBuffer, to destination: TransportAddress, now: NIODeadline) {
-        worker.setTuples(ice.knownTuples, for: self)
+    private func validCheck(response: ByteBuffer, to destination: TransportAddress, now: NIODeadline) -> STUNReport {
         bytesSent &+= UInt64(response.readableBytes)
         worker.sink.send(response, to: destination)
-        if remoteAddress == nil, let selected = ice.selectedTuple { select(selected, now: now) }
+        var report = STUNReport(validTuples: ice.knownTuples)
+        if remoteAddress == nil, let selected = ice.selectedTuple { report.close = select(selected, now: now) }
+        return report
     }
 
     /// Media and DTLS go to `tuple` from now on; the first tuple moves `new` to `connecting`.
-    private func select(_ tuple: TransportAddress, now: NIODeadline) {
+    private func select(_ tuple: TransportAddress, now: NIODeadline) -> CloseReason? {
         switch phase {
         case .new(let handshake):
             phase = .connecting(selected: tuple, handshake)
-            startDTLS(now: now)
+            return startDTLS(now: now)
         case .connecting(_, let handshake):
             phase = .connecting(selected: tuple, handshake)
         case .connected(var connected):
@@ -178,35 +198,43 @@ public final class WebRTCTransport {
         case .closed:
             break
         }
+        return nil
     }
 
     /// A DTLS record from a tuple that passed an ICE check.
-    func receivedDTLS(_ datagram: ByteBuffer, from source: TransportAddress, now: NIODeadline) {
+    /// - Returns: why the transport must close (DTLS failed or the peer closed it), for its router.
+    func receivedDTLS(_ datagram: ByteBuffer, from source: TransportAddress, now: NIODeadline) -> CloseReason? {
         guard !isClosed else {
             worker.drop(.transportClosed)
-            return
+            return nil
         }
         bytesReceived &+= UInt64(datagram.readableBytes)
         guard Self.isWellFormedDTLS(datagram) else {
             worker.drop(.dtlsMalformed)
-            return
+            return nil
         }
         let dtls: DTLSEndpoint
         switch phase {
         case .connected(let connected):
             dtls = connected.keys.dtls
         case .new(var handshake):
-            guard let started = handshake.started else { return holdEarly(datagram, in: &handshake) { .new($0) } }
+            guard let started = handshake.started else {
+                holdEarly(datagram, in: &handshake) { .new($0) }
+                return nil
+            }
             dtls = started
         case .connecting(let selected, var handshake):
-            guard let started = handshake.started else { return holdEarly(datagram, in: &handshake) { .connecting(selected: selected, $0) } }
+            guard let started = handshake.started else {
+                holdEarly(datagram, in: &handshake) { .connecting(selected: selected, $0) }
+                return nil
+            }
             dtls = started
         case .closed:
-            return
+            return nil
         }
         timersDueAt = 0
         dtls.handleDatagram(datagram, now: now)
-        drainDTLS(now: now)
+        return drainDTLS(now: now)
     }
 
     /// Before connect (or before ICE picked a tuple): hold a few, the peer retransmits anyway.
@@ -236,9 +264,10 @@ public final class WebRTCTransport {
         }
     }
 
-    /// Sends what DTLS wants sent and acts on its state changes.
-    private func drainDTLS(now: NIODeadline) {
-        guard let dtls else { return }
+    /// Sends what DTLS wants sent and acts on its state changes; returns why the transport must
+    /// close when DTLS failed or closed.
+    private func drainDTLS(now: NIODeadline) -> CloseReason? {
+        guard let dtls else { return nil }
         if let remoteAddress {
             while let datagram = dtls.pollDatagram() {
                 bytesSent &+= UInt64(datagram.readableBytes)
@@ -250,34 +279,33 @@ public final class WebRTCTransport {
         while let event = dtls.pollEvent() {
             switch event {
             case .connected(let connection):
-                dtlsConnected(dtls, connection, now: now)
+                if let reason = dtlsConnected(dtls, connection, now: now) { return reason }
             case .failed(let error):
                 // A wrong fingerprint or a broken handshake: the client sees only a dead
                 // transport, so say why here (mediasoup warns too).
                 worker.logger.warning("DTLS failed", metadata: ["sfu.transport": "\(id)", "error": "\(error)"])
-                router.transportClosedItself(self, reason: "DTLS failed: \(error)")
-                return
+                return .dtlsFailed("\(error)")
             case .closed:
-                router.transportClosedItself(self, reason: "DTLS closed")
-                return
+                return .dtlsClosed
             }
         }
+        return nil
     }
 
     /// `connecting` → `connected`: the keys come from the connection, or the transport closes.
-    private func dtlsConnected(_ dtls: DTLSEndpoint, _ connection: DTLSConnection, now: NIODeadline) {
-        guard case .connecting(let selected, _) = phase else { return }
+    private func dtlsConnected(_ dtls: DTLSEndpoint, _ connection: DTLSConnection, now: NIODeadline) -> CloseReason? {
+        guard case .connecting(let selected, _) = phase else { return nil }
         let keys: MediaKeys
         do {
             keys = try MediaKeys(dtls: dtls, connection: connection)
         } catch {
             switch error {
-            case .unknownProfile: router.transportClosedItself(self, reason: "DTLS negotiated an unknown SRTP profile")
-            case .session(let detail): router.transportClosedItself(self, reason: "SRTP session: \(detail)")
+            case .unknownProfile: return .unknownSRTPProfile
+            case .session(let detail): return .srtpSessionFailed(detail)
             }
-            return
         }
         phase = .connected(Connected(selected: selected, keys: keys, nextReceiverReportAt: now + .milliseconds(500)))
+        return nil
     }
 
     /// An SRTP packet from a tuple that passed an ICE check: the guard ladder of mediasoup
@@ -323,15 +351,15 @@ public final class WebRTCTransport {
     func consumerForSSRC(_ ssrc: UInt32) -> Consumer? { consumersBySSRC[ssrc] }
 
     /// After a DTLS timer: send the retransmitted flight, act on a failure.
-    func drainDTLSFromTimer(now: NIODeadline) { drainDTLS(now: now) }
+    func drainDTLSFromTimer(now: NIODeadline) -> CloseReason? { drainDTLS(now: now) }
 
     /// RFC 7675 §5.1: consent expires 30 s after the last valid check on the selected tuple;
     /// the transport then counts as disconnected and closes after a grace period unless the
     /// client checks again (a client on a flaky network keeps its transport). Returns the close
     /// reason when it is time.
-    func checkConsent(now: NIODeadline) -> String? {
+    func checkConsent(now: NIODeadline) -> CloseReason? {
         guard let deadline = ice.nextTimeout, now >= deadline else { return nil }
-        return ice.timerFired(now: now) == .closed ? "ICE consent timeout" : nil
+        return ice.timerFired(now: now) == .closed ? .iceConsentTimeout : nil
     }
 
     // MARK: - Send path
@@ -460,13 +488,13 @@ public final class WebRTCTransport {
     }
 
     /// New ICE credentials (`transport.restartIce()`); the client re-checks with them.
-    func restartIce() -> (usernameFragment: String, password: String) {
+    /// The router moves the demux entry from `previousUsernameFragment` to the new one.
+    func restartIce() -> (usernameFragment: String, password: String, previousUsernameFragment: String) {
         let previous = ice.usernameFragment
         var generator = SystemRandomNumberGenerator()
         ice.restart(generator: &generator)
         timersDueAt = 0
-        worker.iceRestarted(self, previousUsernameFragment: previous)
-        return (ice.usernameFragment, ice.password)
+        return (ice.usernameFragment, ice.password, previous)
     }
 }
 
