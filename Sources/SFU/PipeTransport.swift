@@ -62,17 +62,13 @@ public final class PipeTransport {
 
     // MARK: - Init
 
-    init(id: String, router: Router, worker: SFUWorker, enableSRTP: Bool) {
+    /// `localKeyAndSalt`: our outbound master key‖salt for ``srtpProfile`` (drawn by the router
+    /// from the worker's generator, the system CSPRNG in production), or nil for a pipe without SRTP.
+    init(id: String, router: Router, worker: SFUWorker, localKeyAndSalt: [UInt8]?) {
         self.id = id
         self.router = router
         self.worker = worker
-        if enableSRTP {
-            var generator = SystemRandomNumberGenerator()
-            let key = (0..<Self.srtpProfile.keyAndSaltLength).map { _ in UInt8.random(in: 0...255, using: &generator) }
-            localSRTP = (Self.srtpProfile, key)
-        } else {
-            localSRTP = nil
-        }
+        localSRTP = localKeyAndSalt.map { (Self.srtpProfile, $0) }
     }
 
     /// A pipe's life; each case carries what exists then.

@@ -172,7 +172,7 @@ extension Router {
         do {
             validated = try ORTC.validateRtpParameters(rtpParameters)
             rtpMapping = try ORTC.getProducerRtpParametersMapping(
-                validated, routerRtpCapabilities: rtpCapabilities, firstMappedSsrc: UInt32.random(in: 100_000_000...900_000_000))
+                validated, routerRtpCapabilities: rtpCapabilities, firstMappedSsrc: UInt32.random(in: 100_000_000...900_000_000, using: &worker.random))
             consumable = try ORTC.getConsumableRtpParameters(
                 kind: kind, validated, routerRtpCapabilities: rtpCapabilities, rtpMapping: rtpMapping)
         } catch {
@@ -218,7 +218,7 @@ extension Router {
             throw SFUError(.cannotConsume, "producer \(producerId)")
         }
         try checkCanAddConsumer(on: transport, of: producer)
-        var ssrc = UInt32.random(in: 100_000_000...900_000_000)
+        var ssrc = UInt32.random(in: 100_000_000...900_000_000, using: &worker.random)
         while transport.consumerForSSRC(ssrc) != nil { ssrc &+= 1 }
         let cname = producer.consumableRtpParameters.rtcp?.cname ?? producer.rtpParameters.rtcp?.cname ?? "msab"
         let parameters: RtpParameters

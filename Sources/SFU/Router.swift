@@ -2,6 +2,7 @@ import Foundation
 public import MediasoupWire
 import NIOCore
 import RTP
+import SRTP
 
 /// One room's media (mediasoup `Router`): it owns the room's transports, the producer → consumers
 /// map and the speaker observers, and does the fan-out in one short loop
@@ -35,8 +36,8 @@ public final class Router {
 
     // MARK: - Init
 
-    init(id: String = UUID().uuidString.lowercased(), worker: SFUWorker, rtpCapabilities: RtpCapabilities) {
-        self.id = id
+    init(id: String? = nil, worker: SFUWorker, rtpCapabilities: RtpCapabilities) {
+        self.id = id ?? worker.random.uuidString()
         self.worker = worker
         self.rtpCapabilities = rtpCapabilities
     }
@@ -46,7 +47,7 @@ public final class Router {
     /// Creates a transport with fresh ICE credentials, registered with the worker's demux.
     func createTransport(now: NIODeadline) throws(SFUError) -> WebRTCTransport {
         guard !closed else { throw SFUError(.routerClosed, id) }
-        let transport = WebRTCTransport(id: UUID().uuidString.lowercased(), router: self, worker: worker, now: now)
+        let transport = WebRTCTransport(id: worker.random.uuidString(), router: self, worker: worker, now: now)
         transports[transport.id] = transport
         worker.transportCreated(transport)
         return transport
@@ -97,7 +98,7 @@ public final class Router {
             throw SFUError(.ssrcInUse, "\(ssrc)")
         }
         let producer = Producer(
-            id: UUID().uuidString.lowercased(), transport: transport, mapping: mapping, paused: paused, kind: kind,
+            id: worker.random.uuidString(), transport: transport, mapping: mapping, paused: paused, kind: kind,
             rtpParameters: rtpParameters, consumableRtpParameters: consumableRtpParameters)
         transport.addProducer(producer)
         link(producer)
@@ -181,11 +182,16 @@ public final class Router {
         let producer = try producer(producerId)
         try checkCanAddConsumer(on: transport, of: producer)
         let consumer = Consumer(
-            id: UUID().uuidString.lowercased(), producerId: producerId, transport: transport, mapping: mapping,
-            paused: paused, producerPaused: producer.paused, rtpParameters: rtpParameters)
+            id: worker.random.uuidString(), producerId: producerId, transport: transport, mapping: mapping,
+            paused: paused, producerPaused: producer.paused, rtpParameters: rtpParameters,
+            // Random initial sequence number and timestamp (RFC 3550 §5.1), as mediasoup does.
+            initialSequenceNumber: UInt16.random(in: 0...UInt16.max, using: &worker.random),
+            initialTimestamp: UInt32.random(in: 0...UInt32.max, using: &worker.random))
         consumers[consumer.id] = consumer
         consumersByProducer[ObjectIdentifier(producer), default: []].appendConsumer(consumer)
-        transport.addConsumer(consumer, now: now)
+        // Spread SRs: the first one 1–5 s after creation.
+        let firstReport = UInt64.random(in: 1_000_000_000...SFUWorker.senderReportInterval, using: &worker.random)
+        transport.addConsumer(consumer, firstSenderReportAt: now.uptimeNanoseconds &+ firstReport)
         return consumer
     }
 
@@ -228,7 +234,8 @@ public final class Router {
 
     func createPipeTransport(enableSRTP: Bool) throws(SFUError) -> PipeTransport {
         guard !closed else { throw SFUError(.routerClosed, id) }
-        let pipe = PipeTransport(id: UUID().uuidString.lowercased(), router: self, worker: worker, enableSRTP: enableSRTP)
+        let key = enableSRTP ? worker.random.bytes(PipeTransport.srtpProfile.keyAndSaltLength) : nil
+        let pipe = PipeTransport(id: worker.random.uuidString(), router: self, worker: worker, localKeyAndSalt: key)
         pipeTransports[pipe.id] = pipe
         return pipe
     }
@@ -266,7 +273,7 @@ public final class Router {
         guard let remote = pipe.remoteAddress else { throw SFUError(.pipeNotConnected, pipe.id) }
         let producer = try producer(producerId)
         let ssrc = try worker.allocatePipeSSRC(to: remote)
-        let pipeConsumer = PipeConsumer(id: UUID().uuidString.lowercased(), producerId: producerId, transport: pipe, ssrc: ssrc)
+        let pipeConsumer = PipeConsumer(id: worker.random.uuidString(), producerId: producerId, transport: pipe, ssrc: ssrc)
         pipeConsumers[pipeConsumer.id] = pipeConsumer
         pipeConsumersByProducer[ObjectIdentifier(producer), default: []].append(pipeConsumer)
         pipe.addConsumer(pipeConsumer)

@@ -73,6 +73,9 @@ public final class SFUWorker {
     /// Wall clock minus the monotonic clock (ns), measured by the shell: SR NTP timestamps.
     public var wallClockOffsetNanoseconds: Int64 = 0
     let logger: Logger
+    /// Every random number and id of this worker's routers (ids, SSRCs, ICE credentials, pipe
+    /// keys, initial RTP numbering): the system CSPRNG unless a test seeds one (SFURandom.swift).
+    var random: any RandomNumberGenerator
 
     public private(set) var routers: [String: Router] = [:]
     private var transportsByTuple: [TransportAddress: WebRTCTransport] = [:]
@@ -100,7 +103,11 @@ public final class SFUWorker {
 
     // MARK: - Init
 
-    public init(certificate: DTLSCertificate, sink: any DatagramSink, settings: Settings, logger: Logger = Logger(label: "msab.sfu.worker")) {
+    public init(
+        certificate: DTLSCertificate, sink: any DatagramSink, settings: Settings, logger: Logger = Logger(label: "msab.sfu.worker"),
+        random: any RandomNumberGenerator = SystemRandomNumberGenerator()
+    ) {
+        self.random = random
         self.certificate = certificate
         self.sink = sink
         self.settings = settings
@@ -297,7 +304,7 @@ public final class SFUWorker {
     /// holds one entry per piped producer, far below 2^32, so a few tries suffice.
     func allocatePipeSSRC(to remote: TransportAddress) throws(SFUError) -> UInt32 {
         for _ in 0..<64 {
-            let ssrc = UInt32.random(in: 1...UInt32.max)
+            let ssrc = UInt32.random(in: 1...UInt32.max, using: &random)
             if pipeSSRCsOut[remote, default: []].insert(ssrc).inserted { return ssrc }
         }
         throw SFUError(.internalError, "no free pipe SSRC towards \(remote)")

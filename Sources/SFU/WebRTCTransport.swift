@@ -39,7 +39,7 @@ public final class WebRTCTransport {
     private(set) var ice: ICELiteServer
     private let createdAt: NIODeadline
     /// The SSRC we use as RTCP sender in receiver reports (random, RFC 3550 §8).
-    let rtcpSSRC = UInt32.random(in: 1...UInt32.max)
+    let rtcpSSRC: UInt32
     /// No timer of this transport (DTLS retransmission, ICE consent, RR, the consumers' SRs) is
     /// due before this (monotonic ns), so the worker's 20 ms tick skips it with one compare
     /// instead of asking DTLS, ICE and every consumer. It may be early, never late: anything that
@@ -72,9 +72,10 @@ public final class WebRTCTransport {
         self.router = router
         self.worker = worker
         self.createdAt = now
-        var generator = SystemRandomNumberGenerator()
+        self.rtcpSSRC = UInt32.random(in: 1...UInt32.max, using: &worker.random)
+        // ICE credentials from the worker's generator (the system CSPRNG in production).
         self.ice = ICELiteServer(
-            generator: &generator,
+            generator: &worker.random,
             configuration: .init(consentTimeout: worker.settings.consentTimeout, closeGracePeriod: worker.settings.disconnectedGrace))
     }
 
@@ -449,12 +450,11 @@ public final class WebRTCTransport {
     /// Whether an SSRC is already used by a producer of this transport.
     func hasProducer(ssrc: UInt32) -> Bool { producersBySSRC[ssrc] != nil }
 
-    func addConsumer(_ consumer: Consumer, now: NIODeadline) {
+    func addConsumer(_ consumer: Consumer, firstSenderReportAt: UInt64) {
         consumers[consumer.id] = consumer
         consumersBySSRC[consumer.ssrc] = consumer
         consumedProducerIds.insert(consumer.producerId)
-        // Spread SRs: the first one 1–5 s after creation.
-        consumer.nextSenderReportAt = now.uptimeNanoseconds &+ UInt64.random(in: 1_000_000_000...SFUWorker.senderReportInterval)
+        consumer.nextSenderReportAt = firstSenderReportAt
         timersDueAt = 0
     }
 
@@ -491,8 +491,7 @@ public final class WebRTCTransport {
     /// The router moves the demux entry from `previousUsernameFragment` to the new one.
     func restartIce() -> (usernameFragment: String, password: String, previousUsernameFragment: String) {
         let previous = ice.usernameFragment
-        var generator = SystemRandomNumberGenerator()
-        ice.restart(generator: &generator)
+        ice.restart(generator: &worker.random)
         timersDueAt = 0
         return (ice.usernameFragment, ice.password, previous)
     }
