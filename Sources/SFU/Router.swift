@@ -335,7 +335,7 @@ public final class Router {
     @inline(__always)
     func producerReceivedRTP(_ producer: Producer, _ packet: RTPPacketView, audioLevel: RTPAudioLevel?, now: UInt64) {
         if let audioLevel, !observers.isEmpty {
-            let time = Duration.nanoseconds(now)
+            let time = NIODeadline.uptimeNanoseconds(now)
             for observer in observers {
                 observer.receivedAudioLevel(producer, dBov: audioLevel.dBov, voiceActivity: audioLevel.voiceActivity, now: time)
             }
@@ -380,9 +380,8 @@ public final class Router {
         for transport in transports.values {
             if let reason = transport.tick(now: now) { transportClosedItself(transport, reason: reason) }
         }
-        let time = Duration.nanoseconds(now.uptimeNanoseconds)
         for observer in observers {
-            for event in observer.tick(now: time) { worker.emit(event, router: self) }
+            for event in observer.tick(now: now) { worker.emit(event, router: self) }
         }
     }
 

@@ -98,8 +98,7 @@ public final class SFUWorker {
     /// Accepted ICE-TCP connections (counts per worker and per address).
     private var tcpAdmission: ICETCPAdmission?
     /// The latest time the shell told us (for control calls, which carry no time of their own).
-    private var lastNowNanoseconds: UInt64 = 0
-    var lastNow: Duration { .nanoseconds(lastNowNanoseconds) }
+    private(set) var lastNow = NIODeadline.uptimeNanoseconds(0)
 
     // MARK: - Init
 
@@ -133,7 +132,7 @@ public final class SFUWorker {
     /// One UDP datagram from `source` (the 5-tuple's remote half; the local half is the worker's port).
     public func handleDatagram(_ datagram: inout ByteBuffer, from source: TransportAddress, now: NIODeadline) {
         counters.datagramsIn &+= 1
-        lastNowNanoseconds = now.uptimeNanoseconds
+        lastNow = now
         let kind = datagram.withUnsafeReadableBytes { PacketClassifier.classify($0) }
         switch kind {
         case .rtp:
@@ -332,7 +331,7 @@ public final class SFUWorker {
     /// Drives every timer of the worker: DTLS retransmissions, ICE consent, RTCP reports,
     /// observer intervals. Call every 10–20 ms.
     public func tick(now: NIODeadline) {
-        lastNowNanoseconds = now.uptimeNanoseconds
+        lastNow = now
         for router in Array(routers.values) { router.tick(now: now) }
     }
 
