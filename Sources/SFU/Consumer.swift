@@ -51,7 +51,7 @@ public final class Consumer {
 
     init(
         id: String, producerId: String, transport: WebRTCTransport, mapping: ConsumerMapping, paused: Bool, producerPaused: Bool,
-        rtpParameters: RtpParameters = RtpParameters(codecs: [])
+        rtpParameters: RtpParameters = RtpParameters(codecs: []), initialSequenceNumber: UInt16, initialTimestamp: UInt32
     ) {
         self.id = id
         self.rtpParameters = rtpParameters
@@ -60,9 +60,9 @@ public final class Consumer {
         self.mapping = mapping
         self.paused = paused
         self.producerPaused = producerPaused
-        // Random initial sequence number and timestamp (RFC 3550 §5.1), as mediasoup does.
-        self.sequenceNumbers = SeqManager(initialOutput: UInt16.random(in: 0...UInt16.max))
-        self.timestamps = RTPTimestampRebaser(clockRate: mapping.clockRate, initialOffset: UInt32.random(in: 0...UInt32.max))
+        // The router draws both at random (RFC 3550 §5.1), as mediasoup does.
+        self.sequenceNumbers = SeqManager(initialOutput: initialSequenceNumber)
+        self.timestamps = RTPTimestampRebaser(clockRate: mapping.clockRate, initialOffset: initialTimestamp)
         self.stream = RTPStreamSend(ssrc: mapping.ssrc, clockRate: mapping.clockRate)
     }
 

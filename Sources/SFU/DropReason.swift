@@ -26,8 +26,6 @@ public enum DropReason: Int, Sendable, CaseIterable, CustomStringConvertible {
     case dtlsMalformed
     /// DTLS that arrived before `transport:connect`, beyond the few datagrams kept for then.
     case earlyDTLSOverflow
-    /// DTLS finished but no SRTP session exists (bad keying material; counted, never trusted).
-    case noSRTPSession
     /// SRTP/SRTCP authentication or replay check failed.
     case srtpUnprotectFailed
     /// Decrypted bytes are not a valid RTP packet.
@@ -92,7 +90,6 @@ public enum DropReason: Int, Sendable, CaseIterable, CustomStringConvertible {
         case .notDTLSConnected: "not_dtls_connected"
         case .dtlsMalformed: "dtls_malformed"
         case .earlyDTLSOverflow: "early_dtls_overflow"
-        case .noSRTPSession: "no_srtp_session"
         case .srtpUnprotectFailed: "srtp_unprotect_failed"
         case .rtpParseFailed: "rtp_parse_failed"
         case .rtcpParseFailed: "rtcp_parse_failed"

@@ -2,11 +2,11 @@
 /// observers' results (mediasoup's Router/Transport/Producer/Consumer/RtpObserver events).
 public enum MediaRouterEvent: Sendable {
     /// The transport closed itself: ICE consent lost, DTLS closed or failed.
-    case transportClosed(transportId: String, reason: String)
+    case transportClosed(transportId: String, reason: CloseReason)
     /// The producer closed because its transport did.
-    case producerClosed(producerId: String, reason: String)
+    case producerClosed(producerId: String, reason: CloseReason)
     /// The consumer closed because its producer or its transport did.
-    case consumerClosed(consumerId: String, reason: String)
+    case consumerClosed(consumerId: String, reason: CloseReason)
     /// ActiveSpeakerObserver: the dominant speaker changed (volume in dBov, 0 loudest … -127).
     case dominantSpeaker(producerId: String, volume: Int)
     /// AudioLevelObserver: producers above the threshold in the last interval, loudest first.

@@ -43,11 +43,9 @@ public final class PipeTransport {
     unowned(unsafe) let worker: SFUWorker
     /// The suite and our outbound master key‖salt; nil when SRTP is off.
     let localSRTP: (profile: SRTPProfile, keyAndSalt: [UInt8])?
-    /// Where our packets go and where the other side's come from; nil until `connect`.
-    public private(set) var remoteAddress: TransportAddress?
-    private var srtpInbound: SRTPSession?
-    private var srtpOutbound: SRTPSession?
-    public private(set) var isClosed = false
+    /// new → connected(link) → closed: the remote tuple and the SRTP sessions exist together
+    /// or not at all (style R3). Read for every packet, never overlapping (loop-confined).
+    @exclusivity(unchecked) private var phase: Phase = .new
 
     /// Pipe producers (copies of producers of the remote router) by id and by pipe SSRC.
     private(set) var producers: [String: Producer] = [:]
@@ -64,20 +62,56 @@ public final class PipeTransport {
 
     // MARK: - Init
 
-    init(id: String, router: Router, worker: SFUWorker, enableSRTP: Bool) {
+    /// `localKeyAndSalt`: our outbound master key‖salt for ``srtpProfile`` (drawn by the router
+    /// from the worker's generator, the system CSPRNG in production), or nil for a pipe without SRTP.
+    init(id: String, router: Router, worker: SFUWorker, localKeyAndSalt: [UInt8]?) {
         self.id = id
         self.router = router
         self.worker = worker
-        if enableSRTP {
-            var generator = SystemRandomNumberGenerator()
-            let key = (0..<Self.srtpProfile.keyAndSaltLength).map { _ in UInt8.random(in: 0...255, using: &generator) }
-            localSRTP = (Self.srtpProfile, key)
-        } else {
-            localSRTP = nil
+        localSRTP = localKeyAndSalt.map { (Self.srtpProfile, $0) }
+    }
+
+    /// A pipe's life; each case carries what exists then.
+    enum Phase {
+        /// Created: our key (``localSRTP``) is known, the other side's tuple and key are not.
+        case new
+        /// `connect` gave the other side's tuple (and key): packets flow both ways.
+        case connected(Link)
+        /// Closed; terminal.
+        case closed
+    }
+
+    /// A connected pipe: where packets go and come from, and how they are protected.
+    struct Link {
+        let remote: TransportAddress
+        /// nil on a pipe without SRTP (``localSRTP`` is nil too).
+        let srtp: Sessions?
+    }
+
+    /// Both SRTP directions of a pipe, keyed at `connect`. A class, so the packet path reading
+    /// the ``Link`` retains one reference.
+    final class Sessions {
+        let inbound: SRTPSession
+        let outbound: SRTPSession
+
+        init(inbound: SRTPSession, outbound: SRTPSession) {
+            self.inbound = inbound
+            self.outbound = outbound
         }
     }
 
+    /// Where our packets go and where the other side's come from; nil until `connect`.
+    public var remoteAddress: TransportAddress? {
+        guard case .connected(let link) = phase else { return nil }
+        return link.remote
+    }
+
     public var isConnected: Bool { remoteAddress != nil }
+
+    public var isClosed: Bool {
+        if case .closed = phase { return true }
+        return false
+    }
 
     // MARK: - Connect (control path)
 
@@ -85,23 +119,27 @@ public final class PipeTransport {
     /// ``Router/connectPipeTransport(_:ip:port:srtpParameters:)``). A second call is refused:
     /// the tuple is part of the demux key of every stream on this pipe.
     func connect(remote: TransportAddress, remoteKeyAndSalt: [UInt8]?) throws(SFUError) {
-        guard !isClosed else { throw SFUError(.transportClosed, id) }
-        guard remoteAddress == nil else { throw SFUError(.alreadyConnected, id) }
+        switch phase {
+        case .new: break
+        case .connected: throw SFUError(.alreadyConnected, id)
+        case .closed: throw SFUError(.transportClosed, id)
+        }
+        var sessions: Sessions?
         if let localSRTP {
             guard let remoteKeyAndSalt, remoteKeyAndSalt.count == localSRTP.profile.keyAndSaltLength else {
                 throw SFUError(.badPipeParameters, "SRTP key of the wrong length")
             }
             do {
-                srtpOutbound = try SRTPSession(profile: localSRTP.profile, keyAndSalt: localSRTP.keyAndSalt, direction: .outbound)
-                srtpInbound = try SRTPSession(profile: localSRTP.profile, keyAndSalt: remoteKeyAndSalt, direction: .inbound)
+                sessions = Sessions(
+                    inbound: try SRTPSession(profile: localSRTP.profile, keyAndSalt: remoteKeyAndSalt, direction: .inbound),
+                    outbound: try SRTPSession(profile: localSRTP.profile, keyAndSalt: localSRTP.keyAndSalt, direction: .outbound))
             } catch {
                 throw SFUError(.internalError, "pipe SRTP session: \(error)")
             }
         } else if remoteKeyAndSalt != nil {
             throw SFUError(.badPipeParameters, "SRTP parameters given to a pipe without SRTP")
         }
-        remoteAddress = remote
-        worker.pipeConnected(self)
+        phase = .connected(Link(remote: remote, srtp: sessions))
     }
 
     // MARK: - Packet path (receive)
@@ -110,17 +148,18 @@ public final class PipeTransport {
     /// ladder of ``WebRTCTransport/receivedRTP(_:now:)`` without ICE and DTLS.
     func receivedRTP(_ datagram: inout ByteBuffer, now: NIODeadline) {
         bytesReceived &+= UInt64(datagram.readableBytes)
-        guard !isClosed else {
-            worker.drop(.transportClosed)
-            return
+        let link: Link
+        switch phase {
+        case .connected(let connected): link = connected
+        case .closed: return worker.drop(.transportClosed)
+        // Unreachable through the worker's demux (only a connected pipe has streams there).
+        case .new: return worker.drop(.pipeUnknownSSRC)
         }
         let nowNs = now.uptimeNanoseconds
-        let srtp = srtpInbound
-        let encrypted = localSRTP != nil
+        let srtp = link.srtp?.inbound
         datagram.withUnsafeMutableReadableBytes { bytes in
             var length = bytes.count
-            if encrypted {
-                guard let srtp else { return worker.drop(.noSRTPSession) }
+            if let srtp {
                 do {
                     length = try srtp.unprotectRTP(bytes, length: bytes.count)
                 } catch {
@@ -142,11 +181,11 @@ public final class PipeTransport {
     /// router's consumers see the stream the local ones see (their own rewrite follows there).
     @inline(__always)
     func sendRTP(_ packet: RTPPacketView, ssrc: UInt32) -> Bool {
-        guard let remoteAddress else { return false }
+        guard case .connected(let link) = phase else { return false }
+        let remoteAddress = link.remote
         let length = packet.bytes.count
-        let srtp = srtpOutbound
+        let srtp = link.srtp?.outbound
         let overhead = srtp?.profile.rtpOverhead ?? 0
-        if localSRTP != nil, srtp == nil { return false }
         var sent = 0
         worker.sink.send(to: remoteAddress, capacity: length + overhead) { out in
             guard let target = out.baseAddress, let source = packet.bytes.baseAddress else { return 0 }
@@ -195,13 +234,10 @@ public final class PipeTransport {
         if let remoteAddress { worker.releasePipeSSRC(consumer.ssrc, to: remoteAddress) }
     }
 
-    /// Marks the transport closed; the router has closed its producers and consumers first.
+    /// Marks the transport closed; the router has closed its producers and consumers first and
+    /// takes its tuple out of the worker's pipe demux.
     func markClosed() {
-        guard !isClosed else { return }
-        isClosed = true
-        srtpInbound = nil
-        srtpOutbound = nil
-        worker.pipeClosed(self)
+        phase = .closed
     }
 
     /// State and counters for `stats()`.

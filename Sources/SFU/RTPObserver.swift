@@ -1,15 +1,18 @@
+import NIOCore
 import SpeakerDetection
 
 /// Something attached to a router that watches its producers' audio (mediasoup `RtpObserver`):
-/// fed every forwarded packet's RFC 6464 level, asked for its events on the worker's tick.
+/// fed every forwarded packet's RFC 6464 level, asked for its events on the worker's tick. Told
+/// the media plane's time (``NIODeadline``); the adapters below hand SpeakerDetection its
+/// `Duration`s (``NIODeadline/speakerDetectionTime``).
 protocol RTPObserver: AnyObject {
-    func addProducer(_ producer: Producer, now: Duration)
-    func removeProducer(_ producer: Producer, now: Duration) -> [MediaRouterEvent]
+    func addProducer(_ producer: Producer, now: NIODeadline)
+    func removeProducer(_ producer: Producer, now: NIODeadline) -> [MediaRouterEvent]
     func producerPaused(_ producer: Producer, _ paused: Bool)
     /// One packet's level (dBov, 0 loudest … -127) and the V flag.
-    func receivedAudioLevel(_ producer: Producer, dBov: Int, voiceActivity: Bool, now: Duration)
+    func receivedAudioLevel(_ producer: Producer, dBov: Int, voiceActivity: Bool, now: NIODeadline)
     /// Events due at `now` (the observer keeps its own interval).
-    func tick(now: Duration) -> [MediaRouterEvent]
+    func tick(now: NIODeadline) -> [MediaRouterEvent]
 }
 
 /// mediasoup's `AudioLevelObserver` on a router: every `interval`, the producers whose average
@@ -23,11 +26,11 @@ final class AudioLevelRTPObserver: RTPObserver {
         observer = AudioLevelObserver(options: options)
     }
 
-    func addProducer(_ producer: Producer, now: Duration) {
+    func addProducer(_ producer: Producer, now: NIODeadline) {
         observer.addProducer(producer.id, paused: producer.paused)
     }
 
-    func removeProducer(_ producer: Producer, now: Duration) -> [MediaRouterEvent] {
+    func removeProducer(_ producer: Producer, now: NIODeadline) -> [MediaRouterEvent] {
         observer.removeProducer(producer.id)
         return []
     }
@@ -36,11 +39,12 @@ final class AudioLevelRTPObserver: RTPObserver {
         if paused { observer.pauseProducer(producer.id) } else { observer.resumeProducer(producer.id) }
     }
 
-    func receivedAudioLevel(_ producer: Producer, dBov: Int, voiceActivity: Bool, now: Duration) {
-        observer.receivedAudioLevel(producerId: producer.id, dBov: dBov, voiceActivity: voiceActivity, now: now)
+    func receivedAudioLevel(_ producer: Producer, dBov: Int, voiceActivity: Bool, now: NIODeadline) {
+        observer.receivedAudioLevel(producerId: producer.id, dBov: dBov, voiceActivity: voiceActivity, now: now.speakerDetectionTime)
     }
 
-    func tick(now: Duration) -> [MediaRouterEvent] {
+    func tick(now deadline: NIODeadline) -> [MediaRouterEvent] {
+        let now = deadline.speakerDetectionTime
         guard let due = nextTickAt else {
             nextTickAt = now + observer.options.interval
             return []
@@ -66,23 +70,24 @@ final class ActiveSpeakerRTPObserver: RTPObserver {
         observer = ActiveSpeakerObserver(interval: interval)
     }
 
-    func addProducer(_ producer: Producer, now: Duration) {
-        observer.addProducer(producer.id, paused: producer.paused, now: now)
+    func addProducer(_ producer: Producer, now: NIODeadline) {
+        observer.addProducer(producer.id, paused: producer.paused, now: now.speakerDetectionTime)
     }
 
-    func removeProducer(_ producer: Producer, now: Duration) -> [MediaRouterEvent] {
-        event(observer.removeProducer(producer.id, now: now))
+    func removeProducer(_ producer: Producer, now: NIODeadline) -> [MediaRouterEvent] {
+        event(observer.removeProducer(producer.id, now: now.speakerDetectionTime))
     }
 
     func producerPaused(_ producer: Producer, _ paused: Bool) {
         if paused { observer.pauseProducer(producer.id) } else { observer.resumeProducer(producer.id) }
     }
 
-    func receivedAudioLevel(_ producer: Producer, dBov: Int, voiceActivity: Bool, now: Duration) {
-        observer.receivedAudioLevel(producerId: producer.id, dBov: dBov, voiceActivity: voiceActivity, now: now)
+    func receivedAudioLevel(_ producer: Producer, dBov: Int, voiceActivity: Bool, now: NIODeadline) {
+        observer.receivedAudioLevel(producerId: producer.id, dBov: dBov, voiceActivity: voiceActivity, now: now.speakerDetectionTime)
     }
 
-    func tick(now: Duration) -> [MediaRouterEvent] {
+    func tick(now deadline: NIODeadline) -> [MediaRouterEvent] {
+        let now = deadline.speakerDetectionTime
         guard let due = nextTickAt else {
             nextTickAt = now + observer.interval
             return []
@@ -97,4 +102,9 @@ final class ActiveSpeakerRTPObserver: RTPObserver {
         guard case .dominantSpeakerChanged(let producerId) = event else { return [] }
         return [.dominantSpeaker(producerId: producerId, volume: observer.currentLevel(of: producerId) ?? -127)]
     }
+}
+
+extension NIODeadline {
+    /// The same instant as SpeakerDetection's `Duration` since the monotonic clock's origin.
+    var speakerDetectionTime: Duration { .nanoseconds(Int64(clamping: uptimeNanoseconds)) }
 }

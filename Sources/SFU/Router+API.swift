@@ -131,7 +131,10 @@ extension Router {
             case .client: .client
             case .server: .server
             }
-        try transport.connect(role: role, fingerprints: dtlsParameters.fingerprints.map { ($0.algorithm.rawValue, $0.value) }, now: now)
+        let fingerprints = dtlsParameters.fingerprints.map { ($0.algorithm.rawValue, $0.value) }
+        if let reason = try transport.connect(role: role, fingerprints: fingerprints, certificate: worker.certificate, now: now) {
+            transportClosedItself(transport, reason: reason)
+        }
     }
 
     /// New ICE credentials for a transport (`transport.restartIce()`).
@@ -139,6 +142,7 @@ extension Router {
         let transport = try transport(transportId)
         guard !transport.isClosed else { throw SFUError(.transportClosed, transportId) }
         let credentials = transport.restartIce()
+        worker.iceRestarted(transport, previousUsernameFragment: credentials.previousUsernameFragment)
         return IceParameters(usernameFragment: credentials.usernameFragment, password: credentials.password, iceLite: true)
     }
 
@@ -168,7 +172,7 @@ extension Router {
         do {
             validated = try ORTC.validateRtpParameters(rtpParameters)
             rtpMapping = try ORTC.getProducerRtpParametersMapping(
-                validated, routerRtpCapabilities: rtpCapabilities, firstMappedSsrc: UInt32.random(in: 100_000_000...900_000_000))
+                validated, routerRtpCapabilities: rtpCapabilities, firstMappedSsrc: UInt32.random(in: 100_000_000...900_000_000, using: &worker.random))
             consumable = try ORTC.getConsumableRtpParameters(
                 kind: kind, validated, routerRtpCapabilities: rtpCapabilities, rtpMapping: rtpMapping)
         } catch {
@@ -214,7 +218,7 @@ extension Router {
             throw SFUError(.cannotConsume, "producer \(producerId)")
         }
         try checkCanAddConsumer(on: transport, of: producer)
-        var ssrc = UInt32.random(in: 100_000_000...900_000_000)
+        var ssrc = UInt32.random(in: 100_000_000...900_000_000, using: &worker.random)
         while transport.consumerForSSRC(ssrc) != nil { ssrc &+= 1 }
         let cname = producer.consumableRtpParameters.rtcp?.cname ?? producer.rtpParameters.rtcp?.cname ?? "msab"
         let parameters: RtpParameters

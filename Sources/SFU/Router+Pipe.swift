@@ -79,6 +79,7 @@ extension Router {
             throw SFUError(.badPipeParameters, "SRTP parameters missing")
         }
         try pipe.connect(remote: remote, remoteKeyAndSalt: keyAndSalt)
+        worker.pipeConnected(remote: remote)
     }
 
     /// mediasoup `pipeTransport.consume({producerId})`: starts sending `producerId` over the pipe.

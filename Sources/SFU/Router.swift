@@ -2,6 +2,7 @@ import Foundation
 public import MediasoupWire
 import NIOCore
 import RTP
+import SRTP
 
 /// One room's media (mediasoup `Router`): it owns the room's transports, the producer → consumers
 /// map and the speaker observers, and does the fan-out in one short loop
@@ -35,8 +36,8 @@ public final class Router {
 
     // MARK: - Init
 
-    init(id: String = UUID().uuidString.lowercased(), worker: SFUWorker, rtpCapabilities: RtpCapabilities) {
-        self.id = id
+    init(id: String? = nil, worker: SFUWorker, rtpCapabilities: RtpCapabilities) {
+        self.id = id ?? worker.random.uuidString()
         self.worker = worker
         self.rtpCapabilities = rtpCapabilities
     }
@@ -46,7 +47,7 @@ public final class Router {
     /// Creates a transport with fresh ICE credentials, registered with the worker's demux.
     func createTransport(now: NIODeadline) throws(SFUError) -> WebRTCTransport {
         guard !closed else { throw SFUError(.routerClosed, id) }
-        let transport = WebRTCTransport(id: UUID().uuidString.lowercased(), router: self, worker: worker, now: now)
+        let transport = WebRTCTransport(id: worker.random.uuidString(), router: self, worker: worker, now: now)
         transports[transport.id] = transport
         worker.transportCreated(transport)
         return transport
@@ -58,12 +59,12 @@ public final class Router {
     }
 
     /// Closes a transport and everything on it. `reason` goes to the children's events.
-    public func closeTransport(_ id: String, reason: String = "transport closed") {
+    public func closeTransport(_ id: String, reason: CloseReason = .transportClosed) {
         guard let transport = transports[id] else { return }
         close(transport, reason: reason)
     }
 
-    private func close(_ transport: WebRTCTransport, reason: String) {
+    private func close(_ transport: WebRTCTransport, reason: CloseReason) {
         for producer in Array(transport.producers.values) {
             closeProducer(producer, reason: reason, notifyProducer: true)
         }
@@ -75,8 +76,9 @@ public final class Router {
         worker.transportClosed(transport)
     }
 
-    /// A transport closed itself (DTLS close/failure, ICE consent lost): cascade and tell the room.
-    func transportClosedItself(_ transport: WebRTCTransport, reason: String) {
+    /// A transport reported that it must close (DTLS close/failure, ICE consent lost; the
+    /// transport returns the reason, it never closes itself): cascade and tell the room.
+    func transportClosedItself(_ transport: WebRTCTransport, reason: CloseReason) {
         guard transports[transport.id] === transport else { return }
         close(transport, reason: reason)
         worker.emit(.transportClosed(transportId: transport.id, reason: reason), router: self)
@@ -96,7 +98,7 @@ public final class Router {
             throw SFUError(.ssrcInUse, "\(ssrc)")
         }
         let producer = Producer(
-            id: UUID().uuidString.lowercased(), transport: transport, mapping: mapping, paused: paused, kind: kind,
+            id: worker.random.uuidString(), transport: transport, mapping: mapping, paused: paused, kind: kind,
             rtpParameters: rtpParameters, consumableRtpParameters: consumableRtpParameters)
         transport.addProducer(producer)
         link(producer)
@@ -147,13 +149,13 @@ public final class Router {
     /// Closes a producer at the room's request; its consumers close with `consumerClosed` events.
     public func closeProducer(_ id: String) {
         guard let producer = producers[id] else { return }
-        closeProducer(producer, reason: "producer closed", notifyProducer: false)
+        closeProducer(producer, reason: .producerClosed, notifyProducer: false)
     }
 
-    private func closeProducer(_ producer: Producer, reason: String, notifyProducer: Bool) {
+    private func closeProducer(_ producer: Producer, reason: CloseReason, notifyProducer: Bool) {
         // Take the list out first: each closeConsumer then finds no list to unlink from.
         for consumer in consumersByProducer.removeValue(forKey: ObjectIdentifier(producer)) ?? [] {
-            closeConsumer(consumer, reason: "producer closed", notify: true)
+            closeConsumer(consumer, reason: .producerClosed, notify: true)
         }
         for pipeConsumer in pipeConsumersByProducer.removeValue(forKey: ObjectIdentifier(producer)) ?? [] {
             closePipeConsumer(pipeConsumer)
@@ -180,11 +182,16 @@ public final class Router {
         let producer = try producer(producerId)
         try checkCanAddConsumer(on: transport, of: producer)
         let consumer = Consumer(
-            id: UUID().uuidString.lowercased(), producerId: producerId, transport: transport, mapping: mapping,
-            paused: paused, producerPaused: producer.paused, rtpParameters: rtpParameters)
+            id: worker.random.uuidString(), producerId: producerId, transport: transport, mapping: mapping,
+            paused: paused, producerPaused: producer.paused, rtpParameters: rtpParameters,
+            // Random initial sequence number and timestamp (RFC 3550 §5.1), as mediasoup does.
+            initialSequenceNumber: UInt16.random(in: 0...UInt16.max, using: &worker.random),
+            initialTimestamp: UInt32.random(in: 0...UInt32.max, using: &worker.random))
         consumers[consumer.id] = consumer
         consumersByProducer[ObjectIdentifier(producer), default: []].appendConsumer(consumer)
-        transport.addConsumer(consumer, now: now)
+        // Spread SRs: the first one 1–5 s after creation.
+        let firstReport = UInt64.random(in: 1_000_000_000...SFUWorker.senderReportInterval, using: &worker.random)
+        transport.addConsumer(consumer, firstSenderReportAt: now.uptimeNanoseconds &+ firstReport)
         return consumer
     }
 
@@ -209,10 +216,10 @@ public final class Router {
     /// Closes a consumer at the room's request (no event).
     public func closeConsumer(_ id: String) {
         guard let consumer = consumers[id] else { return }
-        closeConsumer(consumer, reason: "consumer closed", notify: false)
+        closeConsumer(consumer, reason: .consumerClosed, notify: false)
     }
 
-    private func closeConsumer(_ consumer: Consumer, reason: String, notify: Bool) {
+    private func closeConsumer(_ consumer: Consumer, reason: CloseReason, notify: Bool) {
         guard consumers[consumer.id] === consumer else { return }
         consumer.markClosed()
         if let producer = producers[consumer.producerId] {
@@ -227,7 +234,8 @@ public final class Router {
 
     func createPipeTransport(enableSRTP: Bool) throws(SFUError) -> PipeTransport {
         guard !closed else { throw SFUError(.routerClosed, id) }
-        let pipe = PipeTransport(id: UUID().uuidString.lowercased(), router: self, worker: worker, enableSRTP: enableSRTP)
+        let key = enableSRTP ? worker.random.bytes(PipeTransport.srtpProfile.keyAndSaltLength) : nil
+        let pipe = PipeTransport(id: worker.random.uuidString(), router: self, worker: worker, localKeyAndSalt: key)
         pipeTransports[pipe.id] = pipe
         return pipe
     }
@@ -246,12 +254,14 @@ public final class Router {
 
     private func close(_ pipe: PipeTransport) {
         for producer in Array(pipe.producers.values) {
-            closeProducer(producer, reason: "pipe transport closed", notifyProducer: false)
+            closeProducer(producer, reason: .pipeTransportClosed, notifyProducer: false)
         }
         for pipeConsumer in Array(pipe.consumers.values) {
             closePipeConsumer(pipeConsumer)
         }
+        let remote = pipe.remoteAddress
         pipe.markClosed()
+        if let remote { worker.pipeClosed(remote: remote) }
         pipeTransports[pipe.id] = nil
     }
 
@@ -263,7 +273,7 @@ public final class Router {
         guard let remote = pipe.remoteAddress else { throw SFUError(.pipeNotConnected, pipe.id) }
         let producer = try producer(producerId)
         let ssrc = try worker.allocatePipeSSRC(to: remote)
-        let pipeConsumer = PipeConsumer(id: UUID().uuidString.lowercased(), producerId: producerId, transport: pipe, ssrc: ssrc)
+        let pipeConsumer = PipeConsumer(id: worker.random.uuidString(), producerId: producerId, transport: pipe, ssrc: ssrc)
         pipeConsumers[pipeConsumer.id] = pipeConsumer
         pipeConsumersByProducer[ObjectIdentifier(producer), default: []].append(pipeConsumer)
         pipe.addConsumer(pipeConsumer)
@@ -299,7 +309,7 @@ public final class Router {
     /// Closes everything; no events (the room asked).
     public func close() {
         guard !closed else { return }
-        for transport in Array(transports.values) { close(transport, reason: "router closed") }
+        for transport in Array(transports.values) { close(transport, reason: .routerClosed) }
         for pipe in Array(pipeTransports.values) { close(pipe) }
         observers = []
         closed = true
@@ -325,7 +335,7 @@ public final class Router {
     @inline(__always)
     func producerReceivedRTP(_ producer: Producer, _ packet: RTPPacketView, audioLevel: RTPAudioLevel?, now: UInt64) {
         if let audioLevel, !observers.isEmpty {
-            let time = Duration.nanoseconds(now)
+            let time = NIODeadline.uptimeNanoseconds(now)
             for observer in observers {
                 observer.receivedAudioLevel(producer, dBov: audioLevel.dBov, voiceActivity: audioLevel.voiceActivity, now: time)
             }
@@ -368,11 +378,10 @@ public final class Router {
         // dictionary copy itself once (copy on write), and the loop goes on over the old one,
         // whose closed transports return at once.
         for transport in transports.values {
-            transport.tick(now: now)
+            if let reason = transport.tick(now: now) { transportClosedItself(transport, reason: reason) }
         }
-        let time = Duration.nanoseconds(now.uptimeNanoseconds)
         for observer in observers {
-            for event in observer.tick(now: time) { worker.emit(event, router: self) }
+            for event in observer.tick(now: now) { worker.emit(event, router: self) }
         }
     }
 

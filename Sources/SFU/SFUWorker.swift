@@ -73,6 +73,9 @@ public final class SFUWorker {
     /// Wall clock minus the monotonic clock (ns), measured by the shell: SR NTP timestamps.
     public var wallClockOffsetNanoseconds: Int64 = 0
     let logger: Logger
+    /// Every random number and id of this worker's routers (ids, SSRCs, ICE credentials, pipe
+    /// keys, initial RTP numbering): the system CSPRNG unless a test seeds one (SFURandom.swift).
+    var random: any RandomNumberGenerator
 
     public private(set) var routers: [String: Router] = [:]
     private var transportsByTuple: [TransportAddress: WebRTCTransport] = [:]
@@ -95,12 +98,15 @@ public final class SFUWorker {
     /// Accepted ICE-TCP connections (counts per worker and per address).
     private var tcpAdmission: ICETCPAdmission?
     /// The latest time the shell told us (for control calls, which carry no time of their own).
-    private var lastNowNanoseconds: UInt64 = 0
-    var lastNow: Duration { .nanoseconds(lastNowNanoseconds) }
+    private(set) var lastNow = NIODeadline.uptimeNanoseconds(0)
 
     // MARK: - Init
 
-    public init(certificate: DTLSCertificate, sink: any DatagramSink, settings: Settings, logger: Logger = Logger(label: "msab.sfu.worker")) {
+    public init(
+        certificate: DTLSCertificate, sink: any DatagramSink, settings: Settings, logger: Logger = Logger(label: "msab.sfu.worker"),
+        random: any RandomNumberGenerator = SystemRandomNumberGenerator()
+    ) {
+        self.random = random
         self.certificate = certificate
         self.sink = sink
         self.settings = settings
@@ -126,7 +132,7 @@ public final class SFUWorker {
     /// One UDP datagram from `source` (the 5-tuple's remote half; the local half is the worker's port).
     public func handleDatagram(_ datagram: inout ByteBuffer, from source: TransportAddress, now: NIODeadline) {
         counters.datagramsIn &+= 1
-        lastNowNanoseconds = now.uptimeNanoseconds
+        lastNow = now
         let kind = datagram.withUnsafeReadableBytes { PacketClassifier.classify($0) }
         switch kind {
         case .rtp:
@@ -142,7 +148,9 @@ public final class SFUWorker {
             receivedSTUN(datagram, from: source, now: now)
         case .dtls:
             guard let transport = transportsByTuple[source] else { return drop(.unknownTuple) }
-            transport.receivedDTLS(datagram, from: source, now: now)
+            if let reason = transport.receivedDTLS(datagram, from: source, now: now) {
+                transport.router.transportClosedItself(transport, reason: reason)
+            }
         case .zrtp, .turnChannel, .unknown:
             drop(.unclassifiable)
         }
@@ -166,15 +174,18 @@ public final class SFUWorker {
         guard message.type == .bindingRequest else { return drop(.stunNotBindingRequest) }
         // RFC 8445 §7.2.2: USERNAME is "<our ufrag>:<their ufrag>"; the ufrag picks the transport,
         // so a client that changed address (or restarted ICE) is still found.
-        if let fragment = ICELiteServer.localUsernameFragment(in: message),
-            let transport = transportsByUsernameFragment[String(fragment)]
-        {
-            transport.receivedSTUN(message, from: source, now: now)
-        } else if let transport = transportsByTuple[source] {
-            transport.receivedSTUN(message, from: source, now: now)
+        let transport: WebRTCTransport
+        if let fragment = ICELiteServer.localUsernameFragment(in: message), let named = transportsByUsernameFragment[String(fragment)] {
+            transport = named
+        } else if let known = transportsByTuple[source] {
+            transport = known
         } else {
-            drop(.stunUnknownUsername)
+            return drop(.stunUnknownUsername)
         }
+        // The transport reports; the demux (ours) and the closing (its router's) follow here.
+        let report = transport.receivedSTUN(message, from: source, now: now)
+        if let tuples = report.validTuples { setTuples(tuples, for: transport) }
+        if let reason = report.close { transport.router.transportClosedItself(transport, reason: reason) }
     }
 
     // MARK: - ICE-TCP (RFC 6544)
@@ -264,13 +275,13 @@ public final class SFUWorker {
 
     // MARK: - Pipe demux tables (pipe transports report here)
 
-    func pipeConnected(_ pipe: PipeTransport) {
-        guard let remote = pipe.remoteAddress else { return }
+    /// A pipe connected to `remote` (the router reports it once `connect` succeeded).
+    func pipeConnected(remote: TransportAddress) {
         pipeTuples[remote, default: 0] += 1
     }
 
-    func pipeClosed(_ pipe: PipeTransport) {
-        guard let remote = pipe.remoteAddress else { return }
+    /// A connected pipe to `remote` closed.
+    func pipeClosed(remote: TransportAddress) {
         let left = (pipeTuples[remote] ?? 1) - 1
         pipeTuples[remote] = left > 0 ? left : nil
     }
@@ -292,7 +303,7 @@ public final class SFUWorker {
     /// holds one entry per piped producer, far below 2^32, so a few tries suffice.
     func allocatePipeSSRC(to remote: TransportAddress) throws(SFUError) -> UInt32 {
         for _ in 0..<64 {
-            let ssrc = UInt32.random(in: 1...UInt32.max)
+            let ssrc = UInt32.random(in: 1...UInt32.max, using: &random)
             if pipeSSRCsOut[remote, default: []].insert(ssrc).inserted { return ssrc }
         }
         throw SFUError(.internalError, "no free pipe SSRC towards \(remote)")
@@ -320,7 +331,7 @@ public final class SFUWorker {
     /// Drives every timer of the worker: DTLS retransmissions, ICE consent, RTCP reports,
     /// observer intervals. Call every 10–20 ms.
     public func tick(now: NIODeadline) {
-        lastNowNanoseconds = now.uptimeNanoseconds
+        lastNow = now
         for router in Array(routers.values) { router.tick(now: now) }
     }
 

@@ -15,14 +15,11 @@ extension WebRTCTransport {
     /// - PLI/FIR: meaningless for audio, ignored (mediasoup ignores key-frame requests for audio).
     func receivedRTCP(_ datagram: inout ByteBuffer, now: NIODeadline) {
         bytesReceived &+= UInt64(datagram.readableBytes)
-        guard state == .connected else {
-            worker.drop(state == .closed ? .transportClosed : .notDTLSConnected)
+        guard case .connected(let connected) = phase else {
+            worker.drop(isClosed ? .transportClosed : .notDTLSConnected)
             return
         }
-        guard let srtp = srtpInboundSession else {
-            worker.drop(.noSRTPSession)
-            return
-        }
+        let srtp = connected.keys.inbound
         do {
             try srtp.unprotectRTCP(&datagram)
         } catch {
@@ -65,22 +62,20 @@ extension WebRTCTransport {
 
     // MARK: - Timers
 
-    /// Drives this transport's timers; called from the worker's tick.
-    func tick(now: NIODeadline) {
-        guard state != .closed, now.uptimeNanoseconds >= timersDueAt else { return }
+    /// Drives this transport's timers; called from the router's tick.
+    /// - Returns: why the transport must close (DTLS failed, ICE consent lost), for the router.
+    func tick(now: NIODeadline) -> CloseReason? {
+        guard !isClosed, now.uptimeNanoseconds >= timersDueAt else { return nil }
         // DTLS retransmission (RFC 6347 §4.2.4).
         if let dtls, let deadline = dtls.pollTimeout(), deadline <= now {
             dtls.handleTimeout(now: now)
-            drainDTLSFromTimer(now: now)
-            guard state != .closed else { return }
+            if let reason = drainDTLSFromTimer(now: now) { return reason }
         }
         // ICE consent (RFC 7675 §5.1: 30 s without a valid check and consent is lost).
-        if let reason = checkConsent(now: now) {
-            router.transportClosedItself(self, reason: reason)
-            return
-        }
-        if state == .connected { sendReports(now: now) }
+        if let reason = checkConsent(now: now) { return reason }
+        sendReports(now: now)
         timersDueAt = nextTimerDeadline()
+        return nil
     }
 
     /// The earliest of this transport's deadlines (monotonic ns; `UInt64.max` for none).
@@ -88,8 +83,8 @@ extension WebRTCTransport {
         var next = UInt64.max
         if let dtls, let deadline = dtls.pollTimeout() { next = min(next, deadline.uptimeNanoseconds) }
         if let deadline = ice.nextTimeout { next = min(next, deadline.uptimeNanoseconds) }
-        guard state == .connected else { return next }
-        if let due = nextReceiverReportAt, !producers.isEmpty { next = min(next, due.uptimeNanoseconds) }
+        guard case .connected(let connected) = phase else { return next }
+        if !producers.isEmpty { next = min(next, connected.nextReceiverReportAt.uptimeNanoseconds) }
         for consumer in consumers.values { next = min(next, consumer.nextSenderReportAt) }
         return next
     }
@@ -97,9 +92,11 @@ extension WebRTCTransport {
     /// RR for our producers every ``SFUWorker/receiverReportInterval``; SR + SDES for each consumer
     /// when its (staggered) time comes.
     private func sendReports(now: NIODeadline) {
+        guard case .connected(var connected) = phase else { return }
         let nowNs = now.uptimeNanoseconds
-        if let due = nextReceiverReportAt, due <= now, !producers.isEmpty {
-            nextReceiverReportAt = now + .nanoseconds(Int64(SFUWorker.receiverReportInterval))
+        if connected.nextReceiverReportAt <= now, !producers.isEmpty {
+            connected.nextReceiverReportAt = now + .nanoseconds(Int64(SFUWorker.receiverReportInterval))
+            phase = .connected(connected)
             let blocks = producers.values.compactMap { $0.makeReportBlock(now: nowNs) }
             if !blocks.isEmpty {
                 var buffer = ByteBuffer()

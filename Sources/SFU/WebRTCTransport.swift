@@ -5,7 +5,7 @@ import Logging
 import NIOCore
 import RTP
 import SRTP
-public import STUN
+import STUN
 
 /// One client's ICE-lite + DTLS-SRTP transport on the worker's shared UDP port (mediasoup
 /// `WebRtcTransport` registered with a `WebRtcServer`).
@@ -14,56 +14,32 @@ public import STUN
 /// picks the tuple, ``DTLSEndpoint`` runs the handshake once `connect` told us the role and the
 /// fingerprint, and two ``SRTPSession``s (inbound/outbound) carry the media. Datagrams may arrive
 /// before `connect` (pymediasoup fires `transport:connect` without waiting): STUN is answered
-/// anyway and early DTLS is held until the endpoint exists.
-///
-/// ```
-///   new ──first valid ICE check──▶ connecting ──DTLS connected──▶ connected
-///    │                                │                              │
-///    └────────────────────────────────┴── DTLS failed ──▶ failed ──▶ closed
-///                       close() / DTLS close_notify / ICE consent lost ──▶ closed
-/// ```
+/// anyway and early DTLS is held until the endpoint exists. Its life is one ``Phase`` whose
+/// cases carry their data (WebRTCTransport+State.swift).
 ///
 /// The packet path is a guard ladder (style R6): every early return counts a ``DropReason``.
 /// Owned by its ``Router``; reports its own closure to it. Confined to the worker's event loop.
 public final class WebRTCTransport {
-    /// The transport's life (mediasoup's combined ICE/DTLS view).
-    public enum State: String, Sendable, Hashable {
-        /// Created; no valid ICE check yet.
-        case new
-        /// ICE has a tuple; DTLS not connected yet.
-        case connecting
-        /// DTLS connected, SRTP keyed: media flows.
-        case connected
-        /// DTLS failed (closing follows at once).
-        case failed
-        /// Closed; terminal.
-        case closed
-    }
-
     // MARK: - Stored properties
 
     /// Lower-case UUID.
     public let id: String
+    /// The router that owns it. The transport never calls it (style R7): its events (a close
+    /// reason, valid tuples) are returned, and the worker's demux uses this to hand them, and
+    /// the packets the transport decrypted, to the owner.
     unowned let router: Router
     /// `unowned(unsafe)`: used for every packet sent (sink, counters), and the worker owns its
     /// routers and transports, which it closes before it goes away (all on its loop).
     unowned(unsafe) let worker: SFUWorker
-    public private(set) var state: State = .new
-    /// The ICE-lite agent: checks, tuple selection, consent (RFC 8445 §2.5, RFC 7675).
+    /// new → connecting → connected → closed, each with its own data. Hot-path state: read for
+    /// every packet, never accessed overlapping (loop-confined).
+    @exclusivity(unchecked) var phase: Phase = .new(Handshake())
+    /// The ICE-lite agent: checks, tuple selection, consent (RFC 8445 §2.5, RFC 7675). It lives
+    /// from creation to close in every phase (closing it is ``ICELiteServer/close()``).
     private(set) var ice: ICELiteServer
     private let createdAt: NIODeadline
-    private(set) var dtls: DTLSEndpoint?
-    /// DTLS datagrams that came before `connect` created the endpoint.
-    private var earlyDTLS: [ByteBuffer] = []
-    private(set) var remoteDTLSRole: DtlsRoleValue?
-    private(set) var srtpInboundSession: SRTPSession?
-    private var srtpOutbound: SRTPSession?
-    private(set) var srtpProfile: SRTPProfile?
-    /// The tuple media is sent to (ICE's selected tuple).
-    public private(set) var remoteAddress: TransportAddress?
     /// The SSRC we use as RTCP sender in receiver reports (random, RFC 3550 §8).
-    let rtcpSSRC = UInt32.random(in: 1...UInt32.max)
-    var nextReceiverReportAt: NIODeadline?
+    let rtcpSSRC: UInt32
     /// No timer of this transport (DTLS retransmission, ICE consent, RR, the consumers' SRs) is
     /// due before this (monotonic ns), so the worker's 20 ms tick skips it with one compare
     /// instead of asking DTLS, ICE and every consumer. It may be early, never late: anything that
@@ -86,6 +62,9 @@ public final class WebRTCTransport {
     /// mediasoup numbers consumer MIDs "0", "1", … per transport.
     private var nextMid = 0
 
+    /// DTLS datagrams held before the endpoint can take them; the peer retransmits anyway.
+    static let maxEarlyDTLS = 16
+
     // MARK: - Init
 
     init(id: String, router: Router, worker: SFUWorker, now: NIODeadline) {
@@ -93,9 +72,10 @@ public final class WebRTCTransport {
         self.router = router
         self.worker = worker
         self.createdAt = now
-        var generator = SystemRandomNumberGenerator()
+        self.rtcpSSRC = UInt32.random(in: 1...UInt32.max, using: &worker.random)
+        // ICE credentials from the worker's generator (the system CSPRNG in production).
         self.ice = ICELiteServer(
-            generator: &generator,
+            generator: &worker.random,
             configuration: .init(consentTimeout: worker.settings.consentTimeout, closeGracePeriod: worker.settings.disconnectedGrace))
     }
 
@@ -105,16 +85,24 @@ public final class WebRTCTransport {
     /// RFC 7675: consent lapsed; the transport closes after the grace period unless a check comes.
     public var iceDisconnected: Bool { ice.state == .disconnected }
 
-    public var isClosed: Bool { state == .closed }
-
     // MARK: - Connect (signalling)
 
     /// `transport.connect({dtlsParameters})`: the client's DTLS role and certificate fingerprints.
     /// - Throws: ``SFUError`` `.alreadyConnected` on a second call, `.badDtlsParameters` when no
     ///   fingerprint is usable, `.transportClosed` after close.
-    func connect(role remoteRole: DtlsRoleValue, fingerprints: [(algorithm: String, value: String)], now: NIODeadline) throws(SFUError) {
-        guard state != .closed, state != .failed else { throw SFUError(.transportClosed, id) }
-        guard dtls == nil else { throw SFUError(.alreadyConnected, id) }
+    /// - Returns: why the transport must close, when DTLS failed at once (the router closes it).
+    func connect(
+        role remoteRole: DtlsRoleValue, fingerprints: [(algorithm: String, value: String)], certificate: DTLSCertificate, now: NIODeadline
+    ) throws(SFUError) -> CloseReason? {
+        var handshake: Handshake
+        let selected: TransportAddress?
+        switch phase {
+        case .closed: throw SFUError(.transportClosed, id)
+        case .connected: throw SFUError(.alreadyConnected, id)
+        case .new(let current): (handshake, selected) = (current, nil)
+        case .connecting(let tuple, let current): (handshake, selected) = (current, tuple)
+        }
+        guard handshake.dtls == nil else { throw SFUError(.alreadyConnected, id) }
         let parsed = fingerprints.compactMap { DTLSFingerprint(algorithm: $0.algorithm, value: $0.value) }
         guard !parsed.isEmpty else {
             throw SFUError(.badDtlsParameters, "no usable fingerprint in \(fingerprints.map { "\($0.algorithm) \($0.value)" })")
@@ -122,89 +110,141 @@ public final class WebRTCTransport {
         // mediasoup WebRtcTransport::Connect: the client says "server" → we are the DTLS client;
         // "client" → we are server; "auto" → we are client (we are ICE-controlled, RFC 5763 §5).
         let localRole: DTLSEndpoint.Role = remoteRole == .client ? .server : .client
-        let endpoint: DTLSEndpoint
         do {
-            endpoint = try DTLSEndpoint(role: localRole, certificate: worker.certificate, remoteFingerprints: parsed)
+            handshake.dtls = try DTLSEndpoint(role: localRole, certificate: certificate, remoteFingerprints: parsed)
         } catch {
             throw SFUError(.internalError, "DTLS endpoint: \(error)")
         }
-        remoteDTLSRole = remoteRole
-        dtls = endpoint
         timersDueAt = 0
         // Start at once when ICE already picked a tuple; otherwise when it does.
-        if remoteAddress != nil { startDTLS(now: now) }
+        if let selected {
+            phase = .connecting(selected: selected, handshake)
+            return startDTLS(now: now)
+        }
+        phase = .new(handshake)
+        return nil
     }
 
-    private func startDTLS(now: NIODeadline) {
-        guard let dtls, dtls.state == .new else { return }
+    /// Starts the handshake of the `connecting` phase if `connect` came: the early datagrams go in.
+    private func startDTLS(now: NIODeadline) -> CloseReason? {
+        guard case .connecting(let selected, var handshake) = phase, let dtls = handshake.dtls, dtls.state == .new else { return nil }
+        let early = handshake.earlyDTLS
+        handshake.earlyDTLS = []
+        phase = .connecting(selected: selected, handshake)
         dtls.start(now: now)
-        let early = earlyDTLS
-        earlyDTLS = []
         for datagram in early { dtls.handleDatagram(datagram, now: now) }
-        drainDTLS(now: now)
+        return drainDTLS(now: now)
     }
 
     // MARK: - Datagrams (from the worker's demux)
 
+    /// What a STUN check asks of the transport's owners (style R7: the transport reports, the
+    /// worker updates its demux and the router closes; the transport calls neither).
+    struct STUNReport {
+        /// The tuples that passed an ICE check (ICE-lite keeps a few), when a check passed: DTLS,
+        /// RTP and RTCP from them reach this transport.
+        var validTuples: [TransportAddress]?
+        /// The transport must close (DTLS, started by the first tuple, failed at once).
+        var close: CloseReason?
+    }
+
     /// A STUN binding request for this transport (matched by USERNAME or tuple).
-    func receivedSTUN(_ message: STUNMessage, from source: TransportAddress, now: NIODeadline) {
-        guard state != .closed else {
+    func receivedSTUN(_ message: STUNMessage, from source: TransportAddress, now: NIODeadline) -> STUNReport {
+        guard !isClosed else {
             worker.drop(.transportClosed)
-            return
+            return STUNReport()
         }
         timersDueAt = 0
         switch ice.receivedBindingRequest(message, from: source, now: now) {
         case .respond(let response, let destination):
-            validCheck(response: response, to: destination, now: now)
+            return validCheck(response: response, to: destination, now: now)
         case .respondAndSelect(let response, let destination, _):
-            validCheck(response: response, to: destination, now: now)
+            var report = validCheck(response: response, to: destination, now: now)
             // ICE-lite (RFC 8445 §7.3.1.5): the controlling side nominates with USE-CANDIDATE;
             // until then the first valid tuple is used, as mediasoup does.
-            select(destination, now: now)
+            if report.close == nil { report.close = select(destination, now: now) }
+            return report
         case .reject(let response, let destination, _):
             worker.drop(.stunRejected)
             bytesSent &+= UInt64(response.readableBytes)
             worker.sink.send(response, to: destination)
+            return STUNReport()
         case .drop:
             worker.drop(.stunRejected)
+            return STUNReport()
         }
     }
 
     /// A check passed: the tuple may now send DTLS/RTP/RTCP (mediasoup accepts media from every
     /// tuple with a valid check), and the response goes back.
-    private func validCheck(response: ByteBuffer, to destination: TransportAddress, now: NIODeadline) {
-        worker.setTuples(ice.knownTuples, for: self)
+    private func validCheck(response: ByteBuffer, to destination: TransportAddress, now: NIODeadline) -> STUNReport {
         bytesSent &+= UInt64(response.readableBytes)
         worker.sink.send(response, to: destination)
-        if remoteAddress == nil, let selected = ice.selectedTuple { select(selected, now: now) }
+        var report = STUNReport(validTuples: ice.knownTuples)
+        if remoteAddress == nil, let selected = ice.selectedTuple { report.close = select(selected, now: now) }
+        return report
     }
 
-    private func select(_ tuple: TransportAddress, now: NIODeadline) {
-        let first = remoteAddress == nil
-        remoteAddress = tuple
-        if state == .new { state = .connecting }
-        if first { startDTLS(now: now) }
+    /// Media and DTLS go to `tuple` from now on; the first tuple moves `new` to `connecting`.
+    private func select(_ tuple: TransportAddress, now: NIODeadline) -> CloseReason? {
+        switch phase {
+        case .new(let handshake):
+            phase = .connecting(selected: tuple, handshake)
+            return startDTLS(now: now)
+        case .connecting(_, let handshake):
+            phase = .connecting(selected: tuple, handshake)
+        case .connected(var connected):
+            connected.selected = tuple
+            phase = .connected(connected)
+        case .closed:
+            break
+        }
+        return nil
     }
 
     /// A DTLS record from a tuple that passed an ICE check.
-    func receivedDTLS(_ datagram: ByteBuffer, from source: TransportAddress, now: NIODeadline) {
-        guard state != .closed else {
+    /// - Returns: why the transport must close (DTLS failed or the peer closed it), for its router.
+    func receivedDTLS(_ datagram: ByteBuffer, from source: TransportAddress, now: NIODeadline) -> CloseReason? {
+        guard !isClosed else {
             worker.drop(.transportClosed)
-            return
+            return nil
         }
         bytesReceived &+= UInt64(datagram.readableBytes)
         guard Self.isWellFormedDTLS(datagram) else {
             worker.drop(.dtlsMalformed)
-            return
+            return nil
         }
-        guard let dtls, dtls.state != .new else {
-            // Before connect (or before ICE picked a tuple): hold a few, the peer retransmits anyway.
-            if earlyDTLS.count < 16 { earlyDTLS.append(datagram) } else { worker.drop(.earlyDTLSOverflow) }
-            return
+        let dtls: DTLSEndpoint
+        switch phase {
+        case .connected(let connected):
+            dtls = connected.keys.dtls
+        case .new(var handshake):
+            guard let started = handshake.started else {
+                holdEarly(datagram, in: &handshake) { .new($0) }
+                return nil
+            }
+            dtls = started
+        case .connecting(let selected, var handshake):
+            guard let started = handshake.started else {
+                holdEarly(datagram, in: &handshake) { .connecting(selected: selected, $0) }
+                return nil
+            }
+            dtls = started
+        case .closed:
+            return nil
         }
         timersDueAt = 0
         dtls.handleDatagram(datagram, now: now)
-        drainDTLS(now: now)
+        return drainDTLS(now: now)
+    }
+
+    /// Before connect (or before ICE picked a tuple): hold a few, the peer retransmits anyway.
+    private func holdEarly(_ datagram: ByteBuffer, in handshake: inout Handshake, _ phase: (Handshake) -> Phase) {
+        guard handshake.earlyDTLS.count < Self.maxEarlyDTLS else { return worker.drop(.earlyDTLSOverflow) }
+        // Out of the enum first, so the array is not shared with the old payload when it grows.
+        self.phase = .closed
+        handshake.earlyDTLS.append(datagram)
+        self.phase = phase(handshake)
     }
 
     /// Whether the datagram is a sequence of whole DTLS records (RFC 6347 §4.1):
@@ -225,9 +265,10 @@ public final class WebRTCTransport {
         }
     }
 
-    /// Sends what DTLS wants sent and acts on its state changes.
-    private func drainDTLS(now: NIODeadline) {
-        guard let dtls else { return }
+    /// Sends what DTLS wants sent and acts on its state changes; returns why the transport must
+    /// close when DTLS failed or closed.
+    private func drainDTLS(now: NIODeadline) -> CloseReason? {
+        guard let dtls else { return nil }
         if let remoteAddress {
             while let datagram = dtls.pollDatagram() {
                 bytesSent &+= UInt64(datagram.readableBytes)
@@ -239,52 +280,44 @@ public final class WebRTCTransport {
         while let event = dtls.pollEvent() {
             switch event {
             case .connected(let connection):
-                dtlsConnected(connection, now: now)
+                if let reason = dtlsConnected(dtls, connection, now: now) { return reason }
             case .failed(let error):
-                state = .failed
                 // A wrong fingerprint or a broken handshake: the client sees only a dead
                 // transport, so say why here (mediasoup warns too).
                 worker.logger.warning("DTLS failed", metadata: ["sfu.transport": "\(id)", "error": "\(error)"])
-                router.transportClosedItself(self, reason: "DTLS failed: \(error)")
-                return
+                return .dtlsFailed("\(error)")
             case .closed:
-                router.transportClosedItself(self, reason: "DTLS closed")
-                return
+                return .dtlsClosed
             }
         }
+        return nil
     }
 
-    private func dtlsConnected(_ connection: DTLSConnection, now: NIODeadline) {
-        guard let profile = SRTPProfile(rawValue: connection.profile.rawValue) else {
-            state = .failed
-            router.transportClosedItself(self, reason: "DTLS negotiated an unknown SRTP profile")
-            return
-        }
+    /// `connecting` → `connected`: the keys come from the connection, or the transport closes.
+    private func dtlsConnected(_ dtls: DTLSEndpoint, _ connection: DTLSConnection, now: NIODeadline) -> CloseReason? {
+        guard case .connecting(let selected, _) = phase else { return nil }
+        let keys: MediaKeys
         do {
-            srtpInboundSession = try SRTPSession(profile: profile, keyAndSalt: connection.remoteKeyingMaterial, direction: .inbound)
-            srtpOutbound = try SRTPSession(profile: profile, keyAndSalt: connection.localKeyingMaterial, direction: .outbound)
+            keys = try MediaKeys(dtls: dtls, connection: connection)
         } catch {
-            state = .failed
-            router.transportClosedItself(self, reason: "SRTP session: \(error)")
-            return
+            switch error {
+            case .unknownProfile: return .unknownSRTPProfile
+            case .session(let detail): return .srtpSessionFailed(detail)
+            }
         }
-        srtpProfile = profile
-        state = .connected
-        nextReceiverReportAt = now + .milliseconds(500)
+        phase = .connected(Connected(selected: selected, keys: keys, nextReceiverReportAt: now + .milliseconds(500)))
+        return nil
     }
 
     /// An SRTP packet from a tuple that passed an ICE check: the guard ladder of mediasoup
     /// `WebRtcTransport::OnRtpDataReceived`, then the producer and the router's fan-out.
     func receivedRTP(_ datagram: inout ByteBuffer, now: NIODeadline) {
         bytesReceived &+= UInt64(datagram.readableBytes)
-        guard state == .connected else {
-            worker.drop(state == .closed ? .transportClosed : .notDTLSConnected)
+        guard case .connected(let connected) = phase else {
+            worker.drop(isClosed ? .transportClosed : .notDTLSConnected)
             return
         }
-        guard let srtp = srtpInboundSession else {
-            worker.drop(.noSRTPSession)
-            return
-        }
+        let srtp = connected.keys.inbound
         let nowNs = now.uptimeNanoseconds
         datagram.withUnsafeMutableReadableBytes { bytes in
             let length: Int
@@ -319,15 +352,15 @@ public final class WebRTCTransport {
     func consumerForSSRC(_ ssrc: UInt32) -> Consumer? { consumersBySSRC[ssrc] }
 
     /// After a DTLS timer: send the retransmitted flight, act on a failure.
-    func drainDTLSFromTimer(now: NIODeadline) { drainDTLS(now: now) }
+    func drainDTLSFromTimer(now: NIODeadline) -> CloseReason? { drainDTLS(now: now) }
 
     /// RFC 7675 §5.1: consent expires 30 s after the last valid check on the selected tuple;
     /// the transport then counts as disconnected and closes after a grace period unless the
     /// client checks again (a client on a flaky network keeps its transport). Returns the close
     /// reason when it is time.
-    func checkConsent(now: NIODeadline) -> String? {
+    func checkConsent(now: NIODeadline) -> CloseReason? {
         guard let deadline = ice.nextTimeout, now >= deadline else { return nil }
-        return ice.timerFired(now: now) == .closed ? "ICE consent timeout" : nil
+        return ice.timerFired(now: now) == .closed ? .iceConsentTimeout : nil
     }
 
     // MARK: - Send path
@@ -337,7 +370,7 @@ public final class WebRTCTransport {
     @inline(__always)
     func prefetchForSend() {
         msab_prefetch_lines(Unmanaged.passUnretained(self).toOpaque(), 2)
-        srtpOutbound?.prefetchForProtect()
+        if case .connected(let connected) = phase { connected.keys.outbound.prefetchForProtect() }
     }
 
     /// Copies `packet` into the sink, rewrites it for a consumer (SSRC, sequence number,
@@ -345,7 +378,9 @@ public final class WebRTCTransport {
     /// selected tuple. Returns false when nothing was sent.
     @inline(__always)
     func sendRTP(_ packet: RTPPacketView, sequenceNumber: UInt16, timestamp: UInt32, mapping: borrowing ConsumerMapping) -> Bool {
-        guard let srtp = srtpOutbound, let remoteAddress else { return false }
+        guard case .connected(let connected) = phase else { return false }
+        let srtp = connected.keys.outbound
+        let remoteAddress = connected.selected
         let length = packet.bytes.count
         let hasExtension = packet.hasExtension
         let payloadType = mapping.payloadType
@@ -379,7 +414,9 @@ public final class WebRTCTransport {
 
     /// Protects and sends one RTCP compound.
     func sendRTCPCompound(_ compound: ByteBuffer) {
-        guard let srtp = srtpOutbound, let remoteAddress else { return }
+        guard case .connected(let connected) = phase else { return }
+        let srtp = connected.keys.outbound
+        let remoteAddress = connected.selected
         var buffer = compound
         do {
             try srtp.protectRTCP(&buffer)
@@ -413,12 +450,11 @@ public final class WebRTCTransport {
     /// Whether an SSRC is already used by a producer of this transport.
     func hasProducer(ssrc: UInt32) -> Bool { producersBySSRC[ssrc] != nil }
 
-    func addConsumer(_ consumer: Consumer, now: NIODeadline) {
+    func addConsumer(_ consumer: Consumer, firstSenderReportAt: UInt64) {
         consumers[consumer.id] = consumer
         consumersBySSRC[consumer.ssrc] = consumer
         consumedProducerIds.insert(consumer.producerId)
-        // Spread SRs: the first one 1–5 s after creation.
-        consumer.nextSenderReportAt = now.uptimeNanoseconds &+ UInt64.random(in: 1_000_000_000...SFUWorker.senderReportInterval)
+        consumer.nextSenderReportAt = firstSenderReportAt
         timersDueAt = 0
     }
 
@@ -438,30 +474,26 @@ public final class WebRTCTransport {
 
     // MARK: - Close
 
-    /// Closes DTLS (close_notify) and marks the transport closed. Children are closed by the router.
+    /// Closes DTLS (close_notify) and moves to `closed`. Children are closed by the router.
     func markClosed() {
-        guard state != .closed else { return }
-        if let dtls {
+        if let dtls, !isClosed {
             dtls.close()
             if let remoteAddress {
                 while let datagram = dtls.pollDatagram() { worker.sink.send(datagram, to: remoteAddress) }
             }
         }
-        state = .closed
+        guard !isClosed else { return }
+        phase = .closed
         ice.close()
-        srtpInboundSession = nil
-        srtpOutbound = nil
-        earlyDTLS = []
     }
 
     /// New ICE credentials (`transport.restartIce()`); the client re-checks with them.
-    func restartIce() -> (usernameFragment: String, password: String) {
+    /// The router moves the demux entry from `previousUsernameFragment` to the new one.
+    func restartIce() -> (usernameFragment: String, password: String, previousUsernameFragment: String) {
         let previous = ice.usernameFragment
-        var generator = SystemRandomNumberGenerator()
-        ice.restart(generator: &generator)
+        ice.restart(generator: &worker.random)
         timersDueAt = 0
-        worker.iceRestarted(self, previousUsernameFragment: previous)
-        return (ice.usernameFragment, ice.password)
+        return (ice.usernameFragment, ice.password, previous)
     }
 }
 
@@ -474,6 +506,8 @@ enum DtlsRoleValue: Sendable, Hashable {
 extension WebRTCTransport {
     /// State and counters for `stats()`.
     public var stats: TransportStats {
+        var srtpProfile: String?
+        if case .connected(let connected) = phase { srtpProfile = connected.keys.profile.description }
         let dtlsState: String =
             switch dtls?.state {
             case .none: "new"
@@ -486,7 +520,7 @@ extension WebRTCTransport {
         let iceState = ice.state.rawValue
         return TransportStats(
             id: id, state: state.rawValue, iceState: iceState, dtlsState: dtlsState,
-            remoteAddress: remoteAddress.map { "\($0)" }, srtpProfile: srtpProfile?.description,
+            remoteAddress: remoteAddress.map { "\($0)" }, srtpProfile: srtpProfile,
             bytesReceived: bytesReceived, bytesSent: bytesSent,
             producerIds: producers.keys.sorted(), consumerIds: consumers.keys.sorted())
     }

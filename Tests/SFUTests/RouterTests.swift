@@ -296,8 +296,14 @@ import Testing
         var closed: [String] = []
         var producers: [String] = []
         while let (_, event) = room.harness.worker.pollEvent() {
-            if case .transportClosed(let id, _) = event { closed.append(id) }
-            if case .producerClosed(let id, _) = event { producers.append(id) }
+            if case .transportClosed(let id, let reason) = event {
+                closed.append(id)
+                #expect(reason == .dtlsClosed)
+            }
+            if case .producerClosed(let id, let reason) = event {
+                producers.append(id)
+                #expect(reason == .dtlsClosed)
+            }
         }
         #expect(closed == [room.sendTransport])
         #expect(producers == [room.producerId])
@@ -318,7 +324,7 @@ import Testing
         while let (_, event) = room.harness.worker.pollEvent() {
             if case .transportClosed(let id, let reason) = event {
                 closed.append(id)
-                #expect(reason.contains("consent"))
+                #expect(reason == .iceConsentTimeout)
             }
         }
         #expect(closed == [room.sendTransport])
@@ -403,12 +409,15 @@ import Testing
         let wrong = DtlsParameters(role: .client, fingerprints: [DtlsFingerprint(algorithm: "sha-256", value: other.fingerprint(.sha256).value)])
         try harness.router.connectTransport(info.id, dtlsParameters: wrong, now: harness.now)
         harness.run()
-        var reasons: [String] = []
+        var reasons: [CloseReason] = []
         while let (_, event) = harness.worker.pollEvent() {
             if case .transportClosed(_, let reason) = event { reasons.append(reason) }
         }
         #expect(reasons.count == 1)
-        #expect(reasons.first?.contains("DTLS") == true)
+        guard case .dtlsFailed = reasons.first else {
+            Issue.record("expected a DTLS failure, got \(reasons)")
+            return
+        }
         #expect(harness.router.transports[info.id] == nil)
     }
 

@@ -68,15 +68,15 @@ final class SFURoomRouter: RoomRouter {
                 switch event {
                 case .transportClosed(let id, let reason):
                     self?.forget(transport: id)
-                    continuation.yield(.transportClosed(transportId: id, reason: reason))
+                    continuation.yield(.transportClosed(transportId: id, reason: reason.description))
                 case .producerClosed(let id, let reason):
                     // Idempotent on the origin; closes the copies (their consumers report).
                     await router.closeProducer(id)
                     self?.forget(producer: id)
-                    continuation.yield(.producerClosed(producerId: id, reason: reason))
+                    continuation.yield(.producerClosed(producerId: id, reason: reason.description))
                 case .consumerClosed(let id, let reason):
                     self?.forget(consumer: id)
-                    continuation.yield(.consumerClosed(consumerId: id, reason: reason))
+                    continuation.yield(.consumerClosed(consumerId: id, reason: reason.description))
                 case .dominantSpeaker(let id, let volume):
                     if isPrimary { continuation.yield(.dominantSpeaker(producerId: id, volume: volume)) }
                 case .audioLevels(let levels):
