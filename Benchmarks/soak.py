@@ -19,7 +19,8 @@ end" the median over the last 5 s of the run (single samples jump with joins in 
 Exit status 0 on pass, 1 on fail.
 
 Options (environment): SOAK_SECONDS, SOAK_SPEAKERS (2), SOAK_LISTENERS (50), SOAK_CHURN (changes
-per second, 2), SOAK_CHAT_RATE (chats per second, 2), SOAK_SEED (1). `--json FILE` writes the
+per second, 2), SOAK_CHAT_RATE (chats per second, 2), SOAK_SEED (1), SOAK_LOADTEST_BIN (the
+`msab` whose `loadtest` drives the server; default MSAB_BIN). `--json FILE` writes the
 samples and the verdict as JSON.
 """
 from __future__ import annotations
@@ -151,7 +152,9 @@ def main() -> int:
           flush=True)
     sampler = Sampler(pid, server.url)
     sampler.start()
-    cmd = [server.binary, "loadtest", "--url", server.url, "--room", "soak", "--speakers", str(speakers),
+    # The load client may come from another build of the same source (SOAK_LOADTEST_BIN).
+    client = os.environ.get("SOAK_LOADTEST_BIN") or server.binary
+    cmd = [client, "loadtest", "--url", server.url, "--room", "soak", "--speakers", str(speakers),
            "--listeners", str(listeners), "--concurrency", str(max(10, listeners)), "--duration", str(seconds),
            "--churn", str(churn), "--chat-rate", str(chat_rate), "--seed", str(seed), "--server-pid", str(pid), "--json"]
     loadtest = subprocess.Popen(cmd, env=server._process_env(), cwd=server._own_tmp, stdout=subprocess.PIPE,
