@@ -13,13 +13,14 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 APT_PACKAGES := libssl-dev openssl libsrtp2-dev pkg-config curl redis-server chromium chromium-driver firefox-esr iproute2 python3-venv
 PY_REQUIREMENTS := Tests/python/requirements.txt
 
-.PHONY: help run cluster build test test-swift test-python test-fuzz bench fuzz fuzz-build sanitize deps apt venv clean-venv
+.PHONY: help run cluster build test test-swift test-python test-fuzz bench soak fuzz fuzz-build sanitize deps apt venv clean-venv
 
 help:
 	@echo "make run    build and start msab stand-alone (prints the URL and a token)"
 	@echo "make cluster  start redis-server and two msab nodes sharing rooms through it"
 	@echo "make test   install what is missing, build, run every test (Swift + Python real peers)"
 	@echo "make bench  run the benchmarks and print their figures"
+	@echo "make soak   churn msab for SOAK_SECONDS (default 1800) and judge its memory, fds and errors"
 	@echo "make fuzz   run every libFuzzer target for FUZZ_SECONDS (default 60) each"
 	@echo "make sanitize  run the Swift tests under AddressSanitizer, then ThreadSanitizer"
 
@@ -103,3 +104,14 @@ bench: deps
 	MSAB_BIN=$$($(SWIFT) build -c release --show-bin-path)/msab $(PY) Benchmarks/join_latency.py
 	MSAB_BIN=$$($(SWIFT) build -c release --show-bin-path)/msab $(PY) Benchmarks/cluster_fanout.py
 	MSAB_BIN=$$($(SWIFT) build -c release --show-bin-path)/msab $(PY) Benchmarks/broadcast_fanout.py
+
+# ── soak ────────────────────────────────────────────────────────────────────────────────────
+# Release msab under `msab loadtest --churn` for SOAK_SECONDS (default 1800): RSS, fds, CPU and
+# the load test's counters every minute, then a verdict (Benchmarks/soak.py); non-zero exit on fail.
+# `make test` runs a 60 s version against the debug build (Tests/python/test_soak.py).
+# SOAK_BUILD: the build folder of the release build (e.g. .build-release to reuse one).
+SOAK_SECONDS ?= 1800
+SOAK_BUILD ?= .build
+soak: deps
+	$(SWIFT) build -c release --scratch-path $(SOAK_BUILD) --product msab
+	SOAK_SECONDS=$(SOAK_SECONDS) MSAB_BIN=$$($(SWIFT) build -c release --scratch-path $(SOAK_BUILD) --show-bin-path)/msab $(PY) Benchmarks/soak.py

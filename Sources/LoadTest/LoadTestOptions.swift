@@ -19,6 +19,9 @@ public struct LoadTestOptions: Sendable, Hashable {
     /// The server's process id, when it runs on this machine: its CPU time is then reported per
     /// join and per forwarded packet.
     public var serverPID: Int32?
+    /// `--churn`: keep the room changing for `duration` seconds after the first joins (nil: the
+    /// default, a room that sits still while the audio is measured).
+    public var churn: ChurnOptions?
 
     /// Seats in a room (contract §1: 15).
     public static let maximumSpeakers = 15
@@ -27,7 +30,7 @@ public struct LoadTestOptions: Sendable, Hashable {
 
     public init(
         host: String, port: Int, room: String, speakers: Int, listeners: Int, concurrency: Int, duration: Double,
-        joinTimeout: Double = 30, firstUserID: Int = 100_000, serverPID: Int32? = nil
+        joinTimeout: Double = 30, firstUserID: Int = 100_000, serverPID: Int32? = nil, churn: ChurnOptions? = nil
     ) {
         self.host = host
         self.port = port
@@ -39,7 +42,11 @@ public struct LoadTestOptions: Sendable, Hashable {
         self.joinTimeout = joinTimeout
         self.firstUserID = firstUserID
         self.serverPID = serverPID
+        self.churn = churn
     }
+
+    /// Tokens the run needs: one per participant, and the churn's extra users.
+    public var tokenCount: Int { speakers + listeners + (churn?.extraUsers ?? 0) }
 
     /// Parses `http://host:port`, `ws://host:port` (path ignored; https/wss are not supported).
     public static func parseURL(_ url: String) -> (host: String, port: Int)? {

@@ -39,6 +39,8 @@ public struct LoadTestReport: Sendable, Hashable {
     public var packetsReceivedWhileMeasuring: UInt64 = 0
     /// Failure reasons and how often each occurred (at most 20 distinct reasons kept).
     public var failures: [String: Int] = [:]
+    /// `--churn`: what changed and the errors by kind (nil without churn).
+    public var churn: ChurnStats?
 
     public init() {}
 
@@ -70,7 +72,7 @@ public struct LoadTestReport: Sendable, Hashable {
             ]
         }
         let failureObject = JSONValue.object(JSONObject(failures.sorted { $0.key < $1.key }.map { ($0.key, .number(Double($0.value))) }))
-        let object: JSONValue = [
+        var object: JSONValue = [
             "speakers": .number(Double(speakers)),
             "listeners": .number(Double(listeners)),
             "joined": .number(Double(joined)),
@@ -95,6 +97,10 @@ public struct LoadTestReport: Sendable, Hashable {
             "failures": failureObject,
             "server_cpu": serverCPUObject,
         ]
+        if let churn, case .object(var fields) = object {
+            fields["churn"] = churn.json
+            object = .object(fields)
+        }
         return object.jsonString
     }
 
@@ -123,6 +129,12 @@ public struct LoadTestReport: Sendable, Hashable {
                     + "measured stretch \(format(measure.user, 2)) s user + \(format(measure.system, 2)) s sys (\(format(perPacket, 1)) µs per delivered packet)")
         }
         for (reason, count) in failures.sorted(by: { $0.value > $1.value }) { lines.append("  failure ×\(count): \(reason)") }
+        if let churn {
+            lines.append(
+                "  churn: \(churn.joins)/\(churn.joinsStarted) joins, \(churn.leaves) leaves, \(churn.seatTakes) seat takes, \(churn.seatLeaves) seat leaves, "
+                    + "\(churn.sideRooms) side rooms, \(churn.chatsSent) chats (\(churn.chatsEchoed) echoed, \(churn.chatsReceived) received); \(churn.errorCount) errors")
+            for (kind, count) in churn.errors.sorted(by: { $0.value > $1.value }) { lines.append("  error ×\(count): \(kind)") }
+        }
         if failures.keys.contains(where: { $0.contains("400 Bad Request") }) {
             lines.append("  hint: msab refuses more than MSAB_MAX_SESSIONS_PER_IP (256) sessions from one address; start it with MSAB_MAX_SESSIONS_PER_IP=0")
         }

@@ -19,30 +19,41 @@ public final class LoadTestRunner: @unchecked Sendable {
 
     let options: LoadTestOptions
     let certificate: DTLSCertificate
-    private let loop: any EventLoop
-    private let tokens: [String]
-    private let progress: @Sendable (String) -> Void
+    let loop: any EventLoop
+    let tokens: [String]
+    let progress: @Sendable (String) -> Void
     private let promise: EventLoopPromise<LoadTestReport>
 
-    private var speakers: [VirtualParticipant] = []
-    private var listeners: [VirtualParticipant] = []
-    private var withMedia: [VirtualParticipant] = []
+    var speakers: [VirtualParticipant] = []
+    var listeners: [VirtualParticipant] = []
+    var withMedia: [VirtualParticipant] = []
     private var listenersStarted = 0
-    private var inFlight = 0
-    private var liveCount = 0
+    var inFlight = 0
+    var liveCount = 0
     private var failedCount = 0
     private var joinToAudio = LatencySamples()
     private var failures = FailureTally()
     private var startedAt: NIODeadline = .now()
-    private var settledAt: NIODeadline?
-    private var finished = false
-    private var tasks: [RepeatedTask] = []
+    var settledAt: NIODeadline?
+    var finished = false
+    var tasks: [RepeatedTask] = []
     private var lastProgress: (at: NIODeadline, cpu: Double) = (.now(), 0)
     private var generator = SystemRandomNumberGenerator()
     /// Server CPU when the listeners started, when their joins settled; packets received by then.
     private var serverAtListenersStart: ProcessCPUTime?
     private var serverAtSettle: ProcessCPUTime?
     private var receivedAtSettle: UInt64 = 0
+
+    // Churn (LoadTestRunner+Churn.swift)
+    var churnGenerator = SeededGenerator(seed: 0)
+    var churnStats = ChurnStats()
+    /// Streams of participants that left.
+    var retired = StreamTotals()
+    /// The next extra user's offset in the churn's token pool.
+    var nextExtraUser = 0
+    /// A speaker is being replaced (one at a time, so the new one can have the old one's seat).
+    var speakerCycleInFlight = false
+    var sideRoomCounter = 0
 
     // MARK: - Init
 
@@ -62,12 +73,13 @@ public final class LoadTestRunner: @unchecked Sendable {
 
     /// Runs the test and returns what it measured.
     /// - Parameters:
-    ///   - tokens: one token per participant, speakers first (`options.speakers + options.listeners`).
+    ///   - tokens: one token per participant, speakers first, then the churn's extra users
+    ///     (`options.tokenCount`).
     ///   - progress: receives the once-a-second progress lines.
     public static func run(options: LoadTestOptions, tokens: [String], progress: @escaping @Sendable (String) -> Void) async throws
         -> LoadTestReport
     {
-        precondition(tokens.count == options.speakers + options.listeners, "one token per participant")
+        precondition(tokens.count == options.tokenCount, "one token per participant and per churn user")
         let certificate = try DTLSCertificate(commonName: "msab-loadtest")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()
@@ -98,6 +110,7 @@ public final class LoadTestRunner: @unchecked Sendable {
             if let firstAudio = participant.milestones[.firstAudio] { joinToAudio.add(firstAudio) }
             inFlight -= 1
         }
+        if options.churn != nil { churnParticipantLive(participant) }
         advance()
     }
 
@@ -106,6 +119,7 @@ public final class LoadTestRunner: @unchecked Sendable {
         if wasLive { liveCount -= 1 }
         if case .listener = participant.role, !wasLive { inFlight -= 1 }
         failures.add(reason)
+        if options.churn != nil { churnError(reason) }
         advance()
     }
 
@@ -147,6 +161,7 @@ public final class LoadTestRunner: @unchecked Sendable {
             if let pid = options.serverPID { serverAtSettle = ProcessCPUTime.of(pid: pid) }
             receivedAtSettle = listeners.reduce(0) { sum, listener in sum + listener.streams.values.reduce(0) { $0 + $1.received } }
             progress("loadtest: all joins settled after \(format(Double((settledAt!.uptimeNanoseconds - startedAt.uptimeNanoseconds)) / 1e9, 2)) s; measuring \(format(options.duration, 1)) s")
+            if let churn = options.churn { startChurn(churn) }
         }
     }
 
@@ -177,9 +192,15 @@ public final class LoadTestRunner: @unchecked Sendable {
         let cpuPercent = wall > 0 ? (cpu - lastProgress.cpu) / wall * 100 : 0
         lastProgress = (now, cpu)
         let elapsed = Double((now - startedAt).nanoseconds) / 1e9
+        if options.churn != nil {
+            churnSecond(now: now)
+            expected += retired.expected
+            lost += retired.lost
+        }
         let loss = expected == 0 ? 0 : Double(lost) * 100 / Double(expected)
+        let churnFields = options.churn == nil ? "" : " | " + churnStats.progressFields
         progress(
-            "[\(format(elapsed, 0)) s] joined \(liveCount)/\(options.speakers + options.listeners) in-flight \(inFlight) receiving \(receiving) failed \(failedCount) loss \(format(loss, 3)) % client CPU \(format(cpuPercent, 0)) %"
+            "[\(format(elapsed, 0)) s] joined \(liveCount)/\(options.speakers + options.listeners) in-flight \(inFlight) receiving \(receiving) failed \(failedCount) loss \(format(loss, 3)) % client CPU \(format(cpuPercent, 0)) %\(churnFields)"
         )
         // Hard stop: joins that never settle cannot keep the test running forever.
         if elapsed > options.joinTimeout * 2 + options.duration + Double(options.listeners) / Double(max(options.concurrency, 1)) * options.joinTimeout {
@@ -198,8 +219,19 @@ public final class LoadTestRunner: @unchecked Sendable {
         report.failed = failedCount
         report.joinToAudio = joinToAudio
         report.failures = failures.counts
-        var jitterSum = 0.0
-        var jitterCount = 0
+        var totals = retired
+        for listener in listeners { totals.add(listener.retiredStreams) }
+        report.packetsExpected = totals.expected
+        report.packetsReceived = totals.received
+        report.packetsLost = totals.lost
+        report.reordered = totals.reordered
+        report.duplicates = totals.duplicates
+        report.srtpAuthFailures = totals.srtpAuthFailures
+        report.srtpReplays = totals.srtpReplays
+        report.rtcpReceived = totals.rtcpReceived
+        report.jitterMaxMilliseconds = totals.jitterMax
+        var jitterSum = totals.jitterSum
+        var jitterCount = totals.jitterCount
         for listener in listeners {
             for (milestone, value) in listener.milestones { report.milestones[milestone, default: LatencySamples()].add(value) }
             if case .failed = listener.phase { continue }
@@ -231,6 +263,10 @@ public final class LoadTestRunner: @unchecked Sendable {
         let cpu = Self.cpuSeconds()
         report.clientUserCPUSeconds = cpu.user
         report.clientSystemCPUSeconds = cpu.system
+        if options.churn != nil {
+            if report.srtpAuthFailures > 0 { churnStats.errors["SRTP authentication failure", default: 0] += report.srtpAuthFailures }
+            report.churn = churnStats
+        }
         for participant in speakers + listeners { participant.stop() }
         promise.succeed(report)
     }

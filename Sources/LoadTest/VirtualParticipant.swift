@@ -37,7 +37,9 @@ final class VirtualParticipant: SignallingPeer, @unchecked Sendable {
     let index: Int
     let role: Role
     let token: String
-    private unowned let runner: LoadTestRunner
+    /// The room it joins: the run's room, or a churn's side room.
+    let room: String
+    unowned let runner: LoadTestRunner
     private let loop: any EventLoop
     private(set) var phase: Phase = .connecting
     let startedAt: NIODeadline
@@ -46,11 +48,11 @@ final class VirtualParticipant: SignallingPeer, @unchecked Sendable {
     /// When each join step completed (ms after `startedAt`), for the report's phase breakdown.
     private(set) var milestones: [JoinMilestone: Double] = [:]
 
-    private var tcp: (any Channel)?
+    var tcp: (any Channel)?
     private var codec: WebSocketClientCodec
     private let webSocketKey: String
     private var inbound = ByteBuffer()
-    private var socketIO: SocketIOClientStateMachine
+    var socketIO: SocketIOClientStateMachine
     private var acks: [Int: ([JSONValue]) -> Void] = [:]
     private var wroteSignalling = false
 
@@ -64,6 +66,22 @@ final class VirtualParticipant: SignallingPeer, @unchecked Sendable {
     private var consumedProducers: Set<String> = []
     private static let maximumProducers = 64
     private(set) var streams: [UInt32: ReceiveStreamStats] = [:]
+    /// Streams whose producer closed (`audio:producerClosed`), folded together so the table
+    /// above stays bounded while speakers come and go.
+    private(set) var retiredStreams = StreamTotals()
+    /// The producer behind each consumer SSRC (from the `audio:consume` ack).
+    private var producerOfSSRC: [UInt32: String] = [:]
+
+    // Churn (LoadTestRunner+Churn)
+    /// Leaving on purpose (seat:leave sent, or room:leave): no longer counted as present.
+    var leaving = false
+    /// Sent chats awaiting their echo, oldest first (bounded by ``maximumPendingChats``).
+    var pendingChats: [(content: String, deadline: NIODeadline)] = []
+    static let maximumPendingChats = 8
+    var chatsSent = 0
+    var lastChatAt: NIODeadline?
+    /// A silence already counted (one error per silent stretch).
+    var silent = false
 
     // Speaker
     private var producing = false
@@ -71,11 +89,12 @@ final class VirtualParticipant: SignallingPeer, @unchecked Sendable {
 
     // MARK: - Init
 
-    init(index: Int, role: Role, token: String, runner: LoadTestRunner, loop: any EventLoop, now: NIODeadline) {
+    init(index: Int, role: Role, token: String, runner: LoadTestRunner, loop: any EventLoop, now: NIODeadline, room: String? = nil) {
         var generator = SystemRandomNumberGenerator()
         self.index = index
         self.role = role
         self.token = token
+        self.room = room ?? runner.options.room
         self.runner = runner
         self.loop = loop
         self.startedAt = now
@@ -114,6 +133,8 @@ final class VirtualParticipant: SignallingPeer, @unchecked Sendable {
     }
 
     func fail(_ reason: String) {
+        // A churn participant on its way out: the server closing its transports is the point.
+        if leaving { return stop() }
         switch phase {
         case .failed, .stopped: return
         case .connecting, .joining, .live:
@@ -198,7 +219,7 @@ final class VirtualParticipant: SignallingPeer, @unchecked Sendable {
             case .connected:
                 mark(.socketConnected)
                 phase = .joining
-                emit("room:join", ["roomId": .string(runner.options.room)]) { [self] args in joined(args.first ?? .null) }
+                emit("room:join", ["roomId": .string(room)]) { [self] args in joined(args.first ?? .null) }
             case .ack(let id, let args):
                 acks.removeValue(forKey: id)?(args)
             case .event(let name, let args):
@@ -210,13 +231,13 @@ final class VirtualParticipant: SignallingPeer, @unchecked Sendable {
         signallingFlush()
     }
 
-    private func writeFrame(_ opcode: WebSocketClientCodec.Opcode, _ payload: [UInt8]) {
+    func writeFrame(_ opcode: WebSocketClientCodec.Opcode, _ payload: [UInt8], promise: EventLoopPromise<Void>? = nil) {
         guard let tcp else { return }
-        tcp.write(SignallingLink.maskedFrame(opcode, payload, allocator: tcp.allocator), promise: nil)
+        tcp.write(SignallingLink.maskedFrame(opcode, payload, allocator: tcp.allocator), promise: promise)
         wroteSignalling = true
     }
 
-    private func emit(_ name: String, _ payload: JSONValue, ack: @escaping ([JSONValue]) -> Void) {
+    func emit(_ name: String, _ payload: JSONValue, ack: @escaping ([JSONValue]) -> Void) {
         guard let (id, frame) = socketIO.emit(name, payload) else {
             fail("cannot emit \(name): not connected or too many pending acks")
             return
@@ -227,7 +248,7 @@ final class VirtualParticipant: SignallingPeer, @unchecked Sendable {
     }
 
     /// The ack's error string, if it is an error (`{error}` or `{success: false, error}`).
-    private func ackError(_ ack: JSONValue) -> String? {
+    func ackError(_ ack: JSONValue) -> String? {
         if let error = ack["error"] { return error.stringValue ?? "\(error)" }
         if ack["success"]?.boolValue == false { return "failed" }
         return nil
@@ -255,8 +276,9 @@ final class VirtualParticipant: SignallingPeer, @unchecked Sendable {
             guard let seat = ([preferred] + Array(0..<LoadTestOptions.maximumSpeakers)).first(where: { !taken.contains($0) }) else {
                 return fail("seat:take: every seat is taken or locked")
             }
-            emit("seat:take", ["roomId": .string(runner.options.room), "seatIndex": .number(Double(seat))]) { [self] args in
+            emit("seat:take", ["roomId": .string(room), "seatIndex": .number(Double(seat))]) { [self] args in
                 if let error = ackError(args.first ?? .null) { return fail("seat:take \(seat): \(error)") }
+                runner.seatTaken()
                 createTransport(type: "producer")
             }
         case .listener:
@@ -268,13 +290,16 @@ final class VirtualParticipant: SignallingPeer, @unchecked Sendable {
         switch name {
         case "audio:newProducer":
             if let id = payload["producerId"]?.stringValue { queueConsume(id) }
+        case "audio:producerClosed":
+            if let id = payload["producerId"]?.stringValue { producerClosed(id) }
         default:
             break  // room:userJoined, seat:updated, … are not needed to measure media
         }
+        if runner.options.churn != nil { churnEvent(name, payload) }
     }
 
     private func createTransport(type: String) {
-        emit("transport:create", ["type": .string(type), "roomId": .string(runner.options.room)]) { [self] args in
+        emit("transport:create", ["type": .string(type), "roomId": .string(room)]) { [self] args in
             transportCreated(args.first ?? .null)
         }
     }
@@ -342,7 +367,7 @@ final class VirtualParticipant: SignallingPeer, @unchecked Sendable {
             "role": "client",
             "fingerprints": [["algorithm": .string(fingerprint.algorithm.rawValue), "value": .string(fingerprint.value)]],
         ]
-        emit("transport:connect", ["roomId": .string(runner.options.room), "transportId": .string(id), "dtlsParameters": dtlsParameters]) { [self] args in
+        emit("transport:connect", ["roomId": .string(room), "transportId": .string(id), "dtlsParameters": dtlsParameters]) { [self] args in
             if let error = ackError(args.first ?? .null) { return fail("transport:connect: \(error)") }
             mark(.transportConnected)
             transportConnected = true
@@ -368,7 +393,7 @@ final class VirtualParticipant: SignallingPeer, @unchecked Sendable {
             "encodings": [["ssrc": .number(Double(packetizer.ssrc)), "dtx": false]],
             "rtcp": ["cname": .string("loadtest-\(index)"), "reducedSize": true, "mux": true],
         ]
-        emit("audio:produce", ["roomId": .string(runner.options.room), "transportId": .string(transportId), "kind": "audio", "rtpParameters": rtpParameters]) {
+        emit("audio:produce", ["roomId": .string(room), "transportId": .string(transportId), "kind": "audio", "rtpParameters": rtpParameters]) {
             [self] args in
             if let error = ackError(args.first ?? .null) { return fail("audio:produce: \(error)") }
             producing = true
@@ -392,6 +417,16 @@ final class VirtualParticipant: SignallingPeer, @unchecked Sendable {
         if transportConnected { consumeQueued() }
     }
 
+    /// The speaker left: its stream is done (a later producer of the same user is a new one).
+    private func producerClosed(_ producerId: String) {
+        consumedProducers.remove(producerId)
+        producersToConsume.removeAll { $0 == producerId }
+        for (ssrc, producer) in producerOfSSRC where producer == producerId {
+            producerOfSSRC[ssrc] = nil
+            if let stream = streams.removeValue(forKey: ssrc) { retiredStreams.add(stream) }
+        }
+    }
+
     private func consumeQueued() {
         guard let transportId else { return }
         let queued = producersToConsume
@@ -399,21 +434,29 @@ final class VirtualParticipant: SignallingPeer, @unchecked Sendable {
         for producerId in queued {
             consumedProducers.insert(producerId)
             let payload: JSONValue = [
-                "roomId": .string(runner.options.room), "transportId": .string(transportId), "producerId": .string(producerId),
+                "roomId": .string(room), "transportId": .string(transportId), "producerId": .string(producerId),
                 "rtpCapabilities": routerCapabilities,
             ]
             emit("audio:consume", payload) { [self] args in
                 let ack = args.first ?? .null
                 if let error = ackError(ack) { return fail("audio:consume: \(error)") }
                 guard let consumerId = ack["id"]?.stringValue else { return fail("audio:consume: no consumer id") }
+                if let ssrc = ack["rtpParameters"]?["encodings"]?.arrayValue?.first?["ssrc"]?.intValue.flatMap({ UInt32(exactly: $0) }),
+                    producerOfSSRC.count < Self.maximumProducers
+                {
+                    producerOfSSRC[ssrc] = producerId
+                }
                 mark(.consumed)
-                emit("consumer:resume", ["roomId": .string(runner.options.room), "consumerId": .string(consumerId)]) { [self] args in
+                emit("consumer:resume", ["roomId": .string(room), "consumerId": .string(consumerId)]) { [self] args in
                     if let error = ackError(args.first ?? .null) { return fail("consumer:resume: \(error)") }
                     mark(.resumed)
                 }
             }
         }
     }
+
+    /// Whether a listener's join completes with its first packet (a side room has no speaker).
+    private var expectsAudio: Bool { runner.options.speakers > 0 && room == runner.options.room }
 
     /// Records the first time a milestone is reached.
     private func mark(_ milestone: JoinMilestone) {
@@ -434,7 +477,7 @@ final class VirtualParticipant: SignallingPeer, @unchecked Sendable {
                 speakerMaybeLive()
                 // Without speakers there is no audio to wait for: a listener whose media is up has
                 // joined (its join → audio time is then not sampled).
-                if case .listener = role, runner.options.speakers == 0, phase == .joining {
+                if case .listener = role, !expectsAudio, phase == .joining {
                     phase = .live
                     liveAt = .now()
                     runner.participantLive(self)

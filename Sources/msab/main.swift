@@ -203,6 +203,14 @@ struct LoadTestCommand: AsyncParsableCommand {
 
     @Option(help: "Broadcast test: the server's MSAB_INTERNAL_KEY (default: the MSAB_INTERNAL_KEY environment variable).")
     var internalKey: String?
+    @Option(help: "Churn: membership changes per second for the whole --duration once the first joins settled (listeners leave and new ones join, speakers leave their seats and new ones take them, side rooms open and close; 0 = off).")
+    var churn: Double = 0
+
+    @Option(help: "Churn: chat messages per second across the room (default: the churn rate).")
+    var chatRate: Double?
+
+    @Option(help: "Churn: seed of its choices (who leaves, what changes, who chats).")
+    var seed: UInt64 = 1
 
     func validate() throws {
         guard LoadTestOptions.parseURL(url) != nil else { throw ValidationError("--url must look like http://HOST:PORT") }
@@ -229,6 +237,11 @@ struct LoadTestCommand: AsyncParsableCommand {
                 throw ValidationError("the broadcast test needs --internal-key or MSAB_INTERNAL_KEY (the server's key for POST /internal/events)")
             }
         }
+        guard churn >= 0, churn <= 100, (chatRate ?? 0) >= 0, (chatRate ?? 0) <= 100 else {
+            throw ValidationError("--churn and --chat-rate must be 0…100 per second")
+        }
+        let extra = churn > 0 ? ChurnOptions.extraUsers(rate: churn, duration: duration) : 0
+        guard firstUser + speakers + listeners + extra <= Int(Int32.max) else { throw ValidationError("--first-user is too large for the churn's users") }
     }
 
     func run() async throws {
@@ -239,8 +252,11 @@ struct LoadTestCommand: AsyncParsableCommand {
         }
         let options = LoadTestOptions(
             host: host, port: port, room: room, speakers: speakers, listeners: listeners, concurrency: concurrency, duration: duration,
-            joinTimeout: joinTimeout, firstUserID: firstUser, serverPID: serverPid)
-        let tokens = try await mintTokens(count: speakers + listeners, firstUser: firstUser)
+            joinTimeout: joinTimeout, firstUserID: firstUser, serverPID: serverPid,
+            churn: churn > 0
+                ? ChurnOptions(rate: churn, chatRate: chatRate ?? churn, seed: seed, extraUsers: ChurnOptions.extraUsers(rate: churn, duration: duration))
+                : nil)
+        let tokens = try await mintTokens(count: options.tokenCount, firstUser: firstUser)
         let stderr = FileHandle.standardError
         let report = try await LoadTestRunner.run(options: options, tokens: tokens) { line in
             stderr.write(Data((line + "\n").utf8))
