@@ -58,7 +58,7 @@ let package = Package(
         ),
         .target(
             name: "SocketIO",
-            dependencies: ["EngineIO", "SocketIOParser", nioCore, logging, metrics],
+            dependencies: ["EngineIO", "SocketIOParser", nioCore, logging, metrics, serviceLifecycle],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -91,7 +91,7 @@ let package = Package(
         .target(name: "CUDPBatch"),
         .target(
             name: "SFUServer",
-            dependencies: ["SFU", "DTLS", "MediasoupWire", "CUDPBatch", nioCore, nioPosix, logging, metrics, serviceLifecycle],
+            dependencies: ["SFU", "STUN", "DTLS", "MediasoupWire", "CUDPBatch", nioCore, nioPosix, logging, metrics, serviceLifecycle],
             swiftSettings: swiftSettings
         ),
         // ── Redis (command connection + pub/sub), on SwiftNIO ────────────────────────────
@@ -104,13 +104,14 @@ let package = Package(
         .target(
             name: "AudioRooms",
             dependencies: [
-                "SocketIO", "SocketIOParser", "EngineIO", "EngineIOHummingbird", "SFUServer", "SFU", "MediasoupWire", "Redis", "SocketIORedis",
+                "SocketIO", "SocketIOParser", "EngineIO", "EngineIOHummingbird", "SFUServer", "MediasoupWire", "Redis", "SocketIORedis",
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 nioCore, nioPosix, logging, metrics, serviceLifecycle, crypto,
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -128,7 +129,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "msab",
-            dependencies: ["AudioRooms", "LoadTest", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["AudioRooms", "LoadTest", logging, .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -163,7 +164,7 @@ let package = Package(
         // Test support shared by several test targets: a private redis-server per test.
         .target(
             name: "RedisTesting",
-            dependencies: ["Redis", nioCore, logging, .product(name: "NIOSSL", package: "swift-nio-ssl")],
+            dependencies: ["Redis", logging],
             path: "Tests/RedisTesting",
             swiftSettings: swiftSettings
         ),
@@ -206,10 +207,11 @@ let package = Package(
         ),
         .testTarget(
             name: "RedisTests",
-            dependencies: ["Redis", "RedisTesting", nioCore, nioPosix, logging, .product(name: "NIOSSL", package: "swift-nio-ssl")],
+            dependencies: ["Redis", "RedisTesting", nioCore, .product(name: "NIOSSL", package: "swift-nio-ssl")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "AudioRoomsTests", dependencies: ["AudioRooms", "Redis", "RedisTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AudioRoomsTests", dependencies: ["AudioRooms", "SFUServer", "MediasoupWire", "Redis", "RedisTesting", logging], swiftSettings: swiftSettings),
     ]
 )
 
