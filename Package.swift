@@ -210,6 +210,16 @@ let package = Package(
             dependencies: ["Redis", "RedisTesting", nioCore, .product(name: "NIOSSL", package: "swift-nio-ssl")],
             swiftSettings: swiftSettings
         ),
+        // The whole application, built as `msab serve` builds it and driven with HummingbirdTesting.
+        .testTarget(
+            name: "AudioRoomsAppTests",
+            dependencies: [
+                "AudioRooms", logging, nioCore,
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "AudioRoomsTests", dependencies: ["AudioRooms", "SFUServer", "MediasoupWire", "Redis", "RedisTesting", logging], swiftSettings: swiftSettings),
     ]
