@@ -79,8 +79,6 @@ public final class SFUWorker {
     private var transportsByUsernameFragment: [String: WebRTCTransport] = [:]
     /// Tuples registered per transport, to unregister on close.
     private var tuplesByTransport: [ObjectIdentifier: [TransportAddress]] = [:]
-    /// Pending events, oldest first; a ring buffer, so draining n events is O(n) (closing a
-    /// transport with many consumers queues one event per consumer).
     /// Pipe streams by (remote tuple, SSRC): all pipes between two workers share one tuple, so
     /// the SSRC picks the pipe (see ``PipeTransport``).
     private var pipeStreams: [PipeStreamKey: PipeTransport] = [:]
@@ -90,6 +88,8 @@ public final class SFUWorker {
     /// SSRCs this worker's pipe consumers use towards each remote tuple (allocated here, so they
     /// never collide on the receiving worker's demux).
     private var pipeSSRCsOut: [TransportAddress: Set<UInt32>] = [:]
+    /// Pending events, oldest first; a ring buffer, so draining n events is O(n) (closing a
+    /// transport with many consumers queues one event per consumer).
     private var events = CircularBuffer<(routerId: String, event: MediaRouterEvent)>()
     private var loggedDrops = Set<DropReason>()
     /// Accepted ICE-TCP connections (counts per worker and per address).
