@@ -104,7 +104,7 @@ let package = Package(
         .target(
             name: "AudioRooms",
             dependencies: [
-                "SocketIO", "SocketIOParser", "EngineIO", "EngineIOHummingbird", "SFUServer", "MediasoupWire", "Redis", "SocketIORedis",
+                "SocketIO", "SocketIOParser", "EngineIO", "EngineIOHummingbird", "SFUServer", "SFU", "MediasoupWire", "Redis", "SocketIORedis",
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 nioCore, nioPosix, logging, metrics, serviceLifecycle, crypto,
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -221,7 +221,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "AudioRoomsTests", dependencies: ["AudioRooms", "SFUServer", "MediasoupWire", "Redis", "RedisTesting", logging], swiftSettings: swiftSettings),
+            name: "AudioRoomsTests", dependencies: ["AudioRooms", "SFUServer", "SFU", "MediasoupWire", "Redis", "RedisTesting", logging], swiftSettings: swiftSettings),
     ]
 )
 

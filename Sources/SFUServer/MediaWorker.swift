@@ -4,6 +4,7 @@ import Glibc
 #endif
 import Foundation
 import Logging
+import Metrics
 import NIOCore
 import NIOPosix
 import SFU
@@ -25,7 +26,7 @@ final class MediaWorker: @unchecked Sendable {
     let index: Int
     let eventLoop: any EventLoop
     let logger: Logger
-    let core: SFUWorker
+    private let core: SFUWorker
     private let sink: UDPBatchSink
     private var channel: (any Channel)?
     /// The ICE-TCP listener on the same port number (nil when it could not be bound).
@@ -33,9 +34,8 @@ final class MediaWorker: @unchecked Sendable {
     private var tickTask: RepeatedTask?
     /// Router id → its event stream (the room reads it).
     private var routerEvents: [String: AsyncStream<MediaRouterEvent>.Continuation] = [:]
-    /// The counters as last published (MediaWorker+Metrics), and the handles they go to.
-    var published = SFUCounters()
-    let metrics: WorkerMetrics
+    private var published = SFUCounters()
+    private let metrics: WorkerMetrics
     /// Called from the tick with this worker's object counts (MediaServer aggregates them).
     let reportCounts: @Sendable (Int, WorkerObjectCounts) -> Void
 
@@ -137,6 +137,42 @@ final class MediaWorker: @unchecked Sendable {
         }
     }
 
+    /// Socket buffers asked for: a fan-out burst to thousands of listeners leaves at once, and
+    /// on a real NIC the send buffer is only freed when the driver has sent the datagrams.
+    static let sendBufferSize: Int32 = 8 * 1024 * 1024
+    static let receiveBufferSize: Int32 = 4 * 1024 * 1024
+
+    /// A non-blocking UDP socket bound to `address`, with large buffers. SO_SNDBUF/SO_RCVBUF are
+    /// capped by net.core.wmem_max/rmem_max (208 KiB on a stock kernel, a few hundred Opus
+    /// packets), so the FORCE variants (root, or CAP_NET_ADMIN) are tried first.
+    static func makeSocket(_ address: SocketAddress) throws -> Int32 {
+        let family = address.protocol.rawValue
+        let fd = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw MediaSocketError(operation: "socket", errno: errno) }
+        func set(_ option: Int32, _ value: Int32) -> Bool {
+            var value = value
+            return setsockopt(fd, SOL_SOCKET, option, &value, socklen_t(MemoryLayout<Int32>.size)) == 0
+        }
+        _ = set(SO_REUSEADDR, 1)
+        if !set(SO_SNDBUFFORCE, sendBufferSize) { _ = set(SO_SNDBUF, sendBufferSize) }
+        if !set(SO_RCVBUFFORCE, receiveBufferSize) { _ = set(SO_RCVBUF, receiveBufferSize) }
+        let bound = address.withSockAddr { pointer, size in Glibc.bind(fd, pointer, socklen_t(size)) }
+        guard bound == 0 else {
+            let error = MediaSocketError(operation: "bind \(address)", errno: errno)
+            _ = Glibc.close(fd)
+            throw error
+        }
+        return fd
+    }
+
+    /// The kernel's size of a socket buffer (it reports twice what was set, for bookkeeping).
+    static func socketBufferSize(_ fd: Int32, _ option: Int32) -> Int {
+        var value: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(fd, SOL_SOCKET, option, &value, &length) == 0 else { return 0 }
+        return Int(value) / 2
+    }
+
     /// Closes every router (no events), stops the tick and closes the socket.
     func shutdown() async {
         try? await eventLoop.submit {
@@ -225,8 +261,78 @@ final class MediaWorker: @unchecked Sendable {
         publish()
     }
 
+    /// Publishes counter deltas and object counts (cheap: integers, 50 times a second).
+    private func publish() {
+        let counters = core.counters
+        metrics.packetsIn.increment(by: Int64(counters.rtpIn &- published.rtpIn))
+        metrics.packetsOut.increment(by: Int64(counters.rtpOut &- published.rtpOut))
+        for reason in DropReason.allCases {
+            let delta = counters[reason] &- published[reason]
+            if delta > 0 { metrics.drops[reason.rawValue].increment(by: Int64(delta)) }
+        }
+        published = counters
+        let counts = core.objectCounts
+        reportCounts(index, WorkerObjectCounts(routers: counts.routers, transports: counts.transports, producers: counts.producers, consumers: counts.consumers))
+    }
+
+    /// CPU time the worker's thread has used so far, user and system apart: getrusage
+    /// (RUSAGE_THREAD) on the loop's own thread (the whole process on systems without per-thread
+    /// usage). System time includes what the kernel does inside the worker's sendmmsg calls (on
+    /// loopback also the receivers' side of the delivery).
+    func threadCPUTime() async -> ThreadCPUTime {
+        (try? await eventLoop.submit { ThreadCPUTime.ofCurrentThread() }.get()) ?? ThreadCPUTime()
+    }
+
     /// Counters and counts of this worker, read on its loop (for tests, stats and the bench).
     func snapshot() async -> (counters: SFUCounters, datagramsWritten: UInt64) {
         (try? await eventLoop.submit { (self.core.counters, self.sink.datagramsWritten) }.get()) ?? (SFUCounters(), 0)
     }
+}
+
+/// Per-worker object counts, aggregated by ``MediaServer`` into the gauges.
+struct WorkerObjectCounts: Sendable, Hashable {
+    var routers = 0
+    var transports = 0
+    var producers = 0
+    var consumers = 0
+}
+
+/// The swift-metrics handles of one worker, created once.
+private struct WorkerMetrics {
+    let packetsIn = Counter(label: "msab_sfu_packets_total", dimensions: [("direction", "in")])
+    let packetsOut = Counter(label: "msab_sfu_packets_total", dimensions: [("direction", "out")])
+    let drops = DropReason.allCases.map { Counter(label: "msab_sfu_drops_total", dimensions: [("reason", $0.description)]) }
+}
+
+/// The UDP handler (NIOUDPEchoServer style, style R9): every datagram into the core, one flush
+/// per read burst.
+final class MediaWorkerHandler: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
+
+    private let worker: MediaWorker
+
+    init(worker: MediaWorker) {
+        self.worker = worker
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        worker.received(unwrapInboundIn(data), now: .now())
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        worker.afterWork()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // ICMP port unreachable and the like surface here for UDP: never fatal.
+        worker.logger.debug("media socket error", metadata: ["error": "\(error)"])
+    }
+}
+
+/// A media socket could not be made or bound (e.g. the port is taken).
+struct MediaSocketError: Error, CustomStringConvertible {
+    let operation: String
+    let errno: Int32
+    var description: String { "\(operation): \(String(cString: strerror(errno)))" }
 }

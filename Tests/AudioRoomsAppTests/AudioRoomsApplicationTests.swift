@@ -33,7 +33,7 @@ import Glibc
         let token = try await authority.mint(userID: 7, profile: ["name": "Alice"], rooms: ["r1": .owner])
 
         try await app.test(.live) { client in
-            let session = EngineIOPollingSession(client: client)
+            var session = EngineIOPollingSession(client: client)
             // Engine.IO open, then Socket.IO CONNECT to the main namespace with the token.
             try await session.open()
             let connect = try await session.send(#"0{"token":"\#(token)"}"#, until: { $0.hasPrefix("0") || $0.hasPrefix("4") })
@@ -97,11 +97,11 @@ struct OpenPacket: Decodable { var sid: String }
 
 /// One Engine.IO v4 session over HTTP long-polling (the transport needs no WebSocket client):
 /// GET opens it and reads, POST writes. One connection, so every read follows the write it awaits.
-struct EngineIOPollingSession<Client: TestClientProtocol> {
-    let client: Client
+struct EngineIOPollingSession {
+    let client: any TestClientProtocol
     private var sid = ""
 
-    init(client: Client) { self.client = client }
+    init(client: any TestClientProtocol) { self.client = client }
 
     /// `GET /socket.io/?EIO=4&transport=polling`: the open packet `0{"sid":…}`.
     mutating func open() async throws {

@@ -1,5 +1,6 @@
 @testable import AudioRooms
 import MediasoupWire
+import SFU
 import SFUServer
 import Synchronization
 import Testing

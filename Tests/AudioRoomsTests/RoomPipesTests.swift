@@ -2,6 +2,7 @@
 import Foundation
 import Logging
 import MediasoupWire
+import SFU
 import SFUServer
 import Synchronization
 import Testing

@@ -1,3 +1,4 @@
+import EngineIOHummingbird
 import Hummingbird
 import HummingbirdCore
 import Logging

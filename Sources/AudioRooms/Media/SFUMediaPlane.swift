@@ -1,4 +1,5 @@
 import MediasoupWire
+import SFU
 import SFUServer
 
 /// The production `MediaPlane`: routers on the built-in SFU's workers, with the router media codecs

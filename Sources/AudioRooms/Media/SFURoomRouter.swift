@@ -1,4 +1,5 @@
 import MediasoupWire
+import SFU
 import SFUServer
 import Synchronization
 
