@@ -5,7 +5,7 @@ import Logging
 import NIOCore
 import RTP
 import SRTP
-public import STUN
+import STUN
 
 /// One client's ICE-lite + DTLS-SRTP transport on the worker's shared UDP port (mediasoup
 /// `WebRtcTransport` registered with a `WebRtcServer`).
@@ -25,9 +25,9 @@ public import STUN
 ///
 /// The packet path is a guard ladder (style R6): every early return counts a ``DropReason``.
 /// Owned by its ``Router``; reports its own closure to it. Confined to the worker's event loop.
-public final class WebRTCTransport {
+package final class WebRTCTransport {
     /// The transport's life (mediasoup's combined ICE/DTLS view).
-    public enum State: String, Sendable, Hashable {
+    package enum State: String, Sendable, Hashable {
         /// Created; no valid ICE check yet.
         case new
         /// ICE has a tuple; DTLS not connected yet.
@@ -43,12 +43,12 @@ public final class WebRTCTransport {
     // MARK: - Stored properties
 
     /// Lower-case UUID.
-    public let id: String
+    package let id: String
     unowned let router: Router
     /// `unowned(unsafe)`: used for every packet sent (sink, counters), and the worker owns its
     /// routers and transports, which it closes before it goes away (all on its loop).
     unowned(unsafe) let worker: SFUWorker
-    public private(set) var state: State = .new
+    package private(set) var state: State = .new
     /// The ICE-lite agent: checks, tuple selection, consent (RFC 8445 §2.5, RFC 7675).
     private(set) var ice: ICELiteServer
     private let createdAt: NIODeadline
@@ -60,7 +60,7 @@ public final class WebRTCTransport {
     private var srtpOutbound: SRTPSession?
     private(set) var srtpProfile: SRTPProfile?
     /// The tuple media is sent to (ICE's selected tuple).
-    public private(set) var remoteAddress: TransportAddress?
+    package private(set) var remoteAddress: TransportAddress?
     /// The SSRC we use as RTCP sender in receiver reports (random, RFC 3550 §8).
     let rtcpSSRC = UInt32.random(in: 1...UInt32.max)
     var nextReceiverReportAt: NIODeadline?
@@ -100,12 +100,12 @@ public final class WebRTCTransport {
     }
 
     /// The parameters the client needs (`transport:create`).
-    public var iceUsernameFragment: String { ice.usernameFragment }
-    public var icePassword: String { ice.password }
+    package var iceUsernameFragment: String { ice.usernameFragment }
+    package var icePassword: String { ice.password }
     /// RFC 7675: consent lapsed; the transport closes after the grace period unless a check comes.
-    public var iceDisconnected: Bool { ice.state == .disconnected }
+    package var iceDisconnected: Bool { ice.state == .disconnected }
 
-    public var isClosed: Bool { state == .closed }
+    package var isClosed: Bool { state == .closed }
 
     // MARK: - Connect (signalling)
 
@@ -473,7 +473,7 @@ enum DtlsRoleValue: Sendable, Hashable {
 
 extension WebRTCTransport {
     /// State and counters for `stats()`.
-    public var stats: TransportStats {
+    package var stats: TransportStats {
         let dtlsState: String =
             switch dtls?.state {
             case .none: "new"
