@@ -58,7 +58,7 @@ let package = Package(
         ),
         .target(
             name: "SocketIO",
-            dependencies: ["EngineIO", "SocketIOParser", nioCore, logging, metrics],
+            dependencies: ["EngineIO", "SocketIOParser", nioCore, logging, metrics, serviceLifecycle],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -92,7 +92,7 @@ let package = Package(
         .target(name: "CUDPBatch"),
         .target(
             name: "SFUServer",
-            dependencies: ["SFU", "DTLS", "MediasoupWire", "CUDPBatch", nioCore, nioPosix, logging, metrics, serviceLifecycle],
+            dependencies: ["SFU", "STUN", "DTLS", "MediasoupWire", "CUDPBatch", nioCore, nioPosix, logging, metrics, serviceLifecycle],
             swiftSettings: swiftSettings
         ),
         // ── Redis (command connection + pub/sub), on SwiftNIO ────────────────────────────
@@ -112,6 +112,7 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -129,7 +130,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "msab",
-            dependencies: ["AudioRooms", "LoadTest", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["AudioRooms", "LoadTest", logging, .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -164,7 +165,7 @@ let package = Package(
         // Test support shared by several test targets: a private redis-server per test.
         .target(
             name: "RedisTesting",
-            dependencies: ["Redis", nioCore, logging, .product(name: "NIOSSL", package: "swift-nio-ssl")],
+            dependencies: ["Redis", logging],
             path: "Tests/RedisTesting",
             swiftSettings: swiftSettings
         ),
@@ -207,10 +208,21 @@ let package = Package(
         ),
         .testTarget(
             name: "RedisTests",
-            dependencies: ["Redis", "RedisTesting", nioCore, nioPosix, logging, .product(name: "NIOSSL", package: "swift-nio-ssl")],
+            dependencies: ["Redis", "RedisTesting", nioCore, .product(name: "NIOSSL", package: "swift-nio-ssl")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "AudioRoomsTests", dependencies: ["AudioRooms", "Redis", "RedisTesting"], swiftSettings: swiftSettings),
+        // The whole application, built as `msab serve` builds it and driven with HummingbirdTesting.
+        .testTarget(
+            name: "AudioRoomsAppTests",
+            dependencies: [
+                "AudioRooms", logging, nioCore,
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AudioRoomsTests", dependencies: ["AudioRooms", "SFUServer", "SFU", "MediasoupWire", "Redis", "RedisTesting", logging], swiftSettings: swiftSettings),
     ]
 )
 

@@ -1,9 +1,11 @@
 public import NIOCore
 
 // The seam between the Engine.IO layer and the Socket.IO layer above it (socket.io's
-// `engine.io` → `socket.io` split). Socket.IO only ever sees this protocol, so its tests
-// can drive it with an in-memory fake, and the Engine.IO transports (long-polling,
-// WebSocket, the upgrade between them) stay invisible to it.
+// `engine.io` → `socket.io` split). Socket.IO sees a session only as an `EngineConnection`
+// (below) with the value types of this file, so its tests can drive it with an in-memory
+// fake (SocketIOTests' `MemoryConnection`), and the Engine.IO transports (long-polling,
+// WebSocket, the upgrade between them) stay invisible to it. Its one other use of EngineIO
+// is `EngineWriteBatch`, which groups a broadcast's writes by event loop.
 
 /// One Engine.IO message: the payload of a `4` (message) packet.
 public enum EngineMessage: Sendable, Hashable {

@@ -1,5 +1,5 @@
 import CPrefetch
-public import MediasoupWire
+import MediasoupWire
 import RTP
 
 /// One receiver's copy of one producer (mediasoup `SimpleConsumer`, audio).
@@ -13,13 +13,13 @@ import RTP
 /// restore afterwards.
 ///
 /// Confined to its worker's event loop.
-public final class Consumer {
+package final class Consumer {
     // MARK: - Stored properties
 
     /// Lower-case UUID.
-    public let id: String
+    package let id: String
     /// The producer it consumes.
-    public let producerId: String
+    package let producerId: String
     /// The transport it sends on (our parent). `unowned(unsafe)`: read for every forwarded packet,
     /// and a consumer never outlives its transport (closing a transport closes and unlinks its
     /// consumers first; all of it on the worker's loop), so the checked `unowned` refcount
@@ -27,12 +27,12 @@ public final class Consumer {
     unowned(unsafe) let transport: WebRTCTransport
     let mapping: ConsumerMapping
     /// What the client was told (`audio:consume` ack).
-    public let rtpParameters: RtpParameters
+    package let rtpParameters: RtpParameters
     /// Paused by its client (consumers start paused).
-    public private(set) var paused: Bool
+    package private(set) var paused: Bool
     /// Its producer is paused.
-    public private(set) var producerPaused: Bool
-    public private(set) var closed = false
+    package private(set) var producerPaused: Bool
+    package private(set) var closed = false
     /// The next packet starts a new source timeline (after any pause).
     // Hot-path state, written once per forwarded packet: `@exclusivity(unchecked)` drops the
     // runtime access tracking (the loop-confined code never overlaps accesses to it).
@@ -67,7 +67,7 @@ public final class Consumer {
     }
 
     /// The SSRC the receiver sees.
-    public var ssrc: UInt32 { mapping.ssrc }
+    package var ssrc: UInt32 { mapping.ssrc }
 
     /// Forwarding is on: neither side paused and not closed.
     var isActive: Bool { !paused && !producerPaused && !closed }
@@ -160,7 +160,7 @@ public final class Consumer {
     }
 
     /// Statistics for `stats()`.
-    public var stats: ConsumerStats {
+    package var stats: ConsumerStats {
         ConsumerStats(
             id: id, producerId: producerId, ssrc: mapping.ssrc, paused: paused, producerPaused: producerPaused,
             packets: stream.packets, bytes: stream.bytes, retransmissions: retransmissions,

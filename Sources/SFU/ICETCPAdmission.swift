@@ -1,4 +1,4 @@
-public import STUN
+import STUN
 
 /// Which ICE-TCP connections a worker accepts, and when an idle one is closed (sans-I/O; the
 /// NIO shell asks it on accept and tells it on close).
@@ -7,24 +7,24 @@ public import STUN
 /// (style: bound every count) the total per worker and the number per source IP are capped,
 /// and a connection whose first valid ICE check has not arrived within ``handshakeTimeout``
 /// is closed (RFC 6544 does not say how long; browsers send their first check at once).
-public struct ICETCPAdmission: Sendable {
-    public struct Limits: Sendable, Hashable {
+package struct ICETCPAdmission: Sendable {
+    package struct Limits: Sendable, Hashable {
         /// Connections per worker.
-        public var maxConnections: Int = 1_024
+        package var maxConnections: Int = 1_024
         /// Connections per source IP address (a NAT may hide a few browsers, each with a
         /// send and a receive transport).
-        public var maxConnectionsPerAddress: Int = 16
+        package var maxConnectionsPerAddress: Int = 16
         /// Time for a connection to pass an ICE check.
-        public var handshakeTimeoutNanoseconds: UInt64 = 5_000_000_000
+        package var handshakeTimeoutNanoseconds: UInt64 = 5_000_000_000
 
-        public init() {}
+        package init() {}
     }
 
-    public let limits: Limits
-    public private(set) var connectionCount = 0
+    package let limits: Limits
+    package private(set) var connectionCount = 0
     private var perAddress: [TransportAddress: Int] = [:]
 
-    public init(limits: Limits = Limits()) {
+    package init(limits: Limits = Limits()) {
         self.limits = limits
     }
 
@@ -35,7 +35,7 @@ public struct ICETCPAdmission: Sendable {
 
     /// A connection from `source` was accepted by the kernel: true to keep it (and count it),
     /// false to close it at once (``DropReason/tcpConnectionLimit``).
-    public mutating func admit(_ source: TransportAddress) -> Bool {
+    package mutating func admit(_ source: TransportAddress) -> Bool {
         let key = Self.key(source)
         let fromAddress = perAddress[key] ?? 0
         guard connectionCount < limits.maxConnections, fromAddress < limits.maxConnectionsPerAddress else { return false }
@@ -45,7 +45,7 @@ public struct ICETCPAdmission: Sendable {
     }
 
     /// An admitted connection closed.
-    public mutating func release(_ source: TransportAddress) {
+    package mutating func release(_ source: TransportAddress) {
         let key = Self.key(source)
         guard let fromAddress = perAddress[key], connectionCount > 0 else { return }
         connectionCount -= 1

@@ -9,19 +9,19 @@ import RTP
 /// the packet, the demux key on the receiving worker.
 ///
 /// Confined to its worker's event loop.
-public final class PipeConsumer {
+package final class PipeConsumer {
     // MARK: - Stored properties
 
     /// Lower-case UUID.
-    public let id: String
+    package let id: String
     /// The producer it sends (the id the remote pipe producer takes).
-    public let producerId: String
+    package let producerId: String
     /// `unowned(unsafe)`: read for every packet, and closing a pipe transport closes and unlinks
     /// its consumers first (all on the worker's loop).
     unowned(unsafe) let transport: PipeTransport
     /// The SSRC on the pipe, unique among this worker's streams to the remote tuple.
-    public let ssrc: UInt32
-    public private(set) var closed = false
+    package let ssrc: UInt32
+    package private(set) var closed = false
     @exclusivity(unchecked) private(set) var packets: UInt64 = 0
 
     // MARK: - Init

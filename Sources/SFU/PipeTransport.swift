@@ -2,7 +2,7 @@ import CPrefetch
 import NIOCore
 import RTP
 import SRTP
-public import STUN
+import STUN
 
 /// A UDP link from this router to a router on another worker (here or on another node) that
 /// carries the RTP of piped producers (mediasoup `PipeTransport`, audio only).
@@ -32,11 +32,11 @@ public import STUN
 /// Producers on this transport (pipe producers) receive; consumers on it (``PipeConsumer``s)
 /// send: a pipe is usually used one way, but nothing stops both.
 /// Owned by its ``Router``. Confined to the worker's event loop.
-public final class PipeTransport {
+package final class PipeTransport {
     // MARK: - Stored properties
 
     /// Lower-case UUID.
-    public let id: String
+    package let id: String
     unowned let router: Router
     /// `unowned(unsafe)`: used for every packet (sink, counters), and the worker outlives its
     /// routers' transports (all on its loop).
@@ -58,7 +58,7 @@ public final class PipeTransport {
 
     /// The only suite a pipe offers and accepts: RFC 7714 AES-256-GCM (authenticated encryption
     /// with a 16-byte tag; AES-NI makes it the cheapest of the four on x86).
-    public static let srtpProfile = SRTPProfile.aeadAES256GCM
+    package static let srtpProfile = SRTPProfile.aeadAES256GCM
 
     // MARK: - Init
 
@@ -101,14 +101,14 @@ public final class PipeTransport {
     }
 
     /// Where our packets go and where the other side's come from; nil until `connect`.
-    public var remoteAddress: TransportAddress? {
+    package var remoteAddress: TransportAddress? {
         guard case .connected(let link) = phase else { return nil }
         return link.remote
     }
 
-    public var isConnected: Bool { remoteAddress != nil }
+    package var isConnected: Bool { remoteAddress != nil }
 
-    public var isClosed: Bool {
+    package var isClosed: Bool {
         if case .closed = phase { return true }
         return false
     }
@@ -241,7 +241,7 @@ public final class PipeTransport {
     }
 
     /// State and counters for `stats()`.
-    public var stats: PipeTransportStats {
+    package var stats: PipeTransportStats {
         PipeTransportStats(
             id: id, remoteAddress: remoteAddress.map { "\($0)" }, srtpProfile: localSRTP?.profile.description,
             bytesReceived: bytesReceived, bytesSent: bytesSent, producerIds: producers.keys.sorted(), consumerIds: consumers.keys.sorted())

@@ -1,4 +1,4 @@
-public import MediasoupWire
+import MediasoupWire
 import RTP
 
 /// An audio source sent by a client on one of its transports (mediasoup `Producer`, audio only,
@@ -11,7 +11,7 @@ import RTP
 /// router's job.
 ///
 /// Confined to its worker's event loop.
-public final class Producer {
+package final class Producer {
     /// What ``receive(_:now:)`` decided.
     enum Verdict {
         /// Forward to the consumers; `audioLevel` is the packet's RFC 6464 level, if present.
@@ -22,7 +22,7 @@ public final class Producer {
     // MARK: - Stored properties
 
     /// Lower-case UUID, as mediasoup.
-    public let id: String
+    package let id: String
     /// The transport the packets come on (our parent): the client's, or a pipe from the router
     /// where the producer originates.
     unowned let transport: any ProducerTransport
@@ -32,21 +32,21 @@ public final class Producer {
     /// The mapping negotiated at `produce`.
     let mapping: ProducerMapping
     /// Always `.audio` here.
-    public let kind: MediaKind
+    package let kind: MediaKind
     /// What the client sent (validated).
-    public let rtpParameters: RtpParameters
+    package let rtpParameters: RtpParameters
     /// The router-space parameters consumers are derived from (mediasoup `consumableRtpParameters`).
     let consumableRtpParameters: RtpParameters
     /// The SSRC, from the encodings or learnt from the first packet (``ProducerMapping/ssrc``).
-    public private(set) var ssrc: UInt32?
+    package private(set) var ssrc: UInt32?
     /// Paused producers are received (stats, RR) but not forwarded.
-    public private(set) var paused: Bool
+    package private(set) var paused: Bool
     /// Closed producers forward nothing; the router has already unlinked them.
-    public private(set) var closed = false
+    package private(set) var closed = false
     private(set) var stream: RTPStreamRecv?
     var retransmissionBuffer = RetransmissionBuffer()
     /// The last audio level seen (dBov, 0 loudest … -127), for stats.
-    public private(set) var lastAudioLevel: Int?
+    package private(set) var lastAudioLevel: Int?
     /// Packets dropped for an unknown payload type.
     private(set) var unknownPayloadTypePackets: UInt64 = 0
 
@@ -122,7 +122,7 @@ public final class Producer {
     }
 
     /// Statistics for `stats()`.
-    public var stats: ProducerStats {
+    package var stats: ProducerStats {
         ProducerStats(
             id: id, ssrc: ssrc, paused: paused, packets: stream?.packets ?? 0, bytes: stream?.bytes ?? 0,
             packetsLost: stream?.packetsLost ?? 0, jitter: stream?.jitter ?? 0, fractionLost: stream?.lastFractionLost ?? 0,

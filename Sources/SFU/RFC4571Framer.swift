@@ -1,4 +1,4 @@
-public import NIOCore
+import NIOCore
 
 /// Splits an ICE-TCP byte stream into packets (RFC 4571 §2, used by RFC 6544 §3):
 ///
@@ -17,9 +17,9 @@ public import NIOCore
 /// connection, so the buffer never holds more than one maximal frame plus its prefix and one read.
 ///
 /// A value type with no I/O: the NIO shell feeds it reads, tests feed it bytes.
-public struct RFC4571Framer: Sendable {
+package struct RFC4571Framer: Sendable {
     /// Why a stream was refused.
-    public enum FramingError: Error, Sendable, Hashable {
+    package enum FramingError: Error, Sendable, Hashable {
         /// A frame announced 0 bytes.
         case zeroLength
         /// A frame announced more than ``maximumFrameLength`` bytes (the announced length).
@@ -28,20 +28,20 @@ public struct RFC4571Framer: Sendable {
 
     /// The largest packet accepted: a 1,500-byte MTU datagram plus headroom for a DTLS flight
     /// record (Chrome's certificate flight stays below it); anything larger is not media.
-    public static let defaultMaximumFrameLength = 1_500 + 548
+    package static let defaultMaximumFrameLength = 1_500 + 548
 
-    public let maximumFrameLength: Int
+    package let maximumFrameLength: Int
     private var buffer: ByteBuffer?
 
-    public init(maximumFrameLength: Int = RFC4571Framer.defaultMaximumFrameLength) {
+    package init(maximumFrameLength: Int = RFC4571Framer.defaultMaximumFrameLength) {
         self.maximumFrameLength = max(1, min(maximumFrameLength, Int(UInt16.max)))
     }
 
     /// Bytes held back waiting for the rest of their frame.
-    public var bufferedBytes: Int { buffer?.readableBytes ?? 0 }
+    package var bufferedBytes: Int { buffer?.readableBytes ?? 0 }
 
     /// Appends one read (consumes `bytes`).
-    public mutating func append(_ bytes: inout ByteBuffer) {
+    package mutating func append(_ bytes: inout ByteBuffer) {
         if buffer == nil || buffer?.readableBytes == 0 {
             buffer = bytes
         } else {
@@ -53,7 +53,7 @@ public struct RFC4571Framer: Sendable {
     /// The next whole packet (a slice without the prefix), nil when more bytes are needed.
     /// - Throws: ``FramingError`` when the next length is 0 or too large; the stream is then
     ///   unusable (framing is lost) and must be closed.
-    public mutating func nextFrame() throws(FramingError) -> ByteBuffer? {
+    package mutating func nextFrame() throws(FramingError) -> ByteBuffer? {
         guard var held = buffer, let length = held.getInteger(at: held.readerIndex, as: UInt16.self) else { return nil }
         let size = Int(length)
         guard size > 0 else { throw .zeroLength }
@@ -74,7 +74,7 @@ public struct RFC4571Framer: Sendable {
     /// Writes `packet` (1 … 65,535 bytes) with its length prefix into `out`; false (nothing
     /// written) for a size the framing cannot carry.
     @discardableResult
-    public static func frame(_ packet: UnsafeRawBufferPointer, into out: inout ByteBuffer) -> Bool {
+    package static func frame(_ packet: UnsafeRawBufferPointer, into out: inout ByteBuffer) -> Bool {
         guard let length = UInt16(exactly: packet.count), length > 0 else { return false }
         out.writeInteger(length)
         out.writeBytes(packet)

@@ -1,7 +1,7 @@
 import DTLS
 import Foundation
 public import MediasoupWire
-public import NIOCore
+import NIOCore
 import RTP
 import SpeakerDetection
 
@@ -56,7 +56,7 @@ extension Router {
     /// `observers` is nil (a room's second router: its speakers are detected on the first, which
     /// has every producer of the room, so observers here would only cost CPU).
     /// - Throws: `.unsupportedRtpParameters` when a codec is not supported.
-    public static func make(
+    package static func make(
         mediaCodecs: [RtpCodecCapability], worker: SFUWorker, observers: SpeakerObserverSettings? = SpeakerObserverSettings()
     ) throws(SFUError) -> Router {
         let capabilities: RtpCapabilities
@@ -79,7 +79,7 @@ extension Router {
     // MARK: - Transports
 
     /// Creates a WebRTC transport on the worker's shared port.
-    public func createWebRtcTransport(now: NIODeadline) throws(SFUError) -> WebRtcTransportInfo {
+    package func createWebRtcTransport(now: NIODeadline) throws(SFUError) -> WebRtcTransportInfo {
         let transport = try createTransport(now: now)
         return WebRtcTransportInfo(
             id: transport.id,
@@ -103,7 +103,7 @@ extension Router {
     /// rank below UDP ones; their local preference starts at 4,000, below the lowest UDP one for
     /// up to 60 addresses (HostCandidateAddresses offers far fewer), so a client that can use UDP
     /// does, and TCP is the fallback for networks that block UDP.
-    public static func hostCandidates(addresses: [String], port: Int, tcp: Bool = false) -> [IceCandidate] {
+    package static func hostCandidates(addresses: [String], port: Int, tcp: Bool = false) -> [IceCandidate] {
         let udp = addresses.enumerated().map { index, address in
             let localPreference = UInt32(max(0, 10_000 - 100 * index))
             return IceCandidate(
@@ -123,7 +123,7 @@ extension Router {
     }
 
     /// `transport.connect({dtlsParameters})`.
-    public func connectTransport(_ transportId: String, dtlsParameters: DtlsParameters, now: NIODeadline) throws(SFUError) {
+    package func connectTransport(_ transportId: String, dtlsParameters: DtlsParameters, now: NIODeadline) throws(SFUError) {
         let transport = try transport(transportId)
         let role: DtlsRoleValue =
             switch dtlsParameters.role ?? .auto {
@@ -138,7 +138,7 @@ extension Router {
     }
 
     /// New ICE credentials for a transport (`transport.restartIce()`).
-    public func restartIce(_ transportId: String) throws(SFUError) -> IceParameters {
+    package func restartIce(_ transportId: String) throws(SFUError) -> IceParameters {
         let transport = try transport(transportId)
         guard !transport.isClosed else { throw SFUError(.transportClosed, transportId) }
         let credentials = transport.restartIce()
@@ -151,7 +151,7 @@ extension Router {
     /// `transport.produce({kind, rtpParameters, paused})`: validates, maps the client's payload
     /// types and header-extension ids to the router's (ORTC), and starts receiving.
     /// - Returns: the producer id.
-    public func produce(transportId: String, kind: MediaKind, rtpParameters: RtpParameters, paused: Bool) throws(SFUError) -> String {
+    package func produce(transportId: String, kind: MediaKind, rtpParameters: RtpParameters, paused: Bool) throws(SFUError) -> String {
         _ = try transport(transportId)
         let negotiated = try negotiateProducer(kind: kind, rtpParameters: rtpParameters)
         let producer = try addProducer(
@@ -196,20 +196,20 @@ extension Router {
     }
 
     /// Pauses a producer (its consumers stop; observers ignore it).
-    public func pauseProducer(_ producerId: String) throws(SFUError) { try setProducerPaused(producerId, true) }
+    package func pauseProducer(_ producerId: String) throws(SFUError) { try setProducerPaused(producerId, true) }
     /// Resumes a producer (its consumers continue seamlessly).
-    public func resumeProducer(_ producerId: String) throws(SFUError) { try setProducerPaused(producerId, false) }
+    package func resumeProducer(_ producerId: String) throws(SFUError) { try setProducerPaused(producerId, false) }
 
     // MARK: - Consumers
 
     /// mediasoup `router.canConsume({producerId, rtpCapabilities})`.
-    public func canConsume(producerId: String, rtpCapabilities capabilities: RtpCapabilities) -> Bool {
+    package func canConsume(producerId: String, rtpCapabilities capabilities: RtpCapabilities) -> Bool {
         guard let producer = producers[producerId] else { return false }
         return (try? ORTC.canConsume(producer.consumableRtpParameters, rtpCapabilities: capabilities)) ?? false
     }
 
     /// `transport.consume({producerId, rtpCapabilities, paused})`: a new consumer with its own SSRC.
-    public func consume(
+    package func consume(
         transportId: String, producerId: String, rtpCapabilities capabilities: RtpCapabilities, paused: Bool, now: NIODeadline
     ) throws(SFUError) -> ConsumerInfo {
         let transport = try transport(transportId)
@@ -241,7 +241,7 @@ extension Router {
     }
 
     /// Pauses a consumer.
-    public func pauseConsumer(_ consumerId: String) throws(SFUError) { try setConsumerPaused(consumerId, true) }
+    package func pauseConsumer(_ consumerId: String) throws(SFUError) { try setConsumerPaused(consumerId, true) }
     /// Resumes a consumer (created paused; the client resumes once its track is wired).
-    public func resumeConsumer(_ consumerId: String) throws(SFUError) { try setConsumerPaused(consumerId, false) }
+    package func resumeConsumer(_ consumerId: String) throws(SFUError) { try setConsumerPaused(consumerId, false) }
 }

@@ -48,7 +48,7 @@ extension Router {
 
     /// mediasoup `router.createPipeTransport({enableSrtp})`: a pipe on the worker's shared port
     /// with a fresh random SRTP key (AEAD_AES_256_GCM) unless `enableSrtp` is false.
-    public func createPipeTransport(enableSrtp: Bool = true) throws(SFUError) -> PipeTransportInfo {
+    package func createPipeTransport(enableSrtp: Bool = true) throws(SFUError) -> PipeTransportInfo {
         let pipe = try createPipeTransport(enableSRTP: enableSrtp)
         let srtp = pipe.localSRTP.map {
             SrtpParameters(cryptoSuite: $0.profile.mediasoupName, keyBase64: Data($0.keyAndSalt).base64EncodedString())
@@ -61,7 +61,7 @@ extension Router {
     /// mediasoup `pipeTransport.connect({ip, port, srtpParameters})`: the remote side's tuple and
     /// key. Every value is checked (an IP literal, a non-zero port, the same suite as ours, a key
     /// of the suite's length); once only.
-    public func connectPipeTransport(_ transportId: String, ip: String, port: UInt16, srtpParameters: SrtpParameters?) throws(SFUError) {
+    package func connectPipeTransport(_ transportId: String, ip: String, port: UInt16, srtpParameters: SrtpParameters?) throws(SFUError) {
         let pipe = try pipeTransport(transportId)
         guard port != 0, ip.utf8.count <= 64, let address = try? SocketAddress(ipAddress: ip, port: Int(port)),
             let remote = TransportAddress(address)
@@ -84,7 +84,7 @@ extension Router {
 
     /// mediasoup `pipeTransport.consume({producerId})`: starts sending `producerId` over the pipe.
     /// The answer is what the remote router's ``produceOnPipe(transportId:producerId:kind:rtpParameters:paused:)`` takes.
-    public func consumeOnPipe(transportId: String, producerId: String) throws(SFUError) -> PipeConsumerInfo {
+    package func consumeOnPipe(transportId: String, producerId: String) throws(SFUError) -> PipeConsumerInfo {
         let pipe = try pipeTransport(transportId)
         let producer = try producer(producerId)
         let pipeConsumer = try addPipeConsumer(transport: pipe, producerId: producerId)
@@ -101,7 +101,7 @@ extension Router {
     /// and the SSRC are the stream's demux key).
     /// - Throws: `.ssrcInUse` when the (tuple, SSRC) is taken (the caller picks another pipe
     ///   consumer), `.producerIdInUse`, `.unsupportedRtpParameters`, `.pipeNotConnected`.
-    public func produceOnPipe(
+    package func produceOnPipe(
         transportId: String, producerId: String, kind: MediaKind, rtpParameters: RtpParameters, paused: Bool
     ) throws(SFUError) -> String {
         let pipe = try pipeTransport(transportId)
@@ -114,7 +114,7 @@ extension Router {
     }
 
     /// Whether the producer is paused (nil: no such producer).
-    public func isProducerPaused(_ producerId: String) -> Bool? {
+    package func isProducerPaused(_ producerId: String) -> Bool? {
         producers[producerId]?.paused
     }
 }

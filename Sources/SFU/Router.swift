@@ -1,5 +1,5 @@
 import Foundation
-public import MediasoupWire
+import MediasoupWire
 import NIOCore
 import RTP
 import SRTP
@@ -11,13 +11,13 @@ import SRTP
 /// Children report to it (a transport that closed itself, a NACK to answer, a packet to fan out);
 /// it never lets siblings see each other. Events for the room go through the worker's queue
 /// (``SFUWorker/pollEvent()``). Confined to the worker's event loop.
-public final class Router {
+package final class Router {
     // MARK: - Stored properties
 
     /// Lower-case UUID.
-    public let id: String
+    package let id: String
     unowned let worker: SFUWorker
-    public private(set) var closed = false
+    package private(set) var closed = false
     private(set) var transports: [String: WebRTCTransport] = [:]
     private(set) var producers: [String: Producer] = [:]
     private(set) var consumers: [String: Consumer] = [:]
@@ -32,7 +32,7 @@ public final class Router {
     /// Speaker observers (mediasoup `RtpObserver`s) fed with every producer's audio level.
     private(set) var observers: [any RTPObserver] = []
     /// What `room:join` returns (mediasoup `router.rtpCapabilities`).
-    public let rtpCapabilities: RtpCapabilities
+    package let rtpCapabilities: RtpCapabilities
 
     // MARK: - Init
 
@@ -59,7 +59,7 @@ public final class Router {
     }
 
     /// Closes a transport and everything on it. `reason` goes to the children's events.
-    public func closeTransport(_ id: String, reason: CloseReason = .transportClosed) {
+    package func closeTransport(_ id: String, reason: CloseReason = .transportClosed) {
         guard let transport = transports[id] else { return }
         close(transport, reason: reason)
     }
@@ -147,7 +147,7 @@ public final class Router {
     }
 
     /// Closes a producer at the room's request; its consumers close with `consumerClosed` events.
-    public func closeProducer(_ id: String) {
+    package func closeProducer(_ id: String) {
         guard let producer = producers[id] else { return }
         closeProducer(producer, reason: .producerClosed, notifyProducer: false)
     }
@@ -214,7 +214,7 @@ public final class Router {
     }
 
     /// Closes a consumer at the room's request (no event).
-    public func closeConsumer(_ id: String) {
+    package func closeConsumer(_ id: String) {
         guard let consumer = consumers[id] else { return }
         closeConsumer(consumer, reason: .consumerClosed, notify: false)
     }
@@ -247,7 +247,7 @@ public final class Router {
 
     /// Closes a pipe transport: its pipe producers close (their consumers with
     /// `consumerClosed` events), its pipe consumers stop. No event for the pipe itself.
-    public func closePipeTransport(_ id: String) {
+    package func closePipeTransport(_ id: String) {
         guard let pipe = pipeTransports[id] else { return }
         close(pipe)
     }
@@ -281,7 +281,7 @@ public final class Router {
     }
 
     /// Stops a pipe consumer (the remote pipe producer is closed by whoever set the pipe up).
-    public func closePipeConsumer(_ id: String) {
+    package func closePipeConsumer(_ id: String) {
         guard let pipeConsumer = pipeConsumers[id] else { return }
         closePipeConsumer(pipeConsumer)
     }
@@ -307,7 +307,7 @@ public final class Router {
     // MARK: - Close
 
     /// Closes everything; no events (the room asked).
-    public func close() {
+    package func close() {
         guard !closed else { return }
         for transport in Array(transports.values) { close(transport, reason: .routerClosed) }
         for pipe in Array(pipeTransports.values) { close(pipe) }
@@ -387,7 +387,7 @@ public final class Router {
 
     // MARK: - Stats
 
-    public var stats: RouterStats {
+    package var stats: RouterStats {
         RouterStats(
             id: id,
             transports: transports.values.map(\.stats).sorted { $0.id < $1.id },

@@ -1,7 +1,7 @@
 /// Plain per-worker counters, bumped on the packet path with no atomics or locks (everything of a
 /// worker runs on its event loop); the NIO shell publishes deltas to swift-metrics from its tick.
 public struct SFUCounters: Sendable, Hashable {
-    /// Datagrams handed to the worker's ``WebRTCServer``.
+    /// Datagrams handed to the worker (``SFUWorker/handleDatagram(_:from:now:)``).
     public var datagramsIn: UInt64 = 0
     /// RTP packets accepted from producers (after SRTP, before the pause check).
     public var rtpIn: UInt64 = 0

@@ -1,9 +1,9 @@
-public import DTLS
+import DTLS
 import ICELite
 import Logging
-public import NIOCore
+import NIOCore
 import RTP
-public import STUN
+import STUN
 
 /// The sans-I/O heart of one media worker: its routers, the demultiplexer of its one shared UDP
 /// port (mediasoup `WebRtcServer`), its timers, counters and DTLS certificate.
@@ -17,38 +17,38 @@ public import STUN
 /// to the transport whose ICE check that tuple passed. Anything else is a counted drop.
 ///
 /// Confined to one event loop; nothing here reads a clock.
-public final class SFUWorker {
+package final class SFUWorker {
     /// Timing knobs (defaults: RFC 7675 consent, mediasoup's RTCP intervals for audio).
-    public struct Settings: Sendable {
+    package struct Settings: Sendable {
         /// No valid ICE check for this long: consent lost, the transport counts as disconnected.
-        public var consentTimeout: TimeAmount = .seconds(30)
+        package var consentTimeout: TimeAmount = .seconds(30)
         /// Then closed after this much longer.
-        public var disconnectedGrace: TimeAmount = .seconds(10)
+        package var disconnectedGrace: TimeAmount = .seconds(10)
         /// The addresses put in ICE candidates, best first (one host candidate each, all on
         /// ``port``); never empty.
-        public var announcedAddresses: [String]
+        package var announcedAddresses: [String]
         /// The first (preferred) announced address.
-        public var announcedAddress: String { announcedAddresses.first ?? "127.0.0.1" }
-        public var port: Int
+        package var announcedAddress: String { announcedAddresses.first ?? "127.0.0.1" }
+        package var port: Int
         /// The address a pipe transport reports as its local ip: the source address other
         /// workers see our datagrams come from. nil: ``announcedAddress``.
-        public var pipeAddress: String?
+        package var pipeAddress: String?
         /// Consumers one transport may hold. A listener consumes each speaker once, so a room needs
         /// one per seat (15 by default); 32 leaves room for larger rooms and for the moment a
         /// replaced producer's consumer is still open. Each consumer costs an SRTP operation per
         /// packet of its producer, so this bounds the work one socket can make a worker do.
-        public var maxConsumersPerTransport: Int = 32
+        package var maxConsumersPerTransport: Int = 32
         /// The shell listens on TCP on ``port`` too (ICE-TCP, RFC 6544): transports then also
         /// offer a passive TCP host candidate per announced address, below every UDP one.
-        public var offersTCP = false
+        package var offersTCP = false
         /// Bounds on ICE-TCP connections.
-        public var tcpLimits = ICETCPAdmission.Limits()
+        package var tcpLimits = ICETCPAdmission.Limits()
 
-        public init(announcedAddress: String, port: Int) {
+        package init(announcedAddress: String, port: Int) {
             self.init(announcedAddresses: [announcedAddress], port: port)
         }
 
-        public init(announcedAddresses: [String], port: Int) {
+        package init(announcedAddresses: [String], port: Int) {
             self.announcedAddresses = announcedAddresses.isEmpty ? ["127.0.0.1"] : announcedAddresses
             self.port = port
         }
@@ -63,27 +63,25 @@ public final class SFUWorker {
     // MARK: - Stored properties
 
     /// The worker's certificate (one per worker, like mediasoup).
-    public let certificate: DTLSCertificate
+    package let certificate: DTLSCertificate
     /// Where datagrams go.
-    public let sink: any DatagramSink
-    public var settings: Settings
+    package let sink: any DatagramSink
+    package var settings: Settings
     /// Packet-path counters; the shell publishes them. Bumped for every packet, on the loop
     /// only, never with overlapping accesses: no runtime exclusivity tracking.
-    @exclusivity(unchecked) public var counters = SFUCounters()
+    @exclusivity(unchecked) package var counters = SFUCounters()
     /// Wall clock minus the monotonic clock (ns), measured by the shell: SR NTP timestamps.
-    public var wallClockOffsetNanoseconds: Int64 = 0
+    package var wallClockOffsetNanoseconds: Int64 = 0
     let logger: Logger
     /// Every random number and id of this worker's routers (ids, SSRCs, ICE credentials, pipe
     /// keys, initial RTP numbering): the system CSPRNG unless a test seeds one (SFURandom.swift).
     var random: any RandomNumberGenerator
 
-    public private(set) var routers: [String: Router] = [:]
+    package private(set) var routers: [String: Router] = [:]
     private var transportsByTuple: [TransportAddress: WebRTCTransport] = [:]
     private var transportsByUsernameFragment: [String: WebRTCTransport] = [:]
     /// Tuples registered per transport, to unregister on close.
     private var tuplesByTransport: [ObjectIdentifier: [TransportAddress]] = [:]
-    /// Pending events, oldest first; a ring buffer, so draining n events is O(n) (closing a
-    /// transport with many consumers queues one event per consumer).
     /// Pipe streams by (remote tuple, SSRC): all pipes between two workers share one tuple, so
     /// the SSRC picks the pipe (see ``PipeTransport``).
     private var pipeStreams: [PipeStreamKey: PipeTransport] = [:]
@@ -93,6 +91,8 @@ public final class SFUWorker {
     /// SSRCs this worker's pipe consumers use towards each remote tuple (allocated here, so they
     /// never collide on the receiving worker's demux).
     private var pipeSSRCsOut: [TransportAddress: Set<UInt32>] = [:]
+    /// Pending events, oldest first; a ring buffer, so draining n events is O(n) (closing a
+    /// transport with many consumers queues one event per consumer).
     private var events = CircularBuffer<(routerId: String, event: MediaRouterEvent)>()
     private var loggedDrops = Set<DropReason>()
     /// Accepted ICE-TCP connections (counts per worker and per address).
@@ -102,7 +102,7 @@ public final class SFUWorker {
 
     // MARK: - Init
 
-    public init(
+    package init(
         certificate: DTLSCertificate, sink: any DatagramSink, settings: Settings, logger: Logger = Logger(label: "msab.sfu.worker"),
         random: any RandomNumberGenerator = SystemRandomNumberGenerator()
     ) {
@@ -120,7 +120,7 @@ public final class SFUWorker {
         routers[router.id] = router
     }
 
-    public func router(_ id: String) -> Router? { routers[id] }
+    package func router(_ id: String) -> Router? { routers[id] }
 
     func routerClosed(_ router: Router) {
         routers[router.id] = nil
@@ -130,7 +130,7 @@ public final class SFUWorker {
     // MARK: - Datagrams
 
     /// One UDP datagram from `source` (the 5-tuple's remote half; the local half is the worker's port).
-    public func handleDatagram(_ datagram: inout ByteBuffer, from source: TransportAddress, now: NIODeadline) {
+    package func handleDatagram(_ datagram: inout ByteBuffer, from source: TransportAddress, now: NIODeadline) {
         counters.datagramsIn &+= 1
         lastNow = now
         let kind = datagram.withUnsafeReadableBytes { PacketClassifier.classify($0) }
@@ -192,7 +192,7 @@ public final class SFUWorker {
 
     /// The shell accepted a TCP connection from `source` (a tuple with ``TransportAddress/isTCP``):
     /// false when it is over a limit; the shell then closes it (counted here).
-    public func tcpConnectionOpened(from source: TransportAddress) -> Bool {
+    package func tcpConnectionOpened(from source: TransportAddress) -> Bool {
         if tcpAdmission == nil { tcpAdmission = ICETCPAdmission(limits: settings.tcpLimits) }
         guard tcpAdmission!.admit(source) else {
             drop(.tcpConnectionLimit)
@@ -203,7 +203,7 @@ public final class SFUWorker {
 
     /// An admitted connection closed: its tuple leaves the demux, so nothing is sent to it (the
     /// transport's ICE picks another tuple on the peer's next check).
-    public func tcpConnectionClosed(from source: TransportAddress) {
+    package func tcpConnectionClosed(from source: TransportAddress) {
         tcpAdmission?.release(source)
         if let transport = transportsByTuple.removeValue(forKey: source) {
             tuplesByTransport[ObjectIdentifier(transport)]?.removeAll { $0 == source }
@@ -212,17 +212,17 @@ public final class SFUWorker {
 
     /// One RFC 4571 frame from a TCP connection: demultiplexed exactly like a UDP datagram
     /// from that tuple (STUN by USERNAME, the rest by tuple once a check passed on it).
-    public func handleTCPFrame(_ frame: inout ByteBuffer, from source: TransportAddress, now: NIODeadline) {
+    package func handleTCPFrame(_ frame: inout ByteBuffer, from source: TransportAddress, now: NIODeadline) {
         handleDatagram(&frame, from: source.with(tcp: true), now: now)
     }
 
     /// Whether `tuple` passed an ICE check (the shell closes TCP connections that never do).
-    public func hasPassedICECheck(_ tuple: TransportAddress) -> Bool {
+    package func hasPassedICECheck(_ tuple: TransportAddress) -> Bool {
         transportsByTuple[tuple] != nil
     }
 
     /// Counts a drop the shell decided (framing errors, timeouts, slow readers).
-    public func countDrop(_ reason: DropReason) {
+    package func countDrop(_ reason: DropReason) {
         drop(reason)
     }
 
@@ -322,7 +322,7 @@ public final class SFUWorker {
 
     /// The next router event, or nil. The shell drains this after every read burst, tick and
     /// control call, and routes each event to its router's stream.
-    public func pollEvent() -> (routerId: String, event: MediaRouterEvent)? {
+    package func pollEvent() -> (routerId: String, event: MediaRouterEvent)? {
         events.popFirst()
     }
 
@@ -330,7 +330,7 @@ public final class SFUWorker {
 
     /// Drives every timer of the worker: DTLS retransmissions, ICE consent, RTCP reports,
     /// observer intervals. Call every 10–20 ms.
-    public func tick(now: NIODeadline) {
+    package func tick(now: NIODeadline) {
         lastNow = now
         for router in Array(routers.values) { router.tick(now: now) }
     }
@@ -350,7 +350,7 @@ public final class SFUWorker {
     /// Objects alive on this worker.
     /// Clients' transports and consumers (a worker's load measure); producers include pipe
     /// producers, which cost the worker a fan-out like any other.
-    public var objectCounts: (routers: Int, transports: Int, producers: Int, consumers: Int) {
+    package var objectCounts: (routers: Int, transports: Int, producers: Int, consumers: Int) {
         routers.values.reduce((routers.count, 0, 0, 0)) { ($0.0, $0.1 + $1.transports.count, $0.2 + $1.producers.count, $0.3 + $1.consumers.count) }
     }
 }

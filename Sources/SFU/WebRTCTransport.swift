@@ -19,11 +19,11 @@ import STUN
 ///
 /// The packet path is a guard ladder (style R6): every early return counts a ``DropReason``.
 /// Owned by its ``Router``; reports its own closure to it. Confined to the worker's event loop.
-public final class WebRTCTransport {
+package final class WebRTCTransport {
     // MARK: - Stored properties
 
     /// Lower-case UUID.
-    public let id: String
+    package let id: String
     /// The router that owns it. The transport never calls it (style R7): its events (a close
     /// reason, valid tuples) are returned, and the worker's demux uses this to hand them, and
     /// the packets the transport decrypted, to the owner.
@@ -80,10 +80,10 @@ public final class WebRTCTransport {
     }
 
     /// The parameters the client needs (`transport:create`).
-    public var iceUsernameFragment: String { ice.usernameFragment }
-    public var icePassword: String { ice.password }
+    package var iceUsernameFragment: String { ice.usernameFragment }
+    package var icePassword: String { ice.password }
     /// RFC 7675: consent lapsed; the transport closes after the grace period unless a check comes.
-    public var iceDisconnected: Bool { ice.state == .disconnected }
+    package var iceDisconnected: Bool { ice.state == .disconnected }
 
     // MARK: - Connect (signalling)
 
@@ -505,7 +505,7 @@ enum DtlsRoleValue: Sendable, Hashable {
 
 extension WebRTCTransport {
     /// State and counters for `stats()`.
-    public var stats: TransportStats {
+    package var stats: TransportStats {
         var srtpProfile: String?
         if case .connected(let connected) = phase { srtpProfile = connected.keys.profile.description }
         let dtlsState: String =

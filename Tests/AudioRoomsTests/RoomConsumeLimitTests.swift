@@ -1,5 +1,7 @@
 @testable import AudioRooms
 import MediasoupWire
+import SFU
+import SFUServer
 import Synchronization
 import Testing
 
@@ -11,8 +13,8 @@ final class RefusingRouter: RoomRouter, @unchecked Sendable {
     let refusal = Mutex<RoomMediaError?>(nil)
     var id: String { base.id }
     var rtpCapabilities: RtpCapabilities { base.rtpCapabilities }
-    var mediaEvents: AsyncStream<RoomMediaEvent> { base.mediaEvents }
-    func createTransport() async throws -> TransportDescription { try await base.createTransport() }
+    var mediaEvents: AsyncStream<MediaRouterEvent> { base.mediaEvents }
+    func createTransport() async throws -> WebRtcTransportInfo { try await base.createTransport() }
     func connectTransport(_ transportId: String, dtlsParameters: DtlsParameters) async throws {}
     func restartIce(_ transportId: String) async throws -> IceParameters { try await base.restartIce(transportId) }
     func closeTransport(_ transportId: String) async {}
@@ -22,7 +24,7 @@ final class RefusingRouter: RoomRouter, @unchecked Sendable {
     func setProducerPaused(_ producerId: String, _ paused: Bool) async throws {}
     func closeProducer(_ producerId: String) async {}
     func canConsume(producerId: String, rtpCapabilities: RtpCapabilities) async -> Bool { true }
-    func consume(transportId: String, producerId: String, rtpCapabilities: RtpCapabilities) async throws -> ConsumerDescription {
+    func consume(transportId: String, producerId: String, rtpCapabilities: RtpCapabilities) async throws -> ConsumerInfo {
         if let refusal = refusal.withLock({ $0 }) { throw refusal }
         return try await base.consume(transportId: transportId, producerId: producerId, rtpCapabilities: rtpCapabilities)
     }
@@ -42,7 +44,7 @@ struct RefusingPlane: MediaPlane {
         let registry = RoomRegistry(media: RefusingPlane(router: router), services: RoomMediaFailureTests.services())
         let room = try await registry.openRoom("42")
         _ = await room.join(socket: "s1", user: AuthenticatedUser(profile: UserProfile(id: 7), signedRoomRoles: nil, token: "t"))
-        let transport = try #require(await room.createTransport(socket: "s1") as? TransportDescription)
+        let transport = try #require(await room.createTransport(socket: "s1") as? WebRtcTransportInfo)
         let produce = AudioProducePayload(
             roomId: "42", transportId: transport.id, kind: .audio,
             rtpParameters: RtpParameters(codecs: [RtpCodecParameters(mimeType: "audio/opus", payloadType: 111, clockRate: 48000, channels: 2)]))
@@ -54,7 +56,7 @@ struct RefusingPlane: MediaPlane {
         router.refusal.withLock { $0 = .alreadyConsuming }
         #expect(RoomMediaFailureTests.error(await room.consume(socket: "s1", consume)) == "Cannot consume")
         router.refusal.withLock { $0 = nil }
-        #expect(await room.consume(socket: "s1", consume) is ConsumerDescription)
+        #expect(await room.consume(socket: "s1", consume) is ConsumerInfo)
     }
 }
 

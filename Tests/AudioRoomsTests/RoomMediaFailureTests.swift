@@ -2,6 +2,8 @@
 import Foundation
 import Logging
 import MediasoupWire
+import SFU
+import SFUServer
 import Synchronization
 import Testing
 
@@ -11,7 +13,7 @@ import Testing
 final class FailingRouter: RoomRouter, @unchecked Sendable {
     let id = "router"
     let rtpCapabilities = try! ORTC.generateRouterRtpCapabilities(mediaCodecs: ORTC.msabMediaCodecs)
-    let mediaEvents: AsyncStream<RoomMediaEvent> = AsyncStream { $0.finish() }
+    let mediaEvents: AsyncStream<MediaRouterEvent> = AsyncStream { $0.finish() }
     struct Boom: Error {}
     let failing = Mutex<Set<String>>([])
     let transports = Mutex(0)
@@ -19,10 +21,10 @@ final class FailingRouter: RoomRouter, @unchecked Sendable {
     func fail(_ operation: String) { failing.withLock { _ = $0.insert(operation) } }
     func check(_ operation: String) throws { if failing.withLock({ $0.contains(operation) }) { throw Boom() } }
 
-    func createTransport() async throws -> TransportDescription {
+    func createTransport() async throws -> WebRtcTransportInfo {
         try check("createTransport")
         let n = transports.withLock { $0 += 1; return $0 }
-        return TransportDescription(id: "00000000-0000-4000-8000-00000000000\(n)", iceParameters: IceParameters(usernameFragment: "u", password: "p"),
+        return WebRtcTransportInfo(id: "00000000-0000-4000-8000-00000000000\(n)", iceParameters: IceParameters(usernameFragment: "u", password: "p"),
                                     iceCandidates: [], dtlsParameters: DtlsParameters(role: .auto, fingerprints: []))
     }
     func connectTransport(_ transportId: String, dtlsParameters: DtlsParameters) async throws { try check("connect") }
@@ -35,9 +37,9 @@ final class FailingRouter: RoomRouter, @unchecked Sendable {
     func setProducerPaused(_ producerId: String, _ paused: Bool) async throws {}
     func closeProducer(_ producerId: String) async {}
     func canConsume(producerId: String, rtpCapabilities: RtpCapabilities) async -> Bool { true }
-    func consume(transportId: String, producerId: String, rtpCapabilities: RtpCapabilities) async throws -> ConsumerDescription {
+    func consume(transportId: String, producerId: String, rtpCapabilities: RtpCapabilities) async throws -> ConsumerInfo {
         try check("consume")
-        return ConsumerDescription(id: "20000000-0000-4000-8000-000000000000", producerId: producerId, kind: .audio,
+        return ConsumerInfo(id: "20000000-0000-4000-8000-000000000000", producerId: producerId, kind: .audio,
                                    rtpParameters: RtpParameters(codecs: []))
     }
     func setConsumerPaused(_ consumerId: String, _ paused: Bool) async throws { try check("resume") }
@@ -88,7 +90,7 @@ struct NullBackend: RoomBackend {
         router.fail("createTransport")
         #expect(Self.error(await room.createTransport(socket: "s1")) == "Server error")
         router.failing.withLock { $0.removeAll() }
-        let transport = try #require(await room.createTransport(socket: "s1") as? TransportDescription)
+        let transport = try #require(await room.createTransport(socket: "s1") as? WebRtcTransportInfo)
 
         router.fail("restartIce")
         #expect(Self.error(await room.restartIce(socket: "s1", transportId: transport.id)) == "Restart ICE failed")
@@ -101,7 +103,7 @@ struct NullBackend: RoomBackend {
         let consume = AudioConsumePayload(roomId: "42", transportId: transport.id, producerId: producer.id, rtpCapabilities: caps)
         #expect(Self.error(await room.consume(socket: "s1", consume)) == "Consume failed")
         router.failing.withLock { $0.removeAll() }
-        let consumer = try #require(await room.consume(socket: "s1", consume) as? ConsumerDescription)
+        let consumer = try #require(await room.consume(socket: "s1", consume) as? ConsumerInfo)
         router.fail("resume")
         #expect(Self.error(await room.resumeConsumer(socket: "s1", consumerId: consumer.id)) == "Resume failed")
         // Another socket never touches s1's consumer, transport or producer.

@@ -2,6 +2,8 @@
 import Foundation
 import Logging
 import MediasoupWire
+import SFU
+import SFUServer
 import Synchronization
 import Testing
 
@@ -9,15 +11,15 @@ import Testing
 final class PauseRecordingRouter: RoomRouter, @unchecked Sendable {
     let id = "router"
     let rtpCapabilities = try! ORTC.generateRouterRtpCapabilities(mediaCodecs: ORTC.msabMediaCodecs)
-    let mediaEvents: AsyncStream<RoomMediaEvent> = AsyncStream { $0.finish() }
+    let mediaEvents: AsyncStream<MediaRouterEvent> = AsyncStream { $0.finish() }
     let paused = Mutex<[String: Bool]>([:])
     let counter = Mutex(0)
 
     func next() -> Int { counter.withLock { $0 += 1; return $0 } }
     func isPaused(_ producer: String) -> Bool? { paused.withLock { $0[producer] } }
 
-    func createTransport() async throws -> TransportDescription {
-        TransportDescription(id: "00000000-0000-4000-8000-\(String(format: "%012d", next()))", iceParameters: IceParameters(usernameFragment: "u", password: "p"),
+    func createTransport() async throws -> WebRtcTransportInfo {
+        WebRtcTransportInfo(id: "00000000-0000-4000-8000-\(String(format: "%012d", next()))", iceParameters: IceParameters(usernameFragment: "u", password: "p"),
                              iceCandidates: [], dtlsParameters: DtlsParameters(role: .auto, fingerprints: []))
     }
     func connectTransport(_ transportId: String, dtlsParameters: DtlsParameters) async throws {}
@@ -31,8 +33,8 @@ final class PauseRecordingRouter: RoomRouter, @unchecked Sendable {
     func setProducerPaused(_ producerId: String, _ paused: Bool) async throws { self.paused.withLock { $0[producerId] = paused } }
     func closeProducer(_ producerId: String) async { paused.withLock { $0[producerId] = nil } }
     func canConsume(producerId: String, rtpCapabilities: RtpCapabilities) async -> Bool { true }
-    func consume(transportId: String, producerId: String, rtpCapabilities: RtpCapabilities) async throws -> ConsumerDescription {
-        ConsumerDescription(id: "20000000-0000-4000-8000-\(String(format: "%012d", next()))", producerId: producerId, kind: .audio, rtpParameters: RtpParameters(codecs: []))
+    func consume(transportId: String, producerId: String, rtpCapabilities: RtpCapabilities) async throws -> ConsumerInfo {
+        ConsumerInfo(id: "20000000-0000-4000-8000-\(String(format: "%012d", next()))", producerId: producerId, kind: .audio, rtpParameters: RtpParameters(codecs: []))
     }
     func setConsumerPaused(_ consumerId: String, _ paused: Bool) async throws {}
     func closeConsumer(_ consumerId: String) async {}
@@ -116,7 +118,7 @@ struct OwnerBackend: RoomBackend {
     static func user(_ id: Int) -> AuthenticatedUser { AuthenticatedUser(profile: UserProfile(id: id), signedRoomRoles: nil, token: "t\(id)") }
 
     static func produce(_ room: Room, socket: String) async throws -> String {
-        let transport = try #require(await room.createTransport(socket: socket) as? TransportDescription)
+        let transport = try #require(await room.createTransport(socket: socket) as? WebRtcTransportInfo)
         let payload = AudioProducePayload(roomId: "42", transportId: transport.id, kind: .audio,
                                           rtpParameters: RtpParameters(codecs: [RtpCodecParameters(mimeType: "audio/opus", payloadType: 111, clockRate: 48000, channels: 2)]))
         return try #require(await room.produce(socket: socket, payload) as? IdAck).id

@@ -13,8 +13,9 @@ import NIOCore
 import ServiceLifecycle
 import UnixSignals
 
-/// Builds the whole server from a configuration — the production object graph, which tests build
-/// too (Hummingbird's `buildApplication` pattern, style.md §1.1.6).
+/// Builds the whole server from a configuration: `prepare` resolves secrets and the identity
+/// provider, `buildApplication` makes the production object graph (Hummingbird's pattern,
+/// style.md §1.1.6), which AudioRoomsAppTests builds and drives too, and `run` runs it.
 public enum MSABApplication {
     /// Everything the running server is made of.
     public struct Parts: Sendable {
@@ -87,7 +88,16 @@ public enum MSABApplication {
 
     /// Builds and runs the server until SIGTERM/SIGINT.
     public static func run(configuration: Configuration, logger: Logger, onReady: @escaping @Sendable (Parts, Int) async -> Void = { _, _ in }) async throws {
+        try await buildApplication(configuration: configuration, logger: logger, onReady: onReady).runService()
+    }
+
+    /// Builds the whole server without starting it (Hummingbird's `buildApplication`, style.md
+    /// §1.1.6): what `run` runs, and what tests build and drive with HummingbirdTesting.
+    /// `onReady` is called with the bound port once the HTTP server listens and the media workers run.
+    public static func buildApplication(configuration: Configuration, logger: Logger,
+                                        onReady: @escaping @Sendable (Parts, Int) async -> Void = { _, _ in }) async throws -> AudioRoomsApplication {
         _ = MetricsRegistry.shared
+        let cap = Duration.milliseconds(configuration.shutdownTimeoutMs)
         // Scale-out: Redis carries the rooms' state and the Socket.IO broadcasts between nodes.
         let now: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
         let cluster = configuration.usesRedis ? ClusterParts(configuration: configuration, logger: logger, now: now) : nil
@@ -168,20 +178,15 @@ public enum MSABApplication {
                 await onReady(parts, channel.localAddress?.port ?? configuration.port)
             },
             logger: logger)
-        // Graceful shutdown runs in reverse order of this list, one service after the other (see
-        // ShutdownSequence): stop accepting, rooms, gifts, status posts, Socket.IO, Engine.IO, media, HTTP.
-        let cap = Duration.milliseconds(configuration.shutdownTimeoutMs)
-        var services: [any Service] = [app, media, SignallingService(engine: engine, io: io), statusPoster, settlement, registry,
+        // Graceful shutdown runs in reverse order of the HTTP server and this list, one service
+        // after the other (see ShutdownSequence): stop accepting, rooms, gifts, status posts,
+        // Socket.IO, Engine.IO, media, HTTP.
+        var services: [any Service] = [media, SignallingService(engine: engine, io: io), statusPoster, settlement, registry,
                                        ShutdownSequence(shutdown: shutdown, cap: cap, logger: logger)]
         if let cluster, let clusterNode {
             // Redis goes last (stops first of the app's own, after the rooms said goodbye).
-            services.insert(contentsOf: cluster.services(node: clusterNode), at: 1)
+            services.insert(contentsOf: cluster.services(node: clusterNode), at: 0)
         }
-        var groupConfiguration = ServiceGroupConfiguration(
-            services: services,
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        groupConfiguration.maximumGracefulShutdownDuration = cap
-        let group = ServiceGroup(configuration: groupConfiguration)
-        try await group.run()
+        return AudioRoomsApplication(http: app, services: services, parts: parts, shutdownCap: cap)
     }
 }

@@ -1,7 +1,9 @@
 import MediasoupWire
+import SFU
+import SFUServer
 
-/// What the rooms need from the SFU: one router per room. `SFUServer`'s `MediaServer` is the
-/// production implementation (see `MediaServer+MediaPlane.swift`); tests can substitute a fake.
+/// What the rooms need from the SFU: one router per room. `SFUMediaPlane` (routers on `SFUServer`'s
+/// `MediaServer`) is the production implementation; tests can substitute a fake.
 public protocol MediaPlane: Sendable {
     /// Creates the router of a room (on the least loaded worker).
     func makeRouter() async throws -> any RoomRouter
@@ -12,9 +14,9 @@ public protocol RoomRouter: AnyObject, Sendable {
     var id: String { get }
     var rtpCapabilities: RtpCapabilities { get }
     /// Router events (closures of transports/producers/consumers, speaker detection). One reader.
-    var mediaEvents: AsyncStream<RoomMediaEvent> { get }
+    var mediaEvents: AsyncStream<MediaRouterEvent> { get }
 
-    func createTransport() async throws -> TransportDescription
+    func createTransport() async throws -> WebRtcTransportInfo
     func connectTransport(_ transportId: String, dtlsParameters: DtlsParameters) async throws
     func restartIce(_ transportId: String) async throws -> IceParameters
     func closeTransport(_ transportId: String) async
@@ -24,7 +26,7 @@ public protocol RoomRouter: AnyObject, Sendable {
     func closeProducer(_ producerId: String) async
 
     func canConsume(producerId: String, rtpCapabilities: RtpCapabilities) async -> Bool
-    func consume(transportId: String, producerId: String, rtpCapabilities: RtpCapabilities) async throws -> ConsumerDescription
+    func consume(transportId: String, producerId: String, rtpCapabilities: RtpCapabilities) async throws -> ConsumerInfo
     func setConsumerPaused(_ consumerId: String, _ paused: Bool) async throws
     func closeConsumer(_ consumerId: String) async
 
@@ -60,48 +62,6 @@ extension RoomRouter {
         throw PipesUnsupported()
     }
     public func closeExport(pipeId: String) async {}
-}
-
-/// The `transport:create` ack: mediasoup's transport parameters as mediasoup-client expects them.
-public struct TransportDescription: Codable, Sendable {
-    public var id: String
-    public var iceParameters: IceParameters
-    public var iceCandidates: [IceCandidate]
-    public var dtlsParameters: DtlsParameters
-
-    public init(id: String, iceParameters: IceParameters, iceCandidates: [IceCandidate], dtlsParameters: DtlsParameters) {
-        self.id = id
-        self.iceParameters = iceParameters
-        self.iceCandidates = iceCandidates
-        self.dtlsParameters = dtlsParameters
-    }
-}
-
-/// The `audio:consume` ack.
-public struct ConsumerDescription: Codable, Sendable {
-    public var id: String
-    public var producerId: String
-    public var kind: MediaKind
-    public var rtpParameters: RtpParameters
-
-    public init(id: String, producerId: String, kind: MediaKind, rtpParameters: RtpParameters) {
-        self.id = id
-        self.producerId = producerId
-        self.kind = kind
-        self.rtpParameters = rtpParameters
-    }
-}
-
-/// What a router tells its room.
-public enum RoomMediaEvent: Sendable {
-    case transportClosed(transportId: String, reason: String)
-    case producerClosed(producerId: String, reason: String)
-    case consumerClosed(consumerId: String, reason: String)
-    /// The dominant speaker changed (volume in dBov, 0 loudest … -127).
-    case dominantSpeaker(producerId: String, volume: Int)
-    /// Loudest producers above the threshold, loudest first.
-    case audioLevels([(producerId: String, volume: Int)])
-    case silence
 }
 
 /// Refusals of a router that the room answers with their own error strings (anything else a

@@ -38,15 +38,15 @@ final class SFURoomRouter: RoomRouter {
     let primary: MediaRouter
     private let server: MediaServer
     private let maxConsumersPerWorker: Int
-    let mediaEvents: AsyncStream<RoomMediaEvent>
-    private let continuation: AsyncStream<RoomMediaEvent>.Continuation
+    let mediaEvents: AsyncStream<MediaRouterEvent>
+    private let continuation: AsyncStream<MediaRouterEvent>.Continuation
     private let state = Mutex(State())
 
     init(primary: MediaRouter, server: MediaServer, maxConsumersPerWorker: Int) {
         self.primary = primary
         self.server = server
         self.maxConsumersPerWorker = maxConsumersPerWorker
-        (mediaEvents, continuation) = AsyncStream.makeStream(of: RoomMediaEvent.self)
+        (mediaEvents, continuation) = AsyncStream.makeStream(of: MediaRouterEvent.self)
         state.withLock { $0.routers[primary.workerIndex] = primary }
         startPump(for: primary, isPrimary: true)
         continuation.onTermination = { [weak self] _ in
@@ -66,24 +66,18 @@ final class SFURoomRouter: RoomRouter {
         let pump = Task { [weak self] in
             for await event in router.events {
                 switch event {
-                case .transportClosed(let id, let reason):
+                case .transportClosed(let id, _):
                     self?.forget(transport: id)
-                    continuation.yield(.transportClosed(transportId: id, reason: reason.description))
-                case .producerClosed(let id, let reason):
+                case .producerClosed(let id, _):
                     // Idempotent on the origin; closes the copies (their consumers report).
                     await router.closeProducer(id)
                     self?.forget(producer: id)
-                    continuation.yield(.producerClosed(producerId: id, reason: reason.description))
-                case .consumerClosed(let id, let reason):
+                case .consumerClosed(let id, _):
                     self?.forget(consumer: id)
-                    continuation.yield(.consumerClosed(consumerId: id, reason: reason.description))
-                case .dominantSpeaker(let id, let volume):
-                    if isPrimary { continuation.yield(.dominantSpeaker(producerId: id, volume: volume)) }
-                case .audioLevels(let levels):
-                    if isPrimary { continuation.yield(.audioLevels(levels.map { (producerId: $0.producerId, volume: $0.volume) })) }
-                case .silence:
-                    if isPrimary { continuation.yield(.silence) }
+                case .dominantSpeaker, .audioLevels, .silence:
+                    guard isPrimary else { continue }
                 }
+                continuation.yield(event)
             }
             // The primary's stream ends when the room's router closes.
             if isPrimary { continuation.finish() }
@@ -164,11 +158,11 @@ final class SFURoomRouter: RoomRouter {
 
     // MARK: - Transports
 
-    func createTransport() async throws -> TransportDescription {
+    func createTransport() async throws -> WebRtcTransportInfo {
         let router = try await placeTransport()
         let info = try await router.createWebRtcTransport()
         state.withLock { $0.transportRouter[info.id] = router }
-        return TransportDescription(id: info.id, iceParameters: info.iceParameters, iceCandidates: info.iceCandidates, dtlsParameters: info.dtlsParameters)
+        return info
     }
 
     func connectTransport(_ transportId: String, dtlsParameters: DtlsParameters) async throws {
@@ -214,7 +208,7 @@ final class SFURoomRouter: RoomRouter {
         await origin(of: producerId).canConsume(producerId: producerId, rtpCapabilities: rtpCapabilities)
     }
 
-    func consume(transportId: String, producerId: String, rtpCapabilities: RtpCapabilities) async throws -> ConsumerDescription {
+    func consume(transportId: String, producerId: String, rtpCapabilities: RtpCapabilities) async throws -> ConsumerInfo {
         let router = routerFor(transport: transportId)
         let origin = origin(of: producerId)
         // Idempotent: a producer already piped there (the usual case) costs a lock.
@@ -228,7 +222,7 @@ final class SFURoomRouter: RoomRouter {
             throw RoomMediaError.alreadyConsuming
         }
         state.withLock { $0.consumerRouter[info.id] = router }
-        return ConsumerDescription(id: info.id, producerId: info.producerId, kind: info.kind, rtpParameters: info.rtpParameters)
+        return info
     }
 
     func setConsumerPaused(_ consumerId: String, _ paused: Bool) async throws {

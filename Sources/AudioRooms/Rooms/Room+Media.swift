@@ -1,5 +1,7 @@
 import Logging
 import MediasoupWire
+import SFU
+import SFUServer
 
 /// The media events of contract §3.3–3.7 and the design.md §2 additions. Every method assumes the
 /// membership gate passed (the socket has joined this room) and checks ownership itself: a socket
@@ -12,7 +14,7 @@ extension Room {
         // Reserve the slot before awaiting, so two concurrent creates cannot both pass the limit.
         let placeholder = "pending-\(services.now())-\(Int.random(in: 0..<Int.max))"
         participants[socket]?.transports.append(placeholder)
-        let description: TransportDescription
+        let description: WebRtcTransportInfo
         do {
             description = try await router.createTransport()
         } catch {
@@ -129,7 +131,7 @@ extension Room {
         guard producerOwner[payload.producerId] != nil || imports[payload.producerId] != nil,
               await router.canConsume(producerId: payload.producerId, rtpCapabilities: payload.rtpCapabilities)
         else { return (ErrorAck("Cannot consume"), nil) }
-        let consumer: ConsumerDescription
+        let consumer: ConsumerInfo
         do {
             consumer = try await router.consume(transportId: payload.transportId, producerId: payload.producerId, rtpCapabilities: payload.rtpCapabilities)
         } catch RoomMediaError.consumerLimitReached {

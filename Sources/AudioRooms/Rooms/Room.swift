@@ -1,6 +1,8 @@
 import Foundation
 import Logging
 import MediasoupWire
+import SFU
+import SFUServer
 
 /// One audio room: its participants, its seats and its router. An actor, so every change to a
 /// room is serialized (two users racing for a seat: exactly one wins), and it re-checks its state
@@ -327,7 +329,7 @@ public actor Room {
 
     // MARK: - router events
 
-    func handle(_ event: RoomMediaEvent) async {
+    func handle(_ event: MediaRouterEvent) async {
         switch event {
         case .transportClosed(let transportId, _):
             guard let owner = transportOwner.removeValue(forKey: transportId) else { return }

@@ -2,7 +2,8 @@ import Synchronization
 
 /// Every connected socket's identity, and the indexes the rooms need across sockets: a user's
 /// sockets (for `→ user` deliveries such as `seat:invite:received`) and the room each user is
-/// in (`user:getRoom`). In-memory here; the Redis store keeps the same indexes fleet-wide.
+/// in (`user:getRoom`). In-memory and node-local here; ``RoomStateStore`` keeps the same indexes
+/// for every node (`user:{id}:sockets`, `user:{id}:room`; in Redis when clustered).
 public final class SessionDirectory: Sendable {
     private struct State {
         var users: [String: AuthenticatedUser] = [:]

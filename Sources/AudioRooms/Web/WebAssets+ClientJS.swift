@@ -10,8 +10,8 @@ extension WebAssets {
 //  2. A WebRTC handler over RTCPeerConnection in mediasoup-client's shape and naming: `Device`,
 //     `SendTransport`, `RecvTransport`, `Producer`, `Consumer` (Unified Plan, Opus, one
 //     RTCPeerConnection per transport, the SFU ICE-lite and DTLS passive/active as mediasoup).
-// Plus `MsabRoom`-free helpers: `ack(socket, event, data)` resolves an msab ack or rejects with
-// its `error`, whichever ack shape the event uses.
+// Plus one helper: `ack(socket, event, data)` resolves an msab ack or rejects with its `error`,
+// whichever ack shape the event uses.
 //
 // MIT-style: copy it into your app and change it.
 
