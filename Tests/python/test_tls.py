@@ -41,7 +41,8 @@ def pki():
 
 
 @pytest.fixture
-def tls_server(pki):
+def tls_server(pki, monkeypatch):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", pki["ca.pem"])  # python-engineio's polling requests verify with it
     # tls_ca: the url is https:// (CORS_ORIGINS too) and start() checks /health against the test CA.
     with MsabServer.small(tls_ca=pki["ca.pem"], SSL_KEY_PATH=pki["server.key"], SSL_CERT_PATH=pki["server.pem"]) as s:
         yield s
