@@ -161,14 +161,14 @@ let package = Package(
         ),
         // ── tests (swift-testing) ───────────────────────────────────────────────────────
         // Test support shared by several test targets and needing no module of ours: hex test
-        // vectors, a seeded random generator, ByteBuffer conveniences. (RedisTesting and
-        // SFUTestSupport stay apart: they need Redis or the SFU and its cores, which would make
-        // every test target that wants hex bytes build them too.)
+        // vectors, a seeded random generator, ByteBuffer conveniences, a socket bound to a free
+        // loopback port. RedisTesting and SFUTestSupport stay apart: they need Redis, or the SFU
+        // and its cores, which every test target that only wants hex bytes would then build too.
         .target(name: "TestSupport", dependencies: [nioCore], path: "Tests/TestSupport", swiftSettings: swiftSettings),
         // Test support shared by several test targets: a private redis-server per test.
         .target(
             name: "RedisTesting",
-            dependencies: ["Redis", nioCore, logging, .product(name: "NIOSSL", package: "swift-nio-ssl")],
+            dependencies: ["Redis", "TestSupport", nioCore, logging, .product(name: "NIOSSL", package: "swift-nio-ssl")],
             path: "Tests/RedisTesting",
             swiftSettings: swiftSettings
         ),
@@ -190,7 +190,7 @@ let package = Package(
         .testTarget(name: "RTPTests", dependencies: ["TestSupport", "RTP", nioCore], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "STUNTests", dependencies: ["TestSupport", "STUN", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "ICELiteTests", dependencies: ["TestSupport", "ICELite", "STUN", nioCore], swiftSettings: swiftSettings),
-        .testTarget(name: "DTLSTests", dependencies: ["DTLS", nioCore], swiftSettings: swiftSettings),
+        .testTarget(name: "DTLSTests", dependencies: ["TestSupport", "DTLS", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "SRTPTests", dependencies: ["TestSupport", "SRTP", "COpenSSL", "CSRTP", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "MediasoupWireTests", dependencies: ["MediasoupWire"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(
