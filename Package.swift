@@ -162,10 +162,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // ── tests (swift-testing) ───────────────────────────────────────────────────────
+        // Test support shared by several test targets and needing no module of ours: hex test
+        // vectors, a seeded random generator, ByteBuffer conveniences, a socket bound to a free
+        // loopback port. RedisTesting and SFUTestSupport stay apart: they need Redis, or the SFU
+        // and its cores, which every test target that only wants hex bytes would then build too.
+        .target(name: "TestSupport", dependencies: [nioCore], path: "Tests/TestSupport", swiftSettings: swiftSettings),
         // Test support shared by several test targets: a private redis-server per test.
         .target(
             name: "RedisTesting",
-            dependencies: ["Redis", logging],
+            dependencies: ["Redis", "TestSupport", nioCore, logging, .product(name: "NIOSSL", package: "swift-nio-ssl")],
             path: "Tests/RedisTesting",
             swiftSettings: swiftSettings
         ),
@@ -180,15 +185,15 @@ let package = Package(
         ),
         .testTarget(name: "EngineIOTests", dependencies: ["EngineIO", "EngineIOParser", nioCore, .product(name: "NIOEmbedded", package: "swift-nio")], swiftSettings: swiftSettings),
         .testTarget(name: "SocketIOParserTests", dependencies: ["SocketIOParser", nioCore], swiftSettings: swiftSettings),
-        .testTarget(name: "MessagePackTests", dependencies: ["MessagePack", nioCore], swiftSettings: swiftSettings),
+        .testTarget(name: "MessagePackTests", dependencies: ["TestSupport", "MessagePack", nioCore], swiftSettings: swiftSettings),
         .testTarget(
-            name: "SocketIORedisTests", dependencies: ["SocketIORedis", "MessagePack", "SocketIOParser", nioCore], swiftSettings: swiftSettings),
+            name: "SocketIORedisTests", dependencies: ["TestSupport", "SocketIORedis", "MessagePack", "SocketIOParser", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "SocketIOTests", dependencies: ["SocketIO", "SocketIOParser", "EngineIO", nioCore], swiftSettings: swiftSettings),
-        .testTarget(name: "RTPTests", dependencies: ["RTP", nioCore], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
-        .testTarget(name: "STUNTests", dependencies: ["STUN", nioCore], swiftSettings: swiftSettings),
-        .testTarget(name: "ICELiteTests", dependencies: ["ICELite", "STUN", nioCore], swiftSettings: swiftSettings),
-        .testTarget(name: "DTLSTests", dependencies: ["DTLS", nioCore], swiftSettings: swiftSettings),
-        .testTarget(name: "SRTPTests", dependencies: ["SRTP", "CSRTPCrypto", "COpenSSL", "CSRTP", nioCore], swiftSettings: swiftSettings),
+        .testTarget(name: "RTPTests", dependencies: ["TestSupport", "RTP", nioCore], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
+        .testTarget(name: "STUNTests", dependencies: ["TestSupport", "STUN", nioCore], swiftSettings: swiftSettings),
+        .testTarget(name: "ICELiteTests", dependencies: ["TestSupport", "ICELite", "STUN", nioCore], swiftSettings: swiftSettings),
+        .testTarget(name: "DTLSTests", dependencies: ["TestSupport", "DTLS", nioCore], swiftSettings: swiftSettings),
+        .testTarget(name: "SRTPTests", dependencies: ["TestSupport", "SRTP", "CSRTPCrypto", "COpenSSL", "CSRTP", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "MediasoupWireTests", dependencies: ["MediasoupWire"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(
             name: "LoadTestTests", dependencies: ["LoadTest", "SocketIOParser", "STUN", "ICELite", "DTLS", "SRTP", nioCore], swiftSettings: swiftSettings),
@@ -208,7 +213,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RedisTests",
-            dependencies: ["Redis", "RedisTesting", nioCore, .product(name: "NIOSSL", package: "swift-nio-ssl")],
+            dependencies: ["TestSupport", "Redis", "RedisTesting", nioCore, nioPosix, logging, .product(name: "NIOSSL", package: "swift-nio-ssl")],
             swiftSettings: swiftSettings
         ),
         // The whole application, built as `msab serve` builds it and driven with HummingbirdTesting.

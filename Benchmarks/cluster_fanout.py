@@ -30,7 +30,7 @@ import aiohttp
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "Tests", "python"))
 
-from msabtest.server import MsabServer, RedisServer  # noqa: E402
+from msabtest.server import MsabServer, RedisServer, cpu_times  # noqa: E402
 
 SOCKETS = int(os.environ.get("CLUSTER_BENCH_SOCKETS", "1000"))
 PROBES_PER_NODE = 4
@@ -233,14 +233,6 @@ async def run(a, b, secret):
             await asyncio.gather(*(s.close() for s in socks), return_exceptions=True)
 
 
-def cpu_seconds(server):
-    """(user, system) CPU seconds of a server process so far (/proc/PID/stat, fields 14 and 15)."""
-    with open(f"/proc/{server.proc.pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    tick = os.sysconf("SC_CLK_TCK")
-    return int(fields[11]) / tick, int(fields[12]) / tick
-
-
 async def passive_count(passive):
     return sum(await asyncio.gather(*(p.count() for p in passive)))
 
@@ -270,7 +262,7 @@ async def measure(a, b, socks, passive, started):
 
     # Burst.
     before = sum(s.count for s in socks) + await passive_count(passive)
-    cpu_before = [cpu_seconds(a), cpu_seconds(b)]
+    cpu_before = [cpu_times(a.proc.pid), cpu_times(b.proc.pid)]
     keys = [f"b{i}" for i in range(BURST_MESSAGES)]
     t0 = time.monotonic()
     for key in keys:
@@ -280,7 +272,7 @@ async def measure(a, b, socks, passive, started):
         await asyncio.sleep(0.005)
     done = max(p.arrivals.get(keys[-1], deadline) for p in probes_b)
     elapsed = done - t0
-    cpu_after = [cpu_seconds(a), cpu_seconds(b)]
+    cpu_after = [cpu_times(a.proc.pid), cpu_times(b.proc.pid)]
     await asyncio.sleep(1)
     delivered = sum(s.count for s in socks) + await passive_count(passive) - before
     print(f"burst: {BURST_MESSAGES} messages back to back, last one on every probe of B after {elapsed * 1000:.0f} ms: "

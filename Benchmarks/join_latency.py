@@ -17,7 +17,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "Tests", "python"))
 
 from msabtest.client import MsabClient  # noqa: E402
-from support import Server  # noqa: E402
+from msabtest.server import MsabServer, cpu_seconds as process_cpu_seconds  # noqa: E402
 
 ROOM = "bench"
 
@@ -53,13 +53,6 @@ def worker(args):
     return results, cpu_seconds(resource.getrusage(resource.RUSAGE_SELF)) - before
 
 
-def process_cpu_seconds(pid):
-    """utime + stime of a process from /proc (Linux), in seconds."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def summary(name, values):
     ok = sorted(v for v in values if isinstance(v, float))
     failed = [v for v in values if not isinstance(v, float)]
@@ -87,7 +80,7 @@ def main():
     sequential = int(os.environ.get("JOIN_BENCH_SEQUENTIAL", "50"))
     concurrent = int(os.environ.get("JOIN_BENCH_CONCURRENT", "200"))
     procs = int(os.environ.get("JOIN_BENCH_PROCESSES", "4"))
-    server = Server(LOG_LEVEL="error").start()
+    server = MsabServer.small(LOG_LEVEL="error").start()
     try:
         tokens = [server.token(10_000 + i, f"L{i}", ttl=3600) for i in range(sequential + concurrent)]
 

@@ -33,15 +33,10 @@ final class RefusingRouter: RoomRouter, @unchecked Sendable {
     func close() async {}
 }
 
-struct RefusingPlane: MediaPlane {
-    let router: RefusingRouter
-    func makeRouter() async throws -> any RoomRouter { router }
-}
-
 @Suite struct RoomConsumeLimitTests {
     @Test func consumeRefusalsHaveTheirOwnStrings() async throws {
         let router = RefusingRouter()
-        let registry = RoomRegistry(media: RefusingPlane(router: router), services: RoomMediaFailureTests.services())
+        let registry = RoomRegistry(media: OneRouterPlane(router: router), services: RoomMediaFailureTests.services())
         let room = try await registry.openRoom("42")
         _ = await room.join(socket: "s1", user: AuthenticatedUser(profile: UserProfile(id: 7), signedRoomRoles: nil, token: "t"))
         let transport = try #require(await room.createTransport(socket: "s1") as? WebRtcTransportInfo)

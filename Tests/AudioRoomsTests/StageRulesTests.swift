@@ -7,53 +7,6 @@ import SFUServer
 import Synchronization
 import Testing
 
-/// A router that remembers each producer's paused state, as the SFU would apply it.
-final class PauseRecordingRouter: RoomRouter, @unchecked Sendable {
-    let id = "router"
-    let rtpCapabilities = try! ORTC.generateRouterRtpCapabilities(mediaCodecs: ORTC.msabMediaCodecs)
-    let mediaEvents: AsyncStream<MediaRouterEvent> = AsyncStream { $0.finish() }
-    let paused = Mutex<[String: Bool]>([:])
-    let counter = Mutex(0)
-
-    func next() -> Int { counter.withLock { $0 += 1; return $0 } }
-    func isPaused(_ producer: String) -> Bool? { paused.withLock { $0[producer] } }
-
-    func createTransport() async throws -> WebRtcTransportInfo {
-        WebRtcTransportInfo(id: "00000000-0000-4000-8000-\(String(format: "%012d", next()))", iceParameters: IceParameters(usernameFragment: "u", password: "p"),
-                             iceCandidates: [], dtlsParameters: DtlsParameters(role: .auto, fingerprints: []))
-    }
-    func connectTransport(_ transportId: String, dtlsParameters: DtlsParameters) async throws {}
-    func restartIce(_ transportId: String) async throws -> IceParameters { IceParameters(usernameFragment: "v", password: "q") }
-    func closeTransport(_ transportId: String) async {}
-    func produce(transportId: String, kind: MediaKind, rtpParameters: RtpParameters, paused: Bool) async throws -> String {
-        let id = "10000000-0000-4000-8000-\(String(format: "%012d", next()))"
-        self.paused.withLock { $0[id] = paused }
-        return id
-    }
-    func setProducerPaused(_ producerId: String, _ paused: Bool) async throws { self.paused.withLock { $0[producerId] = paused } }
-    func closeProducer(_ producerId: String) async { paused.withLock { $0[producerId] = nil } }
-    func canConsume(producerId: String, rtpCapabilities: RtpCapabilities) async -> Bool { true }
-    func consume(transportId: String, producerId: String, rtpCapabilities: RtpCapabilities) async throws -> ConsumerInfo {
-        ConsumerInfo(id: "20000000-0000-4000-8000-\(String(format: "%012d", next()))", producerId: producerId, kind: .audio, rtpParameters: RtpParameters(codecs: []))
-    }
-    func setConsumerPaused(_ consumerId: String, _ paused: Bool) async throws {}
-    func closeConsumer(_ consumerId: String) async {}
-    func close() async {}
-}
-
-struct RecordingPlane: MediaPlane {
-    let router: PauseRecordingRouter
-    func makeRouter() async throws -> any RoomRouter { router }
-}
-
-/// Everyone is the owner (the moderator actions are what is under test, not roles).
-struct OwnerBackend: RoomBackend {
-    func role(of user: AuthenticatedUser, in roomId: String) async throws -> RoomRole { .owner }
-    func isManager(_ user: AuthenticatedUser, in roomId: String) async -> Bool { true }
-    func postRoomStatus(roomId: String, isLive: Bool, participantCount: Int, endedAt: Date?) async {}
-    func settleGifts(_ batch: [GiftTransaction]) async throws -> [GiftFailure] { [] }
-}
-
 @Suite struct StageRulesTests {
     let seatedOnly = StagePolicy(seatedSpeakersOnly: true)
 
@@ -104,33 +57,19 @@ struct OwnerBackend: RoomBackend {
         #expect(many.isMuted(SeatMap.maxRememberedMutes))  // the seated one is never forgotten
     }
 
-    static func room(seatedOnly: Bool = true) async throws -> (Room, PauseRecordingRouter) {
+    static func room(seatedOnly: Bool = true) async throws -> (Room, RecordingRouter) {
         var configuration = Configuration()
         configuration.seatedSpeakersOnly = seatedOnly
-        let backend = OwnerBackend()
-        let services = RoomServices(outbox: RecordingOutbox(), backend: backend, directory: SessionDirectory(), statusPoster: StatusPoster(backend: backend),
-                                    giftQueue: nil, rateLimiter: RateLimiter(), configuration: configuration, logger: Logger(label: "test"), now: { 0 })
-        let router = PauseRecordingRouter()
-        let room = try await RoomRegistry(media: RecordingPlane(router: router), services: services).openRoom("42")
-        return (room, router)
-    }
-
-    static func user(_ id: Int) -> AuthenticatedUser { AuthenticatedUser(profile: UserProfile(id: id), signedRoomRoles: nil, token: "t\(id)") }
-
-    static func produce(_ room: Room, socket: String) async throws -> String {
-        let transport = try #require(await room.createTransport(socket: socket) as? WebRtcTransportInfo)
-        let payload = AudioProducePayload(roomId: "42", transportId: transport.id, kind: .audio,
-                                          rtpParameters: RtpParameters(codecs: [RtpCodecParameters(mimeType: "audio/opus", payloadType: 111, clockRate: 48000, channels: 2)]))
-        return try #require(await room.produce(socket: socket, payload) as? IdAck).id
+        return try await RoomFixture.room(configuration: configuration)
     }
 
     @Test func everyPathKeepsAMutedOrUnseatedUserSilent() async throws {
         let (room, router) = try await Self.room()
-        let owner = Self.user(1), speaker = Self.user(2)
+        let owner = RoomFixture.user(1), speaker = RoomFixture.user(2)
         _ = await room.join(socket: "o", user: owner)
         _ = await room.join(socket: "s", user: speaker)
 
-        let first = try await Self.produce(room, socket: "s")
+        let first = try await RoomFixture.produce(room, socket: "s")
         #expect(router.isPaused(first) == true)  // accepted, not forwarded: no seat
         #expect(await room.takeSeat(socket: "s", user: speaker, seatIndex: 0) == .ok)
         #expect(router.isPaused(first) == false)
@@ -142,7 +81,7 @@ struct OwnerBackend: RoomBackend {
         _ = await room.setSelfMuted(socket: "s", producerId: first, false)
         #expect(await room.takeSeat(socket: "s", user: speaker, seatIndex: 3) == .ok)
         #expect(router.isPaused(first) == true)
-        let second = try await Self.produce(room, socket: "s")
+        let second = try await RoomFixture.produce(room, socket: "s")
         #expect(router.isPaused(second) == true)
         #expect(await room.setSeatMuted(socket: "o", user: owner, target: 2, muted: false) == .ok)
         #expect(router.isPaused(second) == false)
@@ -165,22 +104,22 @@ struct OwnerBackend: RoomBackend {
 
     @Test func mutedUserReconnectingWithinRetentionStaysSilent() async throws {
         let (room, router) = try await Self.room()
-        let owner = Self.user(1), speaker = Self.user(2)
+        let owner = RoomFixture.user(1), speaker = RoomFixture.user(2)
         _ = await room.join(socket: "o", user: owner)
         _ = await room.join(socket: "s", user: speaker)
         #expect(await room.takeSeat(socket: "s", user: speaker, seatIndex: 0) == .ok)
         #expect(await room.setSeatMuted(socket: "o", user: owner, target: 2, muted: true) == .ok)
         await room.leave(socket: "s", retainSeat: true)
         _ = await room.join(socket: "s2", user: speaker)
-        let producer = try await Self.produce(room, socket: "s2")
+        let producer = try await RoomFixture.produce(room, socket: "s2")
         _ = await room.setSelfMuted(socket: "s2", producerId: producer, false)
         #expect(router.isPaused(producer) == true)
     }
 
     @Test func theSwitchLetsUnseatedProducersBeHeard() async throws {
         let (room, router) = try await Self.room(seatedOnly: false)
-        _ = await room.join(socket: "s", user: Self.user(2))
-        let producer = try await Self.produce(room, socket: "s")
+        _ = await room.join(socket: "s", user: RoomFixture.user(2))
+        let producer = try await RoomFixture.produce(room, socket: "s")
         #expect(router.isPaused(producer) == false)
     }
 }

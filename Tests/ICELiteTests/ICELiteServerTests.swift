@@ -2,6 +2,7 @@ import ICELite
 import NIOCore
 import STUN
 import Testing
+import TestSupport
 
 @Suite("ICELiteServer (RFC 8445 §2.5, §7.3; RFC 7675)")
 struct ICELiteServerTests {
@@ -362,15 +363,15 @@ struct ICELiteServerTests {
 
     @Test("credentials: generated ones are valid ice-chars, invalid ones are refused")
     func credentials() throws {
-        var generator = SeededGenerator(state: 42)
+        var generator = SeededGenerator(seed: 42)
         let server = ICELiteServer(generator: &generator)
         #expect(server.usernameFragment.count == 16)
         #expect(server.password.count == 32)
         #expect(ICELiteServer.isValidICEString(server.usernameFragment, minimumLength: 4))
         #expect(ICELiteServer.isValidICEString(server.password, minimumLength: 22))
-        var same = SeededGenerator(state: 42)
+        var same = SeededGenerator(seed: 42)
         #expect(ICELiteServer(generator: &same).password == server.password)
-        var other = SeededGenerator(state: 43)
+        var other = SeededGenerator(seed: 43)
         #expect(ICELiteServer(generator: &other).password != server.password)
 
         #expect(throws: ICELiteError.self) { try ICELiteServer(usernameFragment: "abc", password: Self.password) }

@@ -2,31 +2,6 @@ import ICELite
 import NIOCore
 import STUN
 
-func bytes(_ hex: String) -> [UInt8] {
-    let digits = hex.filter { !$0.isWhitespace }
-    var result: [UInt8] = []
-    var index = digits.startIndex
-    while index < digits.endIndex {
-        let next = digits.index(index, offsetBy: 2)
-        result.append(UInt8(digits[index..<next], radix: 16)!)
-        index = next
-    }
-    return result
-}
-
-/// Deterministic generator for credentials in tests (SplitMix64).
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Fake monotonic time: seconds since an arbitrary origin.
 func at(_ seconds: Double) -> NIODeadline {
     .uptimeNanoseconds(1_000_000_000_000 + UInt64(seconds * 1_000_000_000))

@@ -1,6 +1,7 @@
 import MessagePack
 import NIOCore
 import Testing
+import TestSupport
 
 @Suite struct MessagePackValueTests {
     @Test func compositeValuesRoundTrip() throws {

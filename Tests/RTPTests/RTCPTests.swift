@@ -1,6 +1,7 @@
 import NIOCore
 import RTP
 import Testing
+import TestSupport
 
 @Suite("RTCP compound packets (RFC 3550 §6, RFC 4585)")
 struct RTCPTests {

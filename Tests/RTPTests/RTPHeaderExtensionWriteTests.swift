@@ -1,6 +1,7 @@
 import NIOCore
 import RTP
 import Testing
+import TestSupport
 
 @Suite("Setting header extensions (mid rewrite per consumer)")
 struct RTPHeaderExtensionWriteTests {

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Redis
 import Synchronization
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -155,23 +156,9 @@ package final class RedisServerProcess: Sendable {
 
     /// Binds 127.0.0.1:0, reads the port the kernel chose, and releases it.
     package static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw ServerError.noPort }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0 else { throw ServerError.noPort }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let named = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        guard named == 0 else { throw ServerError.noPort }
-        return Int(UInt16(bigEndian: address.sin_port))
+        guard let (fd, port) = bindLoopback(Int32(SOCK_STREAM.rawValue)) else { throw ServerError.noPort }
+        close(fd)
+        return Int(port)
     }
 
     package static func canConnect(port: Int) -> Bool {

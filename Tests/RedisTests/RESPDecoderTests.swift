@@ -2,6 +2,7 @@ import NIOCore
 import Testing
 
 @testable import Redis
+import TestSupport
 
 /// Wire bytes and the values they decode to. Every fixture is also fed one byte at a time.
 let respFixtures: [(wire: String, values: [RESPValue])] = [
@@ -111,18 +112,6 @@ func isProtocolError(_ body: () throws -> Void) -> Bool {
     } catch {
         if case .protocolError = error as? RedisError { return true }
         return false
-    }
-}
-
-/// A reproducible generator (xorshift64*), so a failing split can be replayed.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed == 0 ? 0x9E37_79B9_7F4A_7C15 : seed }
-    mutating func next() -> UInt64 {
-        state ^= state >> 12
-        state ^= state << 25
-        state ^= state >> 27
-        return state &* 2_685_821_657_736_338_717
     }
 }
 

@@ -2,6 +2,7 @@ import NIOCore
 import Testing
 
 @testable import Redis
+import TestSupport
 
 @Suite struct RESPEncoderTests {
     @Test func encodesCommandsAsArraysOfBulkStrings() throws {

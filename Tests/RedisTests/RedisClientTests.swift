@@ -3,6 +3,7 @@ import NIOCore
 import Redis
 import RedisTesting
 import Testing
+import TestSupport
 
 /// Against a real redis-server (the Debian package `make deps` installs), one private server per test.
 @Suite(.enabled(if: RedisServerProcess.isAvailable, "/usr/bin/redis-server is not installed (make deps)"), .timeLimit(.minutes(1)))

@@ -2,6 +2,7 @@ import NIOCore
 import Testing
 
 @testable import Redis
+import TestSupport
 
 @Suite struct RedisPubSubStateTests {
     func bulk(_ text: String) -> RESPValue { .bulkString(ByteBuffer(string: text)) }

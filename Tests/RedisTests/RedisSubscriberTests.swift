@@ -3,6 +3,7 @@ import NIOCore
 import Redis
 import RedisTesting
 import Testing
+import TestSupport
 
 @Suite(.enabled(if: RedisServerProcess.isAvailable, "/usr/bin/redis-server is not installed (make deps)"), .timeLimit(.minutes(1)))
 struct RedisSubscriberTests {

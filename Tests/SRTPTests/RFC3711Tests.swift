@@ -1,35 +1,36 @@
 import NIOCore
 import SRTP
 import Testing
+import TestSupport
 
 /// RFC 3711 Appendix B vectors and libsrtp's published AES_CM_128_HMAC_SHA1_80 reference
 /// packets (libsrtp test/srtp_driver.c `srtp_validate`, whose master key is the one of B.3).
 @Suite struct RFC3711Tests {
     // RFC 3711 B.3
-    static let masterKey = hex("E1F97A0D3E018BE0D64FA32C06DE4139")
-    static let masterSalt = hex("0EC675AD498AFEEBB6960B3AABE6")
+    static let masterKey = bytes("E1F97A0D3E018BE0D64FA32C06DE4139")
+    static let masterSalt = bytes("0EC675AD498AFEEBB6960B3AABE6")
 
     // libsrtp srtp_driver.c srtp_validate(): SSRC 0xcafebabe, seq 0x1234, 16 bytes of 0xab.
-    static let rtpPlain = hex("800f1234decafbadcafebabeabababababababababababababababab")
-    static let srtpPublished = hex("800f1234decafbadcafebabe4e55dc4ce79978d88ca4d215949d2402b78d6acc99ea179b8dbb")
-    static let rtcpPlain = hex("81c8000bcafebabeabababababababababababababababab")
-    static let srtcpPublished = hex("81c8000bcafebabe7128035be487b9bdbef89041f977a5a880000001993e08cd54d6c1230798")
+    static let rtpPlain = bytes("800f1234decafbadcafebabeabababababababababababababababab")
+    static let srtpPublished = bytes("800f1234decafbadcafebabe4e55dc4ce79978d88ca4d215949d2402b78d6acc99ea179b8dbb")
+    static let rtcpPlain = bytes("81c8000bcafebabeabababababababababababababababab")
+    static let srtcpPublished = bytes("81c8000bcafebabe7128035be487b9bdbef89041f977a5a880000001993e08cd54d6c1230798")
 
     @Test func appendixB2AESCMKeystream() {
         // B.2: session key, "session salt (already shifted)", SSRC = ROC = SEQ = 0.
-        let key = hex("2B7E151628AED2A6ABF7158809CF4F3C")
-        let iv = hex("F0F1F2F3F4F5F6F7F8F9FAFBFCFD0000")
+        let key = bytes("2B7E151628AED2A6ABF7158809CF4F3C")
+        let iv = bytes("F0F1F2F3F4F5F6F7F8F9FAFBFCFD0000")
         #expect(
             ReferenceSRTP.keystream(key: key, iv: iv, count: 48).hexString
-                == hex("E03EAD0935C95E80E166B16DD92B4EB4 D23513162B02D0F72A43A2FE4A5F97AB 41E95B3BB0A2E8DD477901E4FCA894C0")
+                == bytes("E03EAD0935C95E80E166B16DD92B4EB4 D23513162B02D0F72A43A2FE4A5F97AB 41E95B3BB0A2E8DD477901E4FCA894C0")
                 .hexString)
         #expect(
             ReferenceSRTP.keystream(key: key, iv: iv, count: 48, firstBlock: 0xFEFF).hexString
-                == hex("EC8CDF7398607CB0F2D21675EA9EA1E4 362B7C3C6773516318A077D7FC5073AE 6A2CC3787889374FBEB4C81B17BA6C44")
+                == bytes("EC8CDF7398607CB0F2D21675EA9EA1E4 362B7C3C6773516318A077D7FC5073AE 6A2CC3787889374FBEB4C81B17BA6C44")
                 .hexString)
         // Through the packet path: an all-zero payload with SSRC/ROC/SEQ 0 encrypts to the keystream.
         let keys = ReferenceSRTP.SessionKeys(
-            encryption: key, salt: hex("F0F1F2F3F4F5F6F7F8F9FAFBFCFD"), authentication: [UInt8](repeating: 0, count: 20))
+            encryption: key, salt: bytes("F0F1F2F3F4F5F6F7F8F9FAFBFCFD"), authentication: [UInt8](repeating: 0, count: 20))
         let packet = [0x80, 0x00] + [UInt8](repeating: 0, count: 10) + [UInt8](repeating: 0, count: 32)
         let protected = ReferenceSRTP.protectRTPCM(packet, keys: keys, tagLength: 10)
         #expect(Array(protected[12..<28]).hexString == "e03ead0935c95e80e166b16dd92b4eb4")

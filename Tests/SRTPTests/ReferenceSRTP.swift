@@ -166,29 +166,3 @@ enum ReferenceSRTP {
         return Array(packet[..<8]) + sealed.ciphertext + sealed.tag + trailer
     }
 }
-
-/// Parses hex, ignoring spaces and newlines (test vectors are copied as printed).
-func hex(_ string: String) -> [UInt8] {
-    let digits = string.filter { $0.isHexDigit }
-    precondition(digits.count % 2 == 0, "odd number of hex digits")
-    var bytes: [UInt8] = []
-    var index = digits.startIndex
-    while index < digits.endIndex {
-        let next = digits.index(index, offsetBy: 2)
-        bytes.append(UInt8(String(digits[index..<next]), radix: 16)!)
-        index = next
-    }
-    return bytes
-}
-
-extension Array where Element == UInt8 {
-    var hexString: String {
-        let digits = [Character]("0123456789abcdef")
-        var out = ""
-        for byte in self {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
-        return out
-    }
-}

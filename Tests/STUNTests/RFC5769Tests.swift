@@ -1,6 +1,7 @@
 import NIOCore
 import STUN
 import Testing
+import TestSupport
 
 /// RFC 5769 "Test Vectors for Session Traversal Utilities for NAT (STUN)", byte for byte.
 @Suite("RFC 5769 STUN test vectors")

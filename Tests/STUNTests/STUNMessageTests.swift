@@ -1,6 +1,7 @@
 import NIOCore
 import STUN
 import Testing
+import TestSupport
 
 @Suite("STUN message codec (RFC 5389)")
 struct STUNMessageTests {

@@ -3,6 +3,7 @@ import NIOCore
 import SocketIOParser
 import SocketIORedis
 import Testing
+import TestSupport
 
 @Suite struct JSONValueMessagePackTests {
     @Test func numbersAsNotepackWritesThem() {
@@ -16,7 +17,7 @@ import Testing
             #expect(MessagePackValue(JSONValue.number(number)) == expected, "\(number)")
         }
         #expect(MessagePackValue(JSONValue.number(-0.0)).encodedBytes == [0x00])  // notepack: Math.floor(-0) === -0 → fixint 0
-        #expect(MessagePackValue(JSONValue.number(.nan)).encodedBytes == hex("cb 7f f8 00 00 00 00 00 00"))
+        #expect(MessagePackValue(JSONValue.number(.nan)).encodedBytes == bytes("cb 7f f8 00 00 00 00 00 00"))
     }
 
     @Test func valuesBothWays() throws {

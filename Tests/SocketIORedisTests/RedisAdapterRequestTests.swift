@@ -3,6 +3,7 @@ import NIOCore
 import SocketIOParser
 import SocketIORedis
 import Testing
+import TestSupport
 
 /// The request shapes of ../shared/redis-adapter.md §A.3 (read from socket.io-redis-adapter
 /// `lib/index.ts` and socket.io-redis-emitter `lib/broadcast-operator.ts`), as JSON text exactly
@@ -64,12 +65,12 @@ import Testing
         #expect(encoded.readableBytesView.first != UInt8(ascii: "{"))
         // `{uid, requestId, type, packet, opts}` in the adapter's order (`broadcastWithAck`).
         let expected: [UInt8] =
-            hex("85 a3") + ascii("uid") + hex("a6") + ascii("Xy12Ab") + hex("a9") + ascii("requestId") + hex("a2") + ascii("r1")
-            + hex("a4") + ascii("type") + hex("07")
-            + hex("a6") + ascii("packet") + hex("83 a4") + ascii("type") + hex("02 a4") + ascii("data") + hex("92 a8") + ascii("question")
-            + hex("c4 02 01 02 a3") + ascii("nsp") + hex("a1") + ascii("/")
-            + hex("a4") + ascii("opts") + hex("83 a5") + ascii("rooms") + hex("91 a2") + ascii("42") + hex("a6") + ascii("except") + hex("90")
-            + hex("a5") + ascii("flags") + hex("81 a7") + ascii("timeout") + hex("cd 13 88")
+            bytes("85 a3") + ascii("uid") + bytes("a6") + ascii("Xy12Ab") + bytes("a9") + ascii("requestId") + bytes("a2") + ascii("r1")
+            + bytes("a4") + ascii("type") + bytes("07")
+            + bytes("a6") + ascii("packet") + bytes("83 a4") + ascii("type") + bytes("02 a4") + ascii("data") + bytes("92 a8") + ascii("question")
+            + bytes("c4 02 01 02 a3") + ascii("nsp") + bytes("a1") + ascii("/")
+            + bytes("a4") + ascii("opts") + bytes("83 a5") + ascii("rooms") + bytes("91 a2") + ascii("42") + bytes("a6") + ascii("except") + bytes("90")
+            + bytes("a5") + ascii("flags") + bytes("81 a7") + ascii("timeout") + bytes("cd 13 88")
         #expect(Array(encoded.readableBytesView) == expected)
         #expect(try RedisAdapterRequest.decode(encoded) == request)
         #expect(request.type == .broadcast && request.requestId == "r1" && request.uid == "Xy12Ab")
@@ -157,12 +158,12 @@ import Testing
         #expect(reason { () throws(RedisAdapterError) in try RedisAdapterRequest.decode(ByteBuffer()) }?.reason
             == .messagePack(MessagePackDecodingError(.truncated, offset: 0)))
         // A MessagePack request that is not a map.
-        #expect(reason { () throws(RedisAdapterError) in try RedisAdapterRequest.decode(buffer(hex("93 01 02 03"))) }
+        #expect(reason { () throws(RedisAdapterError) in try RedisAdapterRequest.decode(buffer(bytes("93 01 02 03"))) }
             == RedisAdapterError(.wrongType(expected: "object")))
     }
 
     @Test func randomMutationsNeverTrap() {
-        var rng = SplitMix64(seed: 7)
+        var rng = SeededGenerator(seed: 7)
         let withAck = RedisAdapterRequest.broadcastWithAck(
             uid: "u", requestId: "r", packet: SocketIOPacket(type: .event, data: ["e"]), options: RedisBroadcastOptions())
         let seeds = Self.shapes.map { Array($0.0.utf8) } + [Array(withAck.encoded().readableBytesView)]

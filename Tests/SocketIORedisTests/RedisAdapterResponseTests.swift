@@ -3,6 +3,7 @@ import NIOCore
 import SocketIOParser
 import SocketIORedis
 import Testing
+import TestSupport
 
 @Suite struct RedisAdapterResponseTests {
     static let fetched = RedisRemoteSocket(
@@ -36,8 +37,8 @@ import Testing
 
     @Test func theBroadcastAckIsMessagePack() throws {
         let response = RedisAdapterResponse.broadcastAck(requestId: "r1", packet: ["yes", .binary(ByteBuffer(bytes: [7]))])
-        let expected = hex("83 a4") + ascii("type") + hex("09 a9") + ascii("requestId") + hex("a2") + ascii("r1")
-            + hex("a6") + ascii("packet") + hex("92 a3") + ascii("yes") + hex("c4 01 07")
+        let expected = bytes("83 a4") + ascii("type") + bytes("09 a9") + ascii("requestId") + bytes("a2") + ascii("r1")
+            + bytes("a6") + ascii("packet") + bytes("92 a3") + ascii("yes") + bytes("c4 01 07")
         #expect(Array(response.encoded().readableBytesView) == expected)
         #expect(try RedisAdapterResponse.decode(buffer(expected)) { _ in .broadcast } == response)
         #expect(response.requestId == "r1")

@@ -3,22 +3,23 @@ import NIOCore
 import SocketIOParser
 import SocketIORedis
 import Testing
+import TestSupport
 
 @Suite struct RedisBroadcastTests {
     /// ../shared/redis-adapter.md §A.2: `socket.to("42").emit("chat:message", {text: "hi"})` from
     /// socket `AbCdEfGhIjKlMnOpQrSt` on the node whose adapter uid is `Xy12Ab`.
     static let nodeDump: [UInt8] =
-        hex("93") + hex("a6") + ascii("Xy12Ab")
-        + hex("83")
-        + hex("a4") + ascii("type") + hex("02")
-        + hex("a4") + ascii("data") + hex("92")
-        + hex("ac") + ascii("chat:message")
-        + hex("81 a4") + ascii("text") + hex("a2") + ascii("hi")
-        + hex("a3") + ascii("nsp") + hex("a1") + ascii("/")
-        + hex("83")
-        + hex("a5") + ascii("rooms") + hex("91 a2") + ascii("42")
-        + hex("a6") + ascii("except") + hex("91 b4") + ascii("AbCdEfGhIjKlMnOpQrSt")
-        + hex("a5") + ascii("flags") + hex("80")
+        bytes("93") + bytes("a6") + ascii("Xy12Ab")
+        + bytes("83")
+        + bytes("a4") + ascii("type") + bytes("02")
+        + bytes("a4") + ascii("data") + bytes("92")
+        + bytes("ac") + ascii("chat:message")
+        + bytes("81 a4") + ascii("text") + bytes("a2") + ascii("hi")
+        + bytes("a3") + ascii("nsp") + bytes("a1") + ascii("/")
+        + bytes("83")
+        + bytes("a5") + ascii("rooms") + bytes("91 a2") + ascii("42")
+        + bytes("a6") + ascii("except") + bytes("91 b4") + ascii("AbCdEfGhIjKlMnOpQrSt")
+        + bytes("a5") + ascii("flags") + bytes("80")
 
     static let nodeBroadcast = RedisBroadcast(
         uid: "Xy12Ab",
@@ -28,10 +29,10 @@ import Testing
 
     /// §A.4: `emitter.emit("balance.updated", {coins: "10"})` to everyone.
     static let emitterDump: [UInt8] =
-        hex("93 a7") + ascii("emitter")
-        + hex("83 a4") + ascii("type") + hex("02 a4") + ascii("data") + hex("92 af") + ascii("balance.updated")
-        + hex("81 a5") + ascii("coins") + hex("a2") + ascii("10") + hex("a3") + ascii("nsp") + hex("a1") + ascii("/")
-        + hex("83 a5") + ascii("rooms") + hex("90 a5") + ascii("flags") + hex("80 a6") + ascii("except") + hex("90")
+        bytes("93 a7") + ascii("emitter")
+        + bytes("83 a4") + ascii("type") + bytes("02 a4") + ascii("data") + bytes("92 af") + ascii("balance.updated")
+        + bytes("81 a5") + ascii("coins") + bytes("a2") + ascii("10") + bytes("a3") + ascii("nsp") + bytes("a1") + ascii("/")
+        + bytes("83 a5") + ascii("rooms") + bytes("90 a5") + ascii("flags") + bytes("80 a6") + ascii("except") + bytes("90")
 
     static let emitterBroadcast = RedisBroadcast(
         uid: "emitter",
@@ -63,8 +64,8 @@ import Testing
         )
         let encoded = Array(broadcast.encoded().readableBytesView)
         // Binary stays type 2 on the Redis wire, and the Buffer is `c4 03 01 02 03`.
-        let packet = hex("83 a4") + ascii("type") + hex("02 a4") + ascii("data") + hex("92 a4") + ascii("file") + hex("c4 03 01 02 03")
-        #expect(encoded.starts(with: hex("93 a6") + ascii("Xy12Ab") + packet))
+        let packet = bytes("83 a4") + ascii("type") + bytes("02 a4") + ascii("data") + bytes("92 a4") + ascii("file") + bytes("c4 03 01 02 03")
+        #expect(encoded.starts(with: bytes("93 a6") + ascii("Xy12Ab") + packet))
         let decoded = try RedisBroadcast.decode(buffer(encoded))
         #expect(decoded.packet.type == .event)
         #expect(decoded.packet.data == ["file", .binary(ByteBuffer(bytes: [1, 2, 3]))])
@@ -90,10 +91,10 @@ import Testing
 
     @Test func phpEmitterShapes() throws {
         // kev-ac/socket.io-php-emitter: no `except`, empty rooms and flags as PHP empty arrays (0x90).
-        let php = hex("93 a7") + ascii("emitter")
-            + hex("83 a4") + ascii("type") + hex("02 a4") + ascii("data") + hex("92 a2") + ascii("ev") + hex("a1") + ascii("x")
-            + hex("a3") + ascii("nsp") + hex("a1") + ascii("/")
-            + hex("82 a5") + ascii("rooms") + hex("90 a5") + ascii("flags") + hex("90")
+        let php = bytes("93 a7") + ascii("emitter")
+            + bytes("83 a4") + ascii("type") + bytes("02 a4") + ascii("data") + bytes("92 a2") + ascii("ev") + bytes("a1") + ascii("x")
+            + bytes("a3") + ascii("nsp") + bytes("a1") + ascii("/")
+            + bytes("82 a5") + ascii("rooms") + bytes("90 a5") + ascii("flags") + bytes("90")
         let decoded = try RedisBroadcast.decode(buffer(php))
         #expect(decoded == RedisBroadcast(uid: "emitter", packet: SocketIOPacket(type: .event, data: ["ev", "x"]), options: RedisBroadcastOptions()))
 
@@ -124,10 +125,10 @@ import Testing
     @Test func optionalPartsAsOlderAndOtherPublishersWriteThem() throws {
         // nil for absent values (notepack 2 wrote `undefined` as `d4 00 00`, which reads as nil),
         // a missing `rooms`, a fourth element, a null packet id.
-        let message = hex("94 a1") + ascii("u")
-            + hex("83 a4") + ascii("type") + hex("02 a3") + ascii("nsp") + hex("d4 00 00 a2") + ascii("id") + hex("c0")
-            + hex("82 a6") + ascii("except") + hex("c0 a5") + ascii("flags") + hex("81 a8") + ascii("compress") + hex("d4 00 00")
-            + hex("c3")
+        let message = bytes("94 a1") + ascii("u")
+            + bytes("83 a4") + ascii("type") + bytes("02 a3") + ascii("nsp") + bytes("d4 00 00 a2") + ascii("id") + bytes("c0")
+            + bytes("82 a6") + ascii("except") + bytes("c0 a5") + ascii("flags") + bytes("81 a8") + ascii("compress") + bytes("d4 00 00")
+            + bytes("c3")
         let decoded = try RedisBroadcast.decode(buffer(message))
         #expect(decoded == RedisBroadcast(uid: "u", packet: SocketIOPacket(type: .event), options: RedisBroadcastOptions()))
         // Other packet types pass through (6 reads as ACK).
@@ -203,7 +204,7 @@ import Testing
     }
 
     @Test func malformedMessagePackIsATypedError() {
-        let cases: [[UInt8]] = [[], hex("93"), hex("dd ff ff ff ff"), hex("c1"), Self.nodeDump + [0x00], Array(Self.nodeDump.dropLast())]
+        let cases: [[UInt8]] = [[], bytes("93"), bytes("dd ff ff ff ff"), bytes("c1"), Self.nodeDump + [0x00], Array(Self.nodeDump.dropLast())]
         for bytes in cases {
             guard case .messagePack? = reason({ () throws(RedisAdapterError) in try RedisBroadcast.decode(buffer(bytes)) })?.reason else {
                 Issue.record("\(bytes.prefix(8)) was not a MessagePack error")
@@ -211,7 +212,7 @@ import Testing
             }
         }
         // A depth bomb inside the packet data stops at the MessagePack depth limit.
-        let bomb = hex("93 a1 75 82 a4") + ascii("type") + hex("02 a4") + ascii("data") + [UInt8](repeating: 0x91, count: 200) + hex("c0 80")
+        let bomb = bytes("93 a1 75 82 a4") + ascii("type") + bytes("02 a4") + ascii("data") + [UInt8](repeating: 0x91, count: 200) + bytes("c0 80")
         guard case .messagePack(let inner)? = reason({ () throws(RedisAdapterError) in try RedisBroadcast.decode(buffer(bomb)) })?.reason else {
             Issue.record("depth bomb accepted")
             return
@@ -220,7 +221,7 @@ import Testing
     }
 
     @Test func randomMutationsOfTheDumpsNeverTrap() {
-        var rng = SplitMix64(seed: 42)
+        var rng = SeededGenerator(seed: 42)
         var accepted = 0
         for round in 0..<20_000 {
             var bytes = round % 2 == 0 ? Self.nodeDump : Self.emitterDump

@@ -13,7 +13,8 @@ import pytest
 
 from msabtest.audio import dominant_frequency, expected_received_dbfs, rms_dbfs
 from msabtest.client import MsabClient
-from support import Server
+from msabtest.metrics import metric_total, wait_metric
+from msabtest.server import MsabServer
 
 PRIVATE = {"email", "phone", "date_of_birth", "coins", "diamonds"}
 AMPLITUDE = 0.5
@@ -21,9 +22,8 @@ AMPLITUDE = 0.5
 
 @pytest.fixture(scope="module")
 def server():
-    s = Server(MSAB_PING_INTERVAL_MS=1000, MSAB_PING_TIMEOUT_MS=1000).start()
-    yield s
-    s.close()
+    with MsabServer.small(MSAB_PING_INTERVAL_MS=1000, MSAB_PING_TIMEOUT_MS=1000) as s:
+        yield s
 
 
 def check_tone(capture, who):
@@ -34,17 +34,6 @@ def check_tone(capture, who):
     assert abs(freq - 440) <= 5, f"{who}: dominant {freq:.1f} Hz"
     level = rms_dbfs(tail)
     assert abs(level - expected_received_dbfs(AMPLITUDE)) <= 3, f"{who}: level {level:.1f} dBFS"
-
-
-async def wait_metric(server, name, want, timeout=10):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = server.metric(name)
-        if value == want:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{name} = {value}, wanted {want}")
-        await asyncio.sleep(0.1)
 
 
 async def scenario(server):
@@ -77,9 +66,9 @@ async def scenario(server):
         for listener in (l1, l2):
             active = await listener.wait_for("speaker:active", lambda p: p["userId"] == 500, timeout=10)
             assert -127 <= active.data["volume"] <= 0 and 500 in active.data["activeSpeakers"]
-        await wait_metric(server, "msab_sfu_producers", 1)
-        await wait_metric(server, "msab_sfu_consumers", 2)
-        await wait_metric(server, "msab_sfu_transports", 3)
+        await wait_metric(server, "msab_sfu_producers", 1, timeout=10)
+        await wait_metric(server, "msab_sfu_consumers", 2, timeout=10)
+        await wait_metric(server, "msab_sfu_transports", 3, timeout=10)
 
         # S leaves: producerClosed, then userLeft; the media S held is freed.
         m1 = l1.mark()
@@ -88,9 +77,9 @@ async def scenario(server):
         assert closed.data == {"producerId": pid, "userId": 500}
         left = await l1.wait_for("room:userLeft", lambda p: p["userId"] == 500, after=m1, timeout=10)
         assert left.time >= closed.time
-        await wait_metric(server, "msab_sfu_producers", 0)
-        await wait_metric(server, "msab_sfu_consumers", 0)
-        await wait_metric(server, "msab_sfu_transports", 2)
+        await wait_metric(server, "msab_sfu_producers", 0, timeout=10)
+        await wait_metric(server, "msab_sfu_consumers", 0, timeout=10)
+        await wait_metric(server, "msab_sfu_transports", 2, timeout=10)
 
         # S comes back and produces again: both hear it again.
         s2 = MsabClient("S-again")
@@ -139,19 +128,19 @@ async def killed(server):
         await s.produce_tone(440, AMPLITUDE)
         await watcher.connect(server.url, server.token(601, "Watcher"), transports=["websocket"])
         await watcher.join("43")
-        transports_before = server.metric("msab_sfu_transports")
+        transports_before = metric_total(server, "msab_sfu_transports")
         script = KILLED_LISTENER.format(path=os.path.dirname(__file__), url=server.url, token=server.token(602, "Doomed"))
         proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
         line = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), 30)
         assert line.strip() == "READY"
-        await wait_metric(server, "msab_sfu_transports", transports_before + 1)
+        await wait_metric(server, "msab_sfu_transports", transports_before + 1, timeout=10)
         mark = watcher.mark()
         proc.send_signal(signal.SIGKILL)
         killed_at = time.monotonic()
         left = await watcher.wait_for("room:userLeft", lambda p: p["userId"] == 602, after=mark, timeout=10)
         # pingInterval 1 s + pingTimeout 1 s, with 10 % and scheduling slack.
         assert left.time - killed_at <= 2.0 * 1.1 + 0.3, left.time - killed_at
-        await wait_metric(server, "msab_sfu_transports", transports_before)
+        await wait_metric(server, "msab_sfu_transports", transports_before, timeout=10)
     finally:
         if proc and proc.poll() is None:
             proc.kill()

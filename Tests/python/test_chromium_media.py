@@ -34,7 +34,8 @@ from typing import Any
 
 import pytest
 
-from support import Client, Server
+from msabtest.server import MsabServer
+from msabtest.sioclient import Client
 
 pytestmark = [pytest.mark.browser, pytest.mark.media, pytest.mark.timeout(90)]
 
@@ -256,8 +257,8 @@ PAGE = textwrap.dedent(r"""
 LOG_PROBLEM = re.compile(r"^\S+ (warning|error|critical)\b.*$", re.M | re.I)
 
 
-def assert_clean_log(server: Server) -> None:
-    problems = [m.group(0) for m in LOG_PROBLEM.finditer(server.output())]
+def assert_clean_log(server: MsabServer) -> None:
+    problems = [m.group(0) for m in LOG_PROBLEM.finditer(server.log())]
     assert not problems, "msab logged problems:\n" + "\n".join(problems)
 
 
@@ -283,7 +284,7 @@ def ok(ack: Any, what: str) -> Any:
 class Call:
     """Alice produces the page's microphone, Bob consumes it back into the same page."""
 
-    def __init__(self, server: Server, page: Any) -> None:
+    def __init__(self, server: MsabServer, page: Any) -> None:
         self.server, self.page = server, page
         self.room = f"chromium-{uuid.uuid4().hex[:8]}"
         self.alice = Client(server, server.token(701, "Alice"))
@@ -345,7 +346,7 @@ class Call:
             ev = {"evidence failed": repr(e)}
         return (f"\n--- page evidence ---\n{json.dumps(ev, indent=1, default=str)[:20000]}"
                 f"\n--- console ---\n{self.page.console[-50:]}"
-                f"\n--- server log ---\n{self.server.output()[-8000:]}")
+                f"\n--- server log ---\n{self.server.log()[-8000:]}")
 
 
 def wait_sample(page: Any, predicate: Any, timeout: float) -> tuple[bool, dict[str, Any], list[dict[str, Any]]]:
@@ -364,11 +365,8 @@ def wait_sample(page: Any, predicate: Any, timeout: float) -> tuple[bool, dict[s
 
 @pytest.fixture
 def server() -> Any:
-    s = Server().start()
-    try:
+    with MsabServer.small() as s:
         yield s
-    finally:
-        s.close()
 
 
 @pytest.fixture
@@ -379,7 +377,7 @@ def media_page(chromium: Any, static_site: Any) -> Any:
     return page
 
 
-def test_chromium_fake_mic_goes_through_producer_and_comes_back_through_consumer(server: Server, media_page: Any) -> None:
+def test_chromium_fake_mic_goes_through_producer_and_comes_back_through_consumer(server: MsabServer, media_page: Any) -> None:
     call = Call(server, media_page)
     try:
         call.setup(resume=True)
@@ -399,7 +397,7 @@ def test_chromium_fake_mic_goes_through_producer_and_comes_back_through_consumer
         call.close()
 
 
-def test_chromium_consumer_not_resumed_receives_nothing_until_resumed(server: Server, media_page: Any) -> None:
+def test_chromium_consumer_not_resumed_receives_nothing_until_resumed(server: MsabServer, media_page: Any) -> None:
     """Negative control: the same call without consumer:resume gets no RTP, although both peer
     connections are connected and the sender is sending; resuming then lets the audio through."""
     call = Call(server, media_page)

@@ -4,26 +4,15 @@ import hashlib
 import hmac
 import json
 import os
-import socket
 import subprocess
 import tempfile
 import time
 
 import requests
 
-from support import MSAB, SECRET
+from msabtest.server import SECRET, clean_env as env, default_msab_bin, free_port
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def env(**extra):
-    e = {k: v for k, v in os.environ.items() if not k.startswith(("MSAB_", "LARAVEL_", "REDIS_"))}
-    e.update({k: str(v) for k, v in extra.items()})
-    return e
+MSAB = default_msab_bin()
 
 
 def claims(token):

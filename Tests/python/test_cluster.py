@@ -31,7 +31,7 @@ from msabtest import run
 from msabtest.adapter_peer import (AdapterPeer, RequestType, emitter_request, node_emitter, php_emitter,
                                    room_channel)
 from msabtest.client import MsabTimeout
-from msabtest.laravel import LaravelStandIn, make_user, sanctum_token
+from msabtest.laravel import LaravelStandIn
 
 pytestmark = [pytest.mark.msab, pytest.mark.timeout(60)]
 
@@ -224,9 +224,7 @@ def test_participant_count_is_cluster_wide_in_status_posts(cluster):
             try:
                 people = []
                 for node, uid, name in [(0, 21, "Owner"), (1, 22, "Two"), (0, 23, "Three"), (1, 21, "Owner")]:
-                    token = sanctum_token(uid)
-                    laravel.add_user(token, make_user(uid, name))
-                    people.append(await c.client(node, uid, name, token=token))
+                    people.append(await c.client(node, uid, name, token=laravel.user_token(uid, name)))
                 for i, p in enumerate(people[:3]):
                     await p.join(room)
                     await asyncio.to_thread(laravel.wait_for, lambda r, n=i + 1: r.route == "status"

@@ -8,14 +8,15 @@ import pytest
 import socketio
 import websocket
 
-from support import Client, Server, refusal
+from msabtest.metrics import metric_total
+from msabtest.server import MsabServer
+from msabtest.sioclient import Client, refusal
 
 
 @pytest.fixture(scope="module")
 def server():
-    s = Server(MSAB_PING_INTERVAL_MS=300, MSAB_PING_TIMEOUT_MS=200).start()
-    yield s
-    s.close()
+    with MsabServer.small(MSAB_PING_INTERVAL_MS=300, MSAB_PING_TIMEOUT_MS=200) as s:
+        yield s
 
 
 @pytest.mark.parametrize("transports", [["websocket"], ["polling"], None], ids=["websocket", "polling", "upgrade"])
@@ -71,7 +72,7 @@ def test_silent_client_is_dropped_and_freed(server):
         while reply == "2":  # a ping may come first on a slow machine; still never answered
             reply = ws.recv()
         assert reply.startswith("40{"), reply
-        sessions_before = server.metric("msab_engineio_sessions")
+        sessions_before = metric_total(server, "msab_engineio_sessions")
         assert sessions_before >= 1
         start = time.time()
         closed_at = None
@@ -89,8 +90,8 @@ def test_silent_client_is_dropped_and_freed(server):
         # First ping after 300 ms, then 200 ms to answer: closed by ~500 ms (+10 % and scheduling slack).
         assert closed_at - start <= (0.3 + 0.2) * 1.1 + 0.15, closed_at - start
         deadline = time.time() + 2
-        while server.metric("msab_engineio_sessions") >= sessions_before and time.time() < deadline:
+        while metric_total(server, "msab_engineio_sessions") >= sessions_before and time.time() < deadline:
             time.sleep(0.05)
-        assert server.metric("msab_engineio_sessions") < sessions_before
+        assert metric_total(server, "msab_engineio_sessions") < sessions_before
     finally:
         ws.close()

@@ -24,7 +24,7 @@ from typing import Any, Callable
 import pytest
 
 from msabtest.chromium import Chromium, Page
-from support import Client, refusal
+from msabtest.sioclient import Client, refusal
 
 pytestmark = [pytest.mark.msab]
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import re
 import socket
 import threading
 import time
@@ -18,24 +17,12 @@ import time
 import requests
 import websocket
 
-from support import Client
+from msabtest.metrics import metric
+from msabtest.server import rss_kb
+from msabtest.sioclient import Client
 
 ECHO_PAD = "x" * 400_000
 ENV = {"LOG_LEVEL": "warning", "CORS_ORIGINS": "*"}
-
-
-def rss_kb(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS")
-
-
-def metric(server, name: str, labels: str) -> float:
-    text = requests.get(server.url + "/metrics", timeout=5).text
-    m = re.search(rf"^{re.escape(name)}\{{{re.escape(labels)}\}} (\S+)$", text, re.M)
-    return float(m.group(1)) if m else 0.0
 
 
 def ws_url(server) -> str:

@@ -14,8 +14,9 @@ import time
 
 import pytest
 
-from msabtest.laravel import LaravelStandIn, make_user, sanctum_token, settled_transaction_ids
-from support import Client, Server
+from msabtest.laravel import LaravelStandIn, settled_transaction_ids
+from msabtest.server import MsabServer
+from msabtest.sioclient import Client
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -48,15 +49,15 @@ def send(server, token, room, gift_ids):
 
 
 def test_torn_lines_after_kill_are_moved_aside_and_every_gift_settles_once():
-    server = Server(GIFT_BUFFER_FLUSH_INTERVAL_MS=3_600_000).start()  # gifts stay queued
+    server = MsabServer.small(GIFT_BUFFER_FLUSH_INTERVAL_MS=3_600_000).start()  # gifts stay queued
     try:
         ids = {"sender": 1, "other": 2}
         token = lambda who: server.token(ids[who], who)
-        queue = os.path.join(server.dir.name, "gift-queue.jsonl")
-        ledger = os.path.join(server.dir.name, "gift-ledger.jsonl")
+        queue = os.path.join(server.data_dir, "gift-queue.jsonl")
+        ledger = os.path.join(server.data_dir, "gift-ledger.jsonl")
 
         send(server, token, "journal-room", [101, 102, 103])
-        server.stop(kill=True)
+        server.kill()
         # What a kill in the middle of write(2) leaves: the first half of a record, no newline.
         whole = lines(queue).splitlines()[0]
         torn_queue = whole[: len(whole) // 2]
@@ -71,10 +72,10 @@ def test_torn_lines_after_kill_are_moved_aside_and_every_gift_settles_once():
         server.start()
         assert lines(queue + ".corrupt") == torn_queue + b"\n"
         assert lines(ledger + ".corrupt") == torn_ledger + b"\n"
-        assert "torn last line" in server.output()
+        assert "torn last line" in server.log()
         send(server, token, "journal-room", [104, 105])
         assert_whole_lines(queue)
-        server.stop(kill=True)
+        server.kill()
 
         # Restart settling: every complete gift is in the ledger exactly once.
         server.env["GIFT_BUFFER_FLUSH_INTERVAL_MS"] = "100"
@@ -111,14 +112,13 @@ def test_full_disk_gives_gift_error_writes_nothing_partial_and_never_resends(lar
 
     # Batches every 2 s: the gifts below are accepted in one interval, settled in one batch, and
     # then there is no room for their `done` records.
-    server = Server(GIFT_BUFFER_FLUSH_INTERVAL_MS=2_000, **laravel.env())
+    server = MsabServer.small(GIFT_BUFFER_FLUSH_INTERVAL_MS=2_000, **laravel.env())
     server.preexec_fn = limit_file_size
     server.start()
     try:
         tokens = {}
         for uid, name in ((1, "sender"), (2, "other")):
-            tokens[name] = sanctum_token(uid)
-            laravel.add_user(tokens[name], make_user(uid, name))
+            tokens[name] = laravel.user_token(uid, name)
         sender, other = Client(server, tokens["sender"]), Client(server, tokens["other"])
         sender.call("room:join", {"roomId": "full-room"})
         other.call("room:join", {"roomId": "full-room"})
@@ -141,7 +141,7 @@ def test_full_disk_gives_gift_error_writes_nothing_partial_and_never_resends(lar
         assert error["code"] == "QUEUE_FAILED" and error["reason"] == "Gift could not be queued", error
         assert accepted >= 3, accepted
         assert not [p for p in other.received("gift:received") if p["giftId"] == accepted + 1]  # the refused gift was not broadcast
-        queue = os.path.join(server.dir.name, "gift-queue.jsonl")
+        queue = os.path.join(server.data_dir, "gift-queue.jsonl")
         assert_whole_lines(queue)
         assert os.path.getsize(queue) <= limit
 
@@ -154,7 +154,7 @@ def test_full_disk_gives_gift_error_writes_nothing_partial_and_never_resends(lar
         ids = settled_transaction_ids(laravel)
         assert len(ids) == accepted and len(set(ids)) == accepted, ids
         assert len(laravel.requests("gifts")) == 1
-        assert "done records not written" in server.output()
+        assert "done records not written" in server.log()
         assert server.proc.poll() is None  # EFBIG, not SIGXFSZ
         assert_whole_lines(queue)
         print(f"{accepted} gifts accepted, gift {accepted + 1} refused with QUEUE_FAILED; queue journal "

@@ -20,16 +20,8 @@ import pytest
 import requests
 import websocket
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of the whole process (all threads), from /proc/PID/stat."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    # After the ")" closing comm: fields[0] is state (field 3), so utime (14) and stime (15) are 11 and 12.
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
+from msabtest.metrics import metric
+from msabtest.server import cpu_seconds
 
 def cpu_ns_precise(pid: int) -> int:
     """Sum of the threads' on-CPU time from /proc/PID/task/*/schedstat (ns; for the report)."""
@@ -95,14 +87,6 @@ class Raw:
             self.ws.close()
         except Exception:
             pass
-
-
-def metric(server: Any, name: str, labels: str = "") -> float:
-    text = requests.get(server.url + "/metrics", timeout=5).text
-    for line in text.splitlines():
-        if line.startswith(name + (("{" + labels + "}") if labels else "")) and not line.startswith("#"):
-            return float(line.rsplit(" ", 1)[1])
-    return 0.0
 
 
 # Packets that trapped the process (Int(_:) of the event name), with the event name Node gives them.

@@ -16,30 +16,24 @@ from typing import Any
 import pytest
 
 from msabtest.chromium import Chromium
-from support import Client, Server
+from msabtest.metrics import metric_total, wait_until
+from msabtest.server import MsabServer
+from msabtest.sioclient import Client
 from test_chromium_media import PAGE, Call, assert_clean_log, ok, wait_sample
 
 
 @pytest.fixture
 def server() -> Any:
-    s = Server().start()
-    try:
+    with MsabServer.small() as s:
         yield s
-    finally:
-        s.close()
 
 
-def drops(server: Server, reason: str) -> float:
-    return server.metric("msab_sfu_drops_total", reason=reason)
+def drops(server: MsabServer, reason: str) -> float:
+    return metric_total(server, "msab_sfu_drops_total", reason=reason)
 
 
-def wait_metric(server: Server, reason: str, at_least: float, timeout: float) -> float:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = drops(server, reason)
-        if value >= at_least or time.monotonic() > deadline:
-            return value
-        time.sleep(0.1)
+def wait_drops(server: MsabServer, reason: str, at_least: float, timeout: float) -> float:
+    return wait_until(lambda: drops(server, reason), lambda value: value >= at_least, timeout, reason)
 
 
 def closed_by_peer(sock: socket.socket, timeout: float) -> bool:
@@ -56,7 +50,7 @@ def closed_by_peer(sock: socket.socket, timeout: float) -> bool:
         return False
 
 
-def test_transport_offers_passive_tcp_candidate_below_udp(server: Server) -> None:
+def test_transport_offers_passive_tcp_candidate_below_udp(server: MsabServer) -> None:
     client = Client(server, server.token(801, "Tess"))
     try:
         room = "icetcp-candidates"
@@ -73,24 +67,24 @@ def test_transport_offers_passive_tcp_candidate_below_udp(server: Server) -> Non
         client.close()
 
 
-def test_tcp_garbage_is_closed_and_counted(server: Server) -> None:
+def test_tcp_garbage_is_closed_and_counted(server: MsabServer) -> None:
     before = drops(server, "tcp_frame_invalid")
     with socket.create_connection(("127.0.0.1", server.rtc_port), timeout=5) as sock:
         # "GE" reads as an RFC 4571 length of 18,245: over the bound, framing is lost.
         sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         assert closed_by_peer(sock, 5), "msab kept a TCP connection that sent garbage open"
-    assert wait_metric(server, "tcp_frame_invalid", before + 1, 5) >= before + 1
+    assert wait_drops(server, "tcp_frame_invalid", before + 1, 5) >= before + 1
     # A zero length is garbage too.
     with socket.create_connection(("127.0.0.1", server.rtc_port), timeout=5) as sock:
         sock.sendall(b"\x00\x00\x01\x02")
         assert closed_by_peer(sock, 5), "msab kept a TCP connection with a zero-length frame open"
-    assert wait_metric(server, "tcp_frame_invalid", before + 2, 5) >= before + 2
+    assert wait_drops(server, "tcp_frame_invalid", before + 2, 5) >= before + 2
     # The server is still fine: a new connection is accepted and the signalling answers.
     client = Client(server, server.token(802, "Gus"))
     client.close()
 
 
-def test_tcp_connection_without_ice_check_is_closed_after_timeout(server: Server) -> None:
+def test_tcp_connection_without_ice_check_is_closed_after_timeout(server: MsabServer) -> None:
     before = drops(server, "tcp_handshake_timeout")
     with socket.create_connection(("127.0.0.1", server.rtc_port), timeout=5) as sock:
         # A well-framed packet that is no valid ICE check (a STUN-looking header with a bad body).
@@ -98,13 +92,13 @@ def test_tcp_connection_without_ice_check_is_closed_after_timeout(server: Server
         started = time.monotonic()
         assert closed_by_peer(sock, 10), "a TCP connection that never passed an ICE check stayed open"
         assert time.monotonic() - started < 9
-    assert wait_metric(server, "tcp_handshake_timeout", before + 1, 5) >= before + 1
+    assert wait_drops(server, "tcp_handshake_timeout", before + 1, 5) >= before + 1
 
 
 @pytest.mark.browser
 @pytest.mark.media
 @pytest.mark.timeout(120)
-def test_chromium_without_udp_hears_audio_over_tcp(server: Server, static_site: Any) -> None:
+def test_chromium_without_udp_hears_audio_over_tcp(server: MsabServer, static_site: Any) -> None:
     # Chromium 156 dropped the --force-webrtc-ip-handling-policy switch (it is ignored: every UDP
     # host candidate is still gathered); the profile preference behind it still applies: no UDP
     # candidates at all, only active TCP ones. The switch stays for builds that still have it.

@@ -9,8 +9,9 @@ import uuid
 import pytest
 import socketio
 
-from msabtest.laravel import LaravelStandIn, make_user, sanctum_token, settled_transaction_ids
-from support import Client, Server, refusal
+from msabtest.laravel import LaravelStandIn, sanctum_token, settled_transaction_ids
+from msabtest.server import MsabServer
+from msabtest.sioclient import Client, refusal
 
 OK = {"success": True}
 
@@ -22,19 +23,13 @@ def laravel():
 
 
 def start(laravel, **env):
-    return Server(GIFT_BUFFER_FLUSH_INTERVAL_MS=200, **laravel.env(), **env).start()
-
-
-def user(laravel, uid, name):
-    token = sanctum_token(uid)
-    laravel.add_user(token, make_user(uid, name))
-    return token
+    return MsabServer.small(GIFT_BUFFER_FLUSH_INTERVAL_MS=200, **laravel.env(), **env).start()
 
 
 def test_sanctum_auth_and_headers(laravel):
     server = start(laravel)
     try:
-        token = user(laravel, 11, "Sam")
+        token = laravel.user_token(11, "Sam")
         c = Client(server, "Bearer " + token)
         c.close()
         [req] = laravel.requests("auth")
@@ -60,7 +55,7 @@ def test_owner_and_manager_checks_and_status_posts(laravel):
     laravel.set_room(room, owner_id=21)
     laravel.set_role(room, 22, "admin")
     laravel.set_role(room, 23, "member")
-    clients = {uid: Client(server, user(laravel, uid, name)) for uid, name in [(21, "Owner"), (22, "Admin"), (23, "Member")]}
+    clients = {uid: Client(server, laravel.user_token(uid, name)) for uid, name in [(21, "Owner"), (22, "Admin"), (23, "Member")]}
     try:
         for c in clients.values():
             c.call("room:join", {"roomId": room})
@@ -77,7 +72,7 @@ def test_owner_and_manager_checks_and_status_posts(laravel):
         assert m.call("seat:lock", {"roomId": room, "seatIndex": 5}) == {"success": False, "error": "Not authorized"}
         # The owner lookup failing is "Authorization check failed" for owner-only actions.
         laravel.set_room("other-room", owner_id=21)
-        other = Client(server, user(laravel, 24, "Else"))
+        other = Client(server, laravel.user_token(24, "Else"))
         other.call("room:join", {"roomId": "missing-room"})
         assert other.call("seat:assign", {"roomId": "missing-room", "userId": 24, "seatIndex": 1}) == \
             {"success": False, "error": "Authorization check failed"}
@@ -96,7 +91,7 @@ def test_owner_and_manager_checks_and_status_posts(laravel):
 def test_room_close_posts_ended(laravel):
     server = start(laravel, ROOM_INACTIVITY_TIMEOUT_MS=300)
     try:
-        c = Client(server, user(laravel, 31, "Solo"))
+        c = Client(server, laravel.user_token(31, "Solo"))
         c.call("room:join", {"roomId": "closing-room"})
         c.emit("room:leave", {"roomId": "closing-room"})
         [post] = laravel.wait_for(lambda r: r.route == "status" and "ended_at" in (r.json or {}), timeout=5)
@@ -108,8 +103,8 @@ def test_room_close_posts_ended(laravel):
 
 
 def send_gifts(server, laravel, n, room="gift-room"):
-    sender = Client(server, user(laravel, 41, "Giver"))
-    rcpt = Client(server, user(laravel, 42, "Taker"))
+    sender = Client(server, laravel.user_token(41, "Giver"))
+    rcpt = Client(server, laravel.user_token(42, "Taker"))
     sender.call("room:join", {"roomId": room})
     rcpt.call("room:join", {"roomId": room})
     for i in range(n):
@@ -157,7 +152,7 @@ def test_gift_reported_failed_and_dead_letter(laravel):
         sender.emit("gift:send", {"roomId": "dl-room", "giftId": 555, "recipientId": 42})
         err = sender.wait_for("gift:error", timeout=10)
         assert err["code"] == "PROCESSING_FAILED" and err["reason"] == "Gift processing failed after multiple attempts"
-        dead = [json.loads(l) for l in open(os.path.join(server.dir.name, "gift-dead-letter.jsonl"))]
+        dead = [json.loads(l) for l in open(os.path.join(server.data_dir, "gift-dead-letter.jsonl"))]
         assert [d["transaction_id"] for d in dead] == [err["transactionId"]]
         sender.close(); rcpt.close()
     finally:
@@ -171,7 +166,7 @@ def test_sigkill_with_gifts_queued_loses_none(laravel):
         sender, rcpt = send_gifts(server, laravel, 5, room="kill-room")
         time.sleep(0.5)
         sender.close(); rcpt.close()
-        server.stop(kill=True)
+        server.kill()
         laravel.reset_failures()
         laravel.clear()
         server.start()

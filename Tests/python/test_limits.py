@@ -16,16 +16,16 @@ import pytest
 import websocket
 
 from msabtest.laravel import LaravelStandIn, make_user, sanctum_token
-from support import Client, Server
+from msabtest.server import MsabServer
+from msabtest.sioclient import Client
 
 INVALID = {"error": "Invalid payload"}
 
 
 @pytest.fixture
 def server():
-    s = Server(ROOM_INACTIVITY_TIMEOUT_MS=300).start()
-    yield s
-    s.close()
+    with MsabServer.small(ROOM_INACTIVITY_TIMEOUT_MS=300) as s:
+        yield s
 
 
 def test_room_id_length_is_capped(server):
@@ -68,7 +68,7 @@ def test_a_room_id_never_addresses_a_socket(server):
 
 
 def test_rooms_per_node_are_capped():
-    s = Server(MAX_ROOMS_PER_WORKER=2, MEDIASOUP_NUM_WORKERS=1, ROOM_INACTIVITY_TIMEOUT_MS=300).start()
+    s = MsabServer.small(MAX_ROOMS_PER_WORKER=2, MEDIASOUP_NUM_WORKERS=1, ROOM_INACTIVITY_TIMEOUT_MS=300).start()
     clients = []
     try:
         c1, c2, c3 = (Client(s, s.token(30 + i, f"U{i}")) for i in range(3))
@@ -94,7 +94,7 @@ def test_rooms_per_node_are_capped():
 
 
 def test_room_broadcast_events_are_rate_limited_per_user():
-    s = Server(MSAB_ROOM_EVENTS_PER_MINUTE=6).start()
+    s = MsabServer.small(MSAB_ROOM_EVENTS_PER_MINUTE=6).start()
     spammer = Client(s, s.token(41, "Spam", roles=[("rl", "owner")]))
     other = Client(s, s.token(42, "Other"))
     try:
@@ -171,7 +171,7 @@ class RawSocket:
 
 
 def test_refused_tokens_are_cached_and_a_connection_refused_repeatedly_is_closed(laravel):
-    s = Server(**laravel.env(), MSAB_MAX_REFUSED_CONNECTS=5).start()
+    s = MsabServer.small(**laravel.env(), MSAB_MAX_REFUSED_CONNECTS=5).start()
     try:
         refused = '44{"message":"Invalid credentials"}'
         # The same bad token five times on one connection: one call to Laravel, then the connection closes.

@@ -10,16 +10,17 @@ import pytest
 import requests
 import websocket
 
-from support import Client, Server
+from msabtest.metrics import metric_total, wait_until
+from msabtest.server import MsabServer, rss_kb
+from msabtest.sioclient import Client
 
 MAX_PAYLOAD = 100_000
 
 
 @pytest.fixture(scope="module")
 def server():
-    s = Server(MSAB_PING_INTERVAL_MS=300, MSAB_PING_TIMEOUT_MS=200, MSAB_MAX_PAYLOAD=MAX_PAYLOAD, MSAB_CONNECT_TIMEOUT_MS=1000).start()
-    yield s
-    s.close()
+    with MsabServer.small(MSAB_PING_INTERVAL_MS=300, MSAB_PING_TIMEOUT_MS=200, MSAB_MAX_PAYLOAD=MAX_PAYLOAD, MSAB_CONNECT_TIMEOUT_MS=1000) as s:
+        yield s
 
 
 def poll_session(server):
@@ -104,21 +105,9 @@ def test_oversized_payloads(server):
     ws.close()
 
 
-def rss_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS")
-
-
 def wait_sessions(server, at_most, timeout=10):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if server.metric("msab_engineio_sessions") <= at_most:
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"sessions {server.metric('msab_engineio_sessions')} > {at_most}")
+    wait_until(lambda: metric_total(server, "msab_engineio_sessions"), lambda n: n <= at_most, timeout,
+               f"at most {at_most} sessions", interval=0.1)
 
 
 def handshakes(server, count):
@@ -136,7 +125,7 @@ def test_ten_thousand_unfinished_handshakes_time_out_and_memory_returns():
     session object behind, and memory must come back to within 10 % of where it started (the
     server hands the freed heap back once the wave of closes is over: MemoryTrimPolicy)."""
     # Sessions live 12 s: long enough for a storm to be open at once even on a loaded machine.
-    server = Server(MSAB_PING_INTERVAL_MS=8000, MSAB_PING_TIMEOUT_MS=4000, MSAB_MAX_SESSIONS=0, MSAB_MAX_SESSIONS_PER_IP=0).start()
+    server = MsabServer.small(MSAB_PING_INTERVAL_MS=8000, MSAB_PING_TIMEOUT_MS=4000, MSAB_MAX_SESSIONS=0, MSAB_MAX_SESSIONS_PER_IP=0).start()
     try:
         handshakes(server, 1_000)  # warm-up: first-use allocations (metrics, caches, thread arenas)
         wait_sessions(server, 0, timeout=30)
@@ -145,12 +134,12 @@ def test_ten_thousand_unfinished_handshakes_time_out_and_memory_returns():
         figures = []
         for storm in range(2):
             handshakes(server, 10_000)
-            peak = server.metric("msab_engineio_sessions")
+            peak = metric_total(server, "msab_engineio_sessions")
             assert peak >= 1_000, peak  # many were open together (how many depends on machine load)
             wait_sessions(server, 0, timeout=30)
             time.sleep(1.5)  # the trim follows 0.5 s after the last close
             figures.append(rss_kb(server.proc.pid))
-            assert server.metric("msab_engineio_session_objects") <= 1
+            assert metric_total(server, "msab_engineio_session_objects") <= 1
         print(f"RSS idle {idle} kB; after each 10,000-handshake storm expired: {figures} kB")
         for after in figures:
             assert after <= idle * 1.10, (idle, figures)

@@ -4,7 +4,9 @@ import uuid
 
 import pytest
 
-from support import Client, Server
+from msabtest.rtp_params import opus_rtp_capabilities, opus_rtp_parameters
+from msabtest.server import MsabServer
+from msabtest.sioclient import Client
 
 PRIVATE = {"email", "phone", "date_of_birth", "coins", "diamonds"}
 MEDIA_EVENTS = {
@@ -13,10 +15,9 @@ MEDIA_EVENTS = {
                                        "dtlsParameters": {"role": "server", "fingerprints": [{"algorithm": "sha-256", "value": "AB"}]}},
     "transport:restartIce": lambda room: {"roomId": room, "transportId": str(uuid.uuid4())},
     "audio:produce": lambda room: {"roomId": room, "transportId": str(uuid.uuid4()), "kind": "audio",
-                                   "rtpParameters": {"codecs": [{"mimeType": "audio/opus", "payloadType": 111, "clockRate": 48000, "channels": 2}],
-                                                     "encodings": [{"ssrc": 1234}]}},
+                                   "rtpParameters": opus_rtp_parameters(ssrc=1234, header_extensions=False)},
     "audio:consume": lambda room: {"roomId": room, "transportId": str(uuid.uuid4()), "producerId": str(uuid.uuid4()),
-                                   "rtpCapabilities": {"codecs": [{"kind": "audio", "mimeType": "audio/opus", "clockRate": 48000, "channels": 2}]}},
+                                   "rtpCapabilities": opus_rtp_capabilities(header_extensions=False)},
     "consumer:resume": lambda room: {"roomId": room, "consumerId": str(uuid.uuid4())},
     "audio:selfMute": lambda room: {"roomId": room, "producerId": str(uuid.uuid4())},
     "audio:selfUnmute": lambda room: {"roomId": room, "producerId": str(uuid.uuid4())},
@@ -25,9 +26,8 @@ MEDIA_EVENTS = {
 
 @pytest.fixture(scope="module")
 def server():
-    s = Server().start()
-    yield s
-    s.close()
+    with MsabServer.small() as s:
+        yield s
 
 
 @pytest.fixture
@@ -124,8 +124,7 @@ def test_ownership_and_lookup_errors(server, clients):
     assert a.call("audio:selfMute", {"roomId": room, "producerId": str(uuid.uuid4())}) == {"error": "Producer not found"}
     # Producing on a real transport, then another user tries to self-mute it.
     produce["transportId"] = t1["id"]
-    produce["rtpParameters"] = {"codecs": [{"mimeType": "audio/opus", "payloadType": 111, "clockRate": 48000, "channels": 2}],
-                                "encodings": [{"ssrc": 22222}], "headerExtensions": []}
+    produce["rtpParameters"] = opus_rtp_parameters(ssrc=22222)
     produced = a.call("audio:produce", produce)
     assert set(produced) == {"id"}, produced
     news = b.wait_for("audio:newProducer")

@@ -7,19 +7,19 @@ import uuid
 import pytest
 import requests
 
-from support import Client, Server
-from test_malformed import rss_kb
+from msabtest.metrics import metric_total, wait_until
+from msabtest.server import MsabServer, rss_kb
+from msabtest.rtp_params import opus_rtp_capabilities, opus_rtp_parameters
+from msabtest.sioclient import Client
 
-OPUS = {"codecs": [{"mimeType": "audio/opus", "payloadType": 111, "clockRate": 48000, "channels": 2}],
-        "encodings": [{"ssrc": 4242}], "headerExtensions": []}
-CAPS = {"codecs": [{"kind": "audio", "mimeType": "audio/opus", "clockRate": 48000, "channels": 2}], "headerExtensions": []}
+OPUS = opus_rtp_parameters(ssrc=4242)
+CAPS = opus_rtp_capabilities()
 
 
 @pytest.fixture(scope="module")
 def server():
-    s = Server(ROOM_INACTIVITY_TIMEOUT_MS=300).start()
-    yield s
-    s.close()
+    with MsabServer.small(ROOM_INACTIVITY_TIMEOUT_MS=300) as s:
+        yield s
 
 
 def fds(pid):
@@ -27,12 +27,7 @@ def fds(pid):
 
 
 def wait_value(fn, want, timeout=10):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if fn() == want:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"{fn()} != {want}")
+    wait_until(fn, lambda value: value == want, timeout, f"{want}")
 
 
 def test_connect_and_produce_failures(server):
@@ -91,7 +86,7 @@ def test_empty_rooms_close_and_leave_nothing(server):
     # One room: it closes after the inactivity timeout, its seats do not survive.
     use_room(server, token, "solo")
     wait_value(lambda: room_count(server), 0)
-    wait_value(lambda: server.metric("msab_sfu_routers"), 0)
+    wait_value(lambda: metric_total(server, "msab_sfu_routers"), 0)
     c = Client(server, token)
     ack = c.call("room:join", {"roomId": "solo"})
     assert ack["seats"] == [] and ack["existingProducers"] == []
@@ -107,7 +102,7 @@ def test_empty_rooms_close_and_leave_nothing(server):
         use_room(server, token, f"room-{i}")
     wait_value(lambda: room_count(server), 0, timeout=15)
     for gauge in ("msab_sfu_routers", "msab_sfu_transports", "msab_sfu_producers", "msab_sfu_consumers"):
-        wait_value(lambda: server.metric(gauge), 0)
+        wait_value(lambda: metric_total(server, gauge), 0)
     time.sleep(0.5)
     end_rss, end_fds = rss_kb(pid), fds(pid)
     print(f"100 rooms: RSS {start_rss} -> {end_rss} kB, fds {start_fds} -> {end_fds}")

@@ -7,31 +7,24 @@ import uuid
 
 import pytest
 
-from support import Client, Server
+from msabtest.server import MsabServer
+from msabtest.sioclient import Client, joined
 
 INVITE_TTL_MS = 1500
 
 
 @pytest.fixture(scope="module")
 def server():
-    s = Server(MSAB_INVITE_TTL_MS=INVITE_TTL_MS, MSAB_SEAT_RETENTION_MS=800).start()
-    yield s
-    s.close()
+    with MsabServer.small(MSAB_INVITE_TTL_MS=INVITE_TTL_MS, MSAB_SEAT_RETENTION_MS=800) as s:
+        yield s
 
 
 @pytest.fixture
 def stage(server):
     """Owner O, admin A, listeners U1, U2 and observer X, all joined to a fresh room."""
     room = f"stage-{uuid.uuid4().hex[:8]}"
-    made = {}
-    for key, uid, role in [("O", 201, "owner"), ("A", 202, "admin"), ("U1", 203, None), ("U2", 204, None), ("X", 205, None)]:
-        c = Client(server, server.token(uid, key, roles=[(room, role)] if role else []))
-        c.uid = uid
-        c.call("room:join", {"roomId": room})
-        made[key] = c
-    time.sleep(0.2)
-    for c in made.values():
-        c.clear()
+    made = joined(server, room, [("O", 201, "owner"), ("A", 202, "admin"), ("U1", 203, None), ("U2", 204, None),
+                                 ("X", 205, None)], settle=0.2)
     made["room"] = room
     yield made
     for key, c in made.items():

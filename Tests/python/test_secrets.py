@@ -13,15 +13,15 @@ import tempfile
 import pytest
 import requests
 
-from support import MSAB, Server, clean_env, free_port
+from msabtest.server import MsabServer, clean_env, default_msab_bin, serve_once
+
+MSAB = default_msab_bin()
 
 
-def serve(data, **extra):
+def serve(data):
     """`msab serve` with no MSAB_JWT_SECRET / MSAB_INTERNAL_KEY, so the data directory's files are used;
     bounded: a configuration error exits at once."""
-    env = clean_env(MSAB_DATA_DIR=data, PORT=free_port(), MSAB_HOST="127.0.0.1", MEDIASOUP_LISTEN_IP="127.0.0.1",
-                    MEDIASOUP_NUM_WORKERS=1, **extra)
-    return subprocess.run([MSAB, "serve"], env=env, capture_output=True, text=True, timeout=60)
+    return serve_once(data_dir=data)
 
 
 @pytest.mark.parametrize("name", ["jwt-secret", "internal-key"])
@@ -51,21 +51,21 @@ def test_an_unreadable_secret_file_stops_msab_and_msab_token_too():
 
 
 def test_secrets_are_created_private_and_long_and_kept():
-    server = Server(MSAB_JWT_SECRET="")  # empty counts as unset: the development secret is used
+    server = MsabServer.small(MSAB_JWT_SECRET="")  # empty counts as unset: the development secret is used
     try:
         server.start()
         for name in ("jwt-secret", "internal-key"):
-            path = os.path.join(server.dir.name, name)
+            path = os.path.join(server.data_dir, name)
             mode = stat.S_IMODE(os.stat(path).st_mode)
             assert mode == 0o600, (name, oct(mode))
             value = open(path).read().strip()
             assert len(bytes.fromhex(value)) >= 32, (name, value)
-        assert sorted(n for n in os.listdir(server.dir.name) if ".tmp-" in n) == []
-        before = open(os.path.join(server.dir.name, "jwt-secret")).read()
+        assert sorted(n for n in os.listdir(server.data_dir) if ".tmp-" in n) == []
+        before = open(os.path.join(server.data_dir, "jwt-secret")).read()
         token = server.token(5, "Kept")
         server.stop()
         server.start()
-        assert open(os.path.join(server.dir.name, "jwt-secret")).read() == before
+        assert open(os.path.join(server.data_dir, "jwt-secret")).read() == before
         # A token minted before the restart still works: the secret was kept.
         import socketio
         sio = socketio.Client(reconnection=False)
@@ -76,9 +76,9 @@ def test_secrets_are_created_private_and_long_and_kept():
 
 
 def test_internal_events_never_accept_an_empty_key():
-    server = Server(MSAB_JWT_SECRET="").start()
+    server = MsabServer.small(MSAB_JWT_SECRET="").start()
     try:
-        key = open(os.path.join(server.dir.name, "internal-key")).read().strip()
+        key = open(os.path.join(server.data_dir, "internal-key")).read().strip()
         body = json.dumps({"event": "ping", "user_id": None, "room_id": None, "payload": {}})
         url = server.url + "/internal/events"
         for headers in ({}, {"X-Internal-Key": ""}, {"X-Internal-Key": key[:-1]}):

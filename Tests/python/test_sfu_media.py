@@ -17,17 +17,17 @@ import time
 import pytest
 
 from msabtest.client import MsabClient
-from support import Server
-from test_audio_room import AMPLITUDE, check_tone, wait_metric
+from msabtest.metrics import wait_metric
+from msabtest.server import MsabServer
+from test_audio_room import AMPLITUDE, check_tone
 
 pytestmark = [pytest.mark.media]
 
 
 @pytest.fixture(scope="module")
 def server():
-    s = Server().start()
-    yield s
-    s.close()
+    with MsabServer.small() as s:
+        yield s
 
 
 async def packets_received(client: MsabClient, producer_id: str) -> int:
@@ -87,11 +87,11 @@ async def scenario(server):
         check_tone(cc, "C after unmute")
 
         # A's transport closes: both consumers close on the server; nothing more arrives.
-        await wait_metric(server, "msab_sfu_consumers", 2)
+        await wait_metric(server, "msab_sfu_consumers", 2, timeout=10)
         await a.leave()
-        await wait_metric(server, "msab_sfu_producers", 0)
-        await wait_metric(server, "msab_sfu_consumers", 0)
-        await wait_metric(server, "msab_sfu_transports", 2)
+        await wait_metric(server, "msab_sfu_producers", 0, timeout=10)
+        await wait_metric(server, "msab_sfu_consumers", 0, timeout=10)
+        await wait_metric(server, "msab_sfu_transports", 2, timeout=10)
         gone = await packets_during([b, c], pid, seconds=1.5)
         assert max(gone) == 0, f"A's transport is closed, yet B/C got {gone} packets"
         for client in (a, b, c):

@@ -8,8 +8,10 @@ import time
 import pytest
 import requests
 
-from msabtest.laravel import LaravelStandIn, make_user, sanctum_token
-from support import Client, Server, refusal
+from msabtest.laravel import LaravelStandIn
+from msabtest.metrics import wait_until
+from msabtest.server import MsabServer
+from msabtest.sioclient import Client, refusal
 
 
 @pytest.fixture
@@ -18,21 +20,8 @@ def laravel():
         yield standin
 
 
-def user(laravel, uid, name):
-    token = sanctum_token(uid)
-    laravel.add_user(token, make_user(uid, name))
-    return token
-
-
 def wait(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+    return wait_until(predicate, bool, timeout, what)
 
 
 def final_status_posts(laravel, room):
@@ -43,10 +32,10 @@ def final_status_posts(laravel, room):
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_shutdown_closes_rooms_flushes_gifts_posts_status_then_http(laravel, sig):
     # Gifts are flushed every 60 s: the batch that arrives is the shutdown's own flush.
-    server = Server(**laravel.env(), GIFT_BUFFER_FLUSH_INTERVAL_MS=60_000).start()
+    server = MsabServer.small(**laravel.env(), GIFT_BUFFER_FLUSH_INTERVAL_MS=60_000).start()
     room = f"bye-{sig}"
-    sender = Client(server, user(laravel, 61, "Giver"))
-    rcpt = Client(server, user(laravel, 62, "Taker"))
+    sender = Client(server, laravel.user_token(61, "Giver"))
+    rcpt = Client(server, laravel.user_token(62, "Taker"))
     try:
         assert "seats" in sender.call("room:join", {"roomId": room})
         assert "seats" in rcpt.call("room:join", {"roomId": room})
@@ -76,11 +65,11 @@ def test_shutdown_closes_rooms_flushes_gifts_posts_status_then_http(laravel, sig
 
         # While it hangs: no new connections or joins, and HTTP still answers.
         assert server.proc.poll() is None
-        assert refusal(server, auth={"token": user(laravel, 63, "Late")}) == "Server shutting down"
+        assert refusal(server, auth={"token": laravel.user_token(63, "Late")}) == "Server shutting down"
         assert sender.call("room:join", {"roomId": "another"}) == {"error": "Server shutting down"}
         assert requests.get(server.url + "/health", timeout=2).status_code == 200
 
-        assert server.proc.wait(20) == 0, server.output()
+        assert server.proc.wait(20) == 0, server.log()
         elapsed = time.monotonic() - started
         print(f"shutdown with a 3 s status hang: {elapsed:.2f} s")
         assert 2.5 < elapsed < 15, elapsed  # the hang, then a prompt exit
@@ -92,8 +81,8 @@ def test_shutdown_closes_rooms_flushes_gifts_posts_status_then_http(laravel, sig
 
 
 def test_shutdown_is_capped(laravel):
-    server = Server(**laravel.env(), MSAB_SHUTDOWN_TIMEOUT_MS=2000).start()
-    c = Client(server, user(laravel, 71, "Stuck"))
+    server = MsabServer.small(**laravel.env(), MSAB_SHUTDOWN_TIMEOUT_MS=2000).start()
+    c = Client(server, laravel.user_token(71, "Stuck"))
     try:
         assert "seats" in c.call("room:join", {"roomId": "stuck"})
         laravel.wait_route("status")

@@ -8,29 +8,22 @@ import uuid
 import pytest
 import requests
 
-from support import Client, Server
+from msabtest.server import MsabServer
+from msabtest.sioclient import Client, joined
 
 INTERNAL_KEY = "internal-key-for-tests-0123456789"
 
 
 @pytest.fixture(scope="module")
 def server():
-    s = Server(MSAB_INTERNAL_KEY=INTERNAL_KEY, GIFT_BUFFER_FLUSH_INTERVAL_MS=100).start()
-    yield s
-    s.close()
+    with MsabServer.small(MSAB_INTERNAL_KEY=INTERNAL_KEY, GIFT_BUFFER_FLUSH_INTERVAL_MS=100) as s:
+        yield s
 
 
 @pytest.fixture
 def room(server):
     rid = f"soc-{uuid.uuid4().hex[:8]}"
-    people = {}
-    for key, uid in [("S", 401), ("R", 402), ("X", 403)]:
-        c = Client(server, server.token(uid, key))
-        c.call("room:join", {"roomId": rid})
-        people[key] = c
-    time.sleep(0.1)
-    for c in people.values():
-        c.clear()
+    people = joined(server, rid, [("S", 401, None), ("R", 402, None), ("X", 403, None)], settle=0.1)
     people["id"] = rid
     yield people
     for k, c in people.items():
@@ -80,7 +73,7 @@ def test_gifts_and_ledger(server, room):
     assert err["message"] == "Invalid gift payload" and "giftId" in err["errors"]
     s.emit("gift:prepare", {"roomId": rid, "giftId": 9, "recipientId": 402})
     assert r.wait_for("gift:prepare") == {"giftId": 9, "recipientId": 402}
-    ledger = os.path.join(server.dir.name, "gift-ledger.jsonl")
+    ledger = os.path.join(server.data_dir, "gift-ledger.jsonl")
     deadline = time.time() + 5
     mine = []
     while time.time() < deadline and not mine:  # the ledger exists from the start; wait for the line

@@ -7,14 +7,14 @@ import pytest
 
 from msabtest.audio import dominant_frequency
 from msabtest.client import MsabClient
-from support import Server
+from msabtest.metrics import metric_total
+from msabtest.server import MsabServer
 
 
 @pytest.fixture(scope="module")
 def server():
-    s = Server().start()
-    yield s
-    s.close()
+    with MsabServer.small() as s:
+        yield s
 
 
 async def stage(server):
@@ -39,9 +39,9 @@ async def stage(server):
         muted = await u2.wait_for("seat:userMuted", after=mark)
         assert muted.data == {"userId": 803, "isMuted": True}
         await asyncio.sleep(0.5)  # let packets already in flight drain
-        before = server.metric("msab_sfu_packets_total", direction="out")
+        before = metric_total(server, "msab_sfu_packets_total", direction="out")
         silent = await u2.capture(pid, 1.5, timeout=2.0)
-        after = server.metric("msab_sfu_packets_total", direction="out")
+        after = metric_total(server, "msab_sfu_packets_total", direction="out")
         assert silent.frame_count == 0, f"{silent.frame_count} frames arrived while muted"
         assert after - before < 5, (before, after)  # nothing forwarded (RTCP aside)
 

@@ -14,7 +14,7 @@ import pytest
 
 from msabtest.audio import expected_received_dbfs, is_tone, rms_dbfs
 from msabtest.client import MsabClient
-from support import Server
+from msabtest.server import MsabServer
 
 pytestmark = [pytest.mark.media, pytest.mark.timeout(180)]
 
@@ -25,9 +25,8 @@ SILENT_DB = -60.0
 
 @pytest.fixture(scope="module")
 def server():
-    s = Server().start()
-    yield s
-    s.close()
+    with MsabServer.small() as s:
+        yield s
 
 
 async def level(listener: MsabClient, pid: str, seconds: float = 1.0) -> float:
@@ -187,7 +186,7 @@ def test_remove_and_lock_silence_the_speaker_at_once(server):
 def test_switch_restores_the_reference_behaviour():
     async def run():
         room = "stage-switch"
-        server = Server(MSAB_SEATED_SPEAKERS_ONLY="false").start()
+        server = MsabServer.small(MSAB_SEATED_SPEAKERS_ONLY="false").start()
         try:
             o, u, listener = await clients(server, room, (1141, "O", "owner"), (1142, "U", None), (1143, "L", None))
             try:

@@ -13,7 +13,7 @@ import pytest
 import requests
 import socketio
 
-from support import MSAB, Server, clean_env, free_port
+from msabtest.server import MsabServer, free_port, serve_once
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl CLI")
 
@@ -42,13 +42,10 @@ def pki():
 
 @pytest.fixture
 def tls_server(pki, monkeypatch):
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", pki["ca.pem"])  # Server.start polls /health with requests
-    s = Server(SSL_KEY_PATH=pki["server.key"], SSL_CERT_PATH=pki["server.pem"])
-    s.url = f"https://127.0.0.1:{s.port}"
-    s.env["CORS_ORIGINS"] = s.url
-    s.start()
-    yield s
-    s.close()
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", pki["ca.pem"])  # python-engineio's polling requests verify with it
+    # tls_ca: the url is https:// (CORS_ORIGINS too) and start() checks /health against the test CA.
+    with MsabServer.small(tls_ca=pki["ca.pem"], SSL_KEY_PATH=pki["server.key"], SSL_CERT_PATH=pki["server.pem"]) as s:
+        yield s
 
 
 def client(pki, server, transport, uid):
@@ -85,15 +82,6 @@ def test_https_and_wss_with_the_tests_own_ca(pki, tls_server):
         requests.get(f"http://127.0.0.1:{tls_server.port}/health", timeout=5)
 
 
-def serve(**extra):
-    env = clean_env(MSAB_DATA_DIR=tempfile.mkdtemp(prefix="msab-tls-data-"), PORT=free_port(), MSAB_HOST="127.0.0.1",
-                    MEDIASOUP_LISTEN_IP="127.0.0.1", MEDIASOUP_NUM_WORKERS=1, **extra)
-    try:
-        return subprocess.run([MSAB, "serve"], env=env, capture_output=True, text=True, timeout=60)
-    finally:
-        shutil.rmtree(env["MSAB_DATA_DIR"], ignore_errors=True)
-
-
 def test_bad_tls_files_stop_msab_with_one_line(pki):
     garbage = os.path.join(pki["dir"], "garbage.pem")
     with open(garbage, "w") as f:
@@ -106,7 +94,7 @@ def test_bad_tls_files_stop_msab_with_one_line(pki):
         ({"SSL_KEY_PATH": pki["server.key"]}, "SSL_CERT_PATH", "required"),
     ]
     for env, variable, mention in cases:
-        out = serve(**env)
+        out = serve_once(**env)
         lines = [l for l in out.stderr.splitlines() if l.strip()]
         assert out.returncode == 78, (env, out.returncode, out.stderr)
         assert len(lines) == 1 and variable in lines[0] and mention in lines[0], (env, out.stderr)
@@ -114,11 +102,11 @@ def test_bad_tls_files_stop_msab_with_one_line(pki):
 
 def test_plain_http_laravel_to_a_remote_host_is_a_warning():
     key = "laravel-internal-key-0123456789abcdef"
-    remote = Server(LARAVEL_API_URL="http://192.0.2.10:8000", LARAVEL_INTERNAL_KEY=key).start()
-    local = Server(LARAVEL_API_URL=f"http://127.0.0.1:{free_port()}", LARAVEL_INTERNAL_KEY=key).start()
+    remote = MsabServer.small(LARAVEL_API_URL="http://192.0.2.10:8000", LARAVEL_INTERNAL_KEY=key).start()
+    local = MsabServer.small(LARAVEL_API_URL=f"http://127.0.0.1:{free_port()}", LARAVEL_INTERNAL_KEY=key).start()
     try:
-        assert "LARAVEL_API_URL is plain http to 192.0.2.10" in remote.output()
-        assert "LARAVEL_API_URL" not in local.output()
+        assert "LARAVEL_API_URL is plain http to 192.0.2.10" in remote.log()
+        assert "LARAVEL_API_URL" not in local.log()
     finally:
         remote.close()
         local.close()

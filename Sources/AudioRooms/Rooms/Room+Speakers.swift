@@ -27,7 +27,7 @@ extension Room {
     static let speakerNodesMinRereadMs: Int64 = 500
 
     /// The router's speaker events.
-    func handleSpeakerEvent(_ event: RoomMediaEvent) async {
+    func handleSpeakerEvent(_ event: MediaRouterEvent) async {
         guard services.pipeLink != nil else { return handleStandAloneSpeakerEvent(event) }
         switch event {
         case .audioLevels(let levels):
@@ -46,7 +46,7 @@ extension Room {
         }
     }
 
-    private func handleStandAloneSpeakerEvent(_ event: RoomMediaEvent) {
+    private func handleStandAloneSpeakerEvent(_ event: MediaRouterEvent) {
         switch event {
         case .dominantSpeaker(let producerId, let volume):
             guard let owner = producerOwner[producerId], let participant = participants[owner] else { return }

@@ -167,6 +167,12 @@ class LaravelStandIn:
         with self._cond:
             self.users[token] = user
 
+    def user_token(self, user_id: int, name: str, **overrides: Any) -> str:
+        """A new Sanctum token for ``make_user(user_id, name, **overrides)``, who /auth/me now knows."""
+        token = sanctum_token(user_id)
+        self.add_user(token, make_user(user_id, name, **overrides))
+        return token
+
     def remove_user(self, token: str) -> None:
         with self._cond:
             self.users.pop(token, None)

@@ -9,6 +9,10 @@ and raises :class:`ServerError` carrying the server log otherwise. ``stop()`` se
 SIGKILL after 5 s; ``kill()`` sends SIGKILL at once; ``restart()`` starts it again with the same
 data directory and port. ``token()`` mints a JWT with ``msab token --user N --name X [--role R=role]``
 under the same environment (same secret / data dir), so the server accepts it.
+:meth:`MsabServer.small` is the configuration most signalling tests want (one media worker on one
+RTC port, warnings-only log, CORS for its own origin, nothing inherited from the runner's
+``MSAB_``/``LARAVEL_``/``REDIS_``/``MEDIASOUP_`` variables); :func:`serve_once` runs ``msab serve``
+that is expected to exit (a configuration error) and returns its output.
 
 :class:`RedisServer` runs ``redis-server`` on a free 127.0.0.1 port (redis cannot bind port 0), or
 on a given one, with ``--save "" --appendonly no`` in a temporary directory and offers
@@ -37,15 +41,57 @@ REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", 
 HOST = "127.0.0.1"
 
 
+# A fixed JWT secret for tests that mint or check tokens without a server (test_cli.py).
+SECRET = "test-secret-0123456789abcdef0123456789"
+# The runner's variables a test server must not inherit (a developer's shell may set any of them).
+RUNNER_PREFIXES = ("MSAB_", "LARAVEL_", "REDIS_", "MEDIASOUP_")
+
+
 class ServerError(RuntimeError):
     """A managed process failed to start or to answer; the message includes its log."""
 
 
-def free_tcp_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago (bound with port 0, then released)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+def clean_env(**extra: Any) -> dict[str, str]:
+    """This process's environment without :data:`RUNNER_PREFIXES` variables, plus ``extra``
+    (values turned into strings)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(RUNNER_PREFIXES)}
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    """A port on 127.0.0.1 that was free a moment ago for ``kind`` (bound with port 0, then released)."""
+    with socket.socket(socket.AF_INET, kind) as s:
         s.bind((HOST, 0))
         return s.getsockname()[1]
+
+
+def free_tcp_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    return free_port(socket.SOCK_STREAM)
+
+
+def rss_kb(pid: int) -> int:
+    """The resident set size of process ``pid`` in KiB (``VmRSS`` of /proc/PID/status)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def cpu_times(pid: int) -> tuple[float, float]:
+    """``(user, system)`` CPU seconds of process ``pid`` (all threads) so far, from /proc/PID/stat."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    # After the ")" closing comm: fields[0] is state (field 3), so utime (14) and stime (15) are 11 and 12.
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of process ``pid`` (all threads) so far, in seconds."""
+    return sum(cpu_times(pid))
 
 
 def _port_free(port: int) -> bool:
@@ -72,6 +118,24 @@ def default_msab_bin() -> str:
     """``$MSAB_BIN``, else ``<repo>/.build/debug/msab``."""
     path = os.environ.get("MSAB_BIN") or os.path.join(REPO_ROOT, ".build", "debug", "msab")
     return path if os.path.isabs(path) else os.path.join(REPO_ROOT, path)
+
+
+def serve_once(data_dir: str | None = None, binary: str | None = None, timeout: float = 60.0,
+               **env: Any) -> subprocess.CompletedProcess[str]:
+    """Run ``msab serve`` on a free loopback port with one media worker and ``env`` under
+    :func:`clean_env`, for a configuration msab must refuse: it is expected to exit (within
+    ``timeout``). ``data_dir`` is the ``MSAB_DATA_DIR``; without it a temporary one is made and
+    removed."""
+    own = data_dir is None
+    data = tempfile.mkdtemp(prefix="msab-serve-once-") if own else data_dir
+    full = clean_env(MSAB_DATA_DIR=data, PORT=free_port(), MSAB_HOST=HOST, MEDIASOUP_LISTEN_IP=HOST,
+                     MEDIASOUP_NUM_WORKERS=1, **env)
+    try:
+        return subprocess.run([binary or default_msab_bin(), "serve"], env=full, capture_output=True, text=True,
+                              timeout=timeout)
+    finally:
+        if own:
+            shutil.rmtree(data, ignore_errors=True)
 
 
 def _tail(path: str, limit: int = 20000) -> str:
@@ -102,12 +166,20 @@ class MsabServer:
     ``env`` is added to (and overrides) the defaults; ``binary`` defaults to
     :func:`default_msab_bin`. ``url`` is ``http://127.0.0.1:PORT`` once started, ``log_path`` the
     file that collects stdout and stderr of every run, ``data_dir`` the ``MSAB_DATA_DIR``.
+    ``inherit_env=False`` leaves the runner's :data:`RUNNER_PREFIXES` variables out (see
+    :func:`clean_env`); ``preexec_fn`` runs in the child before exec (e.g. a resource limit);
+    ``tls_ca``: the server serves HTTPS (the test sets ``SSL_KEY_PATH``/``SSL_CERT_PATH``),
+    ``url`` is ``https://…`` and ``/health`` is verified against this CA file.
     """
 
     def __init__(self, binary: str | None = None, env: dict[str, str] | None = None,
                  data_dir: str | None = None, rtc_ports: int = 20,
-                 extra_args: Iterable[str] = (), host: str = HOST) -> None:
+                 extra_args: Iterable[str] = (), host: str = HOST, inherit_env: bool = True,
+                 preexec_fn: Any = None, tls_ca: str | None = None) -> None:
         self.binary = binary or default_msab_bin()
+        self.inherit_env = inherit_env
+        self.preexec_fn = preexec_fn
+        self.tls_ca = tls_ca
         # host: the address msab binds (HTTP and media) and announces; loopback unless a test
         # gives it another local address (the Firefox test: a veth address, msabtest/netns.py).
         self.host = host
@@ -133,15 +205,34 @@ class MsabServer:
         self._log_file: Any = None
         self.starts = 0
 
+    @classmethod
+    def small(cls, binary: str | None = None, tls_ca: str | None = None, **env: Any) -> "MsabServer":
+        """The configuration most signalling tests use: one media worker on one RTC port (free on
+        UDP and TCP), ``LOG_LEVEL=warning``, ``CORS_ORIGINS`` = its own origin, nothing inherited
+        from the runner's ``MSAB_``/… variables; ``env`` (values turned into strings) overrides."""
+        server = cls(binary=binary, rtc_ports=1, inherit_env=False, tls_ca=tls_ca)
+        server.env.update({"MEDIASOUP_NUM_WORKERS": "1", "CORS_ORIGINS": server.url, "LOG_LEVEL": "warning"})
+        server.env.update({k: str(v) for k, v in env.items()})
+        return server
+
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls_ca else 'http'}://{self.host}:{self.port}"
+
+    @property
+    def rtc_port(self) -> int:
+        """The first (with :meth:`small`, the only) RTC port."""
+        return self.rtc_min
+
+    def _ssl_context(self) -> Any:
+        import ssl
+        return ssl.create_default_context(cafile=self.tls_ca) if self.tls_ca else None
 
     def available(self) -> bool:
         return os.path.isfile(self.binary) and os.access(self.binary, os.X_OK)
 
     def _process_env(self) -> dict[str, str]:
-        env = dict(os.environ)
+        env = dict(os.environ) if self.inherit_env else clean_env()
         env.update(self.env)
         return env
 
@@ -162,7 +253,7 @@ class MsabServer:
         self._log_file.flush()
         self.proc = subprocess.Popen([self.binary, "serve", *self.extra_args], env=self._process_env(),
                                      cwd=self._own_tmp, stdin=subprocess.DEVNULL,
-                                     stdout=self._log_file, stderr=subprocess.STDOUT)
+                                     stdout=self._log_file, stderr=subprocess.STDOUT, preexec_fn=self.preexec_fn)
         try:
             self.wait_healthy(timeout, accept=(200,) if healthy else (200, 503))
         except ServerError:
@@ -181,7 +272,7 @@ class MsabServer:
                 raise ServerError(f"msab exited with status {self.proc.returncode} before /health answered.\n"
                                   f"--- server log ---\n{_tail(self.log_path)}")
             try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as r:
+                with urllib.request.urlopen(f"{self.url}/health", timeout=2, context=self._ssl_context()) as r:
                     status, body = r.status, r.read()
             except urllib.error.HTTPError as e:
                 status, body = e.code, e.read()
@@ -234,16 +325,22 @@ class MsabServer:
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def token(self, user: int, name: str, roles: dict[str, str] | None = None,
-              extra_args: Iterable[str] = ()) -> str:
-        """Mint a token with ``msab token --user N --name X [--role ROOM=ROLE ...]``.
+    def token(self, user: int, name: str | None = None,
+              roles: dict[str, str] | Iterable[tuple[str, str]] | None = None,
+              ttl: int | None = None, extra_args: Iterable[str] = ()) -> str:
+        """Mint a token with ``msab token --user N [--name X] [--role ROOM=ROLE ...] [--ttl S]``.
 
+        ``roles``: ``{room: role}`` or ``[(room, role), …]``.
         Runs under the server's environment (same ``MSAB_JWT_SECRET`` / ``MSAB_DATA_DIR``), so
         the server accepts it. The token is the last non-empty line msab prints on stdout.
         """
-        args = [self.binary, "token", "--user", str(user), "--name", name]
-        for room, role in (roles or {}).items():
+        args = [self.binary, "token", "--user", str(user)]
+        if name:
+            args += ["--name", name]
+        for room, role in (roles.items() if isinstance(roles, dict) else roles or ()):
             args += ["--role", f"{room}={role}"]
+        if ttl:
+            args += ["--ttl", str(ttl)]
         args += list(extra_args)
         r = subprocess.run(args, env=self._process_env(), cwd=self._own_tmp, capture_output=True,
                            text=True, timeout=30)
@@ -261,7 +358,7 @@ class MsabServer:
         if data is not None:
             req.add_header("Content-Type", "application/json")
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as r:
+            with urllib.request.urlopen(req, timeout=timeout, context=self._ssl_context()) as r:
                 status, body = r.status, r.read()
         except urllib.error.HTTPError as e:
             status, body = e.code, e.read()
