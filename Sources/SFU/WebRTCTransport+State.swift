@@ -1,7 +1,7 @@
 import DTLS
 import NIOCore
 import SRTP
-public import STUN
+import STUN
 
 extension WebRTCTransport {
     /// What the transport holds at each point of its life (style R3, NIOSSH's

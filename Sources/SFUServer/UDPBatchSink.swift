@@ -31,7 +31,7 @@ final class UDPBatchSink: DatagramSink {
         var offset: Int
         var length: Int
         /// Room for either family; `addressLength` says which.
-        var address = sockaddr_in6()
+        var address = msab_sockaddr_in6_zero()
         var addressLength: socklen_t = 0
     }
 
@@ -149,23 +149,9 @@ final class UDPBatchSink: DatagramSink {
     @inline(__always)
     private static func fill(_ storage: inout sockaddr_in6, from address: TransportAddress) -> socklen_t {
         if let ipv4 = address.ipv4 {
-            return withUnsafeMutableBytes(of: &storage) { raw in
-                let v4 = raw.baseAddress!.assumingMemoryBound(to: sockaddr_in.self)
-                v4.pointee = sockaddr_in()
-                v4.pointee.sin_family = sa_family_t(AF_INET)
-                v4.pointee.sin_port = address.port.bigEndian
-                v4.pointee.sin_addr.s_addr = ipv4.bigEndian
-                return socklen_t(MemoryLayout<sockaddr_in>.size)
-            }
+            return msab_fill_sockaddr(&storage, 1, ipv4, 0, 0, address.port)
         }
         let (high, low) = address.ipv6 ?? (0, 0)
-        storage = sockaddr_in6()
-        storage.sin6_family = sa_family_t(AF_INET6)
-        storage.sin6_port = address.port.bigEndian
-        withUnsafeMutableBytes(of: &storage.sin6_addr) { raw in
-            raw.storeBytes(of: high.bigEndian, toByteOffset: 0, as: UInt64.self)
-            raw.storeBytes(of: low.bigEndian, toByteOffset: 8, as: UInt64.self)
-        }
-        return socklen_t(MemoryLayout<sockaddr_in6>.size)
+        return msab_fill_sockaddr(&storage, 0, 0, high, low, address.port)
     }
 }

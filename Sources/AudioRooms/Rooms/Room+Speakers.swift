@@ -1,4 +1,5 @@
 import Logging
+import SFU
 
 /// `speaker:active` (contract §5.5, HEAD's AudioLevelObserver form with `activeSpeakers`).
 ///
