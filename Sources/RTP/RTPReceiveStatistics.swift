@@ -1,8 +1,10 @@
+public import NIOCore
+
 /// Reception statistics for one incoming RTP stream, as RFC 3550 Appendix A computes them:
 /// sequence validation and the extended highest sequence number (A.1), expected/lost counts and
 /// the fraction lost per report interval (A.3), and interarrival jitter (A.8).
 ///
-/// Pure: the caller tells it each packet's arrival time (monotonic nanoseconds); it reads no clock.
+/// Pure: the caller tells it each packet's arrival time (a monotonic `NIODeadline`); it reads no clock.
 public struct RTPReceiveStatistics: Sendable, Hashable {
     /// RFC 3550 A.1 defaults (MAX_DROPOUT 3000, MAX_MISORDER 100).
     public static var maxDropout: UInt16 { 3000 }
@@ -31,7 +33,7 @@ public struct RTPReceiveStatistics: Sendable, Hashable {
         self.clockRate = clockRate
     }
 
-    /// What ``received(sequenceNumber:timestamp:arrivalNanoseconds:)`` decided about a packet.
+    /// What ``received(sequenceNumber:timestamp:arrival:)`` decided about a packet.
     public enum Verdict: Sendable, Hashable {
         /// Counted (in order, a permissible gap, a duplicate or a reordered packet).
         case accepted
@@ -42,7 +44,7 @@ public struct RTPReceiveStatistics: Sendable, Hashable {
 
     /// Feeds one received packet (RFC 3550 A.1 `update_seq`, then A.8 jitter for counted packets).
     @discardableResult
-    public mutating func received(sequenceNumber: UInt16, timestamp: UInt32, arrivalNanoseconds: UInt64) -> Verdict {
+    public mutating func received(sequenceNumber: UInt16, timestamp: UInt32, arrival: NIODeadline) -> Verdict {
         if !started {
             started = true
             restart(at: sequenceNumber)
@@ -63,8 +65,16 @@ public struct RTPReceiveStatistics: Sendable, Hashable {
             }  // else: duplicate or reordered, counted below
         }
         packetsReceived &+= 1
-        updateJitter(timestamp: timestamp, arrivalNanoseconds: arrivalNanoseconds)
+        updateJitter(timestamp: timestamp, arrival: arrival)
         return .accepted
+    }
+
+    /// ``received(sequenceNumber:timestamp:arrival:)`` for a caller that keeps raw monotonic
+    /// nanoseconds: `msab loadtest` (Sources/LoadTest), outside the media plane; drop this once
+    /// it passes its `NIODeadline` through.
+    @discardableResult
+    public mutating func received(sequenceNumber: UInt16, timestamp: UInt32, arrivalNanoseconds: UInt64) -> Verdict {
+        received(sequenceNumber: sequenceNumber, timestamp: timestamp, arrival: .uptimeNanoseconds(arrivalNanoseconds))
     }
 
     private mutating func restart(at sequenceNumber: UInt16) {
@@ -80,14 +90,10 @@ public struct RTPReceiveStatistics: Sendable, Hashable {
     }
 
     /// A.8: J(i) = J(i-1) + (|D(i-1,i)| - J(i-1))/16, with arrival expressed in timestamp units.
-    private mutating func updateJitter(timestamp: UInt32, arrivalNanoseconds: UInt64) {
-        let rate = UInt64(clockRate)
-        // Wrapping is fine: only differences of transit times matter, modulo 2^32. The second
-        // product is (< 1e9) · (< 2^32) < 2^62: it cannot overflow.
-        let arrival = UInt32(
-            truncatingIfNeeded: (arrivalNanoseconds / 1_000_000_000) &* rate &+ (arrivalNanoseconds % 1_000_000_000) * rate / 1_000_000_000
-        )
-        let newTransit = arrival &- timestamp
+    private mutating func updateJitter(timestamp: UInt32, arrival: NIODeadline) {
+        // Wrapping is fine: only differences of transit times matter, modulo 2^32.
+        let arrivalTicks = UInt32(truncatingIfNeeded: MediaClock.ticks(at: arrival, rate: UInt64(clockRate)))
+        let newTransit = arrivalTicks &- timestamp
         defer {
             transit = newTransit
             hasTransit = true

@@ -1,3 +1,5 @@
+public import NIOCore
+
 /// Keeps a consumer's outgoing RTP timestamps continuous when its source changes (producer
 /// replaced, or resumed after a pause), the timestamp counterpart of ``SeqManager/sync(_:)``.
 ///
@@ -12,7 +14,7 @@ public struct RTPTimestampRebaser: Sendable {
     @usableFromInline var currentOffset: UInt32
     @usableFromInline var needsSync = true
     @usableFromInline var lastOutput: UInt32 = 0
-    @usableFromInline var lastOutputNanoseconds: UInt64 = 0
+    @usableFromInline var lastOutputAt = NIODeadline.distantPast
     @usableFromInline var hasOutput = false
 
     /// - Parameters:
@@ -32,17 +34,16 @@ public struct RTPTimestampRebaser: Sendable {
         needsSync = true
     }
 
-    /// The outgoing timestamp for `input`, forwarded at monotonic time `nowNanoseconds`.
+    /// The outgoing timestamp for `input`, forwarded at `now`.
     @inlinable
-    public mutating func output(for input: UInt32, nowNanoseconds: UInt64) -> UInt32 {
+    public mutating func output(for input: UInt32, now: NIODeadline) -> UInt32 {
         if needsSync {
             needsSync = false
             if hasOutput {
-                // elapsed × clockRate / 1e9 ticks; elapsed is capped at one hour (a longer
-                // pause needs no precision), and at least one tick keeps the output moving forward.
-                let elapsed = min(nowNanoseconds > lastOutputNanoseconds ? nowNanoseconds - lastOutputNanoseconds : 0, 3_600_000_000_000)
-                let (product, overflow) = elapsed.multipliedReportingOverflow(by: UInt64(clockRate))
-                let advance = UInt32(clamping: overflow ? UInt64.max : max(1, product / 1_000_000_000))
+                // elapsed × clockRate ticks; elapsed is capped at one hour (a longer pause needs
+                // no precision), and at least one tick keeps the output moving forward.
+                let elapsed = min(now - lastOutputAt, .hours(1))
+                let advance = UInt32(clamping: max(1, MediaClock.ticks(elapsed, rate: UInt64(clockRate))))
                 currentOffset = (lastOutput &+ advance) &- input
             }
         }
@@ -51,7 +52,7 @@ public struct RTPTimestampRebaser: Sendable {
         if !hasOutput || (difference != 0 && difference < 0x8000_0000) {
             hasOutput = true
             lastOutput = output
-            lastOutputNanoseconds = nowNanoseconds
+            lastOutputAt = now
         }
         return output
     }

@@ -1,5 +1,6 @@
 import CPrefetch
 import MediasoupWire
+import NIOCore
 import RTP
 
 /// One receiver's copy of one producer (mediasoup `SimpleConsumer`, audio).
@@ -43,9 +44,9 @@ package final class Consumer {
     private(set) var retransmissions: UInt64 = 0
     /// Its slot in the router's fan-out list of its producer (-1 when not in one).
     var fanOutIndex = -1
-    /// When the next SR is due (monotonic ns), spread over the interval so that thousands of
-    /// consumers do not report in the same tick.
-    var nextSenderReportAt: UInt64 = 0
+    /// When the next SR is due, spread over the interval so that thousands of consumers do not
+    /// report in the same tick.
+    var nextSenderReportAt = NIODeadline.distantPast
 
     // MARK: - Init
 
@@ -82,7 +83,7 @@ package final class Consumer {
 
     /// Sends one router-space packet of its producer (mediasoup `SimpleConsumer::SendRtpPacket`).
     @inline(__always)
-    func forward(_ packet: RTPPacketView, now: UInt64) {
+    func forward(_ packet: RTPPacketView, now: NIODeadline) {
         guard isActive else { return }
         let input = packet.sequenceNumber
         if syncRequired {
@@ -92,7 +93,7 @@ package final class Consumer {
             syncRequired = false
         }
         guard let sequenceNumber = sequenceNumbers.input(input) else { return }
-        let timestamp = timestamps.output(for: packet.timestamp, nowNanoseconds: now)
+        let timestamp = timestamps.output(for: packet.timestamp, now: now)
         let sent = transport.sendRTP(packet, sequenceNumber: sequenceNumber, timestamp: timestamp, mapping: mapping)
         if sent {
             stream.sent(
@@ -105,7 +106,7 @@ package final class Consumer {
     /// the producer's buffer (mediasoup `RtpStreamSend::FillRetransmissionContainer`). Returns nil
     /// when it went out, else why not: not known any more (``DropReason/retransmissionMiss``),
     /// already resent within the RTT, or over this consumer's retransmission budget.
-    func retransmit(sequenceNumber: UInt16, now: UInt64, from buffer: borrowing RetransmissionBuffer) -> DropReason? {
+    func retransmit(sequenceNumber: UInt16, now: NIODeadline, from buffer: borrowing RetransmissionBuffer) -> DropReason? {
         guard !closed, !paused else { return .retransmissionMiss }
         let entry: (producerSequenceNumber: UInt16, timestamp: UInt32)
         switch stream.retransmissionCandidate(sequenceNumber: sequenceNumber, now: now) {
@@ -151,7 +152,7 @@ package final class Consumer {
     // MARK: - RTCP
 
     /// The SR for this consumer's stream, nil before the first packet.
-    func makeSenderReport(now: UInt64, ntp: UInt64) -> RTCPSenderReport? {
+    func makeSenderReport(now: NIODeadline, ntp: UInt64) -> RTCPSenderReport? {
         stream.makeSenderReport(now: now, ntp: ntp)
     }
 

@@ -1,3 +1,4 @@
+import NIOCore
 import STUN
 
 /// Which ICE-TCP connections a worker accepts, and when an idle one is closed (sans-I/O; the
@@ -15,7 +16,7 @@ package struct ICETCPAdmission: Sendable {
         /// send and a receive transport).
         package var maxConnectionsPerAddress: Int = 16
         /// Time for a connection to pass an ICE check.
-        package var handshakeTimeoutNanoseconds: UInt64 = 5_000_000_000
+        package var handshakeTimeout = TimeAmount.seconds(5)
 
         package init() {}
     }

@@ -155,7 +155,6 @@ package final class PipeTransport {
         // Unreachable through the worker's demux (only a connected pipe has streams there).
         case .new: return worker.drop(.pipeUnknownSSRC)
         }
-        let nowNs = now.uptimeNanoseconds
         let srtp = link.srtp?.inbound
         datagram.withUnsafeMutableReadableBytes { bytes in
             var length = bytes.count
@@ -170,7 +169,7 @@ package final class PipeTransport {
                 return worker.drop(.rtpParseFailed)
             }
             guard let producer = producersBySSRC[packet.ssrc] else { return worker.drop(.pipeUnknownSSRC) }
-            router.receiveRTP(packet, for: producer, now: nowNs)
+            router.receiveRTP(packet, for: producer, now: now)
         }
     }
 

@@ -1,4 +1,5 @@
 import MediasoupWire
+import NIOCore
 import RTP
 
 /// An audio source sent by a client on one of its transports (mediasoup `Producer`, audio only,
@@ -74,7 +75,7 @@ package final class Producer {
     /// Takes one decrypted packet whose SSRC is ours, mangles it into the router's space in place,
     /// and says whether to forward it.
     @inline(__always)
-    func receive(_ packet: RTPPacketView, now: UInt64) -> Verdict {
+    func receive(_ packet: RTPPacketView, now: NIODeadline) -> Verdict {
         let routerPayloadType = mapping.payloadTypes[Int(packet.payloadType)]
         guard routerPayloadType != ProducerMapping.unmapped else {
             unknownPayloadTypePackets &+= 1
@@ -113,11 +114,11 @@ package final class Producer {
 
     // MARK: - RTCP
 
-    func receivedSenderReport(_ report: RTCPSenderReport, now: UInt64) {
+    func receivedSenderReport(_ report: RTCPSenderReport, now: NIODeadline) {
         stream?.receivedSenderReport(report, now: now)
     }
 
-    func makeReportBlock(now: UInt64) -> RTCPReportBlock? {
+    func makeReportBlock(now: NIODeadline) -> RTCPReportBlock? {
         stream?.makeReportBlock(now: now)
     }
 

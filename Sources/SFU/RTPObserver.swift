@@ -3,8 +3,9 @@ import SpeakerDetection
 
 /// Something attached to a router that watches its producers' audio (mediasoup `RtpObserver`):
 /// fed every forwarded packet's RFC 6464 level, asked for its events on the worker's tick. Told
-/// the media plane's time (``NIODeadline``); the adapters below hand SpeakerDetection its
-/// `Duration`s (``NIODeadline/speakerDetectionTime``).
+/// the media plane's time (``NIODeadline`` instants, `TimeAmount` spans); the adapters below hand
+/// SpeakerDetection, a module with no NIO, its `Duration`s (``NIODeadline/speakerDetectionTime``,
+/// ``NIOCore/TimeAmount/speakerDetectionSpan``).
 protocol RTPObserver: AnyObject {
     func addProducer(_ producer: Producer, now: NIODeadline)
     func removeProducer(_ producer: Producer, now: NIODeadline) -> [MediaRouterEvent]
@@ -20,10 +21,11 @@ protocol RTPObserver: AnyObject {
 /// MSAB (HEAD): maxEntries 16, threshold -55 dBov, interval 500 ms.
 final class AudioLevelRTPObserver: RTPObserver {
     private var observer: AudioLevelObserver<String>
-    private var nextTickAt: Duration?
+    private var timer: IntervalTimer
 
-    init(options: AudioLevelObserver<String>.Options) {
-        observer = AudioLevelObserver(options: options)
+    init(maxEntries: Int, threshold: Int, interval: TimeAmount) {
+        observer = AudioLevelObserver(options: .init(maxEntries: maxEntries, threshold: threshold, interval: interval.speakerDetectionSpan))
+        timer = IntervalTimer(interval: interval)
     }
 
     func addProducer(_ producer: Producer, now: NIODeadline) {
@@ -43,16 +45,9 @@ final class AudioLevelRTPObserver: RTPObserver {
         observer.receivedAudioLevel(producerId: producer.id, dBov: dBov, voiceActivity: voiceActivity, now: now.speakerDetectionTime)
     }
 
-    func tick(now deadline: NIODeadline) -> [MediaRouterEvent] {
-        let now = deadline.speakerDetectionTime
-        guard let due = nextTickAt else {
-            nextTickAt = now + observer.options.interval
-            return []
-        }
-        guard now >= due else { return [] }
-        nextTickAt = due + observer.options.interval
-        if nextTickAt! <= now { nextTickAt = now + observer.options.interval }  // we fell behind: do not burst
-        switch observer.tick(now: now) {
+    func tick(now: NIODeadline) -> [MediaRouterEvent] {
+        guard timer.fire(now: now) else { return [] }
+        switch observer.tick(now: now.speakerDetectionTime) {
         case .volumes(let volumes): return [.audioLevels(volumes.map { (producerId: $0.producerId, volume: $0.volume) })]
         case .silence: return [.silence]
         case nil: return []
@@ -64,10 +59,11 @@ final class AudioLevelRTPObserver: RTPObserver {
 /// MSAB: interval 200 ms.
 final class ActiveSpeakerRTPObserver: RTPObserver {
     private var observer: ActiveSpeakerObserver<String>
-    private var nextTickAt: Duration?
+    private var timer: IntervalTimer
 
-    init(interval: Duration) {
-        observer = ActiveSpeakerObserver(interval: interval)
+    init(interval: TimeAmount) {
+        observer = ActiveSpeakerObserver(interval: interval.speakerDetectionSpan)
+        timer = IntervalTimer(interval: interval)
     }
 
     func addProducer(_ producer: Producer, now: NIODeadline) {
@@ -86,16 +82,9 @@ final class ActiveSpeakerRTPObserver: RTPObserver {
         observer.receivedAudioLevel(producerId: producer.id, dBov: dBov, voiceActivity: voiceActivity, now: now.speakerDetectionTime)
     }
 
-    func tick(now deadline: NIODeadline) -> [MediaRouterEvent] {
-        let now = deadline.speakerDetectionTime
-        guard let due = nextTickAt else {
-            nextTickAt = now + observer.interval
-            return []
-        }
-        guard now >= due else { return [] }
-        nextTickAt = due + observer.interval
-        if nextTickAt! <= now { nextTickAt = now + observer.interval }
-        return event(observer.tick(now: now))
+    func tick(now: NIODeadline) -> [MediaRouterEvent] {
+        guard timer.fire(now: now) else { return [] }
+        return event(observer.tick(now: now.speakerDetectionTime))
     }
 
     private func event(_ event: ActiveSpeakerObserver<String>.Event?) -> [MediaRouterEvent] {
@@ -107,4 +96,9 @@ final class ActiveSpeakerRTPObserver: RTPObserver {
 extension NIODeadline {
     /// The same instant as SpeakerDetection's `Duration` since the monotonic clock's origin.
     var speakerDetectionTime: Duration { .nanoseconds(Int64(clamping: uptimeNanoseconds)) }
+}
+
+extension TimeAmount {
+    /// The same span as SpeakerDetection's `Duration`.
+    var speakerDetectionSpan: Duration { .nanoseconds(nanoseconds) }
 }

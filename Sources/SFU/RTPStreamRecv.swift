@@ -1,3 +1,4 @@
+import NIOCore
 import RTP
 
 /// The receive side of one producer's RTP stream (mediasoup `RtpStreamRecv`): RFC 3550 reception
@@ -8,8 +9,8 @@ struct RTPStreamRecv {
     private(set) var statistics: RTPReceiveStatistics
     private(set) var packets: UInt64 = 0
     private(set) var bytes: UInt64 = 0
-    /// Middle 32 bits of the last SR's NTP timestamp, and when (monotonic ns) it arrived.
-    private var lastSenderReport: (compactNTP: UInt32, receivedAt: UInt64)?
+    /// Middle 32 bits of the last SR's NTP timestamp, and when it arrived.
+    private var lastSenderReport: (compactNTP: UInt32, receivedAt: NIODeadline)?
     /// Fraction lost of the last report we built (0…255), for stats.
     private(set) var lastFractionLost: UInt8 = 0
 
@@ -18,26 +19,26 @@ struct RTPStreamRecv {
         self.statistics = RTPReceiveStatistics(clockRate: clockRate)
     }
 
-    /// One RTP packet of `length` bytes arrived at `now` (ns).
-    mutating func received(sequenceNumber: UInt16, timestamp: UInt32, length: Int, now: UInt64) {
+    /// One RTP packet of `length` bytes arrived at `now`.
+    mutating func received(sequenceNumber: UInt16, timestamp: UInt32, length: Int, now: NIODeadline) {
         packets &+= 1
         bytes &+= UInt64(truncatingIfNeeded: length)
-        statistics.received(sequenceNumber: sequenceNumber, timestamp: timestamp, arrivalNanoseconds: now)
+        statistics.received(sequenceNumber: sequenceNumber, timestamp: timestamp, arrival: now)
     }
 
     /// The producer sent an SR (RFC 3550 §6.4.1).
-    mutating func receivedSenderReport(_ report: RTCPSenderReport, now: UInt64) {
+    mutating func receivedSenderReport(_ report: RTCPSenderReport, now: NIODeadline) {
         lastSenderReport = (report.compactNTPTimestamp, now)
     }
 
     /// A report block for our next RR; starts a new loss interval.
-    mutating func makeReportBlock(now: UInt64) -> RTCPReportBlock? {
+    mutating func makeReportBlock(now: NIODeadline) -> RTCPReportBlock? {
         guard packets > 0 else { return nil }
         var lsr: UInt32 = 0
         var dlsr: UInt32 = 0
         if let last = lastSenderReport {
             lsr = last.compactNTP
-            dlsr = Self.delaySinceLastSenderReport(elapsed: now >= last.receivedAt ? now - last.receivedAt : 0)
+            dlsr = Self.delaySinceLastSenderReport(elapsed: now - last.receivedAt)
         }
         let block = statistics.makeReportBlock(ssrc: ssrc, lastSenderReport: lsr, delaySinceLastSenderReport: dlsr)
         lastFractionLost = block.fractionLost
@@ -45,13 +46,13 @@ struct RTPStreamRecv {
     }
 
     /// DLSR in units of 1/65536 s, saturating at `UInt32.max` (about 18 h, RFC 3550's field
-    /// width). Split into whole seconds and the rest: `elapsed * 65_536` alone overflows UInt64
-    /// after about 78 hours since the last SR (it trapped: a producer that sent one SR and then
-    /// streamed on crashed the process).
-    static func delaySinceLastSenderReport(elapsed: UInt64) -> UInt32 {
-        guard elapsed / 1_000_000_000 < 65_536 else { return UInt32.max }
+    /// width); a negative span (an earlier `now`) is 0. Split into whole seconds and the rest:
+    /// `elapsed * 65_536` alone overflows UInt64 after about 78 hours since the last SR (it
+    /// trapped: a producer that sent one SR and then streamed on crashed the process).
+    static func delaySinceLastSenderReport(elapsed: TimeAmount) -> UInt32 {
+        guard elapsed < .seconds(65_536) else { return UInt32.max }
         // Under 2^16 s, so under 2^32 units: no wrap.
-        return UInt32(clamping: MediaClock.ticks(nanoseconds: elapsed, rate: 65_536))
+        return UInt32(clamping: MediaClock.ticks(elapsed, rate: 65_536))
     }
 
     /// Packets lost so far (expected − received, never negative).

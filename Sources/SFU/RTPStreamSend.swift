@@ -1,3 +1,4 @@
+import NIOCore
 import RTP
 
 /// The send side of one consumer's RTP stream (mediasoup `RtpStreamSend`): what went out (for the
@@ -13,7 +14,7 @@ struct RTPStreamSend {
     /// Bytes on the wire before SRTP (headers included), for stats.
     private(set) var bytes: UInt64 = 0
     private(set) var lastTimestamp: UInt32 = 0
-    private(set) var lastSentAt: UInt64 = 0
+    private(set) var lastSentAt = NIODeadline.distantPast
     /// Round-trip time from the last RR that echoed one of our SRs, in milliseconds.
     private(set) var roundTripTimeMs: Double?
     /// Loss the receiver reported (cumulative) and jitter (timestamp units).
@@ -25,8 +26,9 @@ struct RTPStreamSend {
         /// Our sequence number, the producer's sequence number and our timestamp, packed in one word
         /// (`UInt64.max`: empty).
         var packet: UInt64
-        /// When that packet was last retransmitted (monotonic ns), `UInt64.max` never.
-        var resentAt: UInt64
+        /// When that packet was last retransmitted, ``neverResent`` never (a sentinel rather than
+        /// an optional: the slot stays 16 bytes).
+        var resentAt: NIODeadline
     }
 
     /// The ring of what went out. One array of (packet, resentAt) pairs rather than two arrays:
@@ -34,13 +36,14 @@ struct RTPStreamSend {
     /// and slot are cache misses, so one array halves them.
     private var history: [HistoryEntry]
     private static let historySize = 256
+    private static let neverResent = NIODeadline.distantFuture
 
     // Retransmission rules (mediasoup `RtpStreamSend::FillRetransmissionContainer`, plus a budget):
     /// A packet is resent at most once per RTT; before one is measured, mediasoup's default 100 ms.
-    static let defaultRetransmissionInterval: UInt64 = 100_000_000
+    static let defaultRetransmissionInterval = TimeAmount.milliseconds(100)
     /// The interval never goes below one Opus frame (an RTT forged near zero by the receiver's
     /// LSR/DLSR would otherwise allow a resend per NACK) nor above the buffer's 1 s.
-    static let retransmissionIntervalRange: ClosedRange<UInt64> = 20_000_000...1_000_000_000
+    static let retransmissionIntervalRange: ClosedRange<TimeAmount> = .milliseconds(20)...(.seconds(1))
     /// Retransmitted bytes earn half of the bytes forwarded (`>> 1`) up to this burst: loss repair
     /// of up to 50 % of the stream, and never an amplifier of more than half of it.
     static let retransmissionBurstBytes = 8_192
@@ -50,12 +53,12 @@ struct RTPStreamSend {
     init(ssrc: UInt32, clockRate: UInt32) {
         self.ssrc = ssrc
         self.clockRate = clockRate
-        self.history = Array(repeating: HistoryEntry(packet: UInt64.max, resentAt: UInt64.max), count: Self.historySize)
+        self.history = Array(repeating: HistoryEntry(packet: UInt64.max, resentAt: Self.neverResent), count: Self.historySize)
     }
 
     /// A packet went out: our sequence number and timestamp, the producer's sequence number.
     @inline(__always)
-    mutating func sent(sequenceNumber: UInt16, producerSequenceNumber: UInt16, timestamp: UInt32, length: Int, payloadLength: Int, now: UInt64) {
+    mutating func sent(sequenceNumber: UInt16, producerSequenceNumber: UInt16, timestamp: UInt32, length: Int, payloadLength: Int, now: NIODeadline) {
         packets &+= 1
         octets &+= UInt64(truncatingIfNeeded: payloadLength)
         bytes &+= UInt64(truncatingIfNeeded: length)
@@ -63,26 +66,27 @@ struct RTPStreamSend {
         lastSentAt = now
         let slot = Int(sequenceNumber) & (Self.historySize - 1)
         history[slot] = HistoryEntry(
-            packet: UInt64(sequenceNumber) << 48 | UInt64(producerSequenceNumber) << 32 | UInt64(timestamp), resentAt: UInt64.max)
+            packet: UInt64(sequenceNumber) << 48 | UInt64(producerSequenceNumber) << 32 | UInt64(timestamp), resentAt: Self.neverResent)
         // `length` is a datagram size (< 64 kB) and the budget at most the burst: no overflow.
         retransmissionBudget = min(Self.retransmissionBurstBytes, retransmissionBudget + length >> 1)
     }
 
     /// The minimum time between two retransmissions of one packet: the measured RTT, clamped.
-    var retransmissionInterval: UInt64 {
+    var retransmissionInterval: TimeAmount {
         guard let rtt = roundTripTimeMs, rtt.isFinite, rtt > 0 else { return Self.defaultRetransmissionInterval }
         // Clamped in Double first, so the conversion cannot trap.
         let range = Self.retransmissionIntervalRange
-        return UInt64(min(max(rtt * 1_000_000, Double(range.lowerBound)), Double(range.upperBound)))
+        return .nanoseconds(Int64(min(max(rtt * 1_000_000, Double(range.lowerBound.nanoseconds)), Double(range.upperBound.nanoseconds))))
     }
 
     /// What a NACK for `sequenceNumber` may resend: the producer's sequence number and our
     /// timestamp, unless the packet is unknown or was resent within ``retransmissionInterval``.
-    func retransmissionCandidate(sequenceNumber: UInt16, now: UInt64) -> Result<(producerSequenceNumber: UInt16, timestamp: UInt32), RetransmissionRefusal> {
+    func retransmissionCandidate(sequenceNumber: UInt16, now: NIODeadline) -> Result<(producerSequenceNumber: UInt16, timestamp: UInt32), RetransmissionRefusal> {
         guard let entry = lookup(sequenceNumber: sequenceNumber) else { return .failure(.init(reason: .retransmissionMiss)) }
         let last = history[Int(sequenceNumber) & (Self.historySize - 1)].resentAt
-        // The clock is monotonic (now ≥ last); `&-` keeps a bogus earlier `now` from trapping.
-        if last != UInt64.max, now &- last < retransmissionInterval { return .failure(.init(reason: .retransmissionTooSoon)) }
+        // `NIODeadline - NIODeadline` cannot trap (both lie in 0..<2^63 ns); a bogus earlier
+        // `now` (negative span) does not count as too soon.
+        if last != Self.neverResent, (.zero..<retransmissionInterval).contains(now - last) { return .failure(.init(reason: .retransmissionTooSoon)) }
         return .success(entry)
     }
 
@@ -90,7 +94,7 @@ struct RTPStreamSend {
     func retransmissionBudgetAllows(_ length: Int) -> Bool { length <= retransmissionBudget }
 
     /// `sequenceNumber` was resent (`length` bytes) at `now`.
-    mutating func retransmitted(sequenceNumber: UInt16, length: Int, now: UInt64) {
+    mutating func retransmitted(sequenceNumber: UInt16, length: Int, now: NIODeadline) {
         history[Int(sequenceNumber) & (Self.historySize - 1)].resentAt = now
         retransmissionBudget -= min(length, retransmissionBudget)
     }
@@ -105,13 +109,13 @@ struct RTPStreamSend {
     /// The sender report for `now`, with `ntp` the wall-clock NTP time (RFC 3550 §4, 32.32 fixed point).
     /// The RTP timestamp is extrapolated from the last packet sent (RFC 3550 §6.4.1: "the same time
     /// as the NTP timestamp … but in the same units … as the RTP timestamps in data packets").
-    func makeSenderReport(now: UInt64, ntp: UInt64) -> RTCPSenderReport? {
+    func makeSenderReport(now: NIODeadline, ntp: UInt64) -> RTCPSenderReport? {
         guard packets > 0 else { return nil }
-        let elapsed = min(now > lastSentAt ? now - lastSentAt : 0, 3_600_000_000_000)
-        // elapsed ≤ 3.6e12 ns and clockRate < 2^32: a plain product can pass 2^64 for clock rates
-        // over ~5 MHz (MediaClock scales seconds and the rest apart); wrapped to 32 bits as RTP
-        // timestamps are.
-        let ticks = UInt32(truncatingIfNeeded: MediaClock.ticks(nanoseconds: elapsed, rate: UInt64(clockRate)))
+        let elapsed = min(now - lastSentAt, .hours(1))
+        // elapsed ≤ 1 h (a negative one counts as 0) and clockRate < 2^32: a plain product can
+        // pass 2^64 for clock rates over ~5 MHz (MediaClock scales seconds and the rest apart);
+        // wrapped to 32 bits as RTP timestamps are.
+        let ticks = UInt32(truncatingIfNeeded: MediaClock.ticks(elapsed, rate: UInt64(clockRate)))
         return RTCPSenderReport(
             ssrc: ssrc, ntpTimestamp: ntp, rtpTimestamp: lastTimestamp &+ ticks,
             packetCount: UInt32(truncatingIfNeeded: packets), octetCount: UInt32(truncatingIfNeeded: octets))

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// The last packets of one producer, kept so that a consumer's NACK (RFC 4585 §6.2.1) can be
 /// answered without asking the producer (mediasoup `RtpStreamSend`'s retransmission buffer).
 ///
@@ -14,15 +16,15 @@ struct RetransmissionBuffer: ~Copyable {
     let slots: Int
     /// Bytes per slot; longer packets are not stored (Opus at 510 kbit/s in 20 ms is 1,275 B).
     let slotSize: Int
-    /// Oldest packet age (nanoseconds) a NACK is answered with.
-    let maxAge: UInt64
+    /// Oldest packet age a NACK is answered with.
+    let maxAge: TimeAmount
     private let storage: UnsafeMutableRawBufferPointer
     /// Per slot: length (0 = empty), sequence number, arrival time.
     private var lengths: [Int]
     private var sequenceNumbers: [UInt16]
-    private var arrivals: [UInt64]
+    private var arrivals: [NIODeadline]
 
-    init(slots: Int = 256, slotSize: Int = 1_500, maxAge: UInt64 = 1_000_000_000) {
+    init(slots: Int = 256, slotSize: Int = 1_500, maxAge: TimeAmount = .seconds(1)) {
         precondition(slots > 0 && slots & (slots - 1) == 0, "retransmission slots must be a power of two")
         self.slots = slots
         self.slotSize = slotSize
@@ -30,15 +32,15 @@ struct RetransmissionBuffer: ~Copyable {
         self.storage = UnsafeMutableRawBufferPointer.allocate(byteCount: slots * slotSize, alignment: 16)
         self.lengths = Array(repeating: 0, count: slots)
         self.sequenceNumbers = Array(repeating: 0, count: slots)
-        self.arrivals = Array(repeating: 0, count: slots)
+        self.arrivals = Array(repeating: .distantPast, count: slots)
     }
 
     deinit {
         storage.deallocate()
     }
 
-    /// Stores a copy of `packet` (sequence number `sequenceNumber`), received at `now` (ns).
-    mutating func store(_ packet: UnsafeRawBufferPointer, sequenceNumber: UInt16, now: UInt64) {
+    /// Stores a copy of `packet` (sequence number `sequenceNumber`), received at `now`.
+    mutating func store(_ packet: UnsafeRawBufferPointer, sequenceNumber: UInt16, now: NIODeadline) {
         let slot = Int(sequenceNumber) & (slots - 1)
         guard packet.count <= slotSize, let source = packet.baseAddress else {
             lengths[slot] = 0
@@ -52,10 +54,10 @@ struct RetransmissionBuffer: ~Copyable {
 
     /// Runs `body` with the stored packet `sequenceNumber` if it is there and not older than
     /// ``maxAge`` at `now`; returns nil otherwise.
-    func withPacket<R>(sequenceNumber: UInt16, now: UInt64, _ body: (UnsafeRawBufferPointer) -> R) -> R? {
+    func withPacket<R>(sequenceNumber: UInt16, now: NIODeadline, _ body: (UnsafeRawBufferPointer) -> R) -> R? {
         let slot = Int(sequenceNumber) & (slots - 1)
         let length = lengths[slot]
-        guard length > 0, sequenceNumbers[slot] == sequenceNumber, now &- arrivals[slot] <= maxAge else { return nil }
+        guard length > 0, sequenceNumbers[slot] == sequenceNumber, (.zero...maxAge).contains(now - arrivals[slot]) else { return nil }
         return body(UnsafeRawBufferPointer(start: storage.baseAddress! + slot * slotSize, count: length))
     }
 

@@ -1,7 +1,7 @@
 import DTLS
 import Foundation
 public import MediasoupWire
-import NIOCore
+public import NIOCore
 import RTP
 import SpeakerDetection
 
@@ -43,9 +43,9 @@ public struct SpeakerObserverSettings: Sendable, Hashable {
     /// AudioLevelObserver: minimum average level (dBov) to be reported.
     public var threshold = -55
     /// AudioLevelObserver interval.
-    public var audioLevelInterval: Duration = .milliseconds(500)
+    public var audioLevelInterval = TimeAmount.milliseconds(500)
     /// ActiveSpeakerObserver interval.
-    public var activeSpeakerInterval: Duration = .milliseconds(200)
+    public var activeSpeakerInterval = TimeAmount.milliseconds(200)
 
     public init() {}
 }
@@ -67,9 +67,7 @@ extension Router {
         }
         let router = Router(worker: worker, rtpCapabilities: capabilities)
         if let observers {
-            router.addObserver(
-                AudioLevelRTPObserver(
-                    options: .init(maxEntries: observers.maxEntries, threshold: observers.threshold, interval: observers.audioLevelInterval)))
+            router.addObserver(AudioLevelRTPObserver(maxEntries: observers.maxEntries, threshold: observers.threshold, interval: observers.audioLevelInterval))
             router.addObserver(ActiveSpeakerRTPObserver(interval: observers.activeSpeakerInterval))
         }
         worker.add(router)

@@ -190,8 +190,8 @@ package final class Router {
         consumers[consumer.id] = consumer
         consumersByProducer[ObjectIdentifier(producer), default: []].appendConsumer(consumer)
         // Spread SRs: the first one 1–5 s after creation.
-        let firstReport = UInt64.random(in: 1_000_000_000...SFUWorker.senderReportInterval, using: &worker.random)
-        transport.addConsumer(consumer, firstSenderReportAt: now.uptimeNanoseconds &+ firstReport)
+        let firstReport = Int64.random(in: TimeAmount.seconds(1).nanoseconds...SFUWorker.senderReportInterval.nanoseconds, using: &worker.random)
+        transport.addConsumer(consumer, firstSenderReportAt: now + .nanoseconds(firstReport))
         return consumer
     }
 
@@ -321,7 +321,7 @@ package final class Router {
     /// An RTP packet a transport matched to one of its producers: counted, checked by the producer
     /// (a counted drop), then fanned out. WebRTC and pipe transports both end their receive path here.
     @inline(__always)
-    func receiveRTP(_ packet: RTPPacketView, for producer: Producer, now: UInt64) {
+    func receiveRTP(_ packet: RTPPacketView, for producer: Producer, now: NIODeadline) {
         worker.counters.rtpIn &+= 1
         switch producer.receive(packet, now: now) {
         case .drop(let reason):
@@ -333,11 +333,10 @@ package final class Router {
 
     /// Fan-out of one router-space packet to the producer's consumers, and its level to the observers.
     @inline(__always)
-    func producerReceivedRTP(_ producer: Producer, _ packet: RTPPacketView, audioLevel: RTPAudioLevel?, now: UInt64) {
+    func producerReceivedRTP(_ producer: Producer, _ packet: RTPPacketView, audioLevel: RTPAudioLevel?, now: NIODeadline) {
         if let audioLevel, !observers.isEmpty {
-            let time = NIODeadline.uptimeNanoseconds(now)
             for observer in observers {
-                observer.receivedAudioLevel(producer, dBov: audioLevel.dBov, voiceActivity: audioLevel.voiceActivity, now: time)
+                observer.receivedAudioLevel(producer, dBov: audioLevel.dBov, voiceActivity: audioLevel.voiceActivity, now: now)
             }
         }
         if !pipeConsumersByProducer.isEmpty, let pipeConsumers = pipeConsumersByProducer[ObjectIdentifier(producer)] {
@@ -358,7 +357,7 @@ package final class Router {
     }
 
     /// A consumer's client NACKed `sequenceNumbers` (the consumer's numbering).
-    func consumerRequestedRetransmission(_ consumer: Consumer, sequenceNumbers: [UInt16], now: UInt64) {
+    func consumerRequestedRetransmission(_ consumer: Consumer, sequenceNumbers: [UInt16], now: NIODeadline) {
         guard let producer = producers[consumer.producerId] else { return }
         // At most maxNACKItems × 17 numbers (the reader refuses longer NACKs); repeats are
         // refused per packet by the consumer's once-per-RTT rule.

@@ -55,10 +55,10 @@ package final class SFUWorker {
     }
 
     /// Consumers send an SR every 5 s (mediasoup's maximum RTCP interval for audio).
-    static let senderReportInterval: UInt64 = 5_000_000_000
+    static let senderReportInterval = TimeAmount.seconds(5)
     /// Producers get an RR every second (cheap: few producers per room, and it feeds the
     /// sender's loss estimate).
-    static let receiverReportInterval: UInt64 = 1_000_000_000
+    static let receiverReportInterval = TimeAmount.seconds(1)
 
     // MARK: - Stored properties
 
@@ -70,8 +70,8 @@ package final class SFUWorker {
     /// Packet-path counters; the shell publishes them. Bumped for every packet, on the loop
     /// only, never with overlapping accesses: no runtime exclusivity tracking.
     @exclusivity(unchecked) package var counters = SFUCounters()
-    /// Wall clock minus the monotonic clock (ns), measured by the shell: SR NTP timestamps.
-    package var wallClockOffsetNanoseconds: Int64 = 0
+    /// Wall clock (since 1970) minus the monotonic clock, measured by the shell: SR NTP timestamps.
+    package var wallClockOffset = TimeAmount.zero
     let logger: Logger
     /// Every random number and id of this worker's routers (ids, SSRCs, ICE credentials, pipe
     /// keys, initial RTP numbering): the system CSPRNG unless a test seeds one (SFURandom.swift).
@@ -98,7 +98,7 @@ package final class SFUWorker {
     /// Accepted ICE-TCP connections (counts per worker and per address).
     private var tcpAdmission: ICETCPAdmission?
     /// The latest time the shell told us (for control calls, which carry no time of their own).
-    private(set) var lastNow = NIODeadline.uptimeNanoseconds(0)
+    private(set) var lastNow = NIODeadline.distantPast
 
     // MARK: - Init
 
@@ -337,7 +337,7 @@ package final class SFUWorker {
 
     /// NTP time (RFC 3550 §4: seconds since 1900 in 32.32 fixed point) for monotonic `now`.
     func ntpTimestamp(_ now: NIODeadline) -> UInt64 {
-        let unixNanoseconds = UInt64(clamping: Int64(clamping: now.uptimeNanoseconds) &+ wallClockOffsetNanoseconds)
+        let unixNanoseconds = UInt64(clamping: Int64(clamping: now.uptimeNanoseconds) &+ wallClockOffset.nanoseconds)
         // No trap: UInt64.max / 1e9 + 2,208,988,800 < 2^35, and `<<` drops bits (NTP's 2036
         // era wrap is the 32-bit seconds field wrapping, as RFC 5905 §6 intends).
         let seconds = unixNanoseconds / 1_000_000_000 + 2_208_988_800

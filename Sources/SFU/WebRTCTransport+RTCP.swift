@@ -26,7 +26,6 @@ extension WebRTCTransport {
             worker.drop(.srtpUnprotectFailed)
             return
         }
-        let nowNs = now.uptimeNanoseconds
         var reader = RTCPCompoundReader(datagram)
         while true {
             let next: RTCPPacket?
@@ -39,13 +38,13 @@ extension WebRTCTransport {
             guard let packet = next else { return }
             switch packet {
             case .senderReport(let report):
-                producerForSSRC(report.ssrc)?.receivedSenderReport(report, now: nowNs)
+                producerForSSRC(report.ssrc)?.receivedSenderReport(report, now: now)
                 receivedReportBlocks(report.reportBlocks, now: now)
             case .receiverReport(let report):
                 receivedReportBlocks(report.reportBlocks, now: now)
             case .genericNACK(let nack):
                 guard let consumer = consumerForSSRC(nack.mediaSSRC) else { continue }
-                router.consumerRequestedRetransmission(consumer, sequenceNumbers: nack.lostSequenceNumbers, now: nowNs)
+                router.consumerRequestedRetransmission(consumer, sequenceNumbers: nack.lostSequenceNumbers, now: now)
             case .pictureLossIndication, .sourceDescription, .goodbye, .transportWideCC, .receiverEstimatedMaxBitrate, .unknown:
                 continue
             }
@@ -65,7 +64,7 @@ extension WebRTCTransport {
     /// Drives this transport's timers; called from the router's tick.
     /// - Returns: why the transport must close (DTLS failed, ICE consent lost), for the router.
     func tick(now: NIODeadline) -> CloseReason? {
-        guard !isClosed, now.uptimeNanoseconds >= timersDueAt else { return nil }
+        guard !isClosed, let due = timersDueAt, now >= due else { return nil }
         // DTLS retransmission (RFC 6347 §4.2.4).
         if let dtls, let deadline = dtls.pollTimeout(), deadline <= now {
             dtls.handleTimeout(now: now)
@@ -78,14 +77,19 @@ extension WebRTCTransport {
         return nil
     }
 
-    /// The earliest of this transport's deadlines (monotonic ns; `UInt64.max` for none).
-    private func nextTimerDeadline() -> UInt64 {
-        var next = UInt64.max
-        if let dtls, let deadline = dtls.pollTimeout() { next = min(next, deadline.uptimeNanoseconds) }
-        if let deadline = ice.nextTimeout { next = min(next, deadline.uptimeNanoseconds) }
+    /// The earliest of this transport's deadlines, nil for none.
+    private func nextTimerDeadline() -> NIODeadline? {
+        // No array of candidates: this runs for every due transport on the worker's tick.
+        var next: NIODeadline?
+        func consider(_ deadline: NIODeadline?) {
+            guard let deadline else { return }
+            next = min(next ?? deadline, deadline)
+        }
+        consider(dtls?.pollTimeout())
+        consider(ice.nextTimeout)
         guard case .connected(let connected) = phase else { return next }
-        if !producers.isEmpty { next = min(next, connected.nextReceiverReportAt.uptimeNanoseconds) }
-        for consumer in consumers.values { next = min(next, consumer.nextSenderReportAt) }
+        if !producers.isEmpty { consider(connected.nextReceiverReportAt) }
+        for consumer in consumers.values { consider(consumer.nextSenderReportAt) }
         return next
     }
 
@@ -93,11 +97,10 @@ extension WebRTCTransport {
     /// when its (staggered) time comes.
     private func sendReports(now: NIODeadline) {
         guard case .connected(var connected) = phase else { return }
-        let nowNs = now.uptimeNanoseconds
         if connected.nextReceiverReportAt <= now, !producers.isEmpty {
-            connected.nextReceiverReportAt = now + .nanoseconds(Int64(SFUWorker.receiverReportInterval))
+            connected.nextReceiverReportAt = now + SFUWorker.receiverReportInterval
             phase = .connected(connected)
-            let blocks = producers.values.compactMap { $0.makeReportBlock(now: nowNs) }
+            let blocks = producers.values.compactMap { $0.makeReportBlock(now: now) }
             if !blocks.isEmpty {
                 var buffer = ByteBuffer()
                 buffer.reserveCapacity(64 + 24 * blocks.count)
@@ -108,11 +111,11 @@ extension WebRTCTransport {
             }
         }
         var ntp: UInt64?
-        for consumer in consumers.values where consumer.nextSenderReportAt <= nowNs {
-            consumer.nextSenderReportAt = nowNs &+ SFUWorker.senderReportInterval
+        for consumer in consumers.values where consumer.nextSenderReportAt <= now {
+            consumer.nextSenderReportAt = now + SFUWorker.senderReportInterval
             let timestamp = ntp ?? worker.ntpTimestamp(now)
             ntp = timestamp
-            guard let report = consumer.makeSenderReport(now: nowNs, ntp: timestamp) else { continue }
+            guard let report = consumer.makeSenderReport(now: now, ntp: timestamp) else { continue }
             var buffer = ByteBuffer()
             buffer.reserveCapacity(128)
             buffer.writeRTCPPacket(.senderReport(report))

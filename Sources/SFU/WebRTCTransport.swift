@@ -41,11 +41,12 @@ package final class WebRTCTransport {
     /// The SSRC we use as RTCP sender in receiver reports (random, RFC 3550 §8).
     let rtcpSSRC: UInt32
     /// No timer of this transport (DTLS retransmission, ICE consent, RR, the consumers' SRs) is
-    /// due before this (monotonic ns), so the worker's 20 ms tick skips it with one compare
+    /// due before this, so the worker's 20 ms tick skips it with one compare
     /// instead of asking DTLS, ICE and every consumer. It may be early, never late: anything that
     /// can bring a deadline forward (a STUN check, a DTLS record, connect, a new producer or
-    /// consumer, an ICE restart) resets it to 0, and ``tick(now:)`` recomputes it.
-    var timersDueAt: UInt64 = 0
+    /// consumer, an ICE restart) resets it to `.distantPast`, and ``tick(now:)`` recomputes it; nil
+    /// when nothing is pending.
+    var timersDueAt: NIODeadline? = .distantPast
 
     private(set) var producers: [String: Producer] = [:]
     private var producersBySSRC: [UInt32: Producer] = [:]
@@ -115,7 +116,7 @@ package final class WebRTCTransport {
         } catch {
             throw SFUError(.internalError, "DTLS endpoint: \(error)")
         }
-        timersDueAt = 0
+        timersDueAt = .distantPast
         // Start at once when ICE already picked a tuple; otherwise when it does.
         if let selected {
             phase = .connecting(selected: selected, handshake)
@@ -154,7 +155,7 @@ package final class WebRTCTransport {
             worker.drop(.transportClosed)
             return STUNReport()
         }
-        timersDueAt = 0
+        timersDueAt = .distantPast
         switch ice.receivedBindingRequest(message, from: source, now: now) {
         case .respond(let response, let destination):
             return validCheck(response: response, to: destination, now: now)
@@ -233,7 +234,7 @@ package final class WebRTCTransport {
         case .closed:
             return nil
         }
-        timersDueAt = 0
+        timersDueAt = .distantPast
         dtls.handleDatagram(datagram, now: now)
         return drainDTLS(now: now)
     }
@@ -318,7 +319,6 @@ package final class WebRTCTransport {
             return
         }
         let srtp = connected.keys.inbound
-        let nowNs = now.uptimeNanoseconds
         datagram.withUnsafeMutableReadableBytes { bytes in
             let length: Int
             do {
@@ -335,7 +335,7 @@ package final class WebRTCTransport {
                 worker.drop(.unknownSSRC)
                 return
             }
-            router.receiveRTP(packet, for: producer, now: nowNs)
+            router.receiveRTP(packet, for: producer, now: now)
         }
     }
 
@@ -432,7 +432,7 @@ package final class WebRTCTransport {
     // MARK: - Children
 
     func addProducer(_ producer: Producer) {
-        timersDueAt = 0
+        timersDueAt = .distantPast
         producers[producer.id] = producer
         if let ssrc = producer.ssrc {
             producersBySSRC[ssrc] = producer
@@ -450,12 +450,12 @@ package final class WebRTCTransport {
     /// Whether an SSRC is already used by a producer of this transport.
     func hasProducer(ssrc: UInt32) -> Bool { producersBySSRC[ssrc] != nil }
 
-    func addConsumer(_ consumer: Consumer, firstSenderReportAt: UInt64) {
+    func addConsumer(_ consumer: Consumer, firstSenderReportAt: NIODeadline) {
         consumers[consumer.id] = consumer
         consumersBySSRC[consumer.ssrc] = consumer
         consumedProducerIds.insert(consumer.producerId)
         consumer.nextSenderReportAt = firstSenderReportAt
-        timersDueAt = 0
+        timersDueAt = .distantPast
     }
 
     func nextConsumerMid() -> String {
@@ -492,7 +492,7 @@ package final class WebRTCTransport {
     func restartIce() -> (usernameFragment: String, password: String, previousUsernameFragment: String) {
         let previous = ice.usernameFragment
         ice.restart(generator: &worker.random)
-        timersDueAt = 0
+        timersDueAt = .distantPast
         return (ice.usernameFragment, ice.password, previous)
     }
 }

@@ -61,7 +61,7 @@ final class MediaWorker: @unchecked Sendable {
             logger: Logger(label: "msab.sfu.worker"))
         // SR NTP timestamps need wall-clock time; the core only sees the monotonic clock.
         let wallNanoseconds = Int64(Date().timeIntervalSince1970 * 1_000_000_000)
-        core.wallClockOffsetNanoseconds = wallNanoseconds - Int64(NIODeadline.now().uptimeNanoseconds)
+        core.wallClockOffset = .nanoseconds(wallNanoseconds - Int64(NIODeadline.now().uptimeNanoseconds))
         self.core = core
         sink.dropped = { [unowned core] reason in core.counters.drop(reason) }
         sink.tcp.dropped = { [unowned core] reason in core.counters.drop(reason) }
@@ -114,7 +114,7 @@ final class MediaWorker: @unchecked Sendable {
     /// connections on the worker's own loop so that the core stays single-threaded. A port
     /// taken on TCP is not fatal: the worker then offers UDP candidates only.
     private func bindTCP(host: String, port: Int) async -> (any Channel)? {
-        let handshakeTimeout = TimeAmount.nanoseconds(Int64(clamping: core.settings.tcpLimits.handshakeTimeoutNanoseconds))
+        let handshakeTimeout = core.settings.tcpLimits.handshakeTimeout
         do {
             return try await ServerBootstrap(group: eventLoop)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)

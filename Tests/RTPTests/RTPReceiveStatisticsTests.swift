@@ -1,3 +1,4 @@
+import NIOCore
 import RTP
 import Testing
 
@@ -10,7 +11,7 @@ struct RTPReceiveStatisticsTests {
     func noLoss() {
         var stats = RTPReceiveStatistics(clockRate: 48000)
         for i in 0..<100 {
-            stats.received(sequenceNumber: UInt16(1000 + i), timestamp: UInt32(i * 960), arrivalNanoseconds: UInt64(i) * Self.frame)
+            stats.received(sequenceNumber: UInt16(1000 + i), timestamp: UInt32(i * 960), arrival: .uptimeNanoseconds(UInt64(i) * Self.frame))
         }
         #expect(stats.packetsExpected == 100)
         #expect(stats.packetsReceived == 100)
@@ -36,14 +37,14 @@ struct RTPReceiveStatisticsTests {
     func lossAndInterval() {
         var stats = RTPReceiveStatistics(clockRate: 48000)
         for i in 0..<100 where i % 10 != 5 {
-            stats.received(sequenceNumber: UInt16(i), timestamp: UInt32(i * 960), arrivalNanoseconds: UInt64(i) * Self.frame)
+            stats.received(sequenceNumber: UInt16(i), timestamp: UInt32(i * 960), arrival: .uptimeNanoseconds(UInt64(i) * Self.frame))
         }
         #expect(stats.cumulativeLost == 10)
         let first = stats.makeReportBlock(ssrc: 1)
         #expect(first.fractionLost == 25)  // (10 << 8) / 100
         #expect(first.cumulativeLost == 10)
         for i in 100..<150 {
-            stats.received(sequenceNumber: UInt16(i), timestamp: UInt32(i * 960), arrivalNanoseconds: UInt64(i) * Self.frame)
+            stats.received(sequenceNumber: UInt16(i), timestamp: UInt32(i * 960), arrival: .uptimeNanoseconds(UInt64(i) * Self.frame))
         }
         let second = stats.makeReportBlock(ssrc: 1)
         #expect(second.fractionLost == 0)
@@ -54,7 +55,7 @@ struct RTPReceiveStatisticsTests {
     func wrap() {
         var stats = RTPReceiveStatistics(clockRate: 48000)
         for i in 0..<17 {
-            stats.received(sequenceNumber: UInt16(truncatingIfNeeded: 65530 + i), timestamp: 0, arrivalNanoseconds: 0)
+            stats.received(sequenceNumber: UInt16(truncatingIfNeeded: 65530 + i), timestamp: 0, arrival: .distantPast)
         }
         #expect(stats.extendedHighestSequenceNumber == 65536 + 10)
         #expect(stats.packetsExpected == 17)
@@ -65,7 +66,7 @@ struct RTPReceiveStatisticsTests {
     func duplicatesAndReordering() {
         var stats = RTPReceiveStatistics(clockRate: 48000)
         for seq: UInt16 in [1, 2, 4, 3, 5, 5, 5] {
-            #expect(stats.received(sequenceNumber: seq, timestamp: 0, arrivalNanoseconds: 0) == .accepted)
+            #expect(stats.received(sequenceNumber: seq, timestamp: 0, arrival: .distantPast) == .accepted)
         }
         #expect(stats.packetsExpected == 5)
         #expect(stats.cumulativeLost == -2)
@@ -75,11 +76,11 @@ struct RTPReceiveStatisticsTests {
     @Test("a big jump is rejected once, then accepted as a restart when followed")
     func jump() {
         var stats = RTPReceiveStatistics(clockRate: 48000)
-        stats.received(sequenceNumber: 100, timestamp: 0, arrivalNanoseconds: 0)
-        stats.received(sequenceNumber: 101, timestamp: 0, arrivalNanoseconds: 0)
-        #expect(stats.received(sequenceNumber: 30000, timestamp: 0, arrivalNanoseconds: 0) == .rejectedJump)
+        stats.received(sequenceNumber: 100, timestamp: 0, arrival: .distantPast)
+        stats.received(sequenceNumber: 101, timestamp: 0, arrival: .distantPast)
+        #expect(stats.received(sequenceNumber: 30000, timestamp: 0, arrival: .distantPast) == .rejectedJump)
         #expect(stats.extendedHighestSequenceNumber == 101)
-        #expect(stats.received(sequenceNumber: 30001, timestamp: 0, arrivalNanoseconds: 0) == .accepted)
+        #expect(stats.received(sequenceNumber: 30001, timestamp: 0, arrival: .distantPast) == .accepted)
         #expect(stats.extendedHighestSequenceNumber == 30001)
         #expect(stats.packetsExpected == 1)
         #expect(stats.packetsReceived == 1)
@@ -94,7 +95,7 @@ struct RTPReceiveStatisticsTests {
             stats.received(
                 sequenceNumber: UInt16(i),
                 timestamp: UInt32(i * 960) &+ 123_456,
-                arrivalNanoseconds: 5_000_000_000 + UInt64(i) * Self.frame + late
+                arrival: .uptimeNanoseconds(5_000_000_000 + UInt64(i) * Self.frame + late)
             )
         }
         #expect((470...480).contains(stats.jitter), "jitter \(stats.jitter)")

@@ -14,18 +14,18 @@ import Testing
     typealias Room = RouterTests.Room
 
     @Test func dlsrIsExactAndSaturates() {
-        #expect(RTPStreamRecv.delaySinceLastSenderReport(elapsed: 0) == 0)
-        #expect(RTPStreamRecv.delaySinceLastSenderReport(elapsed: 1_500_000_000) == 98_304)
-        #expect(RTPStreamRecv.delaySinceLastSenderReport(elapsed: 65_535_500_000_000) == 4_294_934_528)
+        #expect(RTPStreamRecv.delaySinceLastSenderReport(elapsed: .zero) == 0)
+        #expect(RTPStreamRecv.delaySinceLastSenderReport(elapsed: .milliseconds(1_500)) == 98_304)
+        #expect(RTPStreamRecv.delaySinceLastSenderReport(elapsed: .milliseconds(65_535_500)) == 4_294_934_528)
         // 78 hours and beyond: `elapsed * 65_536` overflowed UInt64 and trapped here.
-        #expect(RTPStreamRecv.delaySinceLastSenderReport(elapsed: 78 * 3_600_000_000_000) == UInt32.max)
-        #expect(RTPStreamRecv.delaySinceLastSenderReport(elapsed: UInt64.max) == UInt32.max)
+        #expect(RTPStreamRecv.delaySinceLastSenderReport(elapsed: .hours(78)) == UInt32.max)
+        #expect(RTPStreamRecv.delaySinceLastSenderReport(elapsed: .nanoseconds(.max)) == UInt32.max)
     }
 
     @Test func senderReportTimestampsDoNotOverflowForAnyClockRate() {
         var stream = RTPStreamSend(ssrc: 1, clockRate: UInt32.max)
-        stream.sent(sequenceNumber: 1, producerSequenceNumber: 1, timestamp: UInt32.max, length: 100, payloadLength: 80, now: 0)
-        let report = stream.makeSenderReport(now: UInt64.max, ntp: UInt64.max)
+        stream.sent(sequenceNumber: 1, producerSequenceNumber: 1, timestamp: UInt32.max, length: 100, payloadLength: 80, now: .distantPast)
+        let report = stream.makeSenderReport(now: .distantFuture, ntp: UInt64.max)
         #expect(report != nil)
     }
 
