@@ -105,7 +105,7 @@ let package = Package(
         .target(
             name: "AudioRooms",
             dependencies: [
-                "SocketIO", "SocketIOParser", "EngineIO", "EngineIOHummingbird", "SFUServer", "SFU", "MediasoupWire", "Redis", "SocketIORedis",
+                "SocketIO", "SocketIOParser", "EngineIO", "EngineIOHummingbird", "SFUServer", "MediasoupWire", "Redis", "SocketIORedis",
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 nioCore, nioPosix, logging, metrics, serviceLifecycle, crypto,
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,4 +1,5 @@
 import CPrefetch
+import MediasoupWire
 import NIOCore
 import RTP
 import SRTP

@@ -1,3 +1,4 @@
+import MediasoupWire
 import NIOCore
 import SpeakerDetection
 

@@ -1,40 +1,9 @@
 import DTLS
 import Foundation
-public import MediasoupWire
+import MediasoupWire
 public import NIOCore
 import RTP
 import SpeakerDetection
-
-/// `transport:create`'s answer, shaped as mediasoup-client's `createSendTransport`/`createRecvTransport`
-/// expect it (`{id, iceParameters, iceCandidates, dtlsParameters}`).
-public struct WebRtcTransportInfo: Codable, Sendable, Hashable {
-    public var id: String
-    public var iceParameters: IceParameters
-    public var iceCandidates: [IceCandidate]
-    public var dtlsParameters: DtlsParameters
-
-    public init(id: String, iceParameters: IceParameters, iceCandidates: [IceCandidate], dtlsParameters: DtlsParameters) {
-        self.id = id
-        self.iceParameters = iceParameters
-        self.iceCandidates = iceCandidates
-        self.dtlsParameters = dtlsParameters
-    }
-}
-
-/// `audio:consume`'s answer (`{id, producerId, kind, rtpParameters}`).
-public struct ConsumerInfo: Codable, Sendable, Hashable {
-    public var id: String
-    public var producerId: String
-    public var kind: MediaKind
-    public var rtpParameters: RtpParameters
-
-    public init(id: String, producerId: String, kind: MediaKind, rtpParameters: RtpParameters) {
-        self.id = id
-        self.producerId = producerId
-        self.kind = kind
-        self.rtpParameters = rtpParameters
-    }
-}
 
 /// The speaker observers every router gets (MSAB's settings; contract §5.5 and its HEAD version).
 public struct SpeakerObserverSettings: Sendable, Hashable {

@@ -1,45 +1,8 @@
 import Foundation
-public import MediasoupWire
+import MediasoupWire
 import NIOCore
 import SRTP
 import STUN
-
-/// A pipe transport's local side, for the remote side's `connect` (mediasoup
-/// `pipeTransport.tuple` + `srtpParameters`).
-public struct PipeTransportInfo: Codable, Sendable, Hashable {
-    public var id: String
-    /// The address and port the other worker sends to and sees our datagrams come from.
-    public var ip: String
-    public var port: UInt16
-    /// Our outbound suite and key; nil when SRTP is off.
-    public var srtpParameters: SrtpParameters?
-
-    public init(id: String, ip: String, port: UInt16, srtpParameters: SrtpParameters?) {
-        self.id = id
-        self.ip = ip
-        self.port = port
-        self.srtpParameters = srtpParameters
-    }
-}
-
-/// A pipe consumer, as the remote router needs it to create the pipe producer (mediasoup
-/// `pipeConsumer.{id, kind, rtpParameters, producerPaused}`).
-public struct PipeConsumerInfo: Codable, Sendable, Hashable {
-    public var id: String
-    public var producerId: String
-    public var kind: MediaKind
-    /// The producer's consumable parameters with the pipe SSRC in `encodings[0].ssrc`.
-    public var rtpParameters: RtpParameters
-    public var producerPaused: Bool
-
-    public init(id: String, producerId: String, kind: MediaKind, rtpParameters: RtpParameters, producerPaused: Bool) {
-        self.id = id
-        self.producerId = producerId
-        self.kind = kind
-        self.rtpParameters = rtpParameters
-        self.producerPaused = producerPaused
-    }
-}
 
 extension Router {
     /// Longest `keyBase64` accepted: the base64 of the longest key‖salt (44 bytes) is 60

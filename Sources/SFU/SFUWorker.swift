@@ -1,6 +1,7 @@
 import DTLS
 import ICELite
 import Logging
+import MediasoupWire
 import NIOCore
 import RTP
 import STUN

@@ -1,5 +1,6 @@
 import DTLS
 import ICELite
+import MediasoupWire
 import NIOCore
 import RTP
 import SRTP

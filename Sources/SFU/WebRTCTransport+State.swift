@@ -81,8 +81,8 @@ extension WebRTCTransport {
         }
     }
 
-    /// The public summary of ``Phase`` (stats, tests).
-    public enum State: String, Sendable, Hashable {
+    /// The summary of ``Phase`` (stats, tests).
+    package enum State: String, Sendable, Hashable {
         /// Created; no valid ICE check yet.
         case new
         /// ICE has a tuple; DTLS not connected yet.
@@ -93,7 +93,7 @@ extension WebRTCTransport {
         case closed
     }
 
-    public var state: State {
+    package var state: State {
         switch phase {
         case .new: .new
         case .connecting: .connecting
@@ -103,7 +103,7 @@ extension WebRTCTransport {
     }
 
     /// The tuple media is sent to (ICE's selected tuple), once there is one.
-    public var remoteAddress: TransportAddress? {
+    package var remoteAddress: TransportAddress? {
         switch phase {
         case .new, .closed: nil
         case .connecting(let selected, _): selected
@@ -111,7 +111,7 @@ extension WebRTCTransport {
         }
     }
 
-    public var isClosed: Bool {
+    package var isClosed: Bool {
         if case .closed = phase { return true }
         return false
     }

@@ -2,6 +2,7 @@ import CPrefetch
 import DTLS
 import ICELite
 import Logging
+import MediasoupWire
 import NIOCore
 import RTP
 import SRTP

@@ -1,6 +1,6 @@
 public import MediasoupWire
 import NIOCore
-public import SFU
+import SFU
 import Synchronization
 
 /// The two ends of a pipe between two routers: router id → its pipe transport id. One pair

@@ -4,6 +4,7 @@ import Glibc
 #endif
 import Foundation
 import Logging
+import MediasoupWire
 import Metrics
 import NIOCore
 import NIOPosix

@@ -5,7 +5,7 @@ import Foundation
 public import MediasoupWire
 public import NIOCore
 public import RTP
-public import SFU
+import SFU
 public import SRTP
 public import STUN
 

@@ -1,5 +1,4 @@
 import MediasoupWire
-import SFU
 import SFUServer
 
 /// What the rooms need from the SFU: one router per room. `SFUMediaPlane` (routers on `SFUServer`'s

@@ -1,5 +1,4 @@
 import MediasoupWire
-import SFU
 import SFUServer
 
 /// The production `MediaPlane`: routers on the built-in SFU's workers, with the router media codecs

@@ -1,5 +1,4 @@
 import MediasoupWire
-import SFU
 import SFUServer
 import Synchronization
 

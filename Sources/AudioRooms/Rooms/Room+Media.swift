@@ -1,6 +1,5 @@
 import Logging
 import MediasoupWire
-import SFU
 import SFUServer
 
 /// The media events of contract §3.3–3.7 and the design.md §2 additions. Every method assumes the

@@ -1,5 +1,5 @@
 import Logging
-import SFU
+import MediasoupWire
 
 /// `speaker:active` (contract §5.5, HEAD's AudioLevelObserver form with `activeSpeakers`).
 ///

@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import MediasoupWire
-import SFU
 import SFUServer
 
 /// One audio room: its participants, its seats and its router. An actor, so every change to a

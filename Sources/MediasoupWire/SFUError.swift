@@ -1,5 +1,8 @@
 /// Why the SFU refused a control request. The app maps ``Kind`` to MSAB's error strings
 /// ("Transport not found", "Cannot consume", …); ``description`` is for logs.
+///
+/// Defined here rather than in `SFU` because it is part of the media control API the rooms call
+/// through `SFUServer` (mediasoup's worker channel errors), and the rooms do not import `SFU`.
 public struct SFUError: Error, Sendable, Hashable, CustomStringConvertible {
     /// What went wrong.
     public enum Kind: Sendable, Hashable {

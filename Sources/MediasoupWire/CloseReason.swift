@@ -1,9 +1,12 @@
 /// Why a transport, producer or consumer closed, as its owner reports it to the room (mediasoup's
 /// `transportclose` / `producerclose` / `@close` causes). ``description`` is the text the room
 /// logs; code matches on the case.
+///
+/// Part of the media control API that both the SFU and the rooms speak, so it lives here, below
+/// both: the rooms see the SFU only through `SFUServer` and never import `SFU`.
 public enum CloseReason: Sendable, Hashable, CustomStringConvertible {
     // ── closed by the owner (the room asked, or a parent closed) ──
-    /// Its transport closed (``Router/closeTransport(_:reason:)``).
+    /// Its transport closed (SFU `Router.closeTransport(_:reason:)`).
     case transportClosed
     /// Its producer closed (a consumer's cause).
     case producerClosed

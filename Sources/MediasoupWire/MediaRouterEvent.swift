@@ -1,5 +1,6 @@
 /// What a router reports to its owner (the room): closures it did not ask for, and the speaker
 /// observers' results (mediasoup's Router/Transport/Producer/Consumer/RtpObserver events).
+/// Here, below both the SFU and the rooms, as the rest of the media control API.
 public enum MediaRouterEvent: Sendable {
     /// The transport closed itself: ICE consent lost, DTLS closed or failed.
     case transportClosed(transportId: String, reason: CloseReason)
