@@ -1,0 +1,24 @@
+import Metrics
+import NIOCore
+import SFU
+
+extension MediaWorker {
+    /// Publishes counter deltas and object counts (cheap: integers, 50 times a second).
+    func publish() {
+        let counters = core.counters
+        metrics.packetsIn.increment(by: Int64(counters.rtpIn &- published.rtpIn))
+        metrics.packetsOut.increment(by: Int64(counters.rtpOut &- published.rtpOut))
+        for reason in DropReason.allCases {
+            let delta = counters[reason] &- published[reason]
+            if delta > 0 { metrics.drops[reason.rawValue].increment(by: Int64(delta)) }
+        }
+        published = counters
+        let counts = core.objectCounts
+        reportCounts(index, WorkerObjectCounts(routers: counts.routers, transports: counts.transports, producers: counts.producers, consumers: counts.consumers))
+    }
+
+    /// Counters and counts of this worker, read on its loop (for tests, stats and the bench).
+    func snapshot() async -> (counters: SFUCounters, datagramsWritten: UInt64) {
+        (try? await eventLoop.submit { (self.core.counters, self.sink.datagramsWritten) }.get()) ?? (SFUCounters(), 0)
+    }
+}
