@@ -16,7 +16,7 @@ extension ORTC {
     }
 
     /// The parameters of one consumer (mediasoup `getConsumerRtpParameters` with `pipe: false`,
-    /// plus the MID that mediasoup's `Transport.consume` assigns).
+    /// plus the MID that mediasoup's `transport.consume()` assigns).
     ///
     /// - Codecs: the consumable codecs the remote strictly matches, each with the remote's RTCP
     ///   feedback for it; NACK feedback (without parameter) is dropped unless `enableRtx`; RTX
@@ -37,7 +37,7 @@ extension ORTC {
     ///   - ssrc: the consumer's SSRC (mediasoup draws it at random; pass a random value).
     ///   - enableRtx: mediasoup's default is `true` for video, `false` for audio.
     ///   - cname: overrides the RTCP CNAME (default: the producer's, as mediasoup does).
-    ///   - mid: the consumer's MID (`Transport.consume` numbers them "0", "1", … per transport).
+    ///   - mid: the consumer's MID (`transport.consume()` numbers them "0", "1", … per transport).
     /// - Throws: ``ORTCError/ErrorType/unsupported`` ("no compatible media codecs") and
     ///   ``ORTCError/ErrorType/invalidParameters`` for invalid remote capabilities.
     public static func getConsumerRtpParameters(

@@ -248,16 +248,11 @@ public final class ClusterNode: Service, Sendable {
         }
         guard change.userChanged else { return }
         try? await store.clearRoom(room, ofUser: member.userId)
-        let (userId, now) = (member.userId, services.now())
-        let seatCount = services.configuration.defaultSeatCount
-        let retention = Int64(services.configuration.seatRetentionMs)
-        if retention > 0 {
-            _ = try? await store.updateSeats(room: room, seatCount: seatCount) { $0.retain(userId, until: now + retention) }
-        } else if case .success(let vacated)? = try? await store.updateSeats(room: room, seatCount: seatCount, { $0.leave(userId) }).result {
-            outbox.send("seat:cleared", SeatClearedEvent(seatIndex: vacated.seatIndex, userId: userId, reason: nil), to: .room(room, except: nil))
-        }
+        // As after a disconnect: the seat is kept for the retention grace.
+        let seatChange = services.seatChangeForUserGone(member.userId, retainSeat: true)
+        let vacated = (try? await store.updateSeats(room: room, seatCount: services.configuration.defaultSeatCount, seatChange).result) ?? nil
+        services.announceSeatCleared(vacated, room: room, except: nil)
         await registry.seatsChanged(room: room)
-        outbox.send("room:userLeft", UserIdEvent(userId: userId), to: .room(room, except: nil))
-        services.statusPoster.post(.init(roomId: room, isLive: change.participantCount > 0, participantCount: change.participantCount, endedAt: nil))
+        services.announceUserLeft(member.userId, room: room, participantCount: change.participantCount, except: nil)
     }
 }

@@ -239,12 +239,8 @@ public actor Room {
         let userGone = change?.userChanged ?? sockets(of: userId).isEmpty
         if userGone {
             try? await store.clearRoom(id, ofUser: userId)
-            if retainSeat, services.configuration.seatRetentionMs > 0 {
-                let until = services.now() + Int64(services.configuration.seatRetentionMs)
-                _ = await updateSeats { $0.retain(userId, until: until) }
-            } else if case .success(let vacated)? = await updateSeats({ $0.leave(userId) }) {
-                outbox.send("seat:cleared", SeatClearedEvent(seatIndex: vacated.seatIndex, userId: userId, reason: nil), to: .room(id, except: socket))
-            }
+            let vacated = await updateSeats(services.seatChangeForUserGone(userId, retainSeat: retainSeat)) ?? nil
+            services.announceSeatCleared(vacated, room: id, except: socket)
         }
         // Media: the producer first (so listeners hear it end), then every transport (which takes
         // the consumers with it).
@@ -260,9 +256,8 @@ public actor Room {
             await router.closeTransport(transport)
         }
         if userGone {
-            outbox.send("room:userLeft", UserIdEvent(userId: userId), to: .room(id, except: socket))
             let count = change?.participantCount ?? Set(participants.values.map(\.user.id)).count
-            services.statusPoster.post(.init(roomId: id, isLive: count > 0, participantCount: count, endedAt: nil))
+            services.announceUserLeft(userId, room: id, participantCount: count, except: socket)
         }
     }
 
