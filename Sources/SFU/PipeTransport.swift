@@ -196,12 +196,7 @@ package final class PipeTransport {
                 sent = length
                 return length
             }
-            do {
-                sent = try srtp.protectRTP(out, length: length)
-            } catch {
-                worker.drop(.srtpProtectFailed)
-                return 0
-            }
+            sent = worker.protectRTP(out, length: length, with: srtp)
             return sent
         }
         guard sent > 0 else { return false }

@@ -17,11 +17,37 @@ protocol RTPObserver: AnyObject {
     func tick(now: NIODeadline) -> [MediaRouterEvent]
 }
 
+/// What both SpeakerDetection observers take the same way: pause, resume, and each packet's level.
+protocol SpeakerDetector {
+    mutating func pauseProducer(_ producerId: String)
+    mutating func resumeProducer(_ producerId: String)
+    mutating func receivedAudioLevel(producerId: String, dBov: Int, voiceActivity: Bool?, now: Duration)
+}
+
+extension AudioLevelObserver<String>: SpeakerDetector {}
+extension ActiveSpeakerObserver<String>: SpeakerDetector {}
+
+/// An ``RTPObserver`` around a ``SpeakerDetector``: the pause and level hand-offs, written once.
+protocol SpeakerDetectorRTPObserver: RTPObserver {
+    associatedtype Detector: SpeakerDetector
+    var observer: Detector { get set }
+}
+
+extension SpeakerDetectorRTPObserver {
+    func producerPaused(_ producer: Producer, _ paused: Bool) {
+        if paused { observer.pauseProducer(producer.id) } else { observer.resumeProducer(producer.id) }
+    }
+
+    func receivedAudioLevel(_ producer: Producer, dBov: Int, voiceActivity: Bool, now: NIODeadline) {
+        observer.receivedAudioLevel(producerId: producer.id, dBov: dBov, voiceActivity: voiceActivity, now: now.speakerDetectionTime)
+    }
+}
+
 /// mediasoup's `AudioLevelObserver` on a router: every `interval`, the producers whose average
 /// level is above `threshold`, loudest first (`volumes`), or `silence` once when nobody is.
 /// MSAB (HEAD): maxEntries 16, threshold -55 dBov, interval 500 ms.
-final class AudioLevelRTPObserver: RTPObserver {
-    private var observer: AudioLevelObserver<String>
+final class AudioLevelRTPObserver: SpeakerDetectorRTPObserver {
+    var observer: AudioLevelObserver<String>
     private var timer: IntervalTimer
 
     init(maxEntries: Int, threshold: Int, interval: TimeAmount) {
@@ -38,14 +64,6 @@ final class AudioLevelRTPObserver: RTPObserver {
         return []
     }
 
-    func producerPaused(_ producer: Producer, _ paused: Bool) {
-        if paused { observer.pauseProducer(producer.id) } else { observer.resumeProducer(producer.id) }
-    }
-
-    func receivedAudioLevel(_ producer: Producer, dBov: Int, voiceActivity: Bool, now: NIODeadline) {
-        observer.receivedAudioLevel(producerId: producer.id, dBov: dBov, voiceActivity: voiceActivity, now: now.speakerDetectionTime)
-    }
-
     func tick(now: NIODeadline) -> [MediaRouterEvent] {
         guard timer.fire(now: now) else { return [] }
         switch observer.tick(now: now.speakerDetectionTime) {
@@ -58,8 +76,8 @@ final class AudioLevelRTPObserver: RTPObserver {
 
 /// mediasoup's `ActiveSpeakerObserver` on a router: `dominantSpeaker` when it changes.
 /// MSAB: interval 200 ms.
-final class ActiveSpeakerRTPObserver: RTPObserver {
-    private var observer: ActiveSpeakerObserver<String>
+final class ActiveSpeakerRTPObserver: SpeakerDetectorRTPObserver {
+    var observer: ActiveSpeakerObserver<String>
     private var timer: IntervalTimer
 
     init(interval: TimeAmount) {
@@ -73,14 +91,6 @@ final class ActiveSpeakerRTPObserver: RTPObserver {
 
     func removeProducer(_ producer: Producer, now: NIODeadline) -> [MediaRouterEvent] {
         event(observer.removeProducer(producer.id, now: now.speakerDetectionTime))
-    }
-
-    func producerPaused(_ producer: Producer, _ paused: Bool) {
-        if paused { observer.pauseProducer(producer.id) } else { observer.resumeProducer(producer.id) }
-    }
-
-    func receivedAudioLevel(_ producer: Producer, dBov: Int, voiceActivity: Bool, now: NIODeadline) {
-        observer.receivedAudioLevel(producerId: producer.id, dBov: dBov, voiceActivity: voiceActivity, now: now.speakerDetectionTime)
     }
 
     func tick(now: NIODeadline) -> [MediaRouterEvent] {

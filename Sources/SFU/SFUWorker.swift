@@ -4,6 +4,7 @@ import Logging
 import MediasoupWire
 import NIOCore
 import RTP
+import SRTP
 import STUN
 
 /// The sans-I/O heart of one media worker: its routers, the demultiplexer of its one shared UDP
@@ -233,6 +234,19 @@ package final class SFUWorker {
         if !loggedDrops.contains(reason) {
             loggedDrops.insert(reason)
             logger.debug("sfu drop (first of its kind; further ones only counted)", metadata: ["sfu.drop": "\(reason)"])
+        }
+    }
+
+    /// SRTP-protects the `length` bytes of RTP at the start of `out` in place, for a transport's
+    /// send (WebRTC and pipe transports alike). Returns the bytes to send; 0 (and a counted
+    /// ``DropReason/srtpProtectFailed``) when libsrtp refused.
+    @inline(__always)
+    func protectRTP(_ out: UnsafeMutableRawBufferPointer, length: Int, with srtp: SRTPSession) -> Int {
+        do {
+            return try srtp.protectRTP(out, length: length)
+        } catch {
+            drop(.srtpProtectFailed)
+            return 0
         }
     }
 

@@ -15,12 +15,7 @@ extension WebRTCTransport {
     /// - Generic NACK about a consumer: retransmit from its producer's buffer (via the router).
     /// - PLI/FIR: meaningless for audio, ignored (mediasoup ignores key-frame requests for audio).
     func receivedRTCP(_ datagram: inout ByteBuffer, now: NIODeadline) {
-        bytesReceived &+= UInt64(datagram.readableBytes)
-        guard case .connected(let connected) = phase else {
-            worker.drop(isClosed ? .transportClosed : .notDTLSConnected)
-            return
-        }
-        let srtp = connected.keys.inbound
+        guard let srtp = inboundSRTP(received: datagram.readableBytes) else { return }
         do {
             try srtp.unprotectRTCP(&datagram)
         } catch {

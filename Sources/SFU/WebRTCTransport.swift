@@ -311,15 +311,22 @@ package final class WebRTCTransport {
         return nil
     }
 
+    /// The first rungs of the SRTP and SRTCP guard ladders: the datagram's `length` is counted, and only a
+    /// connected transport has a session to unprotect it with (otherwise a counted drop, nil).
+    @inline(__always)
+    func inboundSRTP(received length: Int) -> SRTPSession? {
+        bytesReceived &+= UInt64(length)
+        guard case .connected(let connected) = phase else {
+            worker.drop(isClosed ? .transportClosed : .notDTLSConnected)
+            return nil
+        }
+        return connected.keys.inbound
+    }
+
     /// An SRTP packet from a tuple that passed an ICE check: the guard ladder of mediasoup
     /// `WebRtcTransport::OnRtpDataReceived`, then the producer and the router's fan-out.
     func receivedRTP(_ datagram: inout ByteBuffer, now: NIODeadline) {
-        bytesReceived &+= UInt64(datagram.readableBytes)
-        guard case .connected(let connected) = phase else {
-            worker.drop(isClosed ? .transportClosed : .notDTLSConnected)
-            return
-        }
-        let srtp = connected.keys.inbound
+        guard let srtp = inboundSRTP(received: datagram.readableBytes) else { return }
         datagram.withUnsafeMutableReadableBytes { bytes in
             let length: Int
             do {
@@ -399,12 +406,7 @@ package final class WebRTCTransport {
                 view.remapExtensionIDs(mapping.extensionIDs)
                 if mapping.midExtensionID != 0 { view.rewriteMid(id: mapping.midExtensionID, to: mapping.mid) }
             }
-            do {
-                sent = try srtp.protectRTP(out, length: length)
-            } catch {
-                worker.drop(.srtpProtectFailed)
-                return 0
-            }
+            sent = worker.protectRTP(out, length: length, with: srtp)
             return sent
         }
         guard sent > 0 else { return false }
