@@ -16,16 +16,12 @@ import SocketIORedis
 /// - presence: `msab:node:{uid}` with a TTL, refreshed while this node lives; members whose node's
 ///   key is gone (killed, partitioned) are removed from their rooms by whichever node sees it first.
 public final class ClusterNode: Service, Sendable {
-    public let uid: String
-    let redis: RedisClient
-    let subscriber: RedisSubscriber
-    let adapter: RedisAdapter
-    let store: RedisRoomStateStore
+    /// The Redis connections, the adapter of "/", the store, the pipe link, this node's uid and
+    /// logger: built once by ``ClusterParts`` and used from here, not copied field by field.
+    let parts: ClusterParts
     let registry: RoomRegistry
     let relay: BackendEventRelay
-    let pipeLink: PipeLink
     let services: RoomServices
-    let logger: Logger
     let presenceTTL: Duration
     let evicted = Counter(label: "msab_cluster_members_evicted_total")
     /// Nodes whose presence key the previous sweep found missing.
@@ -35,18 +31,11 @@ public final class ClusterNode: Service, Sendable {
     static let maxPipeMessagesInFlight = 64
     let pipeMessagesDropped = Counter(label: "msab_cluster_pipe_messages_dropped_total")
 
-    public init(uid: String, redis: RedisClient, subscriber: RedisSubscriber, adapter: RedisAdapter, store: RedisRoomStateStore,
-                registry: RoomRegistry, relay: BackendEventRelay, pipeLink: PipeLink, services: RoomServices, logger: Logger) {
-        self.uid = uid
-        self.redis = redis
-        self.subscriber = subscriber
-        self.adapter = adapter
-        self.store = store
+    init(parts: ClusterParts, registry: RoomRegistry, relay: BackendEventRelay, services: RoomServices) {
+        self.parts = parts
         self.registry = registry
         self.relay = relay
-        self.pipeLink = pipeLink
         self.services = services
-        self.logger = logger
         self.presenceTTL = .milliseconds(services.configuration.nodePresenceTTLMs)
     }
 
@@ -56,10 +45,10 @@ public final class ClusterNode: Service, Sendable {
 
 
     public func run() async throws {
-        var channels = adapter.subscriptions + [RedisRoomStateStore.seatsChannel, Self.internalEventsChannel, pipeLink.channel]
+        var channels = parts.mainAdapter.subscriptions + [RedisRoomStateStore.seatsChannel, Self.internalEventsChannel, parts.pipeLink.channel]
         if services.configuration.eventsEnabled { channels.append(services.configuration.eventsChannel) }
-        await subscriber.subscribe(channels)
-        await subscriber.psubscribe(adapter.patterns)
+        await parts.subscriber.subscribe(channels)
+        await parts.subscriber.psubscribe(parts.mainAdapter.patterns)
         await withDiscardingTaskGroup { group in
             group.addTask { await self.route() }
             group.addTask { await self.heartbeat() }
@@ -70,9 +59,9 @@ public final class ClusterNode: Service, Sendable {
     /// Every pub/sub message, to whom it concerns (one reader: the subscriber's stream is single-consumer).
     func route() async {
         let eventsChannel = services.configuration.eventsEnabled ? services.configuration.eventsChannel : nil
-        let pipeChannel = pipeLink.channel
+        let pipeChannel = parts.pipeLink.channel
         await withDiscardingTaskGroup { group in
-        for await message in subscriber.messages.cancelOnGracefulShutdown() {
+        for await message in parts.subscriber.messages.cancelOnGracefulShutdown() {
             if message.channel == pipeChannel {
                 // Not awaited here: a request waits for this node's SFU, and the reader must not.
                 guard pipeMessagesInFlight.add(1, ordering: .relaxed).newValue <= Self.maxPipeMessagesInFlight else {
@@ -86,16 +75,16 @@ public final class ClusterNode: Service, Sendable {
                 }
             } else if message.channel == RedisRoomStateStore.seatsChannel {
                 let text = String(buffer: message.payload)
-                guard let space = text.firstIndex(of: " "), text[..<space] != uid else { continue }
+                guard let space = text.firstIndex(of: " "), text[..<space] != parts.uid else { continue }
                 await registry.seatsChanged(room: String(text[text.index(after: space)...]))
             } else if message.channel == eventsChannel || message.channel == Self.internalEventsChannel {
                 switch BackendEventRelay.parse(Data(message.payload.readableBytesView)) {
                 case .success(let event): await relay.deliver(event)
                 case .failure(let rejection):
-                    logger.warning("backend event dropped", metadata: ["reason": "\(rejection.rawValue)"])
+                    parts.logger.warning("backend event dropped", metadata: ["reason": "\(rejection.rawValue)"])
                 }
             } else {
-                await adapter.handle(message)
+                await parts.mainAdapter.handle(message)
             }
         }
         }
@@ -110,7 +99,7 @@ public final class ClusterNode: Service, Sendable {
             message = try PipeMessage.decode(data)
         } catch {
             pipeMessagesDropped.increment()
-            logger.debug("pipe message dropped", metadata: ["reason": "\(error.kind.rawValue)", "field": "\(error.field ?? "")"])
+            parts.logger.debug("pipe message dropped", metadata: ["reason": "\(error.kind.rawValue)", "field": "\(error.field ?? "")"])
             return
         }
         let (from, room): (String, String?)
@@ -121,20 +110,20 @@ public final class ClusterNode: Service, Sendable {
         case .unpipe(let node, let r, _), .producerPaused(let node, let r, _, _), .producerClosed(let node, let r, _),
              .speakerLevels(let node, let r, _, _): (from, room) = (node, r)
         }
-        guard from != uid else { return }
+        guard from != parts.uid else { return }
         guard let room else {
-            pipeLink.deliver(message)
+            parts.pipeLink.deliver(message)
             return
         }
         // A pipe is only made towards a live node of the cluster (its presence key is there):
         // a stray publisher cannot point this node's SFU at an arbitrary address by naming an
         // unknown sender.
         if case .request(let request) = message {
-            let live = (try? await redis.send(["EXISTS", .string(Self.presenceKey(from))]))?.int == 1
+            let live = (try? await parts.redis.send(["EXISTS", .string(Self.presenceKey(from))]))?.int == 1
             guard live else {
                 pipeMessagesDropped.increment()
-                logger.info("pipe request from an unknown node refused", metadata: ["node": "\(from)"])
-                await pipeLink.send(.failed(id: request.id, from: uid, error: "unknown node"), to: from)
+                parts.logger.info("pipe request from an unknown node refused", metadata: ["node": "\(from)"])
+                await parts.pipeLink.send(.failed(id: request.id, from: parts.uid, error: "unknown node"), to: from)
                 return
             }
         }
@@ -142,27 +131,27 @@ public final class ClusterNode: Service, Sendable {
         if let target = await registry.room(room) {
             answer = await target.handlePipeMessage(message)
         } else if case .request(let request) = message {
-            answer = .failed(id: request.id, from: uid, error: "no such room")
+            answer = .failed(id: request.id, from: parts.uid, error: "no such room")
         } else {
             answer = nil
         }
-        if let answer { await pipeLink.send(answer, to: from) }
+        if let answer { await parts.pipeLink.send(answer, to: from) }
     }
 
     /// After every reconnect (not the first connect): Redis may have restarted empty, so this
     /// node's presence, user indexes and room members are written again (all idempotent).
     func resyncOnReconnect() async {
         var wasConnected = false
-        for await connected in redis.connectionStates().cancelOnGracefulShutdown() {
+        for await connected in parts.redis.connectionStates().cancelOnGracefulShutdown() {
             defer { if connected { wasConnected = true } }
             guard connected else { continue }
             // Presence first, on every connect: until it is written, other nodes' sweeps would
             // take this node's sockets for a dead node's.
             await refreshPresence()
             guard wasConnected else { continue }
-            logger.info("redis reconnected: writing this node's state again")
+            parts.logger.info("redis reconnected: writing this node's state again")
             for (socket, userId) in services.directory.connectedSockets {
-                try? await store.userConnected(userId, socket: socket)
+                try? await parts.store.userConnected(userId, socket: socket)
             }
             await registry.resync()
         }
@@ -171,19 +160,19 @@ public final class ClusterNode: Service, Sendable {
     @discardableResult
     func refreshPresence() async -> Bool {
         let ttlMs = Int(services.configuration.nodePresenceTTLMs)
-        return (try? await redis.send(["SET", .string(Self.presenceKey(uid)), .string(String(services.now())), "PX", .int(ttlMs)])) != nil
+        return (try? await parts.redis.send(["SET", .string(Self.presenceKey(parts.uid)), .string(String(services.now())), "PX", .int(ttlMs)])) != nil
     }
 
     /// `/health`'s Redis check (contract §8.1: ping failed → degraded): both connections up and a
     /// PING answered within a second (a frozen Redis keeps its connections open).
     public func isHealthy() async -> Bool {
-        guard redis.isConnected, subscriber.isConnected else { return false }
+        guard parts.redis.isConnected, parts.subscriber.isConnected else { return false }
         // Not a task group: it would wait for the PING (up to the 5 s command timeout) to end.
         let answered = Mutex<CheckedContinuation<Bool, Never>?>(nil)
         return await withCheckedContinuation { continuation in
             answered.withLock { $0 = continuation }
             let finish: @Sendable (Bool) -> Void = { ok in answered.withLock { $0.take() }?.resume(returning: ok) }
-            Task { finish((try? await self.redis.ping()) != nil) }
+            Task { finish((try? await self.parts.redis.ping()) != nil) }
             Task {
                 try? await Task.sleep(for: .seconds(1))
                 finish(false)
@@ -197,24 +186,24 @@ public final class ClusterNode: Service, Sendable {
             do {
                 if await refreshPresence() { try await sweep() }
             } catch {
-                logger.debug("presence/sweep skipped", metadata: ["error": "\(error)"])
+                parts.logger.debug("presence/sweep skipped", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: presenceTTL / 3)
         }
         // A node stopping on purpose says so at once (its sockets leave as they disconnect).
-        _ = try? await redis.send(["DEL", .string(Self.presenceKey(uid))])
+        _ = try? await parts.redis.send(["DEL", .string(Self.presenceKey(parts.uid))])
     }
 
     /// Members whose node no longer refreshes its presence key leave their rooms. A node counts
     /// as dead only when its key was missing at two sweeps in a row (a third of the TTL apart), so
     /// a node that has just started, or just got Redis back, has time to write it.
     func sweep() async throws {
-        var alive: [String: Bool] = [uid: true]
+        var alive: [String: Bool] = [parts.uid: true]
         var missing = Set<String>()
-        for room in try await store.roomsWithMembers() {
-            for member in try await store.members(room: room) {
+        for room in try await parts.store.roomsWithMembers() {
+            for member in try await parts.store.members(room: room) {
                 if alive[member.node] == nil {
-                    let reply = try await redis.send(["EXISTS", .string(Self.presenceKey(member.node))])
+                    let reply = try await parts.redis.send(["EXISTS", .string(Self.presenceKey(member.node))])
                     alive[member.node] = reply.int == 1
                     if reply.int != 1 { missing.insert(member.node) }
                 }
@@ -223,7 +212,7 @@ public final class ClusterNode: Service, Sendable {
         }
         // The nodes we have pipes with, whose members another node may have evicted already.
         for node in await registry.pipePeers() where alive[node] == nil {
-            let reply = try await redis.send(["EXISTS", .string(Self.presenceKey(node))])
+            let reply = try await parts.redis.send(["EXISTS", .string(Self.presenceKey(node))])
             alive[node] = reply.int == 1
             if reply.int != 1 { missing.insert(node) }
         }
@@ -238,19 +227,19 @@ public final class ClusterNode: Service, Sendable {
     /// kept for the retention grace), its producer is announced closed, its user is gone if it
     /// was their last socket. The store's remove is atomic, so only one node does this per socket.
     func evict(_ member: RoomMember, from room: String) async {
-        guard let change = try? await store.removeMember(socket: member.socketId, userId: member.userId, room: room) else { return }
+        guard let change = try? await parts.store.removeMember(socket: member.socketId, userId: member.userId, room: room) else { return }
         evicted.increment()
-        logger.info("member of a dead node removed", metadata: ["room": "\(room)", "socket": "\(member.socketId)", "node": "\(member.node)"])
-        try? await store.userDisconnected(member.userId, socket: member.socketId)
+        parts.logger.info("member of a dead node removed", metadata: ["room": "\(room)", "socket": "\(member.socketId)", "node": "\(member.node)"])
+        try? await parts.store.userDisconnected(member.userId, socket: member.socketId)
         let outbox = services.outbox
         if let producer = member.producerId {
             outbox.send("audio:producerClosed", ProducerClosedEvent(producerId: producer, userId: member.userId), to: .room(room, except: nil))
         }
         guard change.userChanged else { return }
-        try? await store.clearRoom(room, ofUser: member.userId)
+        try? await parts.store.clearRoom(room, ofUser: member.userId)
         // As after a disconnect: the seat is kept for the retention grace.
         let seatChange = services.seatChangeForUserGone(member.userId, retainSeat: true)
-        let vacated = (try? await store.updateSeats(room: room, seatCount: services.configuration.defaultSeatCount, seatChange).result) ?? nil
+        let vacated = (try? await parts.store.updateSeats(room: room, seatCount: services.configuration.defaultSeatCount, seatChange).result) ?? nil
         services.announceSeatCleared(vacated, room: room, except: nil)
         await registry.seatsChanged(room: room)
         services.announceUserLeft(member.userId, room: room, participantCount: change.participantCount, except: nil)

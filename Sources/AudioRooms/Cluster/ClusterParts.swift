@@ -46,7 +46,6 @@ struct ClusterParts: Sendable {
     }
 
     func node(registry: RoomRegistry, relay: BackendEventRelay, roomServices: RoomServices) -> ClusterNode {
-        ClusterNode(uid: uid, redis: redis, subscriber: subscriber, adapter: mainAdapter, store: store,
-                    registry: registry, relay: relay, pipeLink: pipeLink, services: roomServices, logger: logger)
+        ClusterNode(parts: self, registry: registry, relay: relay, services: roomServices)
     }
 }
