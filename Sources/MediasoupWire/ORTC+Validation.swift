@@ -74,10 +74,7 @@ extension ORTC {
             // Stricter than ortc.ts: an RTP payload type is 7 bits (RFC 3550 §5.1).
             throw .invalid("invalid \(path).preferredPayloadType \(pt) (must be 0…127)")
         }
-        try validateClockRate(codec.clockRate, path: path)
-        codec.channels = try normalizedChannels(codec.channels, kind: kind, path: path)
-        codec.parameters = try validateCodecParameters(codec.parameters ?? [:], path: path)
-        codec.rtcpFeedback = try validateRtcpFeedback(codec.rtcpFeedback ?? [], path: path)
+        try validateCodecFields(&codec, kind: kind, path: path)
         return codec
     }
 
@@ -91,10 +88,7 @@ extension ORTC {
             // Stricter than ortc.ts: an RTP payload type is 7 bits (RFC 3550 §5.1).
             throw .invalid("invalid \(path).payloadType \(codec.payloadType) (must be 0…127)")
         }
-        try validateClockRate(codec.clockRate, path: path)
-        codec.channels = try normalizedChannels(codec.channels, kind: kind, path: path)
-        codec.parameters = try validateCodecParameters(codec.parameters ?? [:], path: path)
-        codec.rtcpFeedback = try validateRtcpFeedback(codec.rtcpFeedback ?? [], path: path)
+        try validateCodecFields(&codec, kind: kind, path: path)
         return codec
     }
 
@@ -139,6 +133,15 @@ extension ORTC {
     }
 
     // MARK: - Fields
+
+    /// The checks a codec capability and a codec's parameters share (ortc.ts validates the two
+    /// alike after their payload type): clock rate, channels, parameters, RTCP feedback.
+    private static func validateCodecFields<Codec: RtpCodecFields>(_ codec: inout Codec, kind: MediaKind, path: String) throws(ORTCError) {
+        try validateClockRate(codec.clockRate, path: path)
+        codec.channels = try normalizedChannels(codec.channels, kind: kind, path: path)
+        codec.parameters = try validateCodecParameters(codec.parameters ?? [:], path: path)
+        codec.rtcpFeedback = try validateRtcpFeedback(codec.rtcpFeedback ?? [], path: path)
+    }
 
     private static func validateClockRate(_ clockRate: Int, path: String) throws(ORTCError) {
         // Stricter than ortc.ts, which only checks that clockRate is a number.
