@@ -85,37 +85,22 @@ public struct RTPHeaderExtensionIterator: IteratorProtocol, Sequence {
                 offset += 1
                 continue
             }
+            // The element's id, data length and where its data starts; nil ends the iteration.
+            let header: (id: UInt8, length: Int, dataStart: Int)?
             switch form {
             case .oneByte:
                 let id = first >> 4
-                guard id != 15 else {
-                    offset = end
-                    return nil
-                }
-                let length = Int(first & 0x0F) + 1
-                let dataStart = offset + 1
-                guard dataStart + length <= end else {
-                    offset = end
-                    return nil
-                }
-                let element = RTPHeaderExtensionElement(id: id, headerOffset: offset, dataRange: dataStart..<(dataStart + length))
-                offset = dataStart + length
-                return element
+                header = id == 15 ? nil : (id, Int(first & 0x0F) + 1, offset + 1)
             case .twoByte:
-                guard offset + 2 <= end else {
-                    offset = end
-                    return nil
-                }
-                let length = Int(bytes[offset + 1])
-                let dataStart = offset + 2
-                guard dataStart + length <= end else {
-                    offset = end
-                    return nil
-                }
-                let element = RTPHeaderExtensionElement(id: first, headerOffset: offset, dataRange: dataStart..<(dataStart + length))
-                offset = dataStart + length
-                return element
+                header = offset + 2 <= end ? (first, Int(bytes[offset + 1]), offset + 2) : nil
             }
+            guard case let (id, length, dataStart)? = header, dataStart + length <= end else {
+                offset = end
+                return nil
+            }
+            let element = RTPHeaderExtensionElement(id: id, headerOffset: offset, dataRange: dataStart..<(dataStart + length))
+            offset = dataStart + length
+            return element
         }
         return nil
     }
