@@ -122,24 +122,12 @@ public struct InviteReceivedEvent: Encodable, Sendable {
 public struct ChatMessageEvent: Encodable, Sendable {
     public var id: String
     public var userId: Int
-    public var userName: String?
-    public var avatar: String?
+    /// Always present (null when the profile has none), as the reference sends them.
+    @ExplicitNull public var userName: String?
+    @ExplicitNull public var avatar: String?
     public var content: String
     public var type: String
     public var timestamp: Int64
-
-    /// `userName` and `avatar` are always present (null when the profile has none), as the reference sends them.
-    public func encode(to encoder: any Encoder) throws {
-        enum K: String, CodingKey { case id, userId, userName, avatar, content, type, timestamp }
-        var c = encoder.container(keyedBy: K.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(userId, forKey: .userId)
-        try c.encode(userName, forKey: .userName)
-        try c.encode(avatar, forKey: .avatar)
-        try c.encode(content, forKey: .content)
-        try c.encode(type, forKey: .type)
-        try c.encode(timestamp, forKey: .timestamp)
-    }
 }
 
 public struct ErrorEvent: Encodable, Sendable {
@@ -149,25 +137,13 @@ public struct ErrorEvent: Encodable, Sendable {
 
 public struct GiftReceivedEvent: Encodable, Sendable {
     public var senderId: Int
-    public var senderName: String?
-    public var senderAvatar: String?
+    /// Always present (null when unknown).
+    @ExplicitNull public var senderName: String?
+    @ExplicitNull public var senderAvatar: String?
     public var roomId: String
     public var giftId: Int
     public var recipientId: Int
     public var quantity: Int
-
-    /// `senderName` and `senderAvatar` are always present (null when unknown).
-    public func encode(to encoder: any Encoder) throws {
-        enum K: String, CodingKey { case senderId, senderName, senderAvatar, roomId, giftId, recipientId, quantity }
-        var c = encoder.container(keyedBy: K.self)
-        try c.encode(senderId, forKey: .senderId)
-        try c.encode(senderName, forKey: .senderName)
-        try c.encode(senderAvatar, forKey: .senderAvatar)
-        try c.encode(roomId, forKey: .roomId)
-        try c.encode(giftId, forKey: .giftId)
-        try c.encode(recipientId, forKey: .recipientId)
-        try c.encode(quantity, forKey: .quantity)
-    }
 }
 
 public struct GiftPrepareEvent: Encodable, Sendable {
@@ -195,13 +171,7 @@ public enum GiftErrorCode: Encodable, Sendable, Equatable {
 }
 
 public struct UserRoomAck: Encodable, Sendable {
-    public var roomId: String?
+    /// Explicit null when the user is in no room, as the reference sends.
+    @ExplicitNull public var roomId: String?
     public var error: String?
-
-    public func encode(to encoder: any Encoder) throws {
-        enum K: String, CodingKey { case roomId, error }
-        var c = encoder.container(keyedBy: K.self)
-        try c.encode(roomId, forKey: .roomId)  // explicit null, as the reference sends
-        try c.encodeIfPresent(error, forKey: .error)
-    }
 }
