@@ -64,10 +64,7 @@ extension ORTC {
 
     static func validateRtpCodecCapability(_ codec: RtpCodecCapability, path: String) throws(ORTCError) -> RtpCodecCapability {
         var codec = codec
-        guard !codec.mimeType.isEmpty else { throw .invalid("missing \(path).mimeType") }
-        guard let kind = kind(ofMimeType: codec.mimeType) else {
-            throw .invalid("invalid \(path).mimeType '\(codec.mimeType)' (expected audio/… or video/…)")
-        }
+        let kind = try validateMimeType(codec.mimeType, path: path)
         // mediasoup: "Just override kind with media component of mimeType."
         codec.kind = kind
         if let pt = codec.preferredPayloadType, !(0...127).contains(pt) {
@@ -80,10 +77,7 @@ extension ORTC {
 
     static func validateRtpCodecParameters(_ codec: RtpCodecParameters, path: String) throws(ORTCError) -> RtpCodecParameters {
         var codec = codec
-        guard !codec.mimeType.isEmpty else { throw .invalid("missing \(path).mimeType") }
-        guard let kind = kind(ofMimeType: codec.mimeType) else {
-            throw .invalid("invalid \(path).mimeType '\(codec.mimeType)' (expected audio/… or video/…)")
-        }
+        let kind = try validateMimeType(codec.mimeType, path: path)
         guard (0...127).contains(codec.payloadType) else {
             // Stricter than ortc.ts: an RTP payload type is 7 bits (RFC 3550 §5.1).
             throw .invalid("invalid \(path).payloadType \(codec.payloadType) (must be 0…127)")
@@ -133,6 +127,15 @@ extension ORTC {
     }
 
     // MARK: - Fields
+
+    /// A codec's `mimeType` is present and audio/… or video/…; its kind.
+    private static func validateMimeType(_ mimeType: String, path: String) throws(ORTCError) -> MediaKind {
+        guard !mimeType.isEmpty else { throw .invalid("missing \(path).mimeType") }
+        guard let kind = kind(ofMimeType: mimeType) else {
+            throw .invalid("invalid \(path).mimeType '\(mimeType)' (expected audio/… or video/…)")
+        }
+        return kind
+    }
 
     /// The checks a codec capability and a codec's parameters share (ortc.ts validates the two
     /// alike after their payload type): clock rate, channels, parameters, RTCP feedback.
