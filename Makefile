@@ -13,13 +13,14 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 APT_PACKAGES := libssl-dev openssl libsrtp2-dev pkg-config curl redis-server chromium chromium-driver firefox-esr iproute2 python3-venv
 PY_REQUIREMENTS := Tests/python/requirements.txt
 
-.PHONY: help run cluster build test test-swift test-python test-fuzz bench fuzz fuzz-build sanitize deps apt venv clean-venv
+.PHONY: help run cluster build test test-swift test-python test-fuzz bench bench-janus janus fuzz fuzz-build sanitize deps apt venv clean-venv
 
 help:
 	@echo "make run    build and start msab stand-alone (prints the URL and a token)"
 	@echo "make cluster  start redis-server and two msab nodes sharing rooms through it"
 	@echo "make test   install what is missing, build, run every test (Swift + Python real peers)"
 	@echo "make bench  run the benchmarks and print their figures"
+	@echo "make bench-janus  the same audio fan-out against Janus (VideoRoom) and msab, CPU per forwarded packet side by side"
 	@echo "make fuzz   run every libFuzzer target for FUZZ_SECONDS (default 60) each"
 	@echo "make sanitize  run the Swift tests under AddressSanitizer, then ThreadSanitizer"
 
@@ -39,6 +40,12 @@ $(VENV)/.installed: $(PY_REQUIREMENTS)
 
 venv: $(VENV)/.installed
 
+# Janus (Debian package) for the side-by-side bench and its test. Not in APT_PACKAGES: the
+# package's postinst starts a daemon listening on every interface, so the bench's installer keeps
+# it from starting (policy-rc.d answering 101) and stops/disables anything that did.
+janus: venv
+	@command -v janus >/dev/null || $(SUDO) $(PY) -c 'import sys; sys.path.insert(0, "Benchmarks"); import janus_bench; print(janus_bench.install_janus())'
+
 deps: apt venv
 
 clean-venv:
@@ -57,7 +64,7 @@ cluster: build
 	MSAB_BIN=$$($(SWIFT) build -c $(CONFIG) --show-bin-path)/msab scripts/cluster.sh
 
 # ── tests ───────────────────────────────────────────────────────────────────────────────────
-test: deps
+test: deps janus
 	$(SWIFT) build --build-tests
 	$(MAKE) --no-print-directory test-swift test-fuzz test-python
 
@@ -102,3 +109,10 @@ bench: deps
 	$$($(SWIFT) build -c release --show-bin-path)/msab-bench
 	MSAB_BIN=$$($(SWIFT) build -c release --show-bin-path)/msab $(PY) Benchmarks/join_latency.py
 	MSAB_BIN=$$($(SWIFT) build -c release --show-bin-path)/msab $(PY) Benchmarks/cluster_fanout.py
+
+# Janus side by side (issue 14 item 3): one speaker, N = 100 and 1,000 listeners, 20 s each, against
+# Janus (default config, then event_loops = 2) and msab, each alone in a network namespace.
+# JANUS_BENCH_SECONDS / JANUS_BENCH_SIZES shorten it for a quick check.
+bench-janus: deps janus
+	$(SWIFT) build -c release --product msab
+	MSAB_BIN=$$($(SWIFT) build -c release --show-bin-path)/msab $(SUDO) -E $(PY) Benchmarks/janus_bench.py

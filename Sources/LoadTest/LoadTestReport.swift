@@ -48,6 +48,9 @@ public struct LoadTestReport: Sendable, Hashable {
     public var json: String {
         var samples = joinToAudio
         func number(_ value: Double?) -> JSONValue { value.map { .number(($0 * 10).rounded() / 10) } ?? .null }
+        // CPU seconds and µs per packet: a 20 s run at a few µs per packet is a few tenths of a
+        // second, so one decimal would be a coarse figure to divide.
+        func fine(_ value: Double?) -> JSONValue { value.map { .number(($0 * 1000).rounded() / 1000) } ?? .null }
         let latency: JSONValue = [
             "count": .number(Double(samples.count)),
             "p50": number(samples.percentile(50)), "p95": number(samples.percentile(95)), "p99": number(samples.percentile(99)),
@@ -64,9 +67,10 @@ public struct LoadTestReport: Sendable, Hashable {
             let perPacket =
                 packetsReceivedWhileMeasuring == 0 ? nil : (measure.user + measure.system) * 1e6 / Double(packetsReceivedWhileMeasuring)
             serverCPUObject = [
-                "join_user_s": number(join.user), "join_sys_s": number(join.system), "per_listener_join_ms": number(perJoin),
-                "measure_user_s": number(measure.user), "measure_sys_s": number(measure.system),
-                "per_delivered_packet_us": number(perPacket),
+                "join_user_s": fine(join.user), "join_sys_s": fine(join.system), "per_listener_join_ms": number(perJoin),
+                "measure_user_s": fine(measure.user), "measure_sys_s": fine(measure.system),
+                "per_delivered_packet_us": fine(perPacket),
+                "packets_measured": .number(Double(packetsReceivedWhileMeasuring)),
             ]
         }
         let failureObject = JSONValue.object(JSONObject(failures.sorted { $0.key < $1.key }.map { ($0.key, .number(Double($0.value))) }))

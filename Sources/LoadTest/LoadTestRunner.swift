@@ -24,9 +24,9 @@ public final class LoadTestRunner: @unchecked Sendable {
     private let progress: @Sendable (String) -> Void
     private let promise: EventLoopPromise<LoadTestReport>
 
-    private var speakers: [VirtualParticipant] = []
-    private var listeners: [VirtualParticipant] = []
-    private var withMedia: [VirtualParticipant] = []
+    private var speakers: [any LoadParticipant] = []
+    private var listeners: [any LoadParticipant] = []
+    private var withMedia: [any LoadParticipant] = []
     private var listenersStarted = 0
     private var inFlight = 0
     private var liveCount = 0
@@ -43,6 +43,8 @@ public final class LoadTestRunner: @unchecked Sendable {
     private var serverAtListenersStart: ProcessCPUTime?
     private var serverAtSettle: ProcessCPUTime?
     private var receivedAtSettle: UInt64 = 0
+    /// Janus target: the local address every media leg binds and announces (computed once).
+    private(set) lazy var mediaSourceAddress: String? = options.mediaAddress ?? SourceAddress.toward(host: options.host)
 
     // MARK: - Init
 
@@ -62,12 +64,13 @@ public final class LoadTestRunner: @unchecked Sendable {
 
     /// Runs the test and returns what it measured.
     /// - Parameters:
-    ///   - tokens: one token per participant, speakers first (`options.speakers + options.listeners`).
+    ///   - tokens: one token per participant, speakers first (`options.speakers + options.listeners`);
+    ///     none for `--target janus` (Janus's API has no tokens in its default configuration).
     ///   - progress: receives the once-a-second progress lines.
     public static func run(options: LoadTestOptions, tokens: [String], progress: @escaping @Sendable (String) -> Void) async throws
         -> LoadTestReport
     {
-        precondition(tokens.count == options.speakers + options.listeners, "one token per participant")
+        precondition(options.target == .janus || tokens.count == options.speakers + options.listeners, "one token per participant")
         let certificate = try DTLSCertificate(commonName: "msab-loadtest")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()
@@ -88,11 +91,11 @@ public final class LoadTestRunner: @unchecked Sendable {
 
     // MARK: - Participant callbacks
 
-    func registerMedia(_ participant: VirtualParticipant) {
+    func registerMedia(_ participant: any LoadParticipant) {
         withMedia.append(participant)
     }
 
-    func participantLive(_ participant: VirtualParticipant) {
+    func participantLive(_ participant: any LoadParticipant) {
         liveCount += 1
         if case .listener = participant.role {
             if let firstAudio = participant.milestones[.firstAudio] { joinToAudio.add(firstAudio) }
@@ -101,7 +104,7 @@ public final class LoadTestRunner: @unchecked Sendable {
         advance()
     }
 
-    func participantFailed(_ participant: VirtualParticipant, reason: String, wasLive: Bool) {
+    func participantFailed(_ participant: any LoadParticipant, reason: String, wasLive: Bool) {
         failedCount += 1
         if wasLive { liveCount -= 1 }
         if case .listener = participant.role, !wasLive { inFlight -= 1 }
@@ -122,11 +125,19 @@ public final class LoadTestRunner: @unchecked Sendable {
         tasks.append(loop.scheduleRepeatedTask(initialDelay: .milliseconds(50), delay: .milliseconds(50)) { [self] _ in tick() })
         tasks.append(loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [self] _ in everySecond() })
         for index in 0..<options.speakers {
-            let speaker = VirtualParticipant(index: index, role: .speaker(seat: index), token: tokens[index], runner: self, loop: loop, now: .now())
+            let speaker = makeParticipant(index: index, role: .speaker(seat: index))
             speakers.append(speaker)
             speaker.start()
         }
         advance()
+    }
+
+    /// A participant of the target server's kind.
+    private func makeParticipant(index: Int, role: VirtualParticipant.Role) -> any LoadParticipant {
+        switch options.target {
+        case .msab: VirtualParticipant(index: index, role: role, token: tokens[index], runner: self, loop: loop, now: .now())
+        case .janus: JanusParticipant(index: index, role: role, runner: self, loop: loop, now: .now())
+        }
     }
 
     /// Starts listeners once every speaker settled, keeping `concurrency` joins in flight, and
@@ -138,7 +149,7 @@ public final class LoadTestRunner: @unchecked Sendable {
         if listenersStarted == 0, let pid = options.serverPID { serverAtListenersStart = ProcessCPUTime.of(pid: pid) }
         while listenersStarted < options.listeners, inFlight < options.concurrency {
             let index = options.speakers + listenersStarted
-            let listener = VirtualParticipant(index: index, role: .listener, token: tokens[index], runner: self, loop: loop, now: .now())
+            let listener = makeParticipant(index: index, role: .listener)
             listeners.append(listener)
             listenersStarted += 1
             inFlight += 1

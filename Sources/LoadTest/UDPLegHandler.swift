@@ -5,9 +5,9 @@ import NIOCore
 final class UDPLegHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
 
-    private weak var participant: VirtualParticipant?
+    private weak var participant: (any LoadParticipant)?
 
-    init(participant: VirtualParticipant) {
+    init(participant: any LoadParticipant) {
         self.participant = participant
     }
 

@@ -5,9 +5,9 @@ import NIOCore
 final class WebSocketConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
-    private weak var participant: VirtualParticipant?
+    private weak var participant: (any LoadParticipant)?
 
-    init(participant: VirtualParticipant) {
+    init(participant: any LoadParticipant) {
         self.participant = participant
     }
 
