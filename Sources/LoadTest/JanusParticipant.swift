@@ -63,7 +63,7 @@ final class JanusParticipant: LoadParticipant, @unchecked Sendable {
 
     func start() {
         guard let address = runner.mediaSourceAddress else {
-            return fail("no local address routes to \(runner.options.host) (give --media-address)")
+            return fail("no local address toward \(runner.options.host) (give --media-address)")
         }
         DatagramBootstrap(group: loop)
             .channelInitializer { [self] channel in

@@ -43,8 +43,8 @@ public final class LoadTestRunner: @unchecked Sendable {
     private var serverAtListenersStart: ProcessCPUTime?
     private var serverAtSettle: ProcessCPUTime?
     private var receivedAtSettle: UInt64 = 0
-    /// Janus target: the local address every media leg binds and announces (computed once).
-    private(set) lazy var mediaSourceAddress: String? = options.mediaAddress ?? SourceAddress.toward(host: options.host)
+    /// Janus target: the local address every media leg binds and announces.
+    var mediaSourceAddress: String? { options.mediaAddress }
 
     // MARK: - Init
 
@@ -74,6 +74,21 @@ public final class LoadTestRunner: @unchecked Sendable {
         let certificate = try DTLSCertificate(commonName: "msab-loadtest")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()
+        var options = options
+        if options.target == .janus, options.mediaAddress == nil {
+            // The address the kernel sends from toward Janus: connecting a UDP socket only picks the
+            // route (no packet leaves). Janus (ICE-lite, never checking itself) then sees in our
+            // checks the address our SDP candidate names.
+            do {
+                let remote = try SocketAddress.makeAddressResolvingHost(options.host, port: options.port)
+                let probe = try await DatagramBootstrap(group: group).connect(to: remote).get()
+                options.mediaAddress = probe.localAddress?.ipAddress
+                try? await probe.close()
+            } catch {
+                try? await group.shutdownGracefully()
+                throw error
+            }
+        }
         let runner = LoadTestRunner(options: options, tokens: tokens, certificate: certificate, loop: loop, progress: progress)
         loop.execute { runner.begin() }
         let report: LoadTestReport
