@@ -76,6 +76,11 @@ public struct JanusClientStateMachine: Sendable {
     private var transaction: String?
     private var transactionCounter = 0
     private var nextKeepalive: NIODeadline?
+    /// A subscriber that found no publisher asks again then: Janus lists a participant as
+    /// `publisher: true` only once its PeerConnection is up, which may be a moment after our
+    /// speaker's own DTLS completed. The runner's join timeout bounds the retries.
+    private var relistAt: NIODeadline?
+    static let relistInterval: TimeAmount = .milliseconds(250)
 
     /// Publishers a subscriber asks for at most (a room's `publishers` bound).
     static let maximumFeeds = 64
@@ -97,17 +102,25 @@ public struct JanusClientStateMachine: Sendable {
     }
 
     /// When ``handleTimeout(now:)`` must run next.
-    public var nextTimeout: NIODeadline? { nextKeepalive }
+    public var nextTimeout: NIODeadline? {
+        guard let relistAt else { return nextKeepalive }
+        return min(relistAt, nextKeepalive ?? relistAt)
+    }
 
-    /// Sends the session's keepalive when due.
+    /// Sends the session's keepalive when due (and a subscriber's next `listparticipants`).
     public mutating func handleTimeout(now: NIODeadline) -> [Output] {
-        guard let due = nextKeepalive, now >= due, let sessionID else { return [] }
         if case .failed = state { return [] }
+        var outputs: [Output] = []
+        if state == .listing, let due = relistAt, now >= due {
+            relistAt = nil
+            outputs.append(pluginMessage(body: ["request": "listparticipants", "room": room]))
+        }
+        guard let due = nextKeepalive, now >= due, let sessionID else { return outputs }
         nextKeepalive = now + configuration.keepaliveInterval
         // Its own transaction, so an answer to it is never mistaken for the step awaited.
         transactionCounter &+= 1
         let message: JSONValue = ["janus": "keepalive", "session_id": sessionID, "transaction": .string("k\(transactionCounter)")]
-        return [.send(message.jsonString)]
+        return outputs + [.send(message.jsonString)]
     }
 
     /// One text frame from Janus.
@@ -177,7 +190,11 @@ public struct JanusClientStateMachine: Sendable {
                 guard let id = participant["id"], id.doubleValue != nil, streams.count < Self.maximumFeeds else { continue }
                 streams.append(["feed": id])
             }
-            guard !streams.isEmpty else { return fail("listparticipants: no publisher in room \(configuration.room)") }
+            guard !streams.isEmpty else {
+                relistAt = now + Self.relistInterval
+                transaction = nil
+                return []
+            }
             state = .subscribing
             return [pluginMessage(body: ["request": "join", "ptype": "subscriber", "room": room, "streams": .array(streams)])]
         default:
