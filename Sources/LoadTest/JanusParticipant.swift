@@ -81,6 +81,9 @@ final class JanusParticipant: LoadParticipant, @unchecked Sendable {
                     }
                     udp = channel
                     mark(.transportCreated)
+                    // Ticks from now on: keepalives and a subscriber's listparticipants retries
+                    // run before there is a media leg.
+                    runner.registerMedia(self)
                     connectSignalling(localAddress: address, localPort: port)
                 case .failure(let error):
                     fail("UDP bind \(address): \(error)")
@@ -130,7 +133,8 @@ final class JanusParticipant: LoadParticipant, @unchecked Sendable {
                 mark(.socketConnected)
                 phase = .joining
                 handle(janus?.connected(now: .now()) ?? [])
-            case .text(let text): handle(janus?.receive(text: text, now: .now()) ?? [])
+            case .text(let text):
+                handle(janus?.receive(text: text, now: .now()) ?? [])
             case .binary: fail("Janus sent a binary frame")
             case .ping(let payload): writeFrame(.pong, Array(payload.readableBytesView))
             case .close: fail("Janus closed the WebSocket")
@@ -246,7 +250,6 @@ final class JanusParticipant: LoadParticipant, @unchecked Sendable {
             remote: address)
         leg.channel = udp
         media = leg
-        runner.registerMedia(self)
         // Janus has our fingerprint in the SDP already: DTLS may start as soon as ICE is up.
         handle(leg.signallingConnected(now: .now()))
         leg.start(now: .now(), using: &generator)
