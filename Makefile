@@ -109,6 +109,7 @@ bench: deps
 	$$($(SWIFT) build -c release --show-bin-path)/msab-bench
 	MSAB_BIN=$$($(SWIFT) build -c release --show-bin-path)/msab $(PY) Benchmarks/join_latency.py
 	MSAB_BIN=$$($(SWIFT) build -c release --show-bin-path)/msab $(PY) Benchmarks/cluster_fanout.py
+	MSAB_BIN=$$($(SWIFT) build -c release --show-bin-path)/msab $(PY) Benchmarks/broadcast_fanout.py
 
 # Janus side by side (issue 14 item 3): one speaker, N = 100 and 1,000 listeners, 20 s each, against
 # Janus (default config, then event_loops = 2) and msab, each alone in a network namespace.

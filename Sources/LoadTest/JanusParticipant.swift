@@ -191,14 +191,7 @@ final class JanusParticipant: LoadParticipant, @unchecked Sendable {
         janus = JanusClientStateMachine(configuration: configuration, local: local)
         // A participant's signalling is its own connection, as with msab (one Socket.IO each).
         // Runner, options and certificate are confined to this loop; only the handler crosses.
-        ClientBootstrap(group: loop)
-            .connectTimeout(.seconds(10))
-            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .channelInitializer { [self] channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(WebSocketConnectionHandler(participant: self))
-                }
-            }
+        SignallingLink.bootstrap(on: loop, peer: self)
             .connect(host: options.host, port: options.port)
             .whenComplete { [self] result in
                 switch result {
@@ -289,13 +282,7 @@ final class JanusParticipant: LoadParticipant, @unchecked Sendable {
 
     private func writeFrame(_ opcode: WebSocketClientCodec.Opcode, _ payload: [UInt8]) {
         guard let tcp else { return }
-        var frame = tcp.allocator.buffer(capacity: payload.count + 14)
-        let mask = UInt32.random(in: 0...UInt32.max)
-        WebSocketClientCodec.writeFrame(
-            opcode, payload: payload,
-            mask: (UInt8(mask >> 24), UInt8(truncatingIfNeeded: mask >> 16), UInt8(truncatingIfNeeded: mask >> 8), UInt8(truncatingIfNeeded: mask)),
-            into: &frame)
-        tcp.write(frame, promise: nil)
+        tcp.write(SignallingLink.maskedFrame(opcode, payload, allocator: tcp.allocator), promise: nil)
         wroteSignalling = true
     }
 

@@ -7,7 +7,7 @@ import NIOCore
 /// counts is the same against either server.
 ///
 /// Confined to the load test's event loop, like the runner.
-protocol LoadParticipant: AnyObject {
+protocol LoadParticipant: SignallingPeer {
     var role: VirtualParticipant.Role { get }
     var phase: VirtualParticipant.Phase { get }
     var startedAt: NIODeadline { get }
@@ -18,17 +18,12 @@ protocol LoadParticipant: AnyObject {
 
     func start()
     func stop()
-    func fail(_ reason: String)
     /// ICE/DTLS timers and the like (every runner tick once the participant registered media).
     func tick(now: NIODeadline, using generator: inout some RandomNumberGenerator)
     /// The speakers' 20 ms clock.
     func sendAudioFrame()
 
-    // Signalling I/O (WebSocketConnectionHandler) and media I/O (UDPLegHandler).
-    func signallingActive()
-    func signallingBytes(_ buffer: inout ByteBuffer)
-    func signallingFlush()
-    func signallingClosed()
+    // Media I/O (UDPLegHandler); the signalling I/O is SignallingPeer's.
     func mediaDatagram(_ datagram: ByteBuffer)
 }
 

@@ -32,7 +32,7 @@ public final class LoadTestRunner: @unchecked Sendable {
     private var liveCount = 0
     private var failedCount = 0
     private var joinToAudio = LatencySamples()
-    private var failures: [String: Int] = [:]
+    private var failures = FailureTally()
     private var startedAt: NIODeadline = .now()
     private var settledAt: NIODeadline?
     private var finished = false
@@ -123,9 +123,7 @@ public final class LoadTestRunner: @unchecked Sendable {
         failedCount += 1
         if wasLive { liveCount -= 1 }
         if case .listener = participant.role, !wasLive { inFlight -= 1 }
-        // Keep the reason's shape, not its ids, and only a bounded number of distinct reasons.
-        let key = String(reason.prefix(160))
-        if failures[key] != nil || failures.count < 20 { failures[key, default: 0] += 1 } else { failures["(other)", default: 0] += 1 }
+        failures.add(reason)
         advance()
     }
 
@@ -225,7 +223,7 @@ public final class LoadTestRunner: @unchecked Sendable {
         report.joined = liveCount
         report.failed = failedCount
         report.joinToAudio = joinToAudio
-        report.failures = failures
+        report.failures = failures.counts
         var jitterSum = 0.0
         var jitterCount = 0
         for listener in listeners {
@@ -251,8 +249,8 @@ public final class LoadTestRunner: @unchecked Sendable {
         report.elapsedSeconds = Double((now - startedAt).nanoseconds) / 1e9
         report.measuredSeconds = settledAt.map { Double((now - $0).nanoseconds) / 1e9 } ?? 0
         if let pid = options.serverPID, let start = serverAtListenersStart, let settled = serverAtSettle, let end = ProcessCPUTime.of(pid: pid) {
-            report.serverJoinCPU = ProcessCPUTime(user: settled.user - start.user, system: settled.system - start.system)
-            report.serverMeasureCPU = ProcessCPUTime(user: end.user - settled.user, system: end.system - settled.system)
+            report.serverJoinCPU = settled.since(start)
+            report.serverMeasureCPU = end.since(settled)
             let received = listeners.reduce(0) { sum, listener in sum + listener.streams.values.reduce(0) { $0 + $1.received } }
             report.packetsReceivedWhileMeasuring = received - min(received, receivedAtSettle)
         }

@@ -16,6 +16,11 @@ public struct ProcessCPUTime: Sendable, Hashable {
         self.system = system
     }
 
+    /// The CPU spent between `earlier` and this reading.
+    public func since(_ earlier: ProcessCPUTime) -> ProcessCPUTime {
+        ProcessCPUTime(user: user - earlier.user, system: system - earlier.system)
+    }
+
     public static func of(pid: Int32) -> ProcessCPUTime? {
         let fd = open("/proc/\(pid)/stat", O_RDONLY)
         guard fd >= 0 else { return nil }

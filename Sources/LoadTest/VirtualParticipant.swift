@@ -16,7 +16,7 @@ import STUN
 /// Confined to the load test's single event loop: every method runs there (the handlers call in
 /// from the loop, the runner schedules on it), so no locking; `@unchecked Sendable` only lets
 /// the runner hand a reference to closures that run on that same loop.
-final class VirtualParticipant: @unchecked Sendable {
+final class VirtualParticipant: SignallingPeer, @unchecked Sendable {
     enum Role: Sendable, Hashable {
         case speaker(seat: Int)
         case listener
@@ -90,15 +90,7 @@ final class VirtualParticipant: @unchecked Sendable {
     /// Opens the signalling connection.
     func start() {
         let options = runner.options
-        let bootstrap = ClientBootstrap(group: loop)
-            .connectTimeout(.seconds(10))
-            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .channelInitializer { [self] channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(WebSocketConnectionHandler(participant: self))
-                }
-            }
-        bootstrap.connect(host: options.host, port: options.port).whenComplete { [self] result in
+        SignallingLink.bootstrap(on: loop, peer: self).connect(host: options.host, port: options.port).whenComplete { [self] result in
             switch result {
             case .success(let channel):
                 if case .failed = self.phase {
@@ -220,12 +212,7 @@ final class VirtualParticipant: @unchecked Sendable {
 
     private func writeFrame(_ opcode: WebSocketClientCodec.Opcode, _ payload: [UInt8]) {
         guard let tcp else { return }
-        var frame = tcp.allocator.buffer(capacity: payload.count + 14)
-        let mask = UInt32.random(in: 0...UInt32.max)
-        WebSocketClientCodec.writeFrame(
-            opcode, payload: payload, mask: (UInt8(mask >> 24), UInt8(truncatingIfNeeded: mask >> 16), UInt8(truncatingIfNeeded: mask >> 8), UInt8(truncatingIfNeeded: mask)),
-            into: &frame)
-        tcp.write(frame, promise: nil)
+        tcp.write(SignallingLink.maskedFrame(opcode, payload, allocator: tcp.allocator), promise: nil)
         wroteSignalling = true
     }
 

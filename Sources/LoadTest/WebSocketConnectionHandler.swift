@@ -1,13 +1,13 @@
 import NIOCore
 
-/// The I/O shell of a participant's signalling connection: raw TCP bytes in, to the participant
-/// (which runs ``WebSocketClientCodec`` and ``SocketIOClientStateMachine``).
+/// The I/O shell of a load-test client's signalling connection: raw TCP bytes in, to its
+/// ``SignallingPeer`` (which runs ``WebSocketClientCodec`` and ``SocketIOClientStateMachine``).
 final class WebSocketConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
-    private weak var participant: (any LoadParticipant)?
+    private weak var participant: (any SignallingPeer)?
 
-    init(participant: any LoadParticipant) {
+    init(participant: any SignallingPeer) {
         self.participant = participant
     }
 

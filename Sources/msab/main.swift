@@ -204,6 +204,18 @@ struct LoadTestCommand: AsyncParsableCommand {
     @Flag(help: "Print the result as one JSON object on the last line of stdout.")
     var json = false
 
+    @Option(help: "Broadcast test instead of a room: connect this many signalling-only clients, then broadcast --events backend events to all of them.")
+    var sockets: Int?
+
+    @Option(help: "Broadcast test: events broadcast one after another (POST /internal/events, no user and no room).")
+    var events: Int = 20
+
+    @Option(help: "Broadcast test: bytes of each event's payload.")
+    var payloadBytes: Int = 100
+
+    @Option(help: "Broadcast test: the server's MSAB_INTERNAL_KEY (default: the MSAB_INTERNAL_KEY environment variable).")
+    var internalKey: String?
+
     func validate() throws {
         switch LoadTestOptions.Target(rawValue: target) {
         case .msab:
@@ -225,11 +237,28 @@ struct LoadTestCommand: AsyncParsableCommand {
             throw ValidationError("--duration must be 0…86400 and --join-timeout 0…3600 seconds")
         }
         guard firstUser > 0, firstUser <= Int(Int32.max) else { throw ValidationError("--first-user must be a positive integer") }
+        if let sockets {
+            guard LoadTestOptions.Target(rawValue: target) == .msab else { throw ValidationError("--sockets (the broadcast test) is for --target msab") }
+            guard (1...LoadTestOptions.maximumParticipants).contains(sockets) else {
+                throw ValidationError("--sockets must be 1…\(LoadTestOptions.maximumParticipants)")
+            }
+            guard (1...BroadcastOptions.maximumEvents).contains(events) else { throw ValidationError("--events must be 1…\(BroadcastOptions.maximumEvents)") }
+            guard (0...BroadcastOptions.maximumPayloadBytes).contains(payloadBytes) else {
+                throw ValidationError("--payload-bytes must be 0…\(BroadcastOptions.maximumPayloadBytes)")
+            }
+            guard let key = internalKey ?? ProcessInfo.processInfo.environment["MSAB_INTERNAL_KEY"], !key.isEmpty else {
+                throw ValidationError("the broadcast test needs --internal-key or MSAB_INTERNAL_KEY (the server's key for POST /internal/events)")
+            }
+        }
     }
 
     func run() async throws {
         let target = LoadTestOptions.Target(rawValue: target) ?? .msab
         guard let (host, port) = LoadTestOptions.parseURL((target == .janus ? janusUrl : url) ?? "") else { throw ValidationError("bad server URL") }
+        if let sockets {
+            try await runBroadcast(host: host, port: port, sockets: sockets)
+            return
+        }
         var options = LoadTestOptions(
             host: host, port: port, room: room, speakers: speakers, listeners: listeners, concurrency: concurrency, duration: duration,
             joinTimeout: joinTimeout, firstUserID: firstUser, serverPID: serverPid)
@@ -243,6 +272,19 @@ struct LoadTestCommand: AsyncParsableCommand {
         let report = try await LoadTestRunner.run(options: options, tokens: tokens) { line in
             stderr.write(Data((line + "\n").utf8))
         }
+        stderr.write(Data((report.summary + "\n").utf8))
+        if json { FileHandle.standardOutput.write(Data((report.json + "\n").utf8)) }
+    }
+
+    /// `--sockets N`: one event to N clients, the server's CPU per recipient (issue 14).
+    private func runBroadcast(host: String, port: Int, sockets: Int) async throws {
+        let key = internalKey ?? ProcessInfo.processInfo.environment["MSAB_INTERNAL_KEY"] ?? ""
+        let options = BroadcastOptions(
+            host: host, port: port, sockets: sockets, concurrency: concurrency, events: events, internalKey: key, payloadBytes: payloadBytes,
+            serverPID: serverPid)
+        let tokens = try await mintTokens(count: sockets, firstUser: firstUser)
+        let stderr = FileHandle.standardError
+        let report = try await BroadcastRunner.run(options: options, tokens: tokens) { line in stderr.write(Data((line + "\n").utf8)) }
         stderr.write(Data((report.summary + "\n").utf8))
         if json { FileHandle.standardOutput.write(Data((report.json + "\n").utf8)) }
     }

@@ -48,3 +48,26 @@ def test_refused_tokens_count_as_failed(msab: MsabServer) -> None:
     report = json.loads([ln for ln in r.stdout.splitlines() if ln.strip()][-1])
     assert report["joined"] == 0 and report["failed"] == 3, r.stderr
     assert any("Invalid credentials" in reason for reason in report["failures"]), report["failures"]
+
+
+def test_broadcast_reaches_every_socket_and_reports_server_cpu(msab_factory) -> None:
+    # `--sockets N`: N signalling-only clients, backend events to everyone (POST /internal/events,
+    # no user and no room), each event awaited on every client; the server's CPU from /proc.
+    key = "k" * 32
+    msab = msab_factory(env={"MSAB_INTERNAL_KEY": key})
+    r, report = run_loadtest(msab, "--sockets", "60", "--events", "4", "--concurrency", "20",
+                             "--internal-key", key, "--server-pid", str(msab.proc.pid))
+    assert report["mode"] == "broadcast"
+    assert report["connected"] == 60 and report["failed"] == 0, r.stderr
+    assert report["expected"] == 240 and report["delivered"] == 240, r.stderr
+    assert report["latency_ms"]["p50"] is not None and report["latency_ms"]["p50"] < 5000
+    assert report["server_burst_user_s"] is not None and report["burst_s"] > 0
+    assert "broadcast summary: 60/60 connected" in r.stderr
+
+
+def test_broadcast_with_a_wrong_internal_key_fails_clearly(msab_factory) -> None:
+    msab = msab_factory(env={"MSAB_INTERNAL_KEY": "k" * 32})
+    cmd = [msab.binary, "loadtest", "--url", msab.url, "--sockets", "3", "--events", "1", "--internal-key", "x" * 32, "--json"]
+    r = subprocess.run(cmd, env=msab._process_env(), cwd=msab._own_tmp, capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0
+    assert "answered 401" in r.stderr, r.stderr

@@ -193,9 +193,12 @@ public actor Room {
     func joinAck(for socket: String, user: AuthenticatedUser, members: [RoomMember]) -> RoomJoinAck {
         var seen = Set<Int>([user.id])
         var others: [PublicProfile] = []
+        others.reserveCapacity(members.count)
+        // A user is a speaker when any of their sockets produces (one pass, not one per member).
+        var speakers = Set<Int>()
+        for member in members where member.producerId != nil { speakers.insert(member.userId) }
         for member in members where seen.insert(member.userId).inserted {
-            let speaking = members.contains { $0.userId == member.userId && $0.producerId != nil }
-            others.append(PublicProfile(member.profile, isSpeaker: speaking))
+            others.append(PublicProfile(member.profile, isSpeaker: speakers.contains(member.userId)))
         }
         let seatStates = seats.occupied.map { seat in
             SeatState(seatIndex: seat.seatIndex,
