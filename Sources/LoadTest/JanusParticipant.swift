@@ -155,10 +155,10 @@ final class JanusParticipant: LoadParticipant, @unchecked Sendable {
 
     // MARK: - Media I/O
 
-    func mediaDatagram(_ datagram: ByteBuffer) {
+    func mediaDatagram(_ datagram: ByteBuffer, from source: SocketAddress) {
         // Before Janus's SDP there is no leg: Janus (ICE-lite) sends nothing first, so nothing is lost.
         guard let media else { return }
-        handle(media.receive(datagram, now: .now()))
+        handle(media.receive(datagram, from: source, now: .now()))
     }
 
     func tick(now: NIODeadline, using generator: inout some RandomNumberGenerator) {
@@ -237,7 +237,8 @@ final class JanusParticipant: LoadParticipant, @unchecked Sendable {
         }
         var generator = SystemRandomNumberGenerator()
         let credentials = ICEControllingAgent.Credentials(
-            localUsernameFragment: localUsernameFragment, remoteUsernameFragment: remote.usernameFragment, remotePassword: remote.password)
+            localUsernameFragment: localUsernameFragment, remoteUsernameFragment: remote.usernameFragment, remotePassword: remote.password,
+            localPassword: localPassword)
         let leg = MediaLeg(
             ice: ICEControllingAgent(credentials: credentials, tieBreaker: UInt64.random(in: 0...UInt64.max, using: &generator)), dtls: dtls,
             remote: address)

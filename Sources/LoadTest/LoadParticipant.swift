@@ -24,7 +24,7 @@ protocol LoadParticipant: SignallingPeer {
     func sendAudioFrame()
 
     // Media I/O (UDPLegHandler); the signalling I/O is SignallingPeer's.
-    func mediaDatagram(_ datagram: ByteBuffer)
+    func mediaDatagram(_ datagram: ByteBuffer, from source: SocketAddress)
 }
 
 extension VirtualParticipant: LoadParticipant {}

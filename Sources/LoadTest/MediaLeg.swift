@@ -27,6 +27,8 @@ final class MediaLeg {
         var srtpOther = 0
         var beforeSRTP = 0
         var unclassified = 0
+        /// Binding requests from the server left unanswered (``ICEControllingAgent/RequestDropReason``).
+        var iceRequest = 0
     }
 
     // MARK: - Stored properties
@@ -74,8 +76,9 @@ final class MediaLeg {
         return events
     }
 
-    /// Handles one datagram from the server.
-    func receive(_ datagram: ByteBuffer, now: NIODeadline) -> [Event] {
+    /// Handles one datagram from the server; `source` is where it came from (a STUN request's
+    /// answer names it in XOR-MAPPED-ADDRESS).
+    func receive(_ datagram: ByteBuffer, from source: SocketAddress, now: NIODeadline) -> [Event] {
         guard !failed, let first = datagram.readableBytesView.first else { return [] }
         var events: [Event] = []
         switch first {
@@ -83,6 +86,10 @@ final class MediaLeg {
             var copy = datagram
             guard let message = try? copy.readSTUNMessage() else {
                 drops.unclassified += 1
+                return []
+            }
+            if message.type.messageClass == .request {
+                answer(message, from: source)
                 return []
             }
             switch ice.receive(message, now: now) {
@@ -194,6 +201,23 @@ final class MediaLeg {
     }
 
     // MARK: - Private
+
+    /// The server's own check (libnice in lite mode sends one; RFC 8445 §7.3): answered on the
+    /// one pair there is, i.e. toward `remote`. A request from elsewhere would get an answer it
+    /// cannot use, so it is dropped and counted.
+    private func answer(_ request: STUNMessage, from source: SocketAddress) {
+        guard source == remote, let mapped = TransportAddress(source) else {
+            drops.iceRequest += 1
+            return
+        }
+        switch ice.answer(request, from: mapped) {
+        case .respond(let response):
+            send(response)
+            flush()
+        case .drop:
+            drops.iceRequest += 1
+        }
+    }
 
     private func send(_ datagram: ByteBuffer) {
         if let channel {

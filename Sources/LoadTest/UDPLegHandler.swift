@@ -13,7 +13,7 @@ final class UDPLegHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
-        participant?.mediaDatagram(envelope.data)
+        participant?.mediaDatagram(envelope.data, from: envelope.remoteAddress)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
