@@ -8,6 +8,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+# sudo keeping the environment (the benches' settings), or nothing as root.
+SUDO_E := $(if $(SUDO),$(SUDO) -E)
 # C libraries the server links (OpenSSL), libsrtp2 (the SRTP tests' oracle), and the real peers
 # the tests use.
 APT_PACKAGES := libssl-dev openssl libsrtp2-dev pkg-config curl redis-server chromium chromium-driver firefox-esr iproute2 python3-venv
@@ -113,7 +115,15 @@ bench: deps
 
 # Janus side by side (issue 14 item 3): one speaker, N = 100 and 1,000 listeners, 20 s each, against
 # Janus (default config, then event_loops = 2) and msab, each alone in a network namespace.
-# JANUS_BENCH_SECONDS / JANUS_BENCH_SIZES shorten it for a quick check.
+# JANUS_BENCH_SECONDS / JANUS_BENCH_SIZES shorten it for a quick check. The release msab is built
+# in RELEASE_SCRATCH (its own scratch path, so it never disturbs the debug build); MSAB_RELEASE_BIN
+# names an already built one instead (e.g. make bench-janus MSAB_RELEASE_BIN=/path/to/release/msab).
+RELEASE_SCRATCH ?= .build-release
+MSAB_RELEASE_BIN ?=
 bench-janus: deps janus
-	$(SWIFT) build -c release --product msab
-	MSAB_BIN=$$($(SWIFT) build -c release --show-bin-path)/msab $(SUDO) -E $(PY) Benchmarks/janus_bench.py
+ifeq ($(MSAB_RELEASE_BIN),)
+	$(SWIFT) build -c release --scratch-path $(RELEASE_SCRATCH) --product msab
+	MSAB_BIN=$$($(SWIFT) build -c release --scratch-path $(RELEASE_SCRATCH) --show-bin-path)/msab $(SUDO_E) $(PY) Benchmarks/janus_bench.py
+else
+	MSAB_BIN=$(MSAB_RELEASE_BIN) $(SUDO_E) $(PY) Benchmarks/janus_bench.py
+endif
