@@ -244,6 +244,12 @@ def fmt(value: float | None, digits: int = 2) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+def print_run(r: Result) -> None:
+    print(f"  {r.server:<22} N={r.listeners:<5} {fmt(r.per_packet_us)} µs/packet, loss {fmt(r.loss_pct, 3)} %, "
+          f"joined {r.report.get('joined')}/{r.listeners + 1}, SRTP failures {r.report.get('srtp_auth_failures')}, "
+          f"payloads not the sent Opus {r.report.get('foreign_payloads')}", flush=True)
+
+
 def main() -> int:
     if os.geteuid() != 0:
         print("janus_bench: needs root (network namespaces, apt)", file=sys.stderr)
@@ -267,14 +273,10 @@ def main() -> int:
         print(f"janus_bench: namespace {host.name}, server {host.far} ({host.far_if}), driver {host.near} ({host.near_if})", flush=True)
         for n in sizes:
             for loops in (None, 2):
-                r = run_janus(janus_bin, msab_bin, host, work, n, seconds, loops, server_cpu, driver_cpu)
-                results.append(r)
-                print(f"  {r.server:<22} N={n:<5} {fmt(r.per_packet_us)} µs/packet, loss {fmt(r.loss_pct, 3)} %, "
-                      f"joined {r.report.get('joined')}/{n + 1}", flush=True)
-            r = run_msab(msab_bin, host, work, n, seconds, server_cpu, driver_cpu)
-            results.append(r)
-            print(f"  {r.server:<22} N={n:<5} {fmt(r.per_packet_us)} µs/packet, loss {fmt(r.loss_pct, 3)} %, "
-                  f"joined {r.report.get('joined')}/{n + 1}", flush=True)
+                results.append(run_janus(janus_bin, msab_bin, host, work, n, seconds, loops, server_cpu, driver_cpu))
+                print_run(results[-1])
+            results.append(run_msab(msab_bin, host, work, n, seconds, server_cpu, driver_cpu))
+            print_run(results[-1])
     except KeyboardInterrupt:
         print("janus_bench: interrupted", file=sys.stderr)
         return 130

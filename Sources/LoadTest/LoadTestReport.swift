@@ -22,6 +22,9 @@ public struct LoadTestReport: Sendable, Hashable {
     public var srtpAuthFailures = 0
     public var srtpReplays = 0
     public var rtcpReceived = 0
+    /// Authenticated packets whose payload was not one of the fixture's Opus frames (should be 0:
+    /// the audio that arrived is the audio that was sent, ``OpusFixturePayloads``).
+    public var foreignPayloads = 0
     /// Mean and max of the listeners' RFC 3550 interarrival jitter.
     public var jitterMeanMilliseconds = 0.0
     public var jitterMaxMilliseconds = 0.0
@@ -92,6 +95,7 @@ public struct LoadTestReport: Sendable, Hashable {
             "srtp_auth_failures": .number(Double(srtpAuthFailures)),
             "srtp_replays": .number(Double(srtpReplays)),
             "rtcp_received": .number(Double(rtcpReceived)),
+            "foreign_payloads": .number(Double(foreignPayloads)),
             "elapsed_s": number(elapsedSeconds),
             "measured_s": number(measuredSeconds),
             "client_cpu_user_s": .number((clientUserCPUSeconds * 1000).rounded() / 1000),
@@ -115,7 +119,7 @@ public struct LoadTestReport: Sendable, Hashable {
                     return "\(milestone.rawValue) \(ms(samples.percentile(50)))/\(ms(samples.percentile(95)))"
                 }.joined(separator: ", "),
             "  packets: expected \(packetsExpected), received \(packetsReceived), lost \(packetsLost) (\(format(lossPercent, 3)) %), reordered \(reordered), duplicates \(duplicates)",
-            "  SRTP: auth failures \(srtpAuthFailures), replays \(srtpReplays); RTCP received \(rtcpReceived)",
+            "  SRTP: auth failures \(srtpAuthFailures), replays \(srtpReplays); payloads not the fixture's Opus \(foreignPayloads); RTCP received \(rtcpReceived)",
             "  jitter (ms): mean \(format(jitterMeanMilliseconds, 2)) max \(format(jitterMaxMilliseconds, 2))",
             "  time: \(format(elapsedSeconds, 1)) s total, \(format(measuredSeconds, 1)) s measured; client CPU \(format(clientUserCPUSeconds, 2)) s user + \(format(clientSystemCPUSeconds, 2)) s sys",
         ]

@@ -242,6 +242,7 @@ public final class LoadTestRunner: @unchecked Sendable {
             if let media = listener.media {
                 report.srtpAuthFailures += media.drops.srtpAuthentication
                 report.srtpReplays += media.drops.srtpReplay
+                report.foreignPayloads += media.foreignPayloads
                 report.rtcpReceived += media.rtcpReceived
             }
         }

@@ -39,6 +39,9 @@ final class MediaLeg {
     private(set) var inbound: SRTPSession?
     private(set) var drops = Drops()
     private(set) var rtcpReceived = 0
+    /// Authenticated RTP packets whose payload is not one of the fixture's Opus frames (audio
+    /// that is not what the speakers sent).
+    private(set) var foreignPayloads = 0
     let remote: SocketAddress
     var channel: (any Channel)?
     private var pending: [ByteBuffer] = []
@@ -128,6 +131,7 @@ final class MediaLeg {
                 count(error)
                 return []
             }
+            if !OpusFixturePayloads.contains(rtpPacket: packet) { foreignPayloads += 1 }
             guard let sequence = packet.getInteger(at: packet.readerIndex + 2, as: UInt16.self),
                 let timestamp = packet.getInteger(at: packet.readerIndex + 4, as: UInt32.self),
                 let ssrc = packet.getInteger(at: packet.readerIndex + 8, as: UInt32.self)

@@ -110,3 +110,23 @@ struct MeasurementTests {
         #expect(ProcessCPUTime.of(pid: -1) == nil)
     }
 }
+
+@Suite("OpusFixturePayloads: a listener recognises the speakers' audio byte for byte")
+struct OpusFixturePayloadsTests {
+    @Test("every packetizer packet is recognised, with a CSRC or a header extension too; a changed byte is not")
+    func recognises() {
+        var packetizer = OpusPacketizer(ssrc: 7)
+        for _ in 0..<OpusFixture.frames.count {
+            #expect(OpusFixturePayloads.contains(rtpPacket: packetizer.next(reservingCapacity: 0)))
+        }
+        let frame = OpusFixture.frames[3]
+        // One CSRC and a one-word RFC 8285 extension, as a server may add.
+        var rewritten = ByteBuffer(bytes: [0x91, 111, 0, 1, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 5, 0xBE, 0xDE, 0, 1, 0x10, 0xFF, 0, 0])
+        rewritten.writeBytes(frame)
+        #expect(OpusFixturePayloads.contains(rtpPacket: rewritten))
+        var changed = ByteBuffer(bytes: [0x80, 111, 0, 1, 0, 0, 0, 0, 0, 0, 0, 9])
+        changed.writeBytes(frame.dropLast() + [frame.last! ^ 1])
+        #expect(!OpusFixturePayloads.contains(rtpPacket: changed))
+        #expect(!OpusFixturePayloads.contains(rtpPacket: ByteBuffer(bytes: [0x80, 111, 0])))
+    }
+}

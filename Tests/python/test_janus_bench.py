@@ -6,7 +6,7 @@ interfaces when gathering candidates), configured as the bench configures it (IC
 namespace's address, WebSockets on that address only). The load test's listeners verify every
 packet's SRTP tag and count sequence gaps, so this checks the whole Janus path: Janus API state
 machine, SDP offer/answer, ICE against Janus's ICE-lite, DTLS client against Janus's DTLS server,
-SRTP both ways. Janus missing and not installable is a failure, not a skip.
+SRTP both ways, and that every payload is the speaker's Opus byte for byte. Janus missing and not installable is a failure, not a skip.
 """
 from __future__ import annotations
 
@@ -51,6 +51,8 @@ def test_janus_videoroom_one_speaker_three_listeners(msab_bin: str) -> None:
     context = f"{r.stderr}\n--- janus ---\n{janus_log}"
     assert report["joined"] == 4 and report["failed"] == 0, context
     assert report["srtp_auth_failures"] == 0, context
+    # Every packet's payload is one of the speaker's Opus frames (the 440 Hz fixture) byte for byte.
+    assert report["foreign_payloads"] == 0, context
     # 3 listeners × ~3 s × 50 packets/s, with slack for a busy machine; every one SRTP-verified.
     assert report["packets_received"] >= 3 * 2 * 50, context
     assert report["loss_pct"] < 2, context
