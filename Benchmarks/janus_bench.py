@@ -247,7 +247,7 @@ def fmt(value: float | None, digits: int = 2) -> str:
 def print_run(r: Result) -> None:
     print(f"  {r.server:<22} N={r.listeners:<5} {fmt(r.per_packet_us)} µs/packet, loss {fmt(r.loss_pct, 3)} %, "
           f"joined {r.report.get('joined')}/{r.listeners + 1}, SRTP failures {r.report.get('srtp_auth_failures')}, "
-          f"payloads not the sent Opus {r.report.get('foreign_payloads')}", flush=True)
+          f"payloads not the sent Opus {r.report.get('foreign_payloads')}, speaker {fmt(r.report.get('speaker_frames_per_s'), 1)} frames/s", flush=True)
 
 
 def main() -> int:

@@ -25,6 +25,10 @@ public struct LoadTestReport: Sendable, Hashable {
     /// Authenticated packets whose payload was not one of the fixture's Opus frames (should be 0:
     /// the audio that arrived is the audio that was sent, ``OpusFixturePayloads``).
     public var foreignPayloads = 0
+    /// Frames each speaker sent per second of the measured stretch (50 asked for), and frames
+    /// skipped because the load test's loop ran more than 100 ms late (``AudioFrameClock``).
+    public var speakerFramesPerSecond = 0.0
+    public var speakerFramesSkipped = 0
     /// Mean and max of the listeners' RFC 3550 interarrival jitter.
     public var jitterMeanMilliseconds = 0.0
     public var jitterMaxMilliseconds = 0.0
@@ -96,6 +100,8 @@ public struct LoadTestReport: Sendable, Hashable {
             "srtp_replays": .number(Double(srtpReplays)),
             "rtcp_received": .number(Double(rtcpReceived)),
             "foreign_payloads": .number(Double(foreignPayloads)),
+            "speaker_frames_per_s": .number((speakerFramesPerSecond * 100).rounded() / 100),
+            "speaker_frames_skipped": .number(Double(speakerFramesSkipped)),
             "elapsed_s": number(elapsedSeconds),
             "measured_s": number(measuredSeconds),
             "client_cpu_user_s": .number((clientUserCPUSeconds * 1000).rounded() / 1000),
@@ -120,6 +126,7 @@ public struct LoadTestReport: Sendable, Hashable {
                 }.joined(separator: ", "),
             "  packets: expected \(packetsExpected), received \(packetsReceived), lost \(packetsLost) (\(format(lossPercent, 3)) %), reordered \(reordered), duplicates \(duplicates)",
             "  SRTP: auth failures \(srtpAuthFailures), replays \(srtpReplays); payloads not the fixture's Opus \(foreignPayloads); RTCP received \(rtcpReceived)",
+            "  speakers: \(format(speakerFramesPerSecond, 1)) frames/s while measuring, \(speakerFramesSkipped) frames skipped (loop > 100 ms late)",
             "  jitter (ms): mean \(format(jitterMeanMilliseconds, 2)) max \(format(jitterMaxMilliseconds, 2))",
             "  time: \(format(elapsedSeconds, 1)) s total, \(format(measuredSeconds, 1)) s measured; client CPU \(format(clientUserCPUSeconds, 2)) s user + \(format(clientSystemCPUSeconds, 2)) s sys",
         ]

@@ -43,6 +43,9 @@ public final class LoadTestRunner: @unchecked Sendable {
     private var serverAtListenersStart: ProcessCPUTime?
     private var serverAtSettle: ProcessCPUTime?
     private var receivedAtSettle: UInt64 = 0
+    /// The speakers' frame clock, and the frames it had handed out when the joins settled.
+    private var audioClock = AudioFrameClock(start: .now())
+    private var framesAtSettle = 0
     /// Janus target: the local address every media leg binds and announces.
     var mediaSourceAddress: String? { options.mediaAddress }
 
@@ -132,8 +135,11 @@ public final class LoadTestRunner: @unchecked Sendable {
     private func begin() {
         startedAt = .now()
         lastProgress = (startedAt, Self.cpuSeconds().total)
-        tasks.append(loop.scheduleRepeatedTask(initialDelay: .milliseconds(20), delay: .milliseconds(20)) { [self] _ in
-            for speaker in speakers { speaker.sendAudioFrame() }
+        audioClock = AudioFrameClock(start: startedAt + AudioFrameClock.interval)
+        tasks.append(loop.scheduleRepeatedTask(initialDelay: AudioFrameClock.interval, delay: AudioFrameClock.interval) { [self] _ in
+            for _ in 0..<audioClock.due(now: .now()) {
+                for speaker in speakers { speaker.sendAudioFrame() }
+            }
         })
         tasks.append(loop.scheduleRepeatedTask(initialDelay: .milliseconds(50), delay: .milliseconds(50)) { [self] _ in tick() })
         tasks.append(loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [self] _ in everySecond() })
@@ -171,6 +177,7 @@ public final class LoadTestRunner: @unchecked Sendable {
         if settledAt == nil, listenersStarted == options.listeners, inFlight == 0 {
             settledAt = .now()
             if let pid = options.serverPID { serverAtSettle = ProcessCPUTime.of(pid: pid) }
+            framesAtSettle = audioClock.sent
             receivedAtSettle = listeners.reduce(0) { sum, listener in sum + listener.streams.values.reduce(0) { $0 + $1.received } }
             progress("loadtest: all joins settled after \(format(Double((settledAt!.uptimeNanoseconds - startedAt.uptimeNanoseconds)) / 1e9, 2)) s; measuring \(format(options.duration, 1)) s")
         }
@@ -249,6 +256,8 @@ public final class LoadTestRunner: @unchecked Sendable {
         report.jitterMeanMilliseconds = jitterCount == 0 ? 0 : jitterSum / Double(jitterCount)
         report.elapsedSeconds = Double((now - startedAt).nanoseconds) / 1e9
         report.measuredSeconds = settledAt.map { Double((now - $0).nanoseconds) / 1e9 } ?? 0
+        if report.measuredSeconds > 0 { report.speakerFramesPerSecond = Double(audioClock.sent - framesAtSettle) / report.measuredSeconds }
+        report.speakerFramesSkipped = audioClock.skipped
         if let pid = options.serverPID, let start = serverAtListenersStart, let settled = serverAtSettle, let end = ProcessCPUTime.of(pid: pid) {
             report.serverJoinCPU = settled.since(start)
             report.serverMeasureCPU = end.since(settled)
