@@ -8,12 +8,15 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+# sudo keeping the environment (the benches' settings), or nothing as root.
+SUDO_E := $(if $(SUDO),$(SUDO) -E)
 # C libraries the server links (OpenSSL), libsrtp2 (the SRTP tests' oracle), and the real peers
 # the tests use.
 APT_PACKAGES := libssl-dev openssl libsrtp2-dev pkg-config curl redis-server chromium chromium-driver firefox-esr iproute2 python3-venv
 PY_REQUIREMENTS := Tests/python/requirements.txt
 
 .PHONY: help run cluster build test test-swift test-python test-fuzz bench soak fuzz fuzz-build sanitize deps apt venv clean-venv
+.PHONY: help run cluster build test test-swift test-python test-fuzz bench bench-janus janus fuzz fuzz-build sanitize deps apt venv clean-venv
 
 help:
 	@echo "make run    build and start msab stand-alone (prints the URL and a token)"
@@ -21,6 +24,7 @@ help:
 	@echo "make test   install what is missing, build, run every test (Swift + Python real peers)"
 	@echo "make bench  run the benchmarks and print their figures"
 	@echo "make soak   churn msab for SOAK_SECONDS (default 1800) and judge its memory, fds and errors"
+	@echo "make bench-janus  the same audio fan-out against Janus (VideoRoom) and msab, CPU per forwarded packet side by side"
 	@echo "make fuzz   run every libFuzzer target for FUZZ_SECONDS (default 60) each"
 	@echo "make sanitize  run the Swift tests under AddressSanitizer, then ThreadSanitizer"
 
@@ -40,6 +44,12 @@ $(VENV)/.installed: $(PY_REQUIREMENTS)
 
 venv: $(VENV)/.installed
 
+# Janus (Debian package) for the side-by-side bench and its test. Not in APT_PACKAGES: the
+# package's postinst starts a daemon listening on every interface, so the bench's installer keeps
+# it from starting (policy-rc.d answering 101) and stops/disables anything that did.
+janus: venv
+	@command -v janus >/dev/null || $(SUDO) $(PY) -c 'import sys; sys.path.insert(0, "Benchmarks"); import janus_bench; print(janus_bench.install_janus())'
+
 deps: apt venv
 
 clean-venv:
@@ -58,7 +68,7 @@ cluster: build
 	MSAB_BIN=$$($(SWIFT) build -c $(CONFIG) --show-bin-path)/msab scripts/cluster.sh
 
 # ── tests ───────────────────────────────────────────────────────────────────────────────────
-test: deps
+test: deps janus
 	$(SWIFT) build --build-tests
 	$(MAKE) --no-print-directory test-swift test-fuzz test-python
 
@@ -115,3 +125,17 @@ SOAK_BUILD ?= .build
 soak: deps
 	$(SWIFT) build -c release --scratch-path $(SOAK_BUILD) --product msab
 	SOAK_SECONDS=$(SOAK_SECONDS) MSAB_BIN=$$($(SWIFT) build -c release --scratch-path $(SOAK_BUILD) --show-bin-path)/msab $(PY) Benchmarks/soak.py
+# Janus side by side (issue 14 item 3): one speaker, N = 100 and 1,000 listeners, 20 s each, against
+# Janus (default config, then event_loops = 2) and msab, each alone in a network namespace.
+# JANUS_BENCH_SECONDS / JANUS_BENCH_SIZES shorten it for a quick check. The release msab is built
+# in RELEASE_SCRATCH (its own scratch path, so it never disturbs the debug build); MSAB_RELEASE_BIN
+# names an already built one instead (e.g. make bench-janus MSAB_RELEASE_BIN=/path/to/release/msab).
+RELEASE_SCRATCH ?= .build-release
+MSAB_RELEASE_BIN ?=
+bench-janus: deps janus
+ifeq ($(MSAB_RELEASE_BIN),)
+	$(SWIFT) build -c release --scratch-path $(RELEASE_SCRATCH) --product msab
+	MSAB_BIN=$$($(SWIFT) build -c release --scratch-path $(RELEASE_SCRATCH) --show-bin-path)/msab $(SUDO_E) $(PY) Benchmarks/janus_bench.py
+else
+	MSAB_BIN=$(MSAB_RELEASE_BIN) $(SUDO_E) $(PY) Benchmarks/janus_bench.py
+endif

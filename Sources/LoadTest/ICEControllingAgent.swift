@@ -8,6 +8,13 @@ public import STUN
 /// RFC 5389 §7.2.1: RTO doubling), and once a valid response arrives keeps consent alive with a
 /// request every ``Configuration/consentInterval`` (RFC 7675).
 ///
+/// It also answers the server's own Binding requests (``answer(_:from:)``, RFC 8445 §7.3), as a
+/// full agent must: an ICE-lite server never needs to, but libnice in lite mode (Janus) still
+/// sends a triggered check back on the pair our USE-CANDIDATE named and puts the pair to use only
+/// once that check is answered ("pair … is FROZEN, will be nominated on response receipt").
+/// msab's ICE-lite never checks, so against msab there is nothing to answer and no local
+/// password to answer with.
+///
 /// ```
 ///   new ──start──▶ checking ──valid success response──▶ connected
 ///                     │
@@ -19,11 +26,15 @@ public struct ICEControllingAgent: Sendable {
         public var localUsernameFragment: String
         public var remoteUsernameFragment: String
         public var remotePassword: String
+        /// Our ICE password as our SDP announced it (the key of the server's checks); nil when the
+        /// server got none (msab's signalling carries no client ICE parameters) and never checks.
+        public var localPassword: String?
 
-        public init(localUsernameFragment: String, remoteUsernameFragment: String, remotePassword: String) {
+        public init(localUsernameFragment: String, remoteUsernameFragment: String, remotePassword: String, localPassword: String? = nil) {
             self.localUsernameFragment = localUsernameFragment
             self.remoteUsernameFragment = remoteUsernameFragment
             self.remotePassword = remotePassword
+            self.localPassword = localPassword
         }
     }
 
@@ -58,6 +69,29 @@ public struct ICEControllingAgent: Sendable {
         case failed(String)
     }
 
+    /// What to do with a Binding request from the server.
+    public enum RequestResult: Sendable, Hashable {
+        /// Send this response back to where the request came from.
+        case respond(ByteBuffer)
+        /// Not answered, and why.
+        case drop(RequestDropReason)
+    }
+
+    /// Why a server's Binding request went unanswered.
+    public enum RequestDropReason: Sendable, Hashable {
+        /// We announced no ICE password, so no check can be authenticated.
+        case noLocalPassword
+        /// Not a Binding request.
+        case notBindingRequest
+        /// FINGERPRINT present and wrong (RFC 8445 §7.3: a corrupted or non-ICE packet).
+        case badFingerprint
+        /// USERNAME is not "ourUfrag:theirUfrag" (RFC 8445 §7.3; RFC 5389 §10.1.2 would answer
+        /// 401, but a mismatch here means a stale or foreign check, which is dropped instead).
+        case wrongUsername
+        /// MESSAGE-INTEGRITY missing or not keyed with our password.
+        case badMessageIntegrity
+    }
+
     // MARK: - Stored properties
 
     public private(set) var state: State = .new
@@ -65,6 +99,8 @@ public struct ICEControllingAgent: Sendable {
     public let configuration: Configuration
     private let tieBreaker: UInt64
     private let passwordKey: [UInt8]
+    private let localPasswordKey: [UInt8]?
+    private let expectedRequestUsername: String
     private var transactionID: STUNTransactionID?
     private var attempts = 0
     private var rto: TimeAmount
@@ -84,6 +120,8 @@ public struct ICEControllingAgent: Sendable {
         self.tieBreaker = tieBreaker
         self.configuration = configuration
         self.passwordKey = Array(credentials.remotePassword.utf8)
+        self.localPasswordKey = credentials.localPassword.map { Array($0.utf8) }
+        self.expectedRequestUsername = "\(credentials.localUsernameFragment):\(credentials.remoteUsernameFragment)"
         self.rto = configuration.initialRetransmitTimeout
     }
 
@@ -146,6 +184,24 @@ public struct ICEControllingAgent: Sendable {
         case .request, .indication:
             return .ignored
         }
+    }
+
+    /// Answers a Binding request from the server (RFC 8445 §7.3): checked against our
+    /// credentials, then a success response whose XOR-MAPPED-ADDRESS is `source`, keyed with our
+    /// password. A request claiming ICE-CONTROLLING gets 487 Role Conflict whatever the
+    /// tie-breakers: our peer is ICE-lite, and a lite agent is always controlled (RFC 8445
+    /// §6.1.1), so we never give up the controlling role. Changes no state: the server's checks
+    /// only tell it that our side of the pair works.
+    public func answer(_ request: STUNMessage, from source: TransportAddress) -> RequestResult {
+        guard let localPasswordKey else { return .drop(.noLocalPassword) }
+        guard request.type == .bindingRequest else { return .drop(.notBindingRequest) }
+        guard request.checkFingerprint() != .invalid else { return .drop(.badFingerprint) }
+        guard request.username == expectedRequestUsername else { return .drop(.wrongUsername) }
+        guard request.checkMessageIntegrity(key: localPasswordKey) == .valid else { return .drop(.badMessageIntegrity) }
+        if request.iceControlling != nil {
+            return .respond(STUNMessage.bindingErrorResponse(transactionID: request.transactionID, error: .roleConflict, integrityKey: localPasswordKey))
+        }
+        return .respond(STUNMessage.bindingSuccessResponse(transactionID: request.transactionID, mappedAddress: source, integrityKey: localPasswordKey))
     }
 
     // MARK: - Private

@@ -1,5 +1,13 @@
 /// What `msab loadtest` was asked to do.
 public struct LoadTestOptions: Sendable, Hashable {
+    /// The server kind driven: msab (Socket.IO + mediasoup JSON) or Janus's VideoRoom plugin
+    /// (Janus WebSocket API + SDP), with the same media legs either way.
+    public enum Target: String, Sendable, Hashable, CaseIterable {
+        case msab
+        case janus
+    }
+
+    public var target: Target = .msab
     /// Server host and port (from `--url`).
     public var host: String
     public var port: Int
@@ -22,6 +30,10 @@ public struct LoadTestOptions: Sendable, Hashable {
     /// `--churn`: keep the room changing for `duration` seconds after the first joins (nil: the
     /// default, a room that sits still while the audio is measured).
     public var churn: ChurnOptions?
+    /// Janus: the VideoRoom room id (numeric), and the source address of the media legs (the
+    /// address Janus will see; nil: the one the kernel routes toward `host`).
+    public var janusRoom: UInt64 = 1234
+    public var mediaAddress: String?
 
     /// Seats in a room (contract §1: 15).
     public static let maximumSpeakers = 15

@@ -22,6 +22,13 @@ public struct LoadTestReport: Sendable, Hashable {
     public var srtpAuthFailures = 0
     public var srtpReplays = 0
     public var rtcpReceived = 0
+    /// Authenticated packets whose payload was not one of the fixture's Opus frames (should be 0:
+    /// the audio that arrived is the audio that was sent, ``OpusFixturePayloads``).
+    public var foreignPayloads = 0
+    /// Frames each speaker sent per second of the measured stretch (50 asked for), and frames
+    /// skipped because the load test's loop ran more than 100 ms late (``AudioFrameClock``).
+    public var speakerFramesPerSecond = 0.0
+    public var speakerFramesSkipped = 0
     /// Mean and max of the listeners' RFC 3550 interarrival jitter.
     public var jitterMeanMilliseconds = 0.0
     public var jitterMaxMilliseconds = 0.0
@@ -50,6 +57,9 @@ public struct LoadTestReport: Sendable, Hashable {
     public var json: String {
         var samples = joinToAudio
         func number(_ value: Double?) -> JSONValue { value.map { .number(($0 * 10).rounded() / 10) } ?? .null }
+        // CPU seconds and µs per packet: a 20 s run at a few µs per packet is a few tenths of a
+        // second, so one decimal would be a coarse figure to divide.
+        func fine(_ value: Double?) -> JSONValue { value.map { .number(($0 * 1000).rounded() / 1000) } ?? .null }
         let latency: JSONValue = [
             "count": .number(Double(samples.count)),
             "p50": number(samples.percentile(50)), "p95": number(samples.percentile(95)), "p99": number(samples.percentile(99)),
@@ -66,9 +76,10 @@ public struct LoadTestReport: Sendable, Hashable {
             let perPacket =
                 packetsReceivedWhileMeasuring == 0 ? nil : (measure.user + measure.system) * 1e6 / Double(packetsReceivedWhileMeasuring)
             serverCPUObject = [
-                "join_user_s": number(join.user), "join_sys_s": number(join.system), "per_listener_join_ms": number(perJoin),
-                "measure_user_s": number(measure.user), "measure_sys_s": number(measure.system),
-                "per_delivered_packet_us": number(perPacket),
+                "join_user_s": fine(join.user), "join_sys_s": fine(join.system), "per_listener_join_ms": number(perJoin),
+                "measure_user_s": fine(measure.user), "measure_sys_s": fine(measure.system),
+                "per_delivered_packet_us": fine(perPacket),
+                "packets_measured": .number(Double(packetsReceivedWhileMeasuring)),
             ]
         }
         let failureObject = JSONValue.object(JSONObject(failures.sorted { $0.key < $1.key }.map { ($0.key, .number(Double($0.value))) }))
@@ -90,6 +101,9 @@ public struct LoadTestReport: Sendable, Hashable {
             "srtp_auth_failures": .number(Double(srtpAuthFailures)),
             "srtp_replays": .number(Double(srtpReplays)),
             "rtcp_received": .number(Double(rtcpReceived)),
+            "foreign_payloads": .number(Double(foreignPayloads)),
+            "speaker_frames_per_s": .number((speakerFramesPerSecond * 100).rounded() / 100),
+            "speaker_frames_skipped": .number(Double(speakerFramesSkipped)),
             "elapsed_s": number(elapsedSeconds),
             "measured_s": number(measuredSeconds),
             "client_cpu_user_s": .number((clientUserCPUSeconds * 1000).rounded() / 1000),
@@ -117,7 +131,8 @@ public struct LoadTestReport: Sendable, Hashable {
                     return "\(milestone.rawValue) \(ms(samples.percentile(50)))/\(ms(samples.percentile(95)))"
                 }.joined(separator: ", "),
             "  packets: expected \(packetsExpected), received \(packetsReceived), lost \(packetsLost) (\(format(lossPercent, 3)) %), reordered \(reordered), duplicates \(duplicates)",
-            "  SRTP: auth failures \(srtpAuthFailures), replays \(srtpReplays); RTCP received \(rtcpReceived)",
+            "  SRTP: auth failures \(srtpAuthFailures), replays \(srtpReplays); payloads not the fixture's Opus \(foreignPayloads); RTCP received \(rtcpReceived)",
+            "  speakers: \(format(speakerFramesPerSecond, 1)) frames/s while measuring, \(speakerFramesSkipped) frames skipped (loop > 100 ms late)",
             "  jitter (ms): mean \(format(jitterMeanMilliseconds, 2)) max \(format(jitterMaxMilliseconds, 2))",
             "  time: \(format(elapsedSeconds, 1)) s total, \(format(measuredSeconds, 1)) s measured; client CPU \(format(clientUserCPUSeconds, 2)) s user + \(format(clientSystemCPUSeconds, 2)) s sys",
         ]

@@ -4,6 +4,10 @@ import NIOCore
 /// `duration` (ChurnOptions says what changes and how often). Everything here runs on the
 /// runner's event loop, like the rest of the runner.
 extension LoadTestRunner {
+    /// The churn's view of the participants: msab's (`--churn` is refused for `--target janus`).
+    var churnSpeakers: [VirtualParticipant] { speakers.compactMap { $0 as? VirtualParticipant } }
+    var churnListeners: [VirtualParticipant] { listeners.compactMap { $0 as? VirtualParticipant } }
+
     // MARK: - Schedule
 
     func startChurn(_ churn: ChurnOptions) {
@@ -35,7 +39,7 @@ extension LoadTestRunner {
 
     /// A live listener leaves and a new user joins in its place.
     private func cycleListener() {
-        let present = listeners.filter { $0.phase == .live && !$0.leaving && $0.room == options.room }
+        let present = churnListeners.filter { $0.phase == .live && !$0.leaving && $0.room == options.room }
         guard let leaving = present.randomElement(using: &churnGenerator) else { return }
         leave(leaving, sendRoomLeave: Bool.random(using: &churnGenerator))
         startChurnParticipant(role: .listener, room: options.room)
@@ -43,7 +47,7 @@ extension LoadTestRunner {
 
     /// A live speaker leaves its seat and the room; a new user takes that seat and produces.
     private func cycleSpeaker() {
-        let present = speakers.filter { $0.phase == .live && !$0.leaving }
+        let present = churnSpeakers.filter { $0.phase == .live && !$0.leaving }
         guard let leaving = present.randomElement(using: &churnGenerator), case .speaker(let seat) = leaving.role else { return }
         speakerCycleInFlight = true
         leaving.leaving = true
@@ -104,7 +108,7 @@ extension LoadTestRunner {
         guard !finished else { return }
         let now = NIODeadline.now()
         let interval = TimeAmount.nanoseconds(Int64(ChurnOptions.minimumChatInterval * 1e9))
-        let candidates = (speakers + listeners).filter {
+        let candidates = (churnSpeakers + churnListeners).filter {
             $0.phase == .live && !$0.leaving && $0.room == options.room && ($0.lastChatAt.map { now - $0 >= interval } ?? true)
         }
         guard let sender = candidates.randomElement(using: &churnGenerator) else { return }
@@ -141,18 +145,18 @@ extension LoadTestRunner {
 
     /// Once a second: chats never echoed, listeners gone silent, failed churn speakers.
     func churnSecond(now: NIODeadline) {
-        for participant in speakers + listeners { participant.expireChats(now: now) }
+        for participant in churnSpeakers + churnListeners { participant.expireChats(now: now) }
         let settle = TimeAmount.nanoseconds(Int64(ChurnOptions.settleSeconds * 1e9))
         let silence = TimeAmount.nanoseconds(Int64(ChurnOptions.silenceLimit * 1e9))
-        let speakerSteady = speakers.contains { $0.phase == .live && !$0.leaving && $0.liveAt.map { now - $0 >= settle } ?? false }
-        for listener in listeners where listener.phase == .live && !listener.leaving && listener.room == options.room {
+        let speakerSteady = churnSpeakers.contains { $0.phase == .live && !$0.leaving && $0.liveAt.map { now - $0 >= settle } ?? false }
+        for listener in churnListeners where listener.phase == .live && !listener.leaving && listener.room == options.room {
             guard speakerSteady, let liveAt = listener.liveAt, now - liveAt >= settle else { continue }
             let quiet = listener.lastPacketAt.map { now - $0 >= silence } ?? true
             if quiet, !listener.silent { churnError("listener silent for \(format(ChurnOptions.silenceLimit, 0)) s while a speaker was live") }
             listener.silent = quiet
         }
         // A replacement speaker that failed frees the cycle (its failure is already counted).
-        if speakerCycleInFlight, !speakers.contains(where: { $0.phase == .connecting || $0.phase == .joining || $0.leaving && $0.phase != .stopped }) {
+        if speakerCycleInFlight, !churnSpeakers.contains(where: { $0.phase == .connecting || $0.phase == .joining || $0.leaving && $0.phase != .stopped }) {
             speakerCycleInFlight = false
         }
     }

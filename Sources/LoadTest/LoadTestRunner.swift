@@ -24,9 +24,9 @@ public final class LoadTestRunner: @unchecked Sendable {
     let progress: @Sendable (String) -> Void
     private let promise: EventLoopPromise<LoadTestReport>
 
-    var speakers: [VirtualParticipant] = []
-    var listeners: [VirtualParticipant] = []
-    var withMedia: [VirtualParticipant] = []
+    var speakers: [any LoadParticipant] = []
+    var listeners: [any LoadParticipant] = []
+    var withMedia: [any LoadParticipant] = []
     private var listenersStarted = 0
     var inFlight = 0
     var liveCount = 0
@@ -43,6 +43,11 @@ public final class LoadTestRunner: @unchecked Sendable {
     private var serverAtListenersStart: ProcessCPUTime?
     private var serverAtSettle: ProcessCPUTime?
     private var receivedAtSettle: UInt64 = 0
+    /// The speakers' frame clock, and the frames it had handed out when the joins settled.
+    private var audioClock = AudioFrameClock(start: .now())
+    private var framesAtSettle = 0
+    /// Janus target: the local address every media leg binds and announces.
+    var mediaSourceAddress: String? { options.mediaAddress }
 
     // Churn (LoadTestRunner+Churn.swift)
     var churnGenerator = SeededGenerator(seed: 0)
@@ -74,15 +79,31 @@ public final class LoadTestRunner: @unchecked Sendable {
     /// Runs the test and returns what it measured.
     /// - Parameters:
     ///   - tokens: one token per participant, speakers first, then the churn's extra users
-    ///     (`options.tokenCount`).
+    ///     (`options.tokenCount`); none for `--target janus` (Janus's API has no tokens in its
+    ///     default configuration).
     ///   - progress: receives the once-a-second progress lines.
     public static func run(options: LoadTestOptions, tokens: [String], progress: @escaping @Sendable (String) -> Void) async throws
         -> LoadTestReport
     {
-        precondition(tokens.count == options.tokenCount, "one token per participant and per churn user")
+        precondition(options.target == .janus || tokens.count == options.tokenCount, "one token per participant and per churn user")
         let certificate = try DTLSCertificate(commonName: "msab-loadtest")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()
+        var options = options
+        if options.target == .janus, options.mediaAddress == nil {
+            // The address the kernel sends from toward Janus: connecting a UDP socket only picks the
+            // route (no packet leaves). Janus (ICE-lite, never checking itself) then sees in our
+            // checks the address our SDP candidate names.
+            do {
+                let remote = try SocketAddress.makeAddressResolvingHost(options.host, port: options.port)
+                let probe = try await DatagramBootstrap(group: group).connect(to: remote).get()
+                options.mediaAddress = probe.localAddress?.ipAddress
+                try? await probe.close()
+            } catch {
+                try? await group.shutdownGracefully()
+                throw error
+            }
+        }
         let runner = LoadTestRunner(options: options, tokens: tokens, certificate: certificate, loop: loop, progress: progress)
         loop.execute { runner.begin() }
         let report: LoadTestReport
@@ -100,21 +121,21 @@ public final class LoadTestRunner: @unchecked Sendable {
 
     // MARK: - Participant callbacks
 
-    func registerMedia(_ participant: VirtualParticipant) {
+    func registerMedia(_ participant: any LoadParticipant) {
         withMedia.append(participant)
     }
 
-    func participantLive(_ participant: VirtualParticipant) {
+    func participantLive(_ participant: any LoadParticipant) {
         liveCount += 1
         if case .listener = participant.role {
             if let firstAudio = participant.milestones[.firstAudio] { joinToAudio.add(firstAudio) }
             inFlight -= 1
         }
-        if options.churn != nil { churnParticipantLive(participant) }
+        if options.churn != nil, let participant = participant as? VirtualParticipant { churnParticipantLive(participant) }
         advance()
     }
 
-    func participantFailed(_ participant: VirtualParticipant, reason: String, wasLive: Bool) {
+    func participantFailed(_ participant: any LoadParticipant, reason: String, wasLive: Bool) {
         failedCount += 1
         if wasLive { liveCount -= 1 }
         if case .listener = participant.role, !wasLive { inFlight -= 1 }
@@ -128,17 +149,28 @@ public final class LoadTestRunner: @unchecked Sendable {
     private func begin() {
         startedAt = .now()
         lastProgress = (startedAt, Self.cpuSeconds().total)
-        tasks.append(loop.scheduleRepeatedTask(initialDelay: .milliseconds(20), delay: .milliseconds(20)) { [self] _ in
-            for speaker in speakers { speaker.sendAudioFrame() }
+        audioClock = AudioFrameClock(start: startedAt + AudioFrameClock.interval)
+        tasks.append(loop.scheduleRepeatedTask(initialDelay: AudioFrameClock.interval, delay: AudioFrameClock.interval) { [self] _ in
+            for _ in 0..<audioClock.due(now: .now()) {
+                for speaker in speakers { speaker.sendAudioFrame() }
+            }
         })
         tasks.append(loop.scheduleRepeatedTask(initialDelay: .milliseconds(50), delay: .milliseconds(50)) { [self] _ in tick() })
         tasks.append(loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [self] _ in everySecond() })
         for index in 0..<options.speakers {
-            let speaker = VirtualParticipant(index: index, role: .speaker(seat: index), token: tokens[index], runner: self, loop: loop, now: .now())
+            let speaker = makeParticipant(index: index, role: .speaker(seat: index))
             speakers.append(speaker)
             speaker.start()
         }
         advance()
+    }
+
+    /// A participant of the target server's kind.
+    private func makeParticipant(index: Int, role: VirtualParticipant.Role) -> any LoadParticipant {
+        switch options.target {
+        case .msab: VirtualParticipant(index: index, role: role, token: tokens[index], runner: self, loop: loop, now: .now())
+        case .janus: JanusParticipant(index: index, role: role, runner: self, loop: loop, now: .now())
+        }
     }
 
     /// Starts listeners once every speaker settled, keeping `concurrency` joins in flight, and
@@ -150,7 +182,7 @@ public final class LoadTestRunner: @unchecked Sendable {
         if listenersStarted == 0, let pid = options.serverPID { serverAtListenersStart = ProcessCPUTime.of(pid: pid) }
         while listenersStarted < options.listeners, inFlight < options.concurrency {
             let index = options.speakers + listenersStarted
-            let listener = VirtualParticipant(index: index, role: .listener, token: tokens[index], runner: self, loop: loop, now: .now())
+            let listener = makeParticipant(index: index, role: .listener)
             listeners.append(listener)
             listenersStarted += 1
             inFlight += 1
@@ -159,6 +191,7 @@ public final class LoadTestRunner: @unchecked Sendable {
         if settledAt == nil, listenersStarted == options.listeners, inFlight == 0 {
             settledAt = .now()
             if let pid = options.serverPID { serverAtSettle = ProcessCPUTime.of(pid: pid) }
+            framesAtSettle = audioClock.sent
             receivedAtSettle = listeners.reduce(0) { sum, listener in sum + listener.streams.values.reduce(0) { $0 + $1.received } }
             progress("loadtest: all joins settled after \(format(Double((settledAt!.uptimeNanoseconds - startedAt.uptimeNanoseconds)) / 1e9, 2)) s; measuring \(format(options.duration, 1)) s")
             if let churn = options.churn { startChurn(churn) }
@@ -248,12 +281,15 @@ public final class LoadTestRunner: @unchecked Sendable {
             if let media = listener.media {
                 report.srtpAuthFailures += media.drops.srtpAuthentication
                 report.srtpReplays += media.drops.srtpReplay
+                report.foreignPayloads += media.foreignPayloads
                 report.rtcpReceived += media.rtcpReceived
             }
         }
         report.jitterMeanMilliseconds = jitterCount == 0 ? 0 : jitterSum / Double(jitterCount)
         report.elapsedSeconds = Double((now - startedAt).nanoseconds) / 1e9
         report.measuredSeconds = settledAt.map { Double((now - $0).nanoseconds) / 1e9 } ?? 0
+        if report.measuredSeconds > 0 { report.speakerFramesPerSecond = Double(audioClock.sent - framesAtSettle) / report.measuredSeconds }
+        report.speakerFramesSkipped = audioClock.skipped
         if let pid = options.serverPID, let start = serverAtListenersStart, let settled = serverAtSettle, let end = ProcessCPUTime.of(pid: pid) {
             report.serverJoinCPU = settled.since(start)
             report.serverMeasureCPU = end.since(settled)

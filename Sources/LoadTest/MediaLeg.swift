@@ -27,6 +27,8 @@ final class MediaLeg {
         var srtpOther = 0
         var beforeSRTP = 0
         var unclassified = 0
+        /// Binding requests from the server left unanswered (``ICEControllingAgent/RequestDropReason``).
+        var iceRequest = 0
     }
 
     // MARK: - Stored properties
@@ -37,6 +39,9 @@ final class MediaLeg {
     private(set) var inbound: SRTPSession?
     private(set) var drops = Drops()
     private(set) var rtcpReceived = 0
+    /// Authenticated RTP packets whose payload is not one of the fixture's Opus frames (audio
+    /// that is not what the speakers sent).
+    private(set) var foreignPayloads = 0
     let remote: SocketAddress
     var channel: (any Channel)?
     private var pending: [ByteBuffer] = []
@@ -74,8 +79,9 @@ final class MediaLeg {
         return events
     }
 
-    /// Handles one datagram from the server.
-    func receive(_ datagram: ByteBuffer, now: NIODeadline) -> [Event] {
+    /// Handles one datagram from the server; `source` is where it came from (a STUN request's
+    /// answer names it in XOR-MAPPED-ADDRESS).
+    func receive(_ datagram: ByteBuffer, from source: SocketAddress, now: NIODeadline) -> [Event] {
         guard !failed, let first = datagram.readableBytesView.first else { return [] }
         var events: [Event] = []
         switch first {
@@ -83,6 +89,10 @@ final class MediaLeg {
             var copy = datagram
             guard let message = try? copy.readSTUNMessage() else {
                 drops.unclassified += 1
+                return []
+            }
+            if message.type.messageClass == .request {
+                answer(message, from: source)
                 return []
             }
             switch ice.receive(message, now: now) {
@@ -121,6 +131,7 @@ final class MediaLeg {
                 count(error)
                 return []
             }
+            if !OpusFixturePayloads.contains(rtpPacket: packet) { foreignPayloads += 1 }
             guard let sequence = packet.getInteger(at: packet.readerIndex + 2, as: UInt16.self),
                 let timestamp = packet.getInteger(at: packet.readerIndex + 4, as: UInt32.self),
                 let ssrc = packet.getInteger(at: packet.readerIndex + 8, as: UInt32.self)
@@ -194,6 +205,23 @@ final class MediaLeg {
     }
 
     // MARK: - Private
+
+    /// The server's own check (libnice in lite mode sends one; RFC 8445 §7.3): answered on the
+    /// one pair there is, i.e. toward `remote`. A request from elsewhere would get an answer it
+    /// cannot use, so it is dropped and counted.
+    private func answer(_ request: STUNMessage, from source: SocketAddress) {
+        guard source == remote, let mapped = TransportAddress(source) else {
+            drops.iceRequest += 1
+            return
+        }
+        switch ice.answer(request, from: mapped) {
+        case .respond(let response):
+            send(response)
+            flush()
+        case .drop:
+            drops.iceRequest += 1
+        }
+    }
 
     private func send(_ datagram: ByteBuffer) {
         if let channel {

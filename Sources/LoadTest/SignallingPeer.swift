@@ -1,7 +1,7 @@
 import NIOCore
 
 /// What ``WebSocketConnectionHandler`` reports a signalling connection's I/O to: a room
-/// participant (``VirtualParticipant``) or a broadcast receiver (``BroadcastReceiver``).
+/// participant (``VirtualParticipant``, ``JanusParticipant``) or a broadcast receiver (``BroadcastReceiver``).
 protocol SignallingPeer: AnyObject {
     func signallingActive()
     func signallingBytes(_ buffer: inout ByteBuffer)

@@ -5,15 +5,15 @@ import NIOCore
 final class UDPLegHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
 
-    private weak var participant: VirtualParticipant?
+    private weak var participant: (any LoadParticipant)?
 
-    init(participant: VirtualParticipant) {
+    init(participant: any LoadParticipant) {
         self.participant = participant
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
-        participant?.mediaDatagram(envelope.data)
+        participant?.mediaDatagram(envelope.data, from: envelope.remoteAddress)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -190,9 +190,9 @@ final class VirtualParticipant: SignallingPeer, @unchecked Sendable {
 
     // MARK: - Media I/O (from UDPLegHandler)
 
-    func mediaDatagram(_ datagram: ByteBuffer) {
+    func mediaDatagram(_ datagram: ByteBuffer, from source: SocketAddress) {
         guard let media else { return }
-        handle(media.receive(datagram, now: .now()))
+        handle(media.receive(datagram, from: source, now: .now()))
     }
 
     /// Timers (the runner calls this every tick for participants with a media leg).

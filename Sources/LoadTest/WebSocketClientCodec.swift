@@ -93,10 +93,12 @@ public struct WebSocketClientCodec: Sendable {
         Base64.encode(Array(Insecure.SHA1.hash(data: Array((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").utf8))))
     }
 
-    /// The opening handshake request (§4.1).
-    public static func handshakeRequest(host: String, path: String, key: String) -> String {
+    /// The opening handshake request (§4.1), with a `Sec-WebSocket-Protocol` when the server
+    /// needs one (Janus answers only `janus-protocol` connections).
+    public static func handshakeRequest(host: String, path: String, key: String, subprotocol: String? = nil) -> String {
         "GET \(path) HTTP/1.1\r\nHost: \(host)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            + "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            + "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n"
+            + (subprotocol.map { "Sec-WebSocket-Protocol: \($0)\r\n" } ?? "") + "\r\n"
     }
 
     /// Consumes what it can of `buffer` (a partial frame stays in it for the next call).

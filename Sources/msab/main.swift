@@ -160,10 +160,22 @@ struct Token: AsyncParsableCommand {
 struct LoadTestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loadtest",
-        abstract: "Join M speakers and N listeners to a room of a running msab and measure join → audio, loss and jitter.")
+        abstract: "Join M speakers and N listeners to a room of a running msab (or Janus) and measure join → audio, loss and jitter.")
 
-    @Option(help: "The server, http://HOST:PORT (ws:// also accepted).")
-    var url: String
+    @Option(help: "The server kind: msab, or janus (Janus's VideoRoom plugin over its WebSocket API, same media legs).")
+    var target: String = LoadTestOptions.Target.msab.rawValue
+
+    @Option(help: "The server, http://HOST:PORT (ws:// also accepted); for --target msab.")
+    var url: String?
+
+    @Option(help: "Janus's WebSocket transport, ws://HOST:PORT; for --target janus.")
+    var janusUrl: String?
+
+    @Option(help: "Janus: the VideoRoom room id (numeric; created by the first speaker if missing).")
+    var janusRoom: UInt64 = 1234
+
+    @Option(help: "Janus: the local address the media sockets bind and announce (default: the one routed toward Janus).")
+    var mediaAddress: String?
 
     @Option(help: "The room id.")
     var room: String = "loadtest"
@@ -213,7 +225,15 @@ struct LoadTestCommand: AsyncParsableCommand {
     var seed: UInt64 = 1
 
     func validate() throws {
-        guard LoadTestOptions.parseURL(url) != nil else { throw ValidationError("--url must look like http://HOST:PORT") }
+        switch LoadTestOptions.Target(rawValue: target) {
+        case .msab:
+            guard let url, LoadTestOptions.parseURL(url) != nil else { throw ValidationError("--url must look like http://HOST:PORT") }
+        case .janus:
+            guard let janusUrl, LoadTestOptions.parseURL(janusUrl) != nil else { throw ValidationError("--janus-url must look like ws://HOST:PORT") }
+            guard speakers >= 1 || listeners == 0 else { throw ValidationError("--target janus: listeners subscribe to a speaker's feed, so --speakers ≥ 1") }
+        case nil:
+            throw ValidationError("--target must be one of \(LoadTestOptions.Target.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         guard (0...LoadTestOptions.maximumSpeakers).contains(speakers) else {
             throw ValidationError("--speakers must be 0…\(LoadTestOptions.maximumSpeakers) (one seat each)")
         }
@@ -226,6 +246,7 @@ struct LoadTestCommand: AsyncParsableCommand {
         }
         guard firstUser > 0, firstUser <= Int(Int32.max) else { throw ValidationError("--first-user must be a positive integer") }
         if let sockets {
+            guard LoadTestOptions.Target(rawValue: target) == .msab else { throw ValidationError("--sockets (the broadcast test) is for --target msab") }
             guard (1...LoadTestOptions.maximumParticipants).contains(sockets) else {
                 throw ValidationError("--sockets must be 1…\(LoadTestOptions.maximumParticipants)")
             }
@@ -240,23 +261,30 @@ struct LoadTestCommand: AsyncParsableCommand {
         guard churn >= 0, churn <= 100, (chatRate ?? 0) >= 0, (chatRate ?? 0) <= 100 else {
             throw ValidationError("--churn and --chat-rate must be 0…100 per second")
         }
+        if churn > 0, LoadTestOptions.Target(rawValue: target) != .msab { throw ValidationError("--churn is for --target msab") }
         let extra = churn > 0 ? ChurnOptions.extraUsers(rate: churn, duration: duration) : 0
         guard firstUser + speakers + listeners + extra <= Int(Int32.max) else { throw ValidationError("--first-user is too large for the churn's users") }
     }
 
     func run() async throws {
-        guard let (host, port) = LoadTestOptions.parseURL(url) else { throw ValidationError("bad --url") }
+        let target = LoadTestOptions.Target(rawValue: target) ?? .msab
+        guard let (host, port) = LoadTestOptions.parseURL((target == .janus ? janusUrl : url) ?? "") else { throw ValidationError("bad server URL") }
         if let sockets {
             try await runBroadcast(host: host, port: port, sockets: sockets)
             return
         }
-        let options = LoadTestOptions(
+        var options = LoadTestOptions(
             host: host, port: port, room: room, speakers: speakers, listeners: listeners, concurrency: concurrency, duration: duration,
             joinTimeout: joinTimeout, firstUserID: firstUser, serverPID: serverPid,
             churn: churn > 0
                 ? ChurnOptions(rate: churn, chatRate: chatRate ?? churn, seed: seed, extraUsers: ChurnOptions.extraUsers(rate: churn, duration: duration))
                 : nil)
-        let tokens = try await mintTokens(count: options.tokenCount, firstUser: firstUser)
+        options.target = target
+        options.janusRoom = janusRoom
+        options.mediaAddress = mediaAddress
+        // Janus's default configuration has no token check: only msab's participants carry one.
+        var tokens: [String] = []
+        if target == .msab { tokens = try await mintTokens(count: options.tokenCount, firstUser: firstUser) }
         let stderr = FileHandle.standardError
         let report = try await LoadTestRunner.run(options: options, tokens: tokens) { line in
             stderr.write(Data((line + "\n").utf8))

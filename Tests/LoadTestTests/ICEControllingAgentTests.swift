@@ -87,4 +87,64 @@ struct ICEControllingAgentTests {
         #expect(gaps.count == agent.configuration.maximumAttempts)
         #expect(agent.state == .failed("no answer to 10 Binding requests"))
     }
+
+    static let localPassword = "c0ffee00c0ffee00c0ffee00"
+    static let server = TransportAddress(ipv4: 10, 231, 7, 2, port: 44_543)
+
+    /// A check shaped as libnice (Janus, lite mode) sends it: USERNAME "ourUfrag:theirUfrag",
+    /// PRIORITY, ICE-CONTROLLED, MESSAGE-INTEGRITY keyed with our password, FINGERPRINT.
+    static func serverCheck(username: String = "lt1:\(serverUfrag)", key: String = localPassword, controlling: Bool = false) -> STUNMessage {
+        var generator = SystemRandomNumberGenerator()
+        var builder = STUNMessageBuilder(type: .bindingRequest, transactionID: STUNTransactionID(using: &generator))
+        builder.addUsername(username)
+        builder.addPriority(0x6e20_00ff)
+        if controlling { builder.addICEControlling(7) } else { builder.addICEControlled(7) }
+        builder.addMessageIntegrity(key: Array(key.utf8))
+        builder.addFingerprint()
+        // Parsed from the wire bytes, as MediaLeg sees it.
+        return try! STUNMessage(datagram: builder.buffer)
+    }
+
+    static func agentWithLocalPassword() -> ICEControllingAgent {
+        ICEControllingAgent(
+            credentials: .init(localUsernameFragment: "lt1", remoteUsernameFragment: serverUfrag, remotePassword: serverPassword, localPassword: localPassword),
+            tieBreaker: 0x0102_0304_0506_0708)
+    }
+
+    @Test("the server's own check (libnice in lite mode) is answered: success, XOR-MAPPED-ADDRESS = its source, keyed with our password")
+    func answersServerCheck() throws {
+        let agent = Self.agentWithLocalPassword()
+        let request = Self.serverCheck()
+        guard case .respond(let bytes) = agent.answer(request, from: Self.server) else {
+            Issue.record("a valid check was not answered")
+            return
+        }
+        let response = try STUNMessage(datagram: bytes)
+        #expect(response.type == .bindingSuccessResponse)
+        #expect(response.transactionID == request.transactionID)
+        #expect(response.xorMappedAddress == Self.server)
+        #expect(response.checkMessageIntegrity(key: Array(Self.localPassword.utf8)) == .valid)
+        #expect(response.checkFingerprint() == .valid)
+        #expect(agent.state == .new)  // answering changes nothing of our own check
+    }
+
+    @Test("a check with the wrong USERNAME or key, or with no local password to check it, is dropped by name")
+    func dropsBadChecks() {
+        let agent = Self.agentWithLocalPassword()
+        #expect(agent.answer(Self.serverCheck(username: "\(Self.serverUfrag):lt1"), from: Self.server) == .drop(.wrongUsername))
+        #expect(agent.answer(Self.serverCheck(key: "not-our-password-at-all"), from: Self.server) == .drop(.badMessageIntegrity))
+        #expect(Self.makeAgent().answer(Self.serverCheck(), from: Self.server) == .drop(.noLocalPassword))
+    }
+
+    @Test("a check claiming ICE-CONTROLLING gets 487 Role Conflict (an ICE-lite peer is always controlled)")
+    func roleConflict() throws {
+        let agent = Self.agentWithLocalPassword()
+        guard case .respond(let bytes) = agent.answer(Self.serverCheck(controlling: true), from: Self.server) else {
+            Issue.record("no answer")
+            return
+        }
+        let response = try STUNMessage(datagram: bytes)
+        #expect(response.type == .bindingErrorResponse)
+        #expect(response.errorCode?.code == 487)
+    }
 }

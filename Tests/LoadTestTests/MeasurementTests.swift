@@ -1,4 +1,4 @@
-import LoadTest
+@testable import LoadTest
 import NIOCore
 import Testing
 
@@ -108,5 +108,45 @@ struct MeasurementTests {
         #expect(cpu == ProcessCPUTime(user: 2.5, system: 0.75))
         #expect(ProcessCPUTime.parse(Array("4242 (msab".utf8), ticksPerSecond: 100) == nil)
         #expect(ProcessCPUTime.of(pid: -1) == nil)
+    }
+}
+
+@Suite("OpusFixturePayloads: a listener recognises the speakers' audio byte for byte")
+struct OpusFixturePayloadsTests {
+    @Test("every packetizer packet is recognised, with a CSRC or a header extension too; a changed byte is not")
+    func recognises() {
+        var packetizer = OpusPacketizer(ssrc: 7)
+        for _ in 0..<OpusFixture.frames.count {
+            #expect(OpusFixturePayloads.contains(rtpPacket: packetizer.next(reservingCapacity: 0)))
+        }
+        let frame = OpusFixture.frames[3]
+        // One CSRC and a one-word RFC 8285 extension, as a server may add.
+        var rewritten = ByteBuffer(bytes: [0x91, 111, 0, 1, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 5, 0xBE, 0xDE, 0, 1, 0x10, 0xFF, 0, 0])
+        rewritten.writeBytes(frame)
+        #expect(OpusFixturePayloads.contains(rtpPacket: rewritten))
+        var changed = ByteBuffer(bytes: [0x80, 111, 0, 1, 0, 0, 0, 0, 0, 0, 0, 9])
+        changed.writeBytes(frame.dropLast() + [frame.last! ^ 1])
+        #expect(!OpusFixturePayloads.contains(rtpPacket: changed))
+        #expect(!OpusFixturePayloads.contains(rtpPacket: ByteBuffer(bytes: [0x80, 111, 0])))
+    }
+}
+
+@Suite("AudioFrameClock: 50 frames a second even when the loop runs late")
+struct AudioFrameClockTests {
+    @Test("late firings catch up; more than the burst late, frames are skipped, not flooded")
+    func catchesUp() {
+        let t0 = NIODeadline.uptimeNanoseconds(1_000_000_000)
+        var clock = AudioFrameClock(start: t0)
+        #expect(clock.due(now: t0 - .milliseconds(1)) == 0)
+        #expect(clock.due(now: t0) == 1)
+        #expect(clock.due(now: t0 + .milliseconds(10)) == 0)
+        #expect(clock.due(now: t0 + .milliseconds(65)) == 3)  // frames at 20, 40, 60 ms
+        #expect(clock.due(now: t0 + .milliseconds(1_000)) == AudioFrameClock.maximumBurst)
+        #expect(clock.sent + clock.skipped == 51)
+        // A firing every 30 ms for a second still sends 50 frames in all.
+        var steady = AudioFrameClock(start: t0)
+        var sent = 0
+        for k in 0..<34 { sent += steady.due(now: t0 + .milliseconds(Int64(k * 30))) }
+        #expect(sent == 50 && steady.skipped == 0)
     }
 }

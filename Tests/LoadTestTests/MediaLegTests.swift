@@ -49,7 +49,7 @@ struct MediaLegTests {
                         while let reply = server.pollDatagram() { answers.append(reply) }
                     }
                 }
-                for answer in answers { events += leg.receive(answer, now: now) }
+                for answer in answers { events += leg.receive(answer, from: leg.remote, now: now) }
                 if outgoing.isEmpty && answers.isEmpty { return }
             }
         }
@@ -71,7 +71,7 @@ struct MediaLegTests {
         var packetizer = OpusPacketizer(ssrc: 0x1234_5678, sequenceNumber: 7, timestamp: 960)
         var packet = packetizer.next(reservingCapacity: profile.rtpOverhead)
         try protect.protectRTP(&packet)
-        let received = leg.receive(packet, now: now)
+        let received = leg.receive(packet, from: leg.remote, now: now)
         guard case .rtp(let sequence, let timestamp, let ssrc)? = received.first else {
             Issue.record("no RTP event: \(received)")
             return
@@ -83,10 +83,10 @@ struct MediaLegTests {
         try protect.protectRTP(&tampered)
         let index = tampered.readerIndex + 20
         tampered.setInteger(tampered.getInteger(at: index, as: UInt8.self)! ^ 1, at: index)
-        #expect(leg.receive(tampered, now: now).isEmpty)
+        #expect(leg.receive(tampered, from: leg.remote, now: now).isEmpty)
         #expect(leg.drops.srtpAuthentication == 1)
 
         // A replayed packet is refused by the replay window.
-        #expect(leg.receive(packet, now: now).isEmpty)
+        #expect(leg.receive(packet, from: leg.remote, now: now).isEmpty)
     }
 }

@@ -31,6 +31,7 @@ def test_one_speaker_five_listeners(msab: MsabServer) -> None:
     assert report["loss_pct"] < 1, r.stderr
     assert report["join_to_audio_ms"]["p95"] is not None and report["join_to_audio_ms"]["count"] == 5
     assert report["srtp_auth_failures"] == 0
+    assert report["foreign_payloads"] == 0, r.stderr  # every payload is the speaker's Opus fixture
     # 5 listeners × ~3 s × 50 packets/s, with slack for a slow machine.
     assert report["packets_received"] >= 5 * 2 * 50, r.stderr
     assert report["jitter_ms"] >= 0
