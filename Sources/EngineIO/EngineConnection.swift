@@ -78,6 +78,9 @@ public protocol EngineConnection: AnyObject, Sendable {
     func send(_ message: EngineMessage)
     /// Queues several messages that must go out back to back.
     func send(contentsOf messages: [EngineMessage])
+    /// Queues one broadcast's messages (encoded once for all its recipients), as
+    /// ``send(contentsOf:)`` would. A default implementation does exactly that.
+    func send(broadcast: EngineBroadcastMessage)
     /// Closes the session (flushes what is queued, then sends a close packet).
     func close()
     /// Completes when the session has closed, with the reason.

@@ -28,12 +28,14 @@ public final class EngineFrameMemo {
     }
 
     /// Byte equality with memcmp over native strings' storage (a generic element-by-element
-    /// walk cost more than the encoding it saves).
+    /// walk cost more than the encoding it saves). A broadcast hands every socket the same
+    /// string (``EngineBroadcastMessage`` encodes once), so the storage is usually one and the
+    /// same: then no byte is compared.
     static func sameBytes(_ a: String, _ b: String) -> Bool {
         guard a.utf8.count == b.utf8.count else { return false }
         let fast = a.utf8.withContiguousStorageIfAvailable { x in
             b.utf8.withContiguousStorageIfAvailable { y in
-                x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0
+                x.count == 0 || x.baseAddress == y.baseAddress || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0
             }
         }
         if let fast, let result = fast { return result }

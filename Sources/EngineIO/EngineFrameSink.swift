@@ -9,7 +9,10 @@ public import NIOCore
 /// promise completes, so a client that stops reading still shows up in the backlog. Writing
 /// into the channel (instead of through a task per socket and an async writer) saves a task
 /// wake-up, an event-loop hop and a flush per frame: a broadcast costs one hop per event loop.
-public protocol EngineFrameSink: Sendable {
+///
+/// Class-bound: the queue holds it as an existential and copies it per drain; a class
+/// existential copies with one retain, a value one through its type's value witnesses.
+public protocol EngineFrameSink: AnyObject, Sendable {
     /// The channel's event loop; every call below happens on it.
     var eventLoop: any EventLoop { get }
     /// Writes one frame without flushing; `promise` completes once it is on the wire (or failed).

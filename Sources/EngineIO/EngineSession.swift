@@ -149,6 +149,24 @@ public final class EngineSession: EngineConnection, @unchecked Sendable {
         })
     }
 
+    /// A broadcast's frames, encoded once by the caller. On a WebSocket a send has no effect on
+    /// the machine but the write (see ``EngineSessionStateMachine/webSocketForSend``), so the
+    /// frames are queued under the lock without building actions, a clock reading or copies
+    /// (per recipient of every broadcast, that was most of a broadcast's cost). Anything else —
+    /// polling, an upgrade in progress, a closed session, a backlog past its caps (nothing was
+    /// queued, all or none) — takes the machine's path.
+    public func send(broadcast: EngineBroadcastMessage) {
+        let queued = shell.withLock { shell in
+            guard let socket = shell.machine.webSocketForSend else { return false }
+            return socket.push(broadcast.frames) == .queued
+        }
+        if queued {
+            packetsOut.increment(by: broadcast.frames.count)
+        } else {
+            enqueue(broadcast.packets)
+        }
+    }
+
     public func close() { close(reason: .serverClose) }
 
     public func closed() async -> EngineCloseReason {

@@ -253,6 +253,13 @@ struct EngineSessionStateMachine<Socket: AnyObject & Sendable>: Sendable {
         }
     }
 
+    /// The WebSocket a `send` would write to when the session is on one: there `send` only
+    /// returns `.write(socket, frames)` and changes nothing, so a caller holding the machine's
+    /// lock may push to the socket itself (and must take `send` when the push overflows).
+    var webSocketForSend: Socket? {
+        if case .websocket(let websocket) = state { websocket.socket } else { nil }
+    }
+
     /// A socket's writer refused frames: past its caps, the client does not read fast enough.
     mutating func writeOverflowed(_ socket: Socket, now: Instant) -> [Action] {
         guard case .websocket(let websocket) = state, websocket.socket === socket else { return [] }

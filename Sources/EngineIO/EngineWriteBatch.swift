@@ -14,12 +14,15 @@ public final class EngineWriteBatch: Sendable {
     @TaskLocal static var current: EngineWriteBatch?
 
     private struct Loop {
+        let id: ObjectIdentifier
         let eventLoop: any EventLoop
         var queues: [OutboundFrameQueue]
     }
 
-    /// Keyed by the event loop's identity. One task fills it; the lock is only for Sendable.
-    private let loops = Mutex<[ObjectIdentifier: Loop]>([:])
+    /// One entry per event loop, found by its identity: a linear scan over a handful of loops
+    /// (one per core) costs less per socket than hashing. One task fills it; the lock is only
+    /// for Sendable.
+    private let loops = Mutex<[Loop]>([])
 
     private init() {}
 
@@ -35,15 +38,20 @@ public final class EngineWriteBatch: Sendable {
 
     /// Notes that `queue` needs a drain on `eventLoop`.
     func add(_ queue: OutboundFrameQueue, on eventLoop: any EventLoop) {
+        let id = ObjectIdentifier(eventLoop)
         loops.withLock { loops in
-            loops[ObjectIdentifier(eventLoop), default: Loop(eventLoop: eventLoop, queues: [])].queues.append(queue)
+            if let index = loops.firstIndex(where: { $0.id == id }) {
+                loops[index].queues.append(queue)
+            } else {
+                loops.append(Loop(id: id, eventLoop: eventLoop, queues: [queue]))
+            }
         }
     }
 
     private func schedule() {
         let groups = loops.withLock { loops in
-            defer { loops = [:] }
-            return Array(loops.values)
+            defer { loops = [] }
+            return loops
         }
         for group in groups {
             let queues = group.queues

@@ -47,11 +47,15 @@ final class OutboundFrameQueue: Sendable {
     let limits: Limits
     /// Where the frames go; nil: a writer task pulls them with `next()`.
     let sink: (any EngineFrameSink)?
+    /// The sink's event loop, read once: asking the sink (an existential call into the channel)
+    /// per push and per drain showed up in a broadcast's per-recipient cost.
+    private let eventLoop: (any EventLoop)?
     private let state = Mutex(State())
 
     init(limits: Limits, sink: (any EngineFrameSink)? = nil) {
         self.limits = limits
         self.sink = sink
+        eventLoop = sink?.eventLoop
     }
 
     static func size(_ frame: EngineIOCodec.Frame) -> Int {
@@ -73,7 +77,7 @@ final class OutboundFrameQueue: Sendable {
                 return (.overflow, .none)
             }
             state.bytes &+= added
-            if sink != nil {
+            if eventLoop != nil {
                 state.frames.append(contentsOf: frames)
                 guard !state.drainPending, !frames.isEmpty else { return (.queued, .none) }
                 state.drainPending = true
@@ -107,37 +111,61 @@ final class OutboundFrameQueue: Sendable {
 
     /// Schedules `drain()` on the sink's loop: in the current broadcast's batch, or on its own.
     private func scheduleDrain() {
-        guard let sink else { return }
+        guard let eventLoop else { return }
         if let batch = EngineWriteBatch.current {
-            batch.add(self, on: sink.eventLoop)
+            batch.add(self, on: eventLoop)
         } else {
-            sink.eventLoop.execute { self.drain() }
+            eventLoop.execute { self.drain() }
         }
     }
 
     /// On the sink's event loop: writes every queued frame, flushes once, and releases their
     /// bytes when the last write completes (writes complete in order).
     func drain(memo: EngineFrameMemo? = nil) {
-        guard let sink else { return }
-        let frames: CircularBuffer<EngineIOCodec.Frame>? = state.withLock { state in
+        guard let sink, let eventLoop else { return }
+        let taken: Taken = state.withLock { state in
             state.drainPending = false
-            guard !state.aborted, !state.frames.isEmpty else { return nil }
-            defer { state.frames = CircularBuffer() }
+            guard !state.aborted, !state.frames.isEmpty else { return .none }
             state.inFlight &+= state.frames.count
-            return state.frames
+            // Usually one frame (a broadcast's event): popped, keeping the buffer, instead
+            // of swapping in a new buffer (an allocation per socket per broadcast).
+            if state.frames.count == 1, let frame = state.frames.popFirst() { return .one(frame) }
+            defer { state.frames = CircularBuffer() }
+            return .many(state.frames)
         }
-        guard let frames, let last = frames.last else { return }
+        let frames: CircularBuffer<EngineIOCodec.Frame>
+        switch taken {
+        case .none:
+            return
+        case .one(let frame):
+            let promise = eventLoop.makePromise(of: Void.self)
+            sink.write(frame, memo: memo, promise: promise)
+            sink.flush()
+            let bytes = Self.size(frame)
+            promise.futureResult.whenComplete { _ in self.wrote(frames: 1, bytes: bytes) }
+            return
+        case .many(let many):
+            frames = many
+        }
         var bytes = 0
-        for frame in frames.dropLast() {
+        let promise = eventLoop.makePromise(of: Void.self)
+        var index = frames.startIndex
+        while index != frames.endIndex {
+            let frame = frames[index]
+            frames.formIndex(after: &index)
             bytes &+= Self.size(frame)
-            sink.write(frame, memo: memo, promise: nil)
+            sink.write(frame, memo: memo, promise: index == frames.endIndex ? promise : nil)
         }
-        bytes &+= Self.size(last)
-        let promise = sink.eventLoop.makePromise(of: Void.self)
-        sink.write(last, memo: memo, promise: promise)
         sink.flush()
         let (count, total) = (frames.count, bytes)
         promise.futureResult.whenComplete { _ in self.wrote(frames: count, bytes: total) }
+    }
+
+    /// What a drain took from the queue.
+    private enum Taken {
+        case none
+        case one(EngineIOCodec.Frame)
+        case many(CircularBuffer<EngineIOCodec.Frame>)
     }
 
     /// Frames drained into the sink are on the wire (or failed).

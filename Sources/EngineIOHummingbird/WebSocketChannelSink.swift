@@ -15,26 +15,31 @@ import NIOWebSocket
 ///
 /// hummingbird-websocket's own writes (the close handshake) take the full pipeline on the same
 /// event loop, so they stay in order with these.
-struct WebSocketChannelSink: EngineFrameSink {
+final class WebSocketChannelSink: EngineFrameSink, @unchecked Sendable {
+    // @unchecked: `context`, `allocator` and `lookedUp` are only touched on `eventLoop` (every
+    // EngineFrameSink call happens there); the rest is immutable. A class, not a struct of
+    // loop-bound boxes: the queue copies its `any EngineFrameSink` per drain, and a struct of
+    // three references cost three retains per copy and a box check per access, per recipient
+    // of every broadcast.
     let channel: any Channel
+    let eventLoop: any EventLoop
     /// The encoder's context, looked up on the loop at the first write.
-    private let encoderContext: NIOLoopBoundBox<ChannelHandlerContext?>
-    private let lookedUp: NIOLoopBoundBox<Bool>
+    private var encoderContext: ChannelHandlerContext?
+    private var allocator = ByteBufferAllocator()
+    private var lookedUp = false
 
     init(channel: any Channel) {
         self.channel = channel
-        encoderContext = .makeEmptyBox(valueType: ChannelHandlerContext.self, eventLoop: channel.eventLoop)
-        lookedUp = .makeBoxSendingValue(false, eventLoop: channel.eventLoop)
+        eventLoop = channel.eventLoop
     }
 
-    var eventLoop: any EventLoop { channel.eventLoop }
-
     private var context: ChannelHandlerContext? {
-        if !lookedUp.value {
-            lookedUp.value = true
-            encoderContext.value = try? channel.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
+        if !lookedUp {
+            lookedUp = true
+            allocator = channel.allocator
+            encoderContext = try? channel.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
         }
-        return encoderContext.value
+        return encoderContext
     }
 
     func write(_ frame: EngineIOCodec.Frame, memo: EngineFrameMemo?, promise: EventLoopPromise<Void>?) {
@@ -49,11 +54,11 @@ struct WebSocketChannelSink: EngineFrameSink {
         }
         switch frame {
         case .text(let text):
-            let allocator = channel.allocator
+            let allocator = self.allocator
             let bytes = memo?.bytes(for: text) { Self.textFrame($0, allocator: allocator) } ?? Self.textFrame(text, allocator: allocator)
             context.write(NIOAny(bytes), promise: promise)
         case .binary(let payload):
-            var header = channel.allocator.buffer(capacity: 10)
+            var header = allocator.buffer(capacity: 10)
             Self.writeHeader(opcode: 0x2, length: payload.readableBytes, into: &header)
             context.write(NIOAny(header), promise: nil)
             context.write(NIOAny(payload), promise: promise)

@@ -53,13 +53,17 @@ public final class Namespace: Sendable {
     /// broadcasts other nodes publish.
     public func deliverLocally(_ packet: SocketIOPacket, rooms: Set<String>, except: Set<String>) {
         let (text, attachments) = SocketIOCodec.encode(packet)
-        let messages: [EngineMessage] = [.text(text)] + attachments.map { .binary($0) }
-        let sockets = sockets(ids: adapter.sockets(in: rooms, except: except))
+        // Encoded once down to the Engine.IO frames: every socket queues the same ones.
+        let broadcast = EngineBroadcastMessage([.text(text)] + attachments.map { .binary($0) })
+        // To everyone (`io.emit`): the namespace's own sockets, without building a set of
+        // 10,000 ids from the adapter only to look each of them up again. The adapter knows
+        // the same sockets (`add`/`remove` update both, this namespace first).
+        let sockets = rooms.isEmpty && except.isEmpty
+            ? state.withLock { Array($0.sockets.values) }
+            : sockets(ids: adapter.sockets(in: rooms, except: except))
         // One event-loop hop per loop for the whole fan-out, not one per socket.
         EngineWriteBatch.collect {
-            for socket in sockets {
-                if messages.count == 1 { socket.connection.send(messages[0]) } else { socket.connection.send(contentsOf: messages) }
-            }
+            for socket in sockets { socket.connection.send(broadcast: broadcast) }
         }
         countOut(sockets.count)
     }

@@ -41,6 +41,10 @@ public enum JSONValueEncoder {
             var (keys, nodes): ([String], [String: Node])
             if case .object(let k, let n) = content { (keys, nodes) = (k, n) } else { (keys, nodes) = ([], [:]) }
             if let existing = nodes[key] { return existing }
+            // Drop the enum's references first: the copies taken above are then unique and
+            // grow in place (else every new key copied all the previous ones: quadratic in an
+            // object's size).
+            content = .empty
             let node = Node()
             keys.append(key)
             nodes[key] = node
@@ -52,6 +56,8 @@ public enum JSONValueEncoder {
         func appended() -> Node {
             var nodes: [Node]
             if case .array(let existing) = content { nodes = existing } else { nodes = [] }
+            // As in `child`: unique before the append (else a 200-element array cost 200 copies).
+            content = .empty
             let node = Node()
             nodes.append(node)
             content = .array(nodes)

@@ -130,6 +130,20 @@ public final class RedisAdapter: SocketIOAdapter, Service {
         // Responses: this node sends no requests of its own, so there is nothing waiting for them.
     }
 
+    /// Handles `message` now when it is a broadcast (synchronous: decode and local delivery);
+    /// false for anything else. For the subscriber's interceptor: broadcasts are then delivered
+    /// from the connection's event loop without a hop through a task.
+    public func handleBroadcastNow(_ message: RedisPubSubMessage) -> Bool {
+        guard channels.isBroadcast(channel: message.channel) else { return false }
+        received.increment()
+        guard message.payload.readableBytes <= limits.maximumMessageBytes else {
+            droppedIn.increment()
+            return true
+        }
+        receiveBroadcast(message)
+        return true
+    }
+
     func receiveBroadcast(_ message: RedisPubSubMessage) {
         // The room pre-filter of `onmessage`: a room this node does not have is not decoded.
         if let room = channels.room(fromChannel: message.channel), local.sockets(in: [room], except: []).isEmpty { return }

@@ -1,6 +1,7 @@
 import EngineIOParser
 import NIOCore
 import NIOEmbedded
+import Synchronization
 import Testing
 
 @testable import EngineIO
@@ -62,6 +63,39 @@ import Testing
         sink.completeAll()
         #expect(queue.backlog == (0, 0))
         #expect(queue.push([.text("123456")]) == .queued)
+    }
+
+    /// `send(broadcast:)` on a WebSocket session queues the broadcast's own frames (encoded once,
+    /// shared by every recipient) in order with the session's other sends, and a broadcast past
+    /// the backlog cap closes the session as a slow consumer, as `send` does.
+    @Test func aBroadcastIsQueuedInOrderAndOverflowClosesTheSession() {
+        let loop = EmbeddedEventLoop()
+        let sink = RecordingSink(loop: loop)
+        let queue = Self.queue(sink, bytes: 20)
+        let closed = Mutex<EngineCloseCause?>(nil)
+        let session = EngineSession(id: "s", handshake: .init(headers: [], query: [:], remoteAddress: nil, issuedAtMs: 0),
+                                    transport: .websocket(queue), configuration: .init(), now: .now) { _, cause in
+            closed.withLock { $0 = cause }
+        }
+        let broadcast = EngineBroadcastMessage([.text("hello")])
+        session.send(.text("a"))
+        session.send(broadcast: broadcast)
+        loop.run()
+        #expect(sink.written == [.text("4a"), .text("4hello")])
+        // Written but not on the wire: 2 + 6 bytes of the cap of 20. Two more fit, a third does not.
+        session.send(broadcast: broadcast)
+        session.send(broadcast: broadcast)
+        #expect(closed.withLock { $0 } == nil)
+        session.send(broadcast: broadcast)
+        #expect(closed.withLock { $0 } == .slowConsumer)
+        #expect(session.isClosed)
+    }
+
+    @Test func aBroadcastToAPollingSessionIsBuffered() {
+        let session = EngineSession(id: "p", handshake: .init(headers: [], query: [:], remoteAddress: nil, issuedAtMs: 0),
+                                    transport: .polling, configuration: .init(), now: .now) { _, _ in }
+        session.send(broadcast: EngineBroadcastMessage([.text("x"), .binary(ByteBuffer(bytes: [1]))]))
+        #expect(session.bufferedPacketTypes == [.message, .message])
     }
 
     @Test func drainedOnlyOnceFinishedAndOnTheWire() async {

@@ -35,6 +35,37 @@ struct RedisSubscriberTests {
         }
     }
 
+    /// The interceptor takes messages on the event loop only while the stream is idle: a message
+    /// behind one its consumer has not finished goes through the stream, in order.
+    @Test func anInterceptorTakesMessagesOnlyWhileTheStreamIsIdle() async throws {
+        let server = try RedisServerProcess()
+        defer { server.stop() }
+        try await withClient(.local(server.port)) { client async throws in
+            try await withSubscriber(.local(server.port)) { subscriber, collector async throws in
+                let intercepted = MessageCollector()
+                subscriber.intercept { message in
+                    guard message.channel == "fast" else { return false }
+                    intercepted.append(message)
+                    return true
+                }
+                await subscriber.subscribe(["fast", "slow"])
+                #expect(await eventually { (try? await client.send("PUBSUB", "NUMSUB", "slow"))?.array?.last?.int == 1 })
+                #expect(try await client.send("PUBLISH", "fast", "1") == .integer(1))
+                #expect(await intercepted.waitFor(count: 1)?.map { String(buffer: $0.payload) } == ["1"])
+                // The collector never reports a message handled: from now on the stream has one pending.
+                #expect(try await client.send("PUBLISH", "slow", "2") == .integer(1))
+                #expect(try await client.send("PUBLISH", "fast", "3") == .integer(1))
+                #expect(await collector.waitFor(count: 2)?.map { String(buffer: $0.payload) } == ["2", "3"])
+                #expect(intercepted.all.count == 1)
+                subscriber.messageHandled()
+                subscriber.messageHandled()
+                #expect(try await client.send("PUBLISH", "fast", "4") == .integer(1))
+                #expect(await intercepted.waitFor(count: 2)?.map { String(buffer: $0.payload) } == ["1", "4"])
+                #expect(collector.all.count == 2)
+            }
+        }
+    }
+
     @Test func subscriptionsMadeBeforeConnectingAreSentOnConnect() async throws {
         let server = try RedisServerProcess()
         defer { server.stop() }

@@ -60,8 +60,14 @@ public final class ClusterNode: Service, Sendable {
     func route() async {
         let eventsChannel = services.configuration.eventsEnabled ? services.configuration.eventsChannel : nil
         let pipeChannel = parts.pipeLink.channel
+        // Adapter broadcasts straight from the subscriber's event loop while nothing waits
+        // here (cross-node delivery latency, issue 12 item 9); order is kept by the subscriber.
+        let adapter = parts.mainAdapter
+        let subscriber = parts.subscriber
+        subscriber.intercept { adapter.handleBroadcastNow($0) }
         await withDiscardingTaskGroup { group in
-        for await message in parts.subscriber.messages.cancelOnGracefulShutdown() {
+        for await message in subscriber.messages.cancelOnGracefulShutdown() {
+            defer { subscriber.messageHandled() }
             if message.channel == pipeChannel {
                 // Not awaited here: a request waits for this node's SFU, and the reader must not.
                 guard pipeMessagesInFlight.add(1, ordering: .relaxed).newValue <= Self.maxPipeMessagesInFlight else {
