@@ -15,8 +15,7 @@ SUDO_E := $(if $(SUDO),$(SUDO) -E)
 APT_PACKAGES := libssl-dev openssl libsrtp2-dev pkg-config curl redis-server chromium chromium-driver firefox-esr iproute2 python3-venv
 PY_REQUIREMENTS := Tests/python/requirements.txt
 
-.PHONY: help run cluster build test test-swift test-python test-fuzz bench soak fuzz fuzz-build sanitize deps apt venv clean-venv
-.PHONY: help run cluster build test test-swift test-python test-fuzz bench bench-janus janus fuzz fuzz-build sanitize deps apt venv clean-venv
+.PHONY: help run cluster build test test-swift test-python test-fuzz bench bench-janus janus soak format format-check fuzz fuzz-build sanitize deps apt venv clean-venv
 
 help:
 	@echo "make run    build and start msab stand-alone (prints the URL and a token)"
@@ -25,6 +24,7 @@ help:
 	@echo "make bench  run the benchmarks and print their figures"
 	@echo "make soak   churn msab for SOAK_SECONDS (default 1800) and judge its memory, fds and errors"
 	@echo "make bench-janus  the same audio fan-out against Janus (VideoRoom) and msab, CPU per forwarded packet side by side"
+	@echo "make format  rewrite the Swift sources with swift-format (make format-check: report only; part of make test)"
 	@echo "make fuzz   run every libFuzzer target for FUZZ_SECONDS (default 60) each"
 	@echo "make sanitize  run the Swift tests under AddressSanitizer, then ThreadSanitizer"
 
@@ -70,7 +70,18 @@ cluster: build
 # ── tests ───────────────────────────────────────────────────────────────────────────────────
 test: deps janus
 	$(SWIFT) build --build-tests
-	$(MAKE) --no-print-directory test-swift test-fuzz test-python
+	$(MAKE) --no-print-directory format-check test-swift test-fuzz test-python
+
+# ── style ───────────────────────────────────────────────────────────────────────────────────
+# swift-format with the repository's .swift-format (`make format` rewrites, `make format-check`
+# only reports and fails), and no comment naming a file, type or member that does not exist.
+FORMAT_PATHS := Sources Tests Benchmarks Fuzz Package.swift
+format:
+	$(SWIFT) format format -i -r -p $(FORMAT_PATHS)
+
+format-check:
+	$(SWIFT) format lint -r -p --strict $(FORMAT_PATHS)
+	python3 scripts/check-comment-refs.py Sources Tests Benchmarks Fuzz
 
 test-swift:
 	$(SWIFT) test --skip-build
