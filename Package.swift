@@ -145,7 +145,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "msab-bench",
-            dependencies: ["SocketIO", "SocketIOParser", "EngineIO", "SFUServer", "SFU", "RTP", "SRTP", "DTLS", "STUN", "MediasoupWire", "CUDPBatch", nioCore, nioPosix],
+            dependencies: [
+                "SocketIO", "SocketIOParser", "EngineIO", "SFUServer", "SFU", "RTP", "SRTP", "DTLS", "STUN", "MediasoupWire", "CUDPBatch", nioCore,
+                nioPosix,
+            ],
             path: "Benchmarks/msab-bench",
             swiftSettings: swiftSettings
         ),
@@ -183,20 +186,25 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "EngineIOTests", dependencies: ["EngineIO", "EngineIOParser", nioCore, .product(name: "NIOEmbedded", package: "swift-nio")], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "EngineIOTests", dependencies: ["EngineIO", "EngineIOParser", nioCore, .product(name: "NIOEmbedded", package: "swift-nio")],
+            swiftSettings: swiftSettings),
         .testTarget(name: "SocketIOParserTests", dependencies: ["SocketIOParser", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "MessagePackTests", dependencies: ["TestSupport", "MessagePack", nioCore], swiftSettings: swiftSettings),
         .testTarget(
-            name: "SocketIORedisTests", dependencies: ["TestSupport", "SocketIORedis", "MessagePack", "SocketIOParser", nioCore], swiftSettings: swiftSettings),
+            name: "SocketIORedisTests", dependencies: ["TestSupport", "SocketIORedis", "MessagePack", "SocketIOParser", nioCore],
+            swiftSettings: swiftSettings),
         .testTarget(name: "SocketIOTests", dependencies: ["SocketIO", "SocketIOParser", "EngineIO", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "RTPTests", dependencies: ["TestSupport", "RTP", nioCore], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "STUNTests", dependencies: ["TestSupport", "STUN", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "ICELiteTests", dependencies: ["TestSupport", "ICELite", "STUN", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "DTLSTests", dependencies: ["TestSupport", "DTLS", nioCore], swiftSettings: swiftSettings),
-        .testTarget(name: "SRTPTests", dependencies: ["TestSupport", "SRTP", "CSRTPCrypto", "COpenSSL", "CSRTP", nioCore], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SRTPTests", dependencies: ["TestSupport", "SRTP", "CSRTPCrypto", "COpenSSL", "CSRTP", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "MediasoupWireTests", dependencies: ["MediasoupWire"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(
-            name: "LoadTestTests", dependencies: ["LoadTest", "SocketIOParser", "STUN", "ICELite", "DTLS", "SRTP", nioCore], swiftSettings: swiftSettings),
+            name: "LoadTestTests", dependencies: ["LoadTest", "SocketIOParser", "STUN", "ICELite", "DTLS", "SRTP", nioCore],
+            swiftSettings: swiftSettings),
         .testTarget(name: "SpeakerDetectionTests", dependencies: ["SpeakerDetection"], swiftSettings: swiftSettings),
         .target(
             name: "SFUTestSupport", dependencies: ["SFU", "DTLS", "MediasoupWire", "RTP", "SRTP", "STUN", nioCore],
@@ -227,7 +235,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "AudioRoomsTests", dependencies: ["AudioRooms", "SFUServer", "SFU", "MediasoupWire", "Redis", "RedisTesting", logging], swiftSettings: swiftSettings),
+            name: "AudioRoomsTests", dependencies: ["AudioRooms", "SFUServer", "SFU", "MediasoupWire", "Redis", "RedisTesting", logging],
+            swiftSettings: swiftSettings),
     ]
 )
 

@@ -67,7 +67,10 @@ func sfuBenchmarks(
     }
     // Targets (issue 14 item 4): in process ≤ 1 µs; loopback worker ≤ floor + 1 µs with < 1 % loss.
     if let inProcess {
-        print(String(format: "sfu summary: in process at N = %d: %.3f µs CPU per forwarded packet (target ≤ 1 µs)", inProcess.consumers, inProcess.perPacket))
+        print(
+            String(
+                format: "sfu summary: in process at N = %d: %.3f µs CPU per forwarded packet (target ≤ 1 µs)", inProcess.consumers,
+                inProcess.perPacket))
     }
     if let (count, result) = loopback {
         if let floor = result.floor {
@@ -77,7 +80,11 @@ func sfuBenchmarks(
                         "sfu summary: loopback at N = %d, 1 worker: worker %.3f µs CPU per forwarded packet − kernel floor %.3f µs = %.3f µs (target ≤ 1 µs); lost %.3f%% (target < 1%%)",
                     count, result.workerPerPacket, floor, result.workerPerPacket - floor, result.lostPercent))
         } else {
-            print(String(format: "sfu summary: loopback at N = %d, 1 worker: worker %.3f µs CPU per forwarded packet (no kernel floor measured); lost %.3f%%", count, result.workerPerPacket, result.lostPercent))
+            print(
+                String(
+                    format:
+                        "sfu summary: loopback at N = %d, 1 worker: worker %.3f µs CPU per forwarded packet (no kernel floor measured); lost %.3f%%",
+                    count, result.workerPerPacket, result.lostPercent))
         }
     }
 }
@@ -138,7 +145,8 @@ private final class InMemoryPeer {
     }
 
     func bindingRequest() -> ByteBuffer {
-        var builder = STUNMessageBuilder(type: .bindingRequest, transactionID: STUNTransactionID(bytes: (0..<12).map { _ in UInt8.random(in: 0...255) })!)
+        var builder = STUNMessageBuilder(
+            type: .bindingRequest, transactionID: STUNTransactionID(bytes: (0..<12).map { _ in UInt8.random(in: 0...255) })!)
         builder.addUsername("\(info.iceParameters.usernameFragment):bench")
         builder.addPriority(1_853_817_087)
         builder.addICEControlling(7)
@@ -190,7 +198,8 @@ private func benchDeviceCapabilities(router: RtpCapabilities) -> RtpCapabilities
 @discardableResult
 func sfuInProcessForwardBenchmark(consumers count: Int, packets: Int = 2_000) throws -> Double? {
     let sink = BenchSink()
-    let worker = SFUWorker(certificate: try DTLSCertificate(commonName: "bench-worker"), sink: sink, settings: .init(announcedAddress: "127.0.0.1", port: 1))
+    let worker = SFUWorker(
+        certificate: try DTLSCertificate(commonName: "bench-worker"), sink: sink, settings: .init(announcedAddress: "127.0.0.1", port: 1))
     let router = try Router.make(mediaCodecs: ORTC.msabMediaCodecs, worker: worker)
     var now = NIODeadline.uptimeNanoseconds(1_000_000_000)
     var peers: [TransportAddress: InMemoryPeer] = [:]
@@ -203,7 +212,8 @@ func sfuInProcessForwardBenchmark(consumers count: Int, packets: Int = 2_000) th
             sink.captured = []
             var moved = !batch.isEmpty
             for (destination, datagram) in batch {
-                guard let peer = peers[destination], let first = datagram.getInteger(at: datagram.readerIndex, as: UInt8.self), (20...63).contains(first)
+                guard let peer = peers[destination], let first = datagram.getInteger(at: datagram.readerIndex, as: UInt8.self),
+                    (20...63).contains(first)
                 else { continue }
                 peer.dtls.handleDatagram(datagram, now: now)
             }
@@ -271,7 +281,8 @@ func sfuInProcessForwardBenchmark(consumers count: Int, packets: Int = 2_000) th
     let perPacket = microseconds(cpu) / Double(max(forwarded, 1))
     print(
         String(
-            format: "sfu in-process forward (%d consumers, %d packets in, %llu out, AEAD_AES_256_GCM, 112 B): %.3f µs CPU per forwarded packet (wall %.3f µs)",
+            format:
+                "sfu in-process forward (%d consumers, %d packets in, %llu out, AEAD_AES_256_GCM, 112 B): %.3f µs CPU per forwarded packet (wall %.3f µs)",
             count, packets, forwarded, perPacket, microseconds(wall) / Double(max(forwarded, 1))))
     router.close()
     return perPacket
@@ -386,7 +397,8 @@ func sfuLoopbackFanOutBenchmark(consumers count: Int, seconds: Int, workers: Int
             if let floor {
                 print(
                     String(
-                        format: "kernel floor for the same fan-out (plain sendmmsg to the %d receiver sockets, no SFU): %.3f µs CPU per datagram (user %.3f + system %.3f)",
+                        format:
+                            "kernel floor for the same fan-out (plain sendmmsg to the %d receiver sockets, no SFU): %.3f µs CPU per datagram (user %.3f + system %.3f)",
                         addresses.count, floor.total, floor.user, floor.system))
             }
             result = LoopbackResult(

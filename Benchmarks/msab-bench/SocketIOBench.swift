@@ -12,7 +12,10 @@ func socketIOCodecBenchmarks() {
     let encode = measure(200_000) { sink &+= SocketIOCodec.encode(packet).text.utf8.count }
     let text = SocketIOCodec.encode(packet).text
     let decode = measure(200_000) { sink &+= (try? SocketIOCodec.decode(text))?.attachments ?? 0 }
-    let big = SocketIOCodec.encode(SocketIOPacket(type: .event, data: .array(["room:join", .object(JSONObject((0..<40).map { ("key\($0)", .string(String(repeating: "v", count: 20))) }))]))).text
+    let big = SocketIOCodec.encode(
+        SocketIOPacket(
+            type: .event, data: .array(["room:join", .object(JSONObject((0..<40).map { ("key\($0)", .string(String(repeating: "v", count: 20))) }))]))
+    ).text
     let decodeBig = measure(50_000) { sink &+= (try? SocketIOCodec.decode(big))?.attachments ?? 0 }
     print("socket.io encode  (speaker:active event, \(text.utf8.count) B): \(format(encode)) per packet, \(Int(1 / encode)) packets/s")
     print("socket.io decode  (speaker:active event, \(text.utf8.count) B): \(format(decode)) per packet, \(Int(1 / decode)) packets/s")
@@ -61,7 +64,9 @@ func socketIOBroadcastBenchmark(sockets count: Int) async {
     }
     let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(rounds)
     let delivered = all.reduce(0) { $0 + $1.received.withLock { $0 } }
-    print("socket.io broadcast to \(count) sockets in a room (in memory): \(format(elapsed)) per event (\(format(elapsed / Double(count))) per recipient; \(delivered) deliveries)")
+    print(
+        "socket.io broadcast to \(count) sockets in a room (in memory): \(format(elapsed)) per event (\(format(elapsed / Double(count))) per recipient; \(delivered) deliveries)"
+    )
     for connection in all { connection.close() }
     feed.finish()
     server.cancel()

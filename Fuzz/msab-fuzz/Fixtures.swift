@@ -14,7 +14,8 @@ enum Fixtures {
     static let iceAgent = try! ICELiteServer(usernameFragment: "fuzzufrag", password: icePassword)
     static let peer = TransportAddress(addressBytes: [127, 0, 0, 1], port: 50_000)!
 
-    static let routerCapabilities: RtpCapabilities = (try? ORTC.generateRouterRtpCapabilities(mediaCodecs: ORTC.msabMediaCodecs))
+    static let routerCapabilities: RtpCapabilities =
+        (try? ORTC.generateRouterRtpCapabilities(mediaCodecs: ORTC.msabMediaCodecs))
         ?? RtpCapabilities(codecs: [], headerExtensions: [])
 
     nonisolated(unsafe) static var srtpSessions: [SRTPProfile: SRTPSession] = [:]

@@ -65,8 +65,9 @@ extension EngineIOServer {
     }
 
     func handshake(_ request: EngineHTTPRequest) -> EngineHandshake {
-        EngineHandshake(headers: request.headers, query: request.query, remoteAddress: request.remoteAddress,
-                        issuedAtMs: Int64(Date().timeIntervalSince1970 * 1000))
+        EngineHandshake(
+            headers: request.headers, query: request.query, remoteAddress: request.remoteAddress,
+            issuedAtMs: Int64(Date().timeIntervalSince1970 * 1000))
     }
 
     func pollGET(_ session: EngineSession, _ request: EngineHTTPRequest) async -> EngineHTTPResponse {

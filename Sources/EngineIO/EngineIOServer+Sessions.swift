@@ -21,13 +21,17 @@ extension EngineIOServer {
 
     /// Opens a session, or says which cap refuses it.
     func openSession(handshake: EngineHandshake, transport: EngineSession.Transport) -> Result<EngineSession, EngineRequestError> {
-        let session = EngineSession(id: Self.makeSid(), handshake: handshake, transport: transport, configuration: configuration,
-                                    now: .now, timers: timers) { [weak self] session, cause in
+        let session = EngineSession(
+            id: Self.makeSid(), handshake: handshake, transport: transport, configuration: configuration,
+            now: .now, timers: timers
+        ) { [weak self] session, cause in
             self?.forget(session, cause: cause)
         }
         let admitted: Result<Int, EngineRequestError> = sessions.withLock { sessions in
-            if let refusal = sessions.refusal(address: handshake.remoteAddress, maxSessions: configuration.maxSessions,
-                                              maxPerAddress: configuration.maxSessionsPerAddress) {
+            if let refusal = sessions.refusal(
+                address: handshake.remoteAddress, maxSessions: configuration.maxSessions,
+                maxPerAddress: configuration.maxSessionsPerAddress)
+            {
                 return .failure(refusal)
             }
             sessions.insert(session)
@@ -38,8 +42,12 @@ extension EngineIOServer {
         case .success(let value): count = value
         case .failure(let refusal):
             Counter(label: "msab_engineio_handshakes_total", dimensions: [("result", refusal.metricName)]).increment()
-            logger.info("engine.io handshake refused", metadata: ["reason": "\(refusal.message)",
-                                                                  "eio.remote": "\(handshake.remoteAddress ?? "?")"])
+            logger.info(
+                "engine.io handshake refused",
+                metadata: [
+                    "reason": "\(refusal.message)",
+                    "eio.remote": "\(handshake.remoteAddress ?? "?")",
+                ])
             session.discard()
             return .failure(refusal)
         }
@@ -68,8 +76,9 @@ extension EngineIOServer {
             stragglingPolls.withLock { $0[session.id] = until }
         }
         if cause == .slowConsumer {
-            logger.warning("engine.io session closed: slow consumer (outbound backlog over the cap)",
-                           metadata: ["eio.sid": "\(session.id)", "eio.remote": "\(session.handshake.remoteAddress ?? "?")"])
+            logger.warning(
+                "engine.io session closed: slow consumer (outbound backlog over the cap)",
+                metadata: ["eio.sid": "\(session.id)", "eio.remote": "\(session.handshake.remoteAddress ?? "?")"])
         } else {
             logger.debug("engine.io session closed", metadata: ["eio.sid": "\(session.id)", "reason": "\(cause.rawValue)"])
         }
@@ -86,10 +95,16 @@ extension EngineIOServer {
     }
 
     func openPacket(sid: String, upgrades: [String]) -> EnginePacket {
-        let pingInterval = configuration.pingInterval.components.seconds * 1000 + configuration.pingInterval.components.attoseconds / 1_000_000_000_000_000
-        let pingTimeout = configuration.pingTimeout.components.seconds * 1000 + configuration.pingTimeout.components.attoseconds / 1_000_000_000_000_000
+        let pingInterval =
+            configuration.pingInterval.components.seconds * 1000 + configuration.pingInterval.components.attoseconds / 1_000_000_000_000_000
+        let pingTimeout =
+            configuration.pingTimeout.components.seconds * 1000 + configuration.pingTimeout.components.attoseconds / 1_000_000_000_000_000
         let upgradesJSON = upgrades.map { "\"\($0)\"" }.joined(separator: ",")
-        return EnginePacket(.open, .text(#"{"sid":"\#(sid)","upgrades":[\#(upgradesJSON)],"pingInterval":\#(pingInterval),"pingTimeout":\#(pingTimeout),"maxPayload":\#(configuration.maxPayload)}"#))
+        return EnginePacket(
+            .open,
+            .text(
+                #"{"sid":"\#(sid)","upgrades":[\#(upgradesJSON)],"pingInterval":\#(pingInterval),"pingTimeout":\#(pingTimeout),"maxPayload":\#(configuration.maxPayload)}"#
+            ))
     }
 
     func refuse(_ error: EngineRequestError, _ request: EngineHTTPRequest) -> EngineHTTPResponse {

@@ -88,9 +88,11 @@ extension EngineIOServer {
         writer.finish()
     }
 
-    func readWebSocket<Frames: AsyncSequence & Sendable>(frames: Frames, session current: EngineSession,
-                                                        writer: OutboundFrameQueue,
-                                                        probing startsProbing: Bool) async where Frames.Element == EngineIOCodec.Frame {
+    func readWebSocket<Frames: AsyncSequence & Sendable>(
+        frames: Frames, session current: EngineSession,
+        writer: OutboundFrameQueue,
+        probing startsProbing: Bool
+    ) async where Frames.Element == EngineIOCodec.Frame {
         var probing = startsProbing
         do {
             reading: for try await frame in frames {

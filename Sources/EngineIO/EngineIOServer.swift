@@ -1,9 +1,9 @@
-import NIOCore
-public import ServiceLifecycle
 import EngineIOParser
 import Foundation
 import Logging
 import Metrics
+import NIOCore
+public import ServiceLifecycle
 import Synchronization
 
 /// An Engine.IO v4 server (engine.io's `Server`): the handshake, the long-polling and WebSocket

@@ -1,6 +1,6 @@
-import NIOCore
 import EngineIOParser
 import Metrics
+import NIOCore
 import Synchronization
 
 /// One Engine.IO session (engine.io's `Socket`): the thin shell around its
@@ -50,8 +50,10 @@ public final class EngineSession: EngineConnection, @unchecked Sendable {
 
     let shell: Mutex<Shell>
 
-    init(id: String, handshake: EngineHandshake, transport: Transport, configuration: EngineIOConfiguration,
-         now: Instant, timers: SessionTimers? = nil, onClose: @escaping @Sendable (EngineSession, EngineCloseCause) -> Void) {
+    init(
+        id: String, handshake: EngineHandshake, transport: Transport, configuration: EngineIOConfiguration,
+        now: Instant, timers: SessionTimers? = nil, onClose: @escaping @Sendable (EngineSession, EngineCloseCause) -> Void
+    ) {
         self.id = id
         self.handshake = handshake
         self.configuration = configuration
@@ -141,12 +143,13 @@ public final class EngineSession: EngineConnection, @unchecked Sendable {
     }
 
     public func send(contentsOf messages: [EngineMessage]) {
-        enqueue(messages.map {
-            switch $0 {
-            case .text(let text): .text(text)
-            case .binary(let bytes): .binary(bytes)
-            }
-        })
+        enqueue(
+            messages.map {
+                switch $0 {
+                case .text(let text): .text(text)
+                case .binary(let bytes): .binary(bytes)
+                }
+            })
     }
 
     /// A broadcast's frames, encoded once by the caller. On a WebSocket a send has no effect on
@@ -307,8 +310,10 @@ public final class EngineSession: EngineConnection, @unchecked Sendable {
 
 extension EngineSession.Shell {
     /// Performs the actions that must keep their order (socket writes) and collects the rest.
-    mutating func perform(_ actions: [EngineSession.Machine.Action], now: ContinuousClock.Instant,
-                          into deferred: inout EngineSession.Deferred) {
+    mutating func perform(
+        _ actions: [EngineSession.Machine.Action], now: ContinuousClock.Instant,
+        into deferred: inout EngineSession.Deferred
+    ) {
         var work = actions
         var index = 0
         // Bounded: an overflow adds one close's actions, and a closed machine adds none.

@@ -77,7 +77,10 @@ struct EngineSessionStateMachine<Socket: AnyObject & Sendable>: Sendable {
         var bytes = 0
 
         mutating func take() -> [EnginePacket] {
-            defer { packets = []; bytes = 0 }
+            defer {
+                packets = []
+                bytes = 0
+            }
             return packets
         }
     }
@@ -270,7 +273,8 @@ struct EngineSessionStateMachine<Socket: AnyObject & Sendable>: Sendable {
     private static func buffer(_ packets: [EnginePacket], in polling: inout PollingState, limits: Limits) -> Bool {
         let added = packets.reduce(0) { $0 &+ $1.byteSize }
         guard polling.buffer.bytes &+ added <= limits.maxOutboundBytes,
-              polling.buffer.packets.count &+ packets.count <= limits.maxOutboundPackets else { return false }
+            polling.buffer.packets.count &+ packets.count <= limits.maxOutboundPackets
+        else { return false }
         polling.buffer.packets.append(contentsOf: packets)
         polling.buffer.bytes &+= added
         return true

@@ -1,5 +1,5 @@
-import NIOCore
 import EngineIOParser
+import NIOCore
 import Synchronization
 
 /// The frames waiting for one WebSocket, bounded in bytes and in count.

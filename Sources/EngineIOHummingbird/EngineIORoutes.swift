@@ -1,11 +1,11 @@
 public import EngineIO
 import EngineIOParser
+import Foundation
+import HTTPTypes
 public import Hummingbird
 public import HummingbirdWebSocket
 import Logging
 import NIOCore
-import HTTPTypes
-import Foundation
 
 // The integration layer between Hummingbird 2 and the Engine.IO server (as hummingbird-websocket
 // is for WSCore): long-polling requests become `EngineHTTPRequest`s, WebSocket upgrades become
@@ -49,7 +49,9 @@ public enum EngineIOUpgrade {
     /// requests on the mounted paths. A refused one (bad query, unknown sid, a session cap) gets
     /// hummingbird-websocket's bare `400` (engine.io's `abortUpgrade` is a 400 too).
     public static func shouldUpgrade(_ mounts: [(path: String, server: EngineIOServer)])
-        -> @Sendable (HTTPRequest, any Channel, Logger) async throws -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>>
+        -> @Sendable (HTTPRequest, any Channel, Logger) async throws -> ShouldUpgradeResult<
+            WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>
+        >
     {
         let table = mounts.map { (path: $0.path.hasSuffix("/") ? String($0.path.dropLast()) : $0.path, server: $0.server) }
         return { request, channel, _ in

@@ -30,7 +30,10 @@ public enum Base64 {
         values.reserveCapacity(text.count)
         var padding = 0
         for byte in text {
-            if byte == UInt8(ascii: "=") { padding += 1; continue }
+            if byte == UInt8(ascii: "=") {
+                padding += 1
+                continue
+            }
             guard padding == 0 else { return nil }
             let value = reverse[Int(byte)]
             guard value != 0xFF else { return nil }

@@ -101,18 +101,23 @@ public final class BroadcastRunner: @unchecked Sendable {
         // Connect everyone (a hard stop in case connects neither finish nor fail).
         var lastLine = begin
         while true {
-            let (done, up, down) = try await loop.submit { (self.started == self.options.sockets && self.inFlight == 0, self.connected, self.failed) }.get()
+            let (done, up, down) = try await loop.submit { (self.started == self.options.sockets && self.inFlight == 0, self.connected, self.failed) }
+                .get()
             let now = NIODeadline.now()
             if done { break }
             if now - lastLine >= .seconds(1) {
                 lastLine = now
                 progress("[\(format(Double((now - begin).nanoseconds) / 1e9, 0)) s] connected \(up)/\(options.sockets) failed \(down)")
             }
-            guard now - begin < .seconds(Int64(60 + options.sockets / 50)) else { throw InternalEventPoster.Failure(description: "connects did not settle") }
+            guard now - begin < .seconds(Int64(60 + options.sockets / 50)) else {
+                throw InternalEventPoster.Failure(description: "connects did not settle")
+            }
             try await Task.sleep(for: .milliseconds(20))
         }
         report.connectSeconds = Double((NIODeadline.now() - begin).nanoseconds) / 1e9
-        progress("broadcast: \(try await loop.submit { self.connected }.get()) clients connected in \(format(report.connectSeconds, 1)) s; idle 2 s, then \(options.events) events")
+        progress(
+            "broadcast: \(try await loop.submit { self.connected }.get()) clients connected in \(format(report.connectSeconds, 1)) s; idle 2 s, then \(options.events) events"
+        )
 
         // The idle rate of the same clients (heartbeats), to subtract from the burst.
         try await Task.sleep(for: .milliseconds(500))
@@ -136,7 +141,10 @@ public final class BroadcastRunner: @unchecked Sendable {
             let postedAt = NIODeadline.now()
             let status = try await InternalEventPoster.post(
                 host: options.host, port: options.port, internalKey: options.internalKey, body: body.jsonString, on: loop)
-            guard status == 202 else { throw InternalEventPoster.Failure(description: "POST /internal/events answered \(status) (is --internal-key the server's MSAB_INTERNAL_KEY?)") }
+            guard status == 202 else {
+                throw InternalEventPoster.Failure(
+                    description: "POST /internal/events answered \(status) (is --internal-key the server's MSAB_INTERNAL_KEY?)")
+            }
             let deadline = postedAt + .nanoseconds(Int64(options.eventTimeout * 1e9))
             while true {
                 let (count, last) = try await loop.submit { (self.current.count, self.current.last) }.get()

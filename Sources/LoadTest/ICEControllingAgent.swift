@@ -199,9 +199,11 @@ public struct ICEControllingAgent: Sendable {
         guard request.username == expectedRequestUsername else { return .drop(.wrongUsername) }
         guard request.checkMessageIntegrity(key: localPasswordKey) == .valid else { return .drop(.badMessageIntegrity) }
         if request.iceControlling != nil {
-            return .respond(STUNMessage.bindingErrorResponse(transactionID: request.transactionID, error: .roleConflict, integrityKey: localPasswordKey))
+            return .respond(
+                STUNMessage.bindingErrorResponse(transactionID: request.transactionID, error: .roleConflict, integrityKey: localPasswordKey))
         }
-        return .respond(STUNMessage.bindingSuccessResponse(transactionID: request.transactionID, mappedAddress: source, integrityKey: localPasswordKey))
+        return .respond(
+            STUNMessage.bindingSuccessResponse(transactionID: request.transactionID, mappedAddress: source, integrityKey: localPasswordKey))
     }
 
     // MARK: - Private

@@ -213,7 +213,9 @@ public struct JanusClientStateMachine: Sendable {
             feedID = id
             state = .publishing
             let offer = local.render()
-            return [pluginMessage(body: ["request": "publish", "audiocodec": "opus"], jsep: ["type": "offer", "sdp": .string(offer), "trickle": false])]
+            return [
+                pluginMessage(body: ["request": "publish", "audiocodec": "opus"], jsep: ["type": "offer", "sdp": .string(offer), "trickle": false])
+            ]
         case .publishing:
             guard data?["configured"]?.stringValue == "ok" else { return [] }
             guard let answer = remoteSDP(message, type: "answer") else { return fail("publish: no SDP answer") }
@@ -244,7 +246,8 @@ public struct JanusClientStateMachine: Sendable {
             state = .starting
             return [
                 .remoteDescription(remote),
-                pluginMessage(body: ["request": "start", "room": room], jsep: ["type": "answer", "sdp": .string(answer.render()), "trickle": false]),
+                pluginMessage(
+                    body: ["request": "start", "room": room], jsep: ["type": "answer", "sdp": .string(answer.render()), "trickle": false]),
             ]
         case .starting:
             guard data?["started"]?.stringValue == "ok" else { return [] }

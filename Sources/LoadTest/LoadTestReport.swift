@@ -141,17 +141,20 @@ public struct LoadTestReport: Sendable, Hashable {
             let perPacket = packetsReceivedWhileMeasuring == 0 ? 0 : (measure.user + measure.system) * 1e6 / Double(packetsReceivedWhileMeasuring)
             lines.append(
                 "  server CPU: joins \(format(join.user, 2)) s user + \(format(join.system, 2)) s sys (\(format(perJoin, 1)) ms per listener); "
-                    + "measured stretch \(format(measure.user, 2)) s user + \(format(measure.system, 2)) s sys (\(format(perPacket, 1)) µs per delivered packet)")
+                    + "measured stretch \(format(measure.user, 2)) s user + \(format(measure.system, 2)) s sys (\(format(perPacket, 1)) µs per delivered packet)"
+            )
         }
         for (reason, count) in failures.sorted(by: { $0.value > $1.value }) { lines.append("  failure ×\(count): \(reason)") }
         if let churn {
             lines.append(
                 "  churn: \(churn.joins)/\(churn.joinsStarted) joins, \(churn.leaves) leaves, \(churn.seatTakes) seat takes, \(churn.seatLeaves) seat leaves, "
-                    + "\(churn.sideRooms) side rooms, \(churn.chatsSent) chats (\(churn.chatsEchoed) echoed, \(churn.chatsReceived) received); \(churn.errorCount) errors")
+                    + "\(churn.sideRooms) side rooms, \(churn.chatsSent) chats (\(churn.chatsEchoed) echoed, \(churn.chatsReceived) received); \(churn.errorCount) errors"
+            )
             for (kind, count) in churn.errors.sorted(by: { $0.value > $1.value }) { lines.append("  error ×\(count): \(kind)") }
         }
         if failures.keys.contains(where: { $0.contains("400 Bad Request") }) {
-            lines.append("  hint: msab refuses more than MSAB_MAX_SESSIONS_PER_IP (256) sessions from one address; start it with MSAB_MAX_SESSIONS_PER_IP=0")
+            lines.append(
+                "  hint: msab refuses more than MSAB_MAX_SESSIONS_PER_IP (256) sessions from one address; start it with MSAB_MAX_SESSIONS_PER_IP=0")
         }
         return lines.joined(separator: "\n")
     }

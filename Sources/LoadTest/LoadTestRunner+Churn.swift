@@ -156,7 +156,9 @@ extension LoadTestRunner {
             listener.silent = quiet
         }
         // A replacement speaker that failed frees the cycle (its failure is already counted).
-        if speakerCycleInFlight, !churnSpeakers.contains(where: { $0.phase == .connecting || $0.phase == .joining || $0.leaving && $0.phase != .stopped }) {
+        if speakerCycleInFlight,
+            !churnSpeakers.contains(where: { $0.phase == .connecting || $0.phase == .joining || $0.leaving && $0.phase != .stopped })
+        {
             speakerCycleInFlight = false
         }
     }

@@ -1,11 +1,12 @@
+import DTLS
+import NIOCore
+import NIOPosix
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import DTLS
-import NIOCore
-import NIOPosix
 
 /// Runs one load test: M speakers, then N listeners with at most C joins in flight, all on ONE
 /// event loop (no thread or task per participant: each is a pair of NIO channels and a few
@@ -150,11 +151,12 @@ public final class LoadTestRunner: @unchecked Sendable {
         startedAt = .now()
         lastProgress = (startedAt, Self.cpuSeconds().total)
         audioClock = AudioFrameClock(start: startedAt + AudioFrameClock.interval)
-        tasks.append(loop.scheduleRepeatedTask(initialDelay: AudioFrameClock.interval, delay: AudioFrameClock.interval) { [self] _ in
-            for _ in 0..<audioClock.due(now: .now()) {
-                for speaker in speakers { speaker.sendAudioFrame() }
-            }
-        })
+        tasks.append(
+            loop.scheduleRepeatedTask(initialDelay: AudioFrameClock.interval, delay: AudioFrameClock.interval) { [self] _ in
+                for _ in 0..<audioClock.due(now: .now()) {
+                    for speaker in speakers { speaker.sendAudioFrame() }
+                }
+            })
         tasks.append(loop.scheduleRepeatedTask(initialDelay: .milliseconds(50), delay: .milliseconds(50)) { [self] _ in tick() })
         tasks.append(loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [self] _ in everySecond() })
         for index in 0..<options.speakers {
@@ -193,7 +195,9 @@ public final class LoadTestRunner: @unchecked Sendable {
             if let pid = options.serverPID { serverAtSettle = ProcessCPUTime.of(pid: pid) }
             framesAtSettle = audioClock.sent
             receivedAtSettle = listeners.reduce(0) { sum, listener in sum + listener.streams.values.reduce(0) { $0 + $1.received } }
-            progress("loadtest: all joins settled after \(format(Double((settledAt!.uptimeNanoseconds - startedAt.uptimeNanoseconds)) / 1e9, 2)) s; measuring \(format(options.duration, 1)) s")
+            progress(
+                "loadtest: all joins settled after \(format(Double((settledAt!.uptimeNanoseconds - startedAt.uptimeNanoseconds)) / 1e9, 2)) s; measuring \(format(options.duration, 1)) s"
+            )
             if let churn = options.churn { startChurn(churn) }
         }
     }
@@ -236,7 +240,9 @@ public final class LoadTestRunner: @unchecked Sendable {
             "[\(format(elapsed, 0)) s] joined \(liveCount)/\(options.speakers + options.listeners) in-flight \(inFlight) receiving \(receiving) failed \(failedCount) loss \(format(loss, 3)) % client CPU \(format(cpuPercent, 0)) %\(churnFields)"
         )
         // Hard stop: joins that never settle cannot keep the test running forever.
-        if elapsed > options.joinTimeout * 2 + options.duration + Double(options.listeners) / Double(max(options.concurrency, 1)) * options.joinTimeout {
+        if elapsed > options.joinTimeout * 2 + options.duration + Double(options.listeners) / Double(max(options.concurrency, 1))
+            * options.joinTimeout
+        {
             finish(now: now)
         }
     }

@@ -1,8 +1,8 @@
 import DTLS
 import NIOCore
 import NIOPosix
-import SocketIOParser
 import STUN
+import SocketIOParser
 
 /// One simulated room member, as a frontend drives a room (Tests/python/msabtest/client.py,
 /// contract §3): Socket.IO connect with the token → `room:join` →
@@ -335,7 +335,8 @@ final class VirtualParticipant: SignallingPeer, @unchecked Sendable {
             localUsernameFragment: "lt\(index)x\(UInt32.random(in: 0...UInt32.max, using: &generator))",
             remoteUsernameFragment: ufrag, remotePassword: password)
         media = MediaLeg(
-            ice: ICEControllingAgent(credentials: credentials, tieBreaker: UInt64.random(in: 0...UInt64.max, using: &generator)), dtls: dtls, remote: remote)
+            ice: ICEControllingAgent(credentials: credentials, tieBreaker: UInt64.random(in: 0...UInt64.max, using: &generator)), dtls: dtls,
+            remote: remote)
         transportId = id
         runner.registerMedia(self)
 
@@ -385,10 +386,12 @@ final class VirtualParticipant: SignallingPeer, @unchecked Sendable {
         guard let transportId else { return }
         let rtpParameters: JSONValue = [
             "mid": "0",
-            "codecs": [[
-                "mimeType": "audio/opus", "payloadType": .number(Double(OpusPacketizer.payloadType)), "clockRate": 48_000, "channels": 2,
-                "parameters": ["minptime": 10, "useinbandfec": 1], "rtcpFeedback": [],
-            ]],
+            "codecs": [
+                [
+                    "mimeType": "audio/opus", "payloadType": .number(Double(OpusPacketizer.payloadType)), "clockRate": 48_000, "channels": 2,
+                    "parameters": ["minptime": 10, "useinbandfec": 1], "rtcpFeedback": [],
+                ]
+            ],
             "headerExtensions": [],
             "encodings": [["ssrc": .number(Double(packetizer.ssrc)), "dtx": false]],
             "rtcp": ["cname": .string("loadtest-\(index)"), "reducedSize": true, "mux": true],

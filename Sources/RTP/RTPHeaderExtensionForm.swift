@@ -94,7 +94,7 @@ public struct RTPHeaderExtensionIterator: IteratorProtocol, Sequence {
             case .twoByte:
                 header = offset + 2 <= end ? (first, Int(bytes[offset + 1]), offset + 2) : nil
             }
-            guard case let (id, length, dataStart)? = header, dataStart + length <= end else {
+            guard case (let id, let length, let dataStart)? = header, dataStart + length <= end else {
                 offset = end
                 return nil
             }

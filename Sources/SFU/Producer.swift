@@ -145,8 +145,10 @@ struct ProducerMapping: Sendable {
     /// The producer's id for `urn:ietf:params:rtp-hdrext:ssrc-audio-level`, 0 when not negotiated.
     var audioLevelExtensionID: UInt8
 
-    init(ssrc: UInt32?, payloadTypes: [(producer: UInt8, router: UInt8)], clockRate: UInt32,
-         extensionIDs: [(producer: UInt8, router: UInt8)], audioLevelExtensionID: UInt8) {
+    init(
+        ssrc: UInt32?, payloadTypes: [(producer: UInt8, router: UInt8)], clockRate: UInt32,
+        extensionIDs: [(producer: UInt8, router: UInt8)], audioLevelExtensionID: UInt8
+    ) {
         self.ssrc = ssrc
         var table = [UInt8](repeating: Self.unmapped, count: 128)
         for pair in payloadTypes where pair.producer < 128 && pair.router < 128 { table[Int(pair.producer)] = pair.router }

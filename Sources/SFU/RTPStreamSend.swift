@@ -81,7 +81,9 @@ struct RTPStreamSend {
 
     /// What a NACK for `sequenceNumber` may resend: the producer's sequence number and our
     /// timestamp, unless the packet is unknown or was resent within ``retransmissionInterval``.
-    func retransmissionCandidate(sequenceNumber: UInt16, now: NIODeadline) -> Result<(producerSequenceNumber: UInt16, timestamp: UInt32), RetransmissionRefusal> {
+    func retransmissionCandidate(sequenceNumber: UInt16, now: NIODeadline) -> Result<
+        (producerSequenceNumber: UInt16, timestamp: UInt32), RetransmissionRefusal
+    > {
         guard let entry = lookup(sequenceNumber: sequenceNumber) else { return .failure(.init(reason: .retransmissionMiss)) }
         let last = history[Int(sequenceNumber) & (Self.historySize - 1)].resentAt
         // `NIODeadline - NIODeadline` cannot trap (both lie in 0..<2^63 ns); a bogus earlier

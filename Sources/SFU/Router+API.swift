@@ -36,7 +36,8 @@ extension Router {
         }
         let router = Router(worker: worker, rtpCapabilities: capabilities)
         if let observers {
-            router.addObserver(AudioLevelRTPObserver(maxEntries: observers.maxEntries, threshold: observers.threshold, interval: observers.audioLevelInterval))
+            router.addObserver(
+                AudioLevelRTPObserver(maxEntries: observers.maxEntries, threshold: observers.threshold, interval: observers.audioLevelInterval))
             router.addObserver(ActiveSpeakerRTPObserver(interval: observers.activeSpeakerInterval))
         }
         worker.add(router)
@@ -51,11 +52,14 @@ extension Router {
         return WebRtcTransportInfo(
             id: transport.id,
             iceParameters: IceParameters(usernameFragment: transport.iceUsernameFragment, password: transport.icePassword, iceLite: true),
-            iceCandidates: Self.hostCandidates(addresses: worker.settings.announcedAddresses, port: worker.settings.port, tcp: worker.settings.offersTCP),
+            iceCandidates: Self.hostCandidates(
+                addresses: worker.settings.announcedAddresses, port: worker.settings.port, tcp: worker.settings.offersTCP),
             // Only sha-256: aiortc ignores the others, Chrome and Firefox accept it (media-notes).
             dtlsParameters: DtlsParameters(
                 role: .auto,
-                fingerprints: [DtlsFingerprint(algorithm: FingerprintAlgorithm(rawValue: "sha-256"), value: worker.certificate.fingerprint(.sha256).value)]
+                fingerprints: [
+                    DtlsFingerprint(algorithm: FingerprintAlgorithm(rawValue: "sha-256"), value: worker.certificate.fingerprint(.sha256).value)
+                ]
             ))
     }
 
@@ -139,7 +143,8 @@ extension Router {
         do {
             validated = try ORTC.validateRtpParameters(rtpParameters)
             rtpMapping = try ORTC.getProducerRtpParametersMapping(
-                validated, routerRtpCapabilities: rtpCapabilities, firstMappedSsrc: UInt32.random(in: 100_000_000...900_000_000, using: &worker.random))
+                validated, routerRtpCapabilities: rtpCapabilities,
+                firstMappedSsrc: UInt32.random(in: 100_000_000...900_000_000, using: &worker.random))
             consumable = try ORTC.getConsumableRtpParameters(
                 kind: kind, validated, routerRtpCapabilities: rtpCapabilities, rtpMapping: rtpMapping)
         } catch {

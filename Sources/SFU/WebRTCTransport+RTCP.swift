@@ -101,7 +101,8 @@ extension WebRTCTransport {
                 var buffer = ByteBuffer()
                 buffer.reserveCapacity(64 + 24 * blocks.count)
                 for chunk in stride(from: 0, to: blocks.count, by: 31) {
-                    buffer.writeRTCPPacket(.receiverReport(RTCPReceiverReport(ssrc: rtcpSSRC, reportBlocks: Array(blocks[chunk..<min(chunk + 31, blocks.count)]))))
+                    buffer.writeRTCPPacket(
+                        .receiverReport(RTCPReceiverReport(ssrc: rtcpSSRC, reportBlocks: Array(blocks[chunk..<min(chunk + 31, blocks.count)]))))
                 }
                 sendRTCPCompound(buffer)
             }
@@ -115,9 +116,11 @@ extension WebRTCTransport {
             var buffer = ByteBuffer()
             buffer.reserveCapacity(128)
             buffer.writeRTCPPacket(.senderReport(report))
-            buffer.writeRTCPPacket(.sourceDescription(RTCPSourceDescription(chunks: [
-                .init(ssrc: consumer.ssrc, items: [.cname(consumer.mapping.cname)])
-            ])))
+            buffer.writeRTCPPacket(
+                .sourceDescription(
+                    RTCPSourceDescription(chunks: [
+                        .init(ssrc: consumer.ssrc, items: [.cname(consumer.mapping.cname)])
+                    ])))
             sendRTCPCompound(buffer)
         }
     }

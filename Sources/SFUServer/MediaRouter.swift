@@ -143,4 +143,3 @@ public final class MediaRouter: Sendable {
         (try? await onRouter { router, _ in router.stats }) ?? RouterStats(id: id, transports: [], producers: [], consumers: [])
     }
 }
-

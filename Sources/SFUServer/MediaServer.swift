@@ -3,8 +3,8 @@ public import MediasoupWire
 import Metrics
 import NIOCore
 import NIOPosix
-public import ServiceLifecycle
 public import SFU
+public import ServiceLifecycle
 import Synchronization
 
 /// The media plane of msab: `numWorkers` workers, each one event loop with one UDP port
@@ -246,7 +246,9 @@ public final class MediaServer: Service, Sendable {
     /// The worker with the fewest consumers (ties: the fewest routers, then the first).
     public func leastLoadedWorker() -> Int {
         state.withLock { state in
-            state.counts.indices.min { (state.counts[$0].consumers, state.counts[$0].routers) < (state.counts[$1].consumers, state.counts[$1].routers) } ?? 0
+            state.counts.indices.min {
+                (state.counts[$0].consumers, state.counts[$0].routers) < (state.counts[$1].consumers, state.counts[$1].routers)
+            } ?? 0
         }
     }
 

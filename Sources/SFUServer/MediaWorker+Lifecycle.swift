@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Logging
 import NIOCore
 import NIOPosix
 import SFU
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension MediaWorker {
     // MARK: - Lifecycle

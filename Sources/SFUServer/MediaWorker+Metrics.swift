@@ -14,7 +14,9 @@ extension MediaWorker {
         }
         published = counters
         let counts = core.objectCounts
-        reportCounts(index, WorkerObjectCounts(routers: counts.routers, transports: counts.transports, producers: counts.producers, consumers: counts.consumers))
+        reportCounts(
+            index,
+            WorkerObjectCounts(routers: counts.routers, transports: counts.transports, producers: counts.producers, consumers: counts.consumers))
     }
 
     /// Counters and counts of this worker, read on its loop (for tests, stats and the bench).

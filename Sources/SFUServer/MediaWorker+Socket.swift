@@ -1,7 +1,8 @@
+import NIOCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import NIOCore
 
 /// The raw socket calls NIO does not offer: a UDP socket with forced buffer sizes, made here
 /// and handed to NIO (`withBoundSocket`).

@@ -1,6 +1,6 @@
-import CSRTPCrypto
 import COpenSSL
 import CPrefetch
+import CSRTPCrypto
 
 /// The session keys of one direction of SRTP or of SRTCP, loaded once: on a CPU with AES-NI
 /// (``CSRTPCrypto``) one 64-byte aligned block of round keys, GHASH key and salt that the per-packet
@@ -39,7 +39,8 @@ final class SRTPCipher {
             masterKey: masterKey, masterSalt: masterSalt, label: rtcp ? .rtcpEncryption : .rtpEncryption, length: profile.keyLength)
         let sessionSalt = try SRTPKeyDerivation.derive(
             masterKey: masterKey, masterSalt: masterSalt, label: rtcp ? .rtcpSalt : .rtpSalt, length: profile.saltLength)
-        let authenticationKey = isGCM
+        let authenticationKey =
+            isGCM
             ? []
             : try SRTPKeyDerivation.derive(
                 masterKey: masterKey, masterSalt: masterSalt, label: rtcp ? .rtcpAuthentication : .rtpAuthentication, length: 20)
@@ -55,7 +56,8 @@ final class SRTPCipher {
             self.context = context
             if isGCM {
                 let cipher = profile.keyLength == 32 ? EVP_aes_256_gcm() : EVP_aes_128_gcm()
-                ready = decrypting
+                ready =
+                    decrypting
                     ? EVP_DecryptInit_ex(context, cipher, nil, key, nil) == 1
                     : EVP_EncryptInit_ex(context, cipher, nil, key, nil) == 1
             } else {

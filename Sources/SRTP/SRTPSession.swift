@@ -209,8 +209,9 @@ public final class SRTPSession {
         if let known, known.window.check(index) != .fresh { throw SRTPError(type: .replayFail) }
         let payloadLength = authenticated - headerLength
         if rtpCipher.isGCM {
-            guard rtpCipher.open(
-                ssrc: ssrc, index: index, aad: p, headerLength, aad2: nil, 0, p + headerLength, payloadLength, tag: p + authenticated)
+            guard
+                rtpCipher.open(
+                    ssrc: ssrc, index: index, aad: p, headerLength, aad2: nil, 0, p + headerLength, payloadLength, tag: p + authenticated)
             else { throw SRTPError(type: .authFail) }
         } else {
             Self.write32(UInt32(truncatingIfNeeded: index >> 16), to: word)
@@ -272,9 +273,10 @@ public final class SRTPSession {
         if rtcpCipher.isGCM {
             // Unencrypted SRTCP (E = 0) authenticates the whole packet as AAD (RFC 7714 §9.3).
             let aadLength = encrypted ? 8 : end
-            guard rtcpCipher.open(
-                ssrc: ssrc, index: index, aad: p, aadLength, aad2: p + trailerOffset, 4, p + aadLength, end - aadLength,
-                tag: p + end)
+            guard
+                rtcpCipher.open(
+                    ssrc: ssrc, index: index, aad: p, aadLength, aad2: p + trailerOffset, 4, p + aadLength, end - aadLength,
+                    tag: p + end)
             else { throw SRTPError(type: .authFail) }
         } else {
             try rtcpCipher.authenticate(p, length - tagLength, nil, 0)

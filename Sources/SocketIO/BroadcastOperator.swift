@@ -1,5 +1,5 @@
-public import SocketIOParser
 import EngineIO
+public import SocketIOParser
 
 /// An immutable broadcast target (socket.io's `BroadcastOperator`): `to` and `except` return new
 /// operators; `emit` encodes the packet ONCE and hands the same messages to every recipient.

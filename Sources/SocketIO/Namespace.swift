@@ -1,6 +1,6 @@
-public import SocketIOParser
 import EngineIO
 import Metrics
+public import SocketIOParser
 import Synchronization
 
 /// A Socket.IO namespace: its middlewares, connection handler, sockets and rooms.
@@ -58,7 +58,8 @@ public final class Namespace: Sendable {
         // To everyone (`io.emit`): the namespace's own sockets, without building a set of
         // 10,000 ids from the adapter only to look each of them up again. The adapter knows
         // the same sockets (`add`/`remove` update both, this namespace first).
-        let sockets = rooms.isEmpty && except.isEmpty
+        let sockets =
+            rooms.isEmpty && except.isEmpty
             ? state.withLock { Array($0.sockets.values) }
             : sockets(ids: adapter.sockets(in: rooms, except: except))
         // One event-loop hop per loop for the whole fan-out, not one per socket.

@@ -1,7 +1,7 @@
 import EngineIO
-public import SocketIOParser
 import Logging
 import NIOCore
+public import SocketIOParser
 import Synchronization
 
 /// A client connected to one namespace (socket.io's server-side `Socket`).
@@ -38,8 +38,10 @@ public final class Socket: Sendable {
     let state = Mutex(State())
     let limits: InboundLimits
 
-    init(id: String, handshake: SocketHandshake, data: (any Sendable)?, namespace: Namespace, connection: any EngineConnection,
-         limits: InboundLimits = InboundLimits()) {
+    init(
+        id: String, handshake: SocketHandshake, data: (any Sendable)?, namespace: Namespace, connection: any EngineConnection,
+        limits: InboundLimits = InboundLimits()
+    ) {
         self.id = id
         self.handshake = handshake
         self.data = data
@@ -145,7 +147,8 @@ public final class Socket: Sendable {
     /// Marks the socket gone; the event loop then handles what is still queued, runs the
     /// disconnect handlers and cleans up.
     func finish(_ reason: DisconnectReason) {
-        let ended = state.withLock { state -> (acks: [CheckedContinuation<[JSONValue], any Error>], waiter: CheckedContinuation<InboundEvent?, Never>?)? in
+        let ended = state.withLock {
+            state -> (acks: [CheckedContinuation<[JSONValue], any Error>], waiter: CheckedContinuation<InboundEvent?, Never>?)? in
             guard state.disconnected == nil else { return nil }
             state.disconnected = reason
             defer { state.pendingAcks.removeAll() }

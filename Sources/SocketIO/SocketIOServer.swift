@@ -1,8 +1,8 @@
 public import EngineIO
 public import Logging
-public import ServiceLifecycle
 import Metrics
 import NIOCore
+public import ServiceLifecycle
 import SocketIOParser
 import Synchronization
 
@@ -25,8 +25,10 @@ public final class SocketIOServer: Service, Sendable {
         /// is closed (a client cannot try token after token on one connection). Unlimited by default.
         public var maxRefusedConnects: Int
 
-        public init(connectTimeout: Duration = .seconds(45), maxPayload: Int = 1_000_000, inboundLimits: InboundLimits = InboundLimits(),
-                    maxRefusedConnects: Int = .max) {
+        public init(
+            connectTimeout: Duration = .seconds(45), maxPayload: Int = 1_000_000, inboundLimits: InboundLimits = InboundLimits(),
+            maxRefusedConnects: Int = .max
+        ) {
             self.connectTimeout = connectTimeout
             self.maxPayload = maxPayload
             self.inboundLimits = inboundLimits
@@ -64,9 +66,11 @@ public final class SocketIOServer: Service, Sendable {
     /// Makes each namespace's adapter (socket.io's `adapter` option): in memory by default.
     let makeAdapter: @Sendable (String) -> any SocketIOAdapter
 
-    public init(configuration: Configuration = .init(), connections: AsyncStream<any EngineConnection>,
-                adapter: @escaping @Sendable (_ namespace: String) -> any SocketIOAdapter = { _ in InMemoryAdapter() },
-                logger: Logger = Logger(label: "msab.socketio")) {
+    public init(
+        configuration: Configuration = .init(), connections: AsyncStream<any EngineConnection>,
+        adapter: @escaping @Sendable (_ namespace: String) -> any SocketIOAdapter = { _ in InMemoryAdapter() },
+        logger: Logger = Logger(label: "msab.socketio")
+    ) {
         self.configuration = configuration
         self.connections = connections
         self.logger = logger
@@ -121,8 +125,10 @@ public final class SocketIOServer: Service, Sendable {
         }
     }
 
-    static func takeExpired(_ table: borrowing Mutex<[ObjectIdentifier: (connection: any EngineConnection, deadline: ContinuousClock.Instant)]>,
-                            now: ContinuousClock.Instant) -> [any EngineConnection] {
+    static func takeExpired(
+        _ table: borrowing Mutex<[ObjectIdentifier: (connection: any EngineConnection, deadline: ContinuousClock.Instant)]>,
+        now: ContinuousClock.Instant
+    ) -> [any EngineConnection] {
         table.withLock { waiting -> [any EngineConnection] in
             let due = waiting.filter { $0.value.deadline <= now }
             for key in due.keys { waiting[key] = nil }
@@ -133,7 +139,8 @@ public final class SocketIOServer: Service, Sendable {
     /// Closes an engine session for a named reason: counted, logged at debug level.
     func closed(_ connection: any EngineConnection, _ reason: CloseReason, _ detail: String = "") {
         closedCounters[reason]?.increment()
-        logger.debug("socket.io closes the session", metadata: ["eio.sid": "\(connection.id)", "reason": "\(reason.rawValue)", "detail": "\(detail)"])
+        logger.debug(
+            "socket.io closes the session", metadata: ["eio.sid": "\(connection.id)", "reason": "\(reason.rawValue)", "detail": "\(detail)"])
         connection.close()
     }
 
@@ -225,8 +232,10 @@ public final class SocketIOServer: Service, Sendable {
     }
 
     /// Acts on one complete packet; false when the session was closed and reading must stop.
-    func handle(_ packet: SocketIOPacket, wireBytes: Int, connection: any EngineConnection, sockets: SocketTable,
-                group: inout DiscardingTaskGroup) async -> Bool {
+    func handle(
+        _ packet: SocketIOPacket, wireBytes: Int, connection: any EngineConnection, sockets: SocketTable,
+        group: inout DiscardingTaskGroup
+    ) async -> Bool {
         switch packet.type {
         case .connect:
             guard let namespace = namespace(packet.namespace) else {
@@ -247,8 +256,9 @@ public final class SocketIOServer: Service, Sendable {
                     connection.close()  // flushes the CONNECT_ERROR first
                 }
             case .accept(let data):
-                let socket = Socket(id: Self.makeSocketId(), handshake: handshake, data: data, namespace: namespace, connection: connection,
-                                    limits: configuration.inboundLimits)
+                let socket = Socket(
+                    id: Self.makeSocketId(), handshake: handshake, data: data, namespace: namespace, connection: connection,
+                    limits: configuration.inboundLimits)
                 sockets.map.withLock { $0[namespace.name] = socket }
                 awaitingConnect.withLock { $0[ObjectIdentifier(connection)] = nil }
                 namespace.add(socket)
@@ -266,20 +276,26 @@ public final class SocketIOServer: Service, Sendable {
             socket?.finish(.clientNamespaceDisconnect)
         case .event, .binaryEvent:
             guard let socket = sockets.map.withLock({ $0[packet.namespace] }), case .array(let items)? = packet.data,
-                  let name = packet.eventName else { return true }
+                let name = packet.eventName
+            else { return true }
             guard socket.received(event: name, args: Array(items.dropFirst()), ackId: packet.id, bytes: wireBytes) else {
                 let queued = socket.queued
-                logger.warning("socket.io client outran its handlers: disconnected",
-                               metadata: ["eio.sid": "\(connection.id)", "sio.nsp": "\(packet.namespace)", "sio.sid": "\(socket.id)",
-                                          "queued.events": "\(queued.events)", "queued.bytes": "\(queued.bytes)",
-                                          "limit.events": "\(configuration.inboundLimits.maximumEvents)",
-                                          "limit.bytes": "\(configuration.inboundLimits.maximumBytes)"])
+                logger.warning(
+                    "socket.io client outran its handlers: disconnected",
+                    metadata: [
+                        "eio.sid": "\(connection.id)", "sio.nsp": "\(packet.namespace)", "sio.sid": "\(socket.id)",
+                        "queued.events": "\(queued.events)", "queued.bytes": "\(queued.bytes)",
+                        "limit.events": "\(configuration.inboundLimits.maximumEvents)",
+                        "limit.bytes": "\(configuration.inboundLimits.maximumBytes)",
+                    ])
                 closedCounters[.inboundOverflow]?.increment()
                 socket.overflowed()
                 return false
             }
         case .ack, .binaryAck:
-            guard let socket = sockets.map.withLock({ $0[packet.namespace] }), let id = packet.id, case .array(let args)? = packet.data else { return true }
+            guard let socket = sockets.map.withLock({ $0[packet.namespace] }), let id = packet.id, case .array(let args)? = packet.data else {
+                return true
+            }
             socket.receivedAck(id: id, args: args)
         case .connectError:
             // Only servers send CONNECT_ERROR.
@@ -301,5 +317,10 @@ final class SocketTable: Sendable {
     let refusedConnects = Mutex(0)
 
     /// Counts one refused CONNECT; returns the count so far.
-    func countRefusal() -> Int { refusedConnects.withLock { $0 &+= 1; return $0 } }
+    func countRefusal() -> Int {
+        refusedConnects.withLock {
+            $0 &+= 1
+            return $0
+        }
+    }
 }

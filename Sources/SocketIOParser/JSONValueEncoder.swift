@@ -89,7 +89,8 @@ public enum JSONValueEncoder {
 
         static func number(_ value: Double, codingPath: [any CodingKey]) throws -> JSONValue {
             guard value.isFinite else {
-                throw EncodingError.invalidValue(value, .init(codingPath: codingPath, debugDescription: "Unable to encode \(value) directly in JSON."))
+                throw EncodingError.invalidValue(
+                    value, .init(codingPath: codingPath, debugDescription: "Unable to encode \(value) directly in JSON."))
             }
             return .number(value)
         }

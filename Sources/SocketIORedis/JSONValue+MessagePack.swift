@@ -118,10 +118,11 @@ extension JSONValue {
     var nodeJSONCompatible: JSONValue {
         switch self {
         case .binary(let bytes):
-            return .object(JSONObject([
-                (key: "type", value: .string("Buffer")),
-                (key: "data", value: .array(bytes.readableBytesView.map { .number(Double($0)) })),
-            ]))
+            return .object(
+                JSONObject([
+                    (key: "type", value: .string("Buffer")),
+                    (key: "data", value: .array(bytes.readableBytesView.map { .number(Double($0)) })),
+                ]))
         case .array(let elements):
             return .array(elements.map(\.nodeJSONCompatible))
         case .object(let object):

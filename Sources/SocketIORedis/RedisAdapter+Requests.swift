@@ -2,10 +2,10 @@ import EngineIO
 import Foundation
 import Logging
 import Metrics
-import Synchronization
 import NIOCore
 import SocketIO
 import SocketIOParser
+import Synchronization
 
 /// The adapter's requests (../shared/redis-adapter.md §A.3), answered as a Node node does, so
 /// `fetchSockets()`, `allRooms()`, `socketsJoin()`, `disconnectSockets()`, `serverSideEmit()` and
@@ -84,18 +84,24 @@ extension RedisAdapter {
         var query = JSONObject()
         for (key, value) in handshake.query.sorted(by: { $0.key < $1.key }) { query[key] = .string(value) }
         let issued = Double(handshake.issued)
-        let json: JSONValue = .object(JSONObject([
-            ("headers", .object(headers)),
-            ("time", .string(Self.javaScriptDateString(milliseconds: handshake.issued))),
-            ("address", .string(Self.ipOnly(handshake.address ?? ""))),
-            ("xdomain", .bool(handshake.header("origin") != nil)),
-            ("secure", .bool(false)),
-            ("issued", .number(issued)),
-            ("url", .string("/socket.io/?" + handshake.query.sorted { $0.key < $1.key }
-                .map { "\(Self.percentEncoded($0.key))=\(Self.percentEncoded($0.value))" }.joined(separator: "&"))),
-            ("query", .object(query)),
-            ("auth", .object(JSONObject())),  // never the client's token
-        ]))
+        let json: JSONValue = .object(
+            JSONObject([
+                ("headers", .object(headers)),
+                ("time", .string(Self.javaScriptDateString(milliseconds: handshake.issued))),
+                ("address", .string(Self.ipOnly(handshake.address ?? ""))),
+                ("xdomain", .bool(handshake.header("origin") != nil)),
+                ("secure", .bool(false)),
+                ("issued", .number(issued)),
+                (
+                    "url",
+                    .string(
+                        "/socket.io/?"
+                            + handshake.query.sorted { $0.key < $1.key }
+                            .map { "\(Self.percentEncoded($0.key))=\(Self.percentEncoded($0.value))" }.joined(separator: "&"))
+                ),
+                ("query", .object(query)),
+                ("auth", .object(JSONObject())),  // never the client's token
+            ]))
         return RedisRemoteSocket(id: socket.id, handshake: json, rooms: socket.rooms.sorted())
     }
 

@@ -36,8 +36,10 @@ public final class RedisAdapter: SocketIOAdapter, Service {
     let droppedOut = Counter(label: "msab_redis_adapter_dropped_total", dimensions: [("reason", "queue_full")])
     let droppedIn = Counter(label: "msab_redis_adapter_dropped_total", dimensions: [("reason", "malformed")])
 
-    public init(uid: String, namespace name: String = "/", redis: RedisClient, limits: RedisAdapterLimits = .default,
-                maximumQueuedMessages: Int = 65_536, maximumQueuedBytes: Int = 64 << 20, logger: Logger) {
+    public init(
+        uid: String, namespace name: String = "/", redis: RedisClient, limits: RedisAdapterLimits = .default,
+        maximumQueuedMessages: Int = 65_536, maximumQueuedBytes: Int = 64 << 20, logger: Logger
+    ) {
         self.uid = uid
         self.channels = RedisAdapterChannels(namespace: name)
         self.redis = redis
@@ -64,10 +66,13 @@ public final class RedisAdapter: SocketIOAdapter, Service {
     public func allRooms() -> Set<String> { local.allRooms() }
 
     public func publish(_ packet: SocketIOPacket, rooms: Set<String>, except: Set<String>, flags: BroadcastFlags) {
-        let message = RedisBroadcast(uid: uid, packet: packet,
-                                     options: RedisBroadcastOptions(rooms: rooms.sorted(), except: except.sorted(),
-                                                                    flags: RedisBroadcastFlags(volatile: flags.volatile ? true : nil,
-                                                                                               compress: flags.compress)))
+        let message = RedisBroadcast(
+            uid: uid, packet: packet,
+            options: RedisBroadcastOptions(
+                rooms: rooms.sorted(), except: except.sorted(),
+                flags: RedisBroadcastFlags(
+                    volatile: flags.volatile ? true : nil,
+                    compress: flags.compress)))
         enqueue(channel: message.channel(in: channels), message.encoded())
     }
 
@@ -156,7 +161,8 @@ public final class RedisAdapter: SocketIOAdapter, Service {
             return
         }
         guard broadcast.uid != uid, broadcast.packet.namespace == channels.namespace,
-              let namespace = namespace.withLock({ $0 }) else { return }
+            let namespace = namespace.withLock({ $0 })
+        else { return }
         namespace.deliverLocally(broadcast.packet, rooms: Set(broadcast.options.rooms), except: Set(broadcast.options.except))
     }
 }

@@ -1,5 +1,5 @@
-public import NIOCore
 import MessagePack
+public import NIOCore
 public import SocketIOParser
 
 /// A broadcast between nodes: the MessagePack array `[uid, packet, opts]` published on

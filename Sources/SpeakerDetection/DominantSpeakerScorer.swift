@@ -144,7 +144,8 @@ struct DominantSpeakerScorer: Sendable {
 
     /// Paper eq. 6: log C(nR, vL) + vL·log p + (nR − vL)·log(1 − p) − log λ + λ·vL, floored.
     static func activityScore(_ vL: Int, _ nR: Int, _ p: Double, _ lambda: Double) -> Double {
-        let score = log(Double(binomialCoefficient(nR, vL))) + Double(vL) * log(p) + Double(nR - vL) * log(1 - p) - log(lambda)
+        let score =
+            log(Double(binomialCoefficient(nR, vL))) + Double(vL) * log(p) + Double(nR - vL) * log(1 - p) - log(lambda)
             + lambda * Double(vL)
         return max(score, minActivityScore)
     }

@@ -85,7 +85,9 @@ struct Serve: AsyncParsableCommand {
             let host = configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host
             var lines = ["msab listening on \(parts.tls == nil ? "http" : "https")://\(host):\(port) (Socket.IO path /socket.io/)"]
             if let authority = parts.tokenAuthority {
-                lines.append("mode: stand-alone (tokens signed with the secret in \(configuration.jwtSecret == nil ? parts.dataDirectory.file("jwt-secret") : "MSAB_JWT_SECRET"))")
+                lines.append(
+                    "mode: stand-alone (tokens signed with the secret in \(configuration.jwtSecret == nil ? parts.dataDirectory.file("jwt-secret") : "MSAB_JWT_SECRET"))"
+                )
                 let base = "\(parts.tls == nil ? "http" : "https")://\(host):\(port)"
                 if let token = try? await authority.mint(userID: 1, profile: ["name": "Test User"], rooms: ["demo": .owner]) {
                     // The demo page msab serves at `/` (issue 15): open it and the room works at once.
@@ -204,7 +206,8 @@ struct LoadTestCommand: AsyncParsableCommand {
     @Flag(help: "Print the result as one JSON object on the last line of stdout.")
     var json = false
 
-    @Option(help: "Broadcast test instead of a room: connect this many signalling-only clients, then broadcast --events backend events to all of them.")
+    @Option(
+        help: "Broadcast test instead of a room: connect this many signalling-only clients, then broadcast --events backend events to all of them.")
     var sockets: Int?
 
     @Option(help: "Broadcast test: events broadcast one after another (POST /internal/events, no user and no room).")
@@ -215,7 +218,10 @@ struct LoadTestCommand: AsyncParsableCommand {
 
     @Option(help: "Broadcast test: the server's MSAB_INTERNAL_KEY (default: the MSAB_INTERNAL_KEY environment variable).")
     var internalKey: String?
-    @Option(help: "Churn: membership changes per second for the whole --duration once the first joins settled (listeners leave and new ones join, speakers leave their seats and new ones take them, side rooms open and close; 0 = off).")
+    @Option(
+        help:
+            "Churn: membership changes per second for the whole --duration once the first joins settled (listeners leave and new ones join, speakers leave their seats and new ones take them, side rooms open and close; 0 = off)."
+    )
     var churn: Double = 0
 
     @Option(help: "Churn: chat messages per second across the room (default: the churn rate).")
@@ -230,7 +236,9 @@ struct LoadTestCommand: AsyncParsableCommand {
             guard let url, LoadTestOptions.parseURL(url) != nil else { throw ValidationError("--url must look like http://HOST:PORT") }
         case .janus:
             guard let janusUrl, LoadTestOptions.parseURL(janusUrl) != nil else { throw ValidationError("--janus-url must look like ws://HOST:PORT") }
-            guard speakers >= 1 || listeners == 0 else { throw ValidationError("--target janus: listeners subscribe to a speaker's feed, so --speakers ≥ 1") }
+            guard speakers >= 1 || listeners == 0 else {
+                throw ValidationError("--target janus: listeners subscribe to a speaker's feed, so --speakers ≥ 1")
+            }
         case nil:
             throw ValidationError("--target must be one of \(LoadTestOptions.Target.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -246,11 +254,15 @@ struct LoadTestCommand: AsyncParsableCommand {
         }
         guard firstUser > 0, firstUser <= Int(Int32.max) else { throw ValidationError("--first-user must be a positive integer") }
         if let sockets {
-            guard LoadTestOptions.Target(rawValue: target) == .msab else { throw ValidationError("--sockets (the broadcast test) is for --target msab") }
+            guard LoadTestOptions.Target(rawValue: target) == .msab else {
+                throw ValidationError("--sockets (the broadcast test) is for --target msab")
+            }
             guard (1...LoadTestOptions.maximumParticipants).contains(sockets) else {
                 throw ValidationError("--sockets must be 1…\(LoadTestOptions.maximumParticipants)")
             }
-            guard (1...BroadcastOptions.maximumEvents).contains(events) else { throw ValidationError("--events must be 1…\(BroadcastOptions.maximumEvents)") }
+            guard (1...BroadcastOptions.maximumEvents).contains(events) else {
+                throw ValidationError("--events must be 1…\(BroadcastOptions.maximumEvents)")
+            }
             guard (0...BroadcastOptions.maximumPayloadBytes).contains(payloadBytes) else {
                 throw ValidationError("--payload-bytes must be 0…\(BroadcastOptions.maximumPayloadBytes)")
             }
@@ -263,7 +275,9 @@ struct LoadTestCommand: AsyncParsableCommand {
         }
         if churn > 0, LoadTestOptions.Target(rawValue: target) != .msab { throw ValidationError("--churn is for --target msab") }
         let extra = churn > 0 ? ChurnOptions.extraUsers(rate: churn, duration: duration) : 0
-        guard firstUser + speakers + listeners + extra <= Int(Int32.max) else { throw ValidationError("--first-user is too large for the churn's users") }
+        guard firstUser + speakers + listeners + extra <= Int(Int32.max) else {
+            throw ValidationError("--first-user is too large for the churn's users")
+        }
     }
 
     func run() async throws {
@@ -277,7 +291,8 @@ struct LoadTestCommand: AsyncParsableCommand {
             host: host, port: port, room: room, speakers: speakers, listeners: listeners, concurrency: concurrency, duration: duration,
             joinTimeout: joinTimeout, firstUserID: firstUser, serverPID: serverPid,
             churn: churn > 0
-                ? ChurnOptions(rate: churn, chatRate: chatRate ?? churn, seed: seed, extraUsers: ChurnOptions.extraUsers(rate: churn, duration: duration))
+                ? ChurnOptions(
+                    rate: churn, chatRate: chatRate ?? churn, seed: seed, extraUsers: ChurnOptions.extraUsers(rate: churn, duration: duration))
                 : nil)
         options.target = target
         options.janusRoom = janusRoom

@@ -39,7 +39,9 @@ func install(_ namespace: Namespace) {
 }
 
 var port = 3000
-if let index = CommandLine.arguments.firstIndex(of: "--port"), index + 1 < CommandLine.arguments.count, let value = Int(CommandLine.arguments[index + 1]) {
+if let index = CommandLine.arguments.firstIndex(of: "--port"), index + 1 < CommandLine.arguments.count,
+    let value = Int(CommandLine.arguments[index + 1])
+{
     port = value
 }
 var logger = Logger(label: "sio-conformance")
@@ -55,10 +57,13 @@ router.addEngineIO(echoEngine, path: "/engine.io")
 router.addEngineIO(socketEngine, path: "/socket.io")
 let app = Application(
     router: router,
-    server: .http1WebSocketUpgrade(configuration: EngineIOUpgrade.configuration(maxPayload: 1_000_000),
-                                   shouldUpgrade: EngineIOUpgrade.shouldUpgrade([("/engine.io", echoEngine), ("/socket.io", socketEngine)])),
+    server: .http1WebSocketUpgrade(
+        configuration: EngineIOUpgrade.configuration(maxPayload: 1_000_000),
+        shouldUpgrade: EngineIOUpgrade.shouldUpgrade([("/engine.io", echoEngine), ("/socket.io", socketEngine)])),
     configuration: .init(address: .hostname("127.0.0.1", port: port)),
     logger: logger)
-let group = ServiceGroup(configuration: .init(services: [echoEngine, socketEngine, io, EchoService(engine: echoEngine), app],
-                                              gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+let group = ServiceGroup(
+    configuration: .init(
+        services: [echoEngine, socketEngine, io, EchoService(engine: echoEngine), app],
+        gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
 try await group.run()

@@ -115,17 +115,21 @@ struct EngineIOPollingSession {
     /// Socket.IO packet matches
     /// (at most a few polls; the server answers a poll as soon as it has something to send).
     func send(_ socketIOPacket: String, until matches: (String) -> Bool) async throws -> String {
-        try await client.execute(uri: "/socket.io/?EIO=4&transport=polling&sid=\(sid)", method: .post,
-                                 headers: [.contentType: "text/plain;charset=UTF-8"],
-                                 body: ByteBuffer(string: "4" + socketIOPacket)) { response in
+        try await client.execute(
+            uri: "/socket.io/?EIO=4&transport=polling&sid=\(sid)", method: .post,
+            headers: [.contentType: "text/plain;charset=UTF-8"],
+            body: ByteBuffer(string: "4" + socketIOPacket)
+        ) { response in
             #expect(response.status == .ok)
         }
         for _ in 0..<5 {
             for packet in try await poll(uri: "/socket.io/?EIO=4&transport=polling&sid=\(sid)") {
                 // Engine.IO message packets carry Socket.IO; pings ("2") are answered with pongs.
                 if packet == "2" {
-                    try await client.execute(uri: "/socket.io/?EIO=4&transport=polling&sid=\(sid)", method: .post,
-                                             body: ByteBuffer(string: "3")) { _ in }
+                    try await client.execute(
+                        uri: "/socket.io/?EIO=4&transport=polling&sid=\(sid)", method: .post,
+                        body: ByteBuffer(string: "3")
+                    ) { _ in }
                 } else if packet.hasPrefix("4"), matches(String(packet.dropFirst())) {
                     return String(packet.dropFirst())
                 }

@@ -73,8 +73,10 @@ import Testing
 
     @Test func plainHTTPToARemoteLaravelIsAWarning() throws {
         let key = String(repeating: "k", count: 32)
-        for (url, warns) in [("http://10.0.0.5:8000", true), ("https://api.example", false), ("http://127.0.0.1:8000", false),
-                             ("http://localhost", false), ("http://[::1]:80", false), ("http://api.example", true)] {
+        for (url, warns) in [
+            ("http://10.0.0.5:8000", true), ("https://api.example", false), ("http://127.0.0.1:8000", false),
+            ("http://localhost", false), ("http://[::1]:80", false), ("http://api.example", true),
+        ] {
             let c = try Configuration(environment: ["LARAVEL_API_URL": url, "LARAVEL_INTERNAL_KEY": key])
             #expect(c.warnings.contains { $0.hasPrefix("LARAVEL_API_URL") } == warns, "\(url)")
         }

@@ -45,8 +45,12 @@ struct TableAuthenticator: UserAuthenticator {
 
     @Test func ownOriginAllowedWhateverTheList() async throws {
         // The page msab serves at `/` connects back with its own origin (issue 15).
-        #expect(try await gate.admit(origin: "http://127.0.0.1:3030", host: "127.0.0.1:3030", token: .string("good"), authorizationHeader: nil).get().id == 7)
-        if case .failure(let refusal) = await gate.admit(origin: "http://127.0.0.1:3030", host: "127.0.0.1:4040", token: .string("good"), authorizationHeader: nil) {
+        #expect(
+            try await gate.admit(origin: "http://127.0.0.1:3030", host: "127.0.0.1:3030", token: .string("good"), authorizationHeader: nil).get().id
+                == 7)
+        if case .failure(let refusal) = await gate.admit(
+            origin: "http://127.0.0.1:3030", host: "127.0.0.1:4040", token: .string("good"), authorizationHeader: nil)
+        {
             #expect(refusal == .originNotAllowed)
         } else {
             Issue.record("another port's origin was admitted")
@@ -93,7 +97,8 @@ struct TableAuthenticator: UserAuthenticator {
 
 @Suite struct UserProfileTests {
     @Test func laravelUserKeepsPrivateFieldsOutOfThePublicProfile() throws {
-        let json = #"{"id": 9, "name": "Eve", "email": "e@x", "phone": "1", "date_of_birth": "2000-01-01", "coins": "10.00", "diamonds": "3", "avatar": "v.png", "wealth_xp": "5", "is_blocked": false, "nested": {"a": 1}}"#
+        let json =
+            #"{"id": 9, "name": "Eve", "email": "e@x", "phone": "1", "date_of_birth": "2000-01-01", "coins": "10.00", "diamonds": "3", "avatar": "v.png", "wealth_xp": "5", "is_blocked": false, "nested": {"a": 1}}"#
         let profile = try UserProfile(laravelJSON: Data(json.utf8))
         #expect(profile.id == 9)
         #expect(profile["email"] == .string("e@x"))

@@ -1,7 +1,8 @@
-@testable import AudioRooms
 import Foundation
 import Logging
 import Testing
+
+@testable import AudioRooms
 
 /// The gift journal's files only ever hold whole lines (issue 11 point 6).
 @Suite struct GiftJournalTests {
@@ -12,8 +13,9 @@ import Testing
     }
 
     static func gift(_ n: Int) -> GiftTransaction {
-        GiftTransaction(transaction_id: "g_\(n)", room_id: "42", sender_id: 1, recipient_id: 2, gift_id: n, quantity: 1,
-                        timestamp: Int64(n), retryCount: nil, sender_socket_id: "s")
+        GiftTransaction(
+            transaction_id: "g_\(n)", room_id: "42", sender_id: 1, recipient_id: 2, gift_id: n, quantity: 1,
+            timestamp: Int64(n), retryCount: nil, sender_socket_id: "s")
     }
 
     @Test func aTornLastLineIsMovedAsideAndTheNextAppendStartsAFreshLine() throws {

@@ -40,8 +40,10 @@ import Testing
         let defaults = try Configuration(environment: ["MEDIASOUP_NUM_WORKERS": "4"])
         #expect(defaults.maxRoomsPerWorker == 100 && defaults.maxRooms == 400)
         #expect(defaults.roomEventsPerMinute == 1_200 && defaults.maxRefusedConnects == 5)
-        let set = try Configuration(environment: ["MAX_ROOMS_PER_WORKER": "3", "MEDIASOUP_NUM_WORKERS": "2",
-                                                  "MSAB_ROOM_EVENTS_PER_MINUTE": "7", "MSAB_MAX_REFUSED_CONNECTS": "2"])
+        let set = try Configuration(environment: [
+            "MAX_ROOMS_PER_WORKER": "3", "MEDIASOUP_NUM_WORKERS": "2",
+            "MSAB_ROOM_EVENTS_PER_MINUTE": "7", "MSAB_MAX_REFUSED_CONNECTS": "2",
+        ])
         #expect(set.maxRooms == 6 && set.roomEventsPerMinute == 7 && set.maxRefusedConnects == 2)
         #expect(throws: ConfigurationError.self) { _ = try Configuration(environment: ["MSAB_ROOM_EVENTS_PER_MINUTE": "0"]) }
     }

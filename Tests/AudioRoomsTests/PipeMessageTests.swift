@@ -1,7 +1,8 @@
-@testable import AudioRooms
 import Foundation
 import MediasoupWire
 import Testing
+
+@testable import AudioRooms
 
 /// The cross-node pipe messages (issue 13 item 3): every field comes from another node and is
 /// hostile; a refused message is a typed error, never a trap.
@@ -26,15 +27,18 @@ import Testing
     @Test func everyMessageRoundTrips() throws {
         let messages: [PipeMessage] = [
             .request(PipeRequest(id: 7, from: "nodeB1", room: "42", producerId: "p-1", end: Self.end)),
-            .reply(PipeReply(id: UInt64.max, from: "nodeA1", end: PipeEnd(ip: "::1", port: 65_535, srtpParameters: nil), kind: .audio,
-                             rtpParameters: Self.parameters, paused: true)),
+            .reply(
+                PipeReply(
+                    id: UInt64.max, from: "nodeA1", end: PipeEnd(ip: "::1", port: 65_535, srtpParameters: nil), kind: .audio,
+                    rtpParameters: Self.parameters, paused: true)),
             .failed(id: 3, from: "nodeA1", error: "unknown producer"),
             .unpipe(from: "nodeB1", room: "42", producerId: "p-1"),
             .producerPaused(from: "nodeA1", room: "42", producerId: "p-1", paused: true),
             .producerPaused(from: "nodeA1", room: "42", producerId: "p-1", paused: false),
             .producerClosed(from: "nodeA1", room: "42", producerId: "p-1"),
-            .speakerLevels(from: "nodeA1", room: "42", sequence: 1_764_000_000_123,
-                           levels: [RoomSpeakerView.Level(userId: 7, volume: -20), RoomSpeakerView.Level(userId: 8, volume: -127)]),
+            .speakerLevels(
+                from: "nodeA1", room: "42", sequence: 1_764_000_000_123,
+                levels: [RoomSpeakerView.Level(userId: 7, volume: -20), RoomSpeakerView.Level(userId: 8, volume: -127)]),
             .speakerLevels(from: "nodeA1", room: "42", sequence: 0, levels: []),
         ]
         for message in messages {
@@ -44,8 +48,12 @@ import Testing
 
     @Test func theRequestIsTheDocumentedJSON() throws {
         let json = #"{"from":"B","id":"9","ip":"10.0.0.2","port":4000,"producerId":"p","room":"r","type":"pipe"}"#
-        #expect(try Self.decode(json) == .request(PipeRequest(id: 9, from: "B", room: "r", producerId: "p",
-                                                             end: PipeEnd(ip: "10.0.0.2", port: 4000, srtpParameters: nil))))
+        #expect(
+            try Self.decode(json)
+                == .request(
+                    PipeRequest(
+                        id: 9, from: "B", room: "r", producerId: "p",
+                        end: PipeEnd(ip: "10.0.0.2", port: 4000, srtpParameters: nil))))
     }
 
     @Test func malformedOrMissingFieldsAreRefused() {
@@ -58,7 +66,8 @@ import Testing
         #expect(Self.kind(#"{"type":"closed","room":"r","producerId":"p"}"#) == .missingField)
         #expect(Self.kind(#"{"type":"launch","from":"B"}"#) == .unknownType)
         #expect(Self.kind(#"{"type":"piped","from":"A","id":"1","ip":"1.2.3.4","port":9,"kind":"audio"}"#) == .missingField)
-        #expect(Self.kind(#"{"type":"piped","from":"A","id":"1","ip":"1.2.3.4","port":9,"kind":"smell","rtpParameters":{"codecs":[]}}"#)
+        #expect(
+            Self.kind(#"{"type":"piped","from":"A","id":"1","ip":"1.2.3.4","port":9,"kind":"smell","rtpParameters":{"codecs":[]}}"#)
                 == .malformed)
     }
 
@@ -78,7 +87,9 @@ import Testing
         let longId = String(repeating: "x", count: 129)
         #expect(Self.kind(#"{"type":"unpipe","from":"B","room":"r","producerId":"\#(longId)"}"#) == .outOfRange)
         let longKey = String(repeating: "A", count: 65)
-        #expect(Self.kind("{\(base),\"id\":\"1\",\"ip\":\"1.2.3.4\",\"port\":1,\"srtp\":{\"cryptoSuite\":\"AEAD_AES_256_GCM\",\"keyBase64\":\"\(longKey)\"}}")
+        #expect(
+            Self.kind(
+                "{\(base),\"id\":\"1\",\"ip\":\"1.2.3.4\",\"port\":1,\"srtp\":{\"cryptoSuite\":\"AEAD_AES_256_GCM\",\"keyBase64\":\"\(longKey)\"}}")
                 == .outOfRange)
         let codec = #"{"mimeType":"audio/opus","payloadType":100,"clockRate":48000}"#
         let reply = #""type":"piped","from":"A","id":"1","ip":"1.2.3.4","port":9,"kind":"audio""#
@@ -91,7 +102,8 @@ import Testing
 
     @Test func speakerLevelsAreBoundedAndInRange() {
         let base = #""type":"levels","from":"A","room":"r","seq":"5""#
-        #expect((try? Self.decode("{\(base),\"levels\":[{\"userId\":3,\"volume\":0}]}"))
+        #expect(
+            (try? Self.decode("{\(base),\"levels\":[{\"userId\":3,\"volume\":0}]}"))
                 == .speakerLevels(from: "A", room: "r", sequence: 5, levels: [RoomSpeakerView.Level(userId: 3, volume: 0)]))
         #expect(Self.kind(#"{"type":"levels","from":"A","room":"r","levels":[]}"#) == .missingField)
         #expect(Self.kind("{\(base)}") == .missingField)
@@ -127,7 +139,8 @@ import Testing
 @Suite struct PendingRequestsTests {
     @Test func boundedAndFreedByAnswersAndTimeouts() {
         var table = PendingRequests<String, Int>(capacity: 2)
-        let a = table.reserve(), b = table.reserve()
+        let a = table.reserve()
+        let b = table.reserve()
         #expect(a != nil && b != nil && a != b)
         #expect(table.reserve() == nil)
         #expect(table.wait(a!, 1) == .keep)

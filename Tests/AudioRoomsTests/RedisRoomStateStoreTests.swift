@@ -1,7 +1,8 @@
-@testable import AudioRooms
 import Redis
 import RedisTesting
 import Testing
+
+@testable import AudioRooms
 
 /// The Redis store against a private redis-server: seat changes atomic across nodes (each
 /// "node" here is its own store with its own connection), membership counts, user indexes.
@@ -85,8 +86,10 @@ struct RedisRoomStateStoreTests {
             // Only public fields travel (design.md fix 12).
             #expect(members[0].profile.fields.map(\.key) == ["name"])
             // The same socket removed by two nodes: one of them did it.
-            let removals = await [try? stores[0].removeMember(socket: "a1", userId: 1, room: "m"),
-                                  try? stores[1].removeMember(socket: "a1", userId: 1, room: "m")]
+            let removals = await [
+                try? stores[0].removeMember(socket: "a1", userId: 1, room: "m"),
+                try? stores[1].removeMember(socket: "a1", userId: 1, room: "m"),
+            ]
             #expect(removals.compactMap { $0 } == [MembershipChange(userChanged: false, participantCount: 2)])
             #expect(try await stores[0].removeMember(socket: "a2", userId: 1, room: "m") == MembershipChange(userChanged: true, participantCount: 1))
             // A room with members on another node is not closed by this one.

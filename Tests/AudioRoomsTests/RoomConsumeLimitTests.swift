@@ -1,9 +1,10 @@
-@testable import AudioRooms
 import MediasoupWire
 import SFU
 import SFUServer
 import Synchronization
 import Testing
+
+@testable import AudioRooms
 
 /// The SFU's consume refusals reach the client as their documented strings (issue 11 point 1):
 /// the per-transport limit as "Consumer limit reached", a second consume of one producer on one

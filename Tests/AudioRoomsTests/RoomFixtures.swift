@@ -1,10 +1,11 @@
-@testable import AudioRooms
 import Foundation
 import Logging
 import MediasoupWire
 import SFU
 import Synchronization
 import Testing
+
+@testable import AudioRooms
 
 /// A router that remembers each producer's paused state, as the SFU would apply it, and records
 /// the pipes a room asks it to make to other nodes (issue 13 item 3). Shared by the tests that
@@ -18,12 +19,18 @@ final class RecordingRouter: RoomRouter, @unchecked Sendable {
     let closedExports = Mutex<[String]>([])
     let counter = Mutex(0)
 
-    func next() -> Int { counter.withLock { $0 += 1; return $0 } }
+    func next() -> Int {
+        counter.withLock {
+            $0 += 1
+            return $0
+        }
+    }
     func isPaused(_ producer: String) -> Bool? { paused.withLock { $0[producer] } }
 
     func createTransport() async throws -> WebRtcTransportInfo {
-        WebRtcTransportInfo(id: "00000000-0000-4000-8000-\(String(format: "%012d", next()))", iceParameters: IceParameters(usernameFragment: "u", password: "p"),
-                             iceCandidates: [], dtlsParameters: DtlsParameters(role: .auto, fingerprints: []))
+        WebRtcTransportInfo(
+            id: "00000000-0000-4000-8000-\(String(format: "%012d", next()))", iceParameters: IceParameters(usernameFragment: "u", password: "p"),
+            iceCandidates: [], dtlsParameters: DtlsParameters(role: .auto, fingerprints: []))
     }
     func connectTransport(_ transportId: String, dtlsParameters: DtlsParameters) async throws {}
     func restartIce(_ transportId: String) async throws -> IceParameters { IceParameters(usernameFragment: "v", password: "q") }
@@ -37,14 +44,18 @@ final class RecordingRouter: RoomRouter, @unchecked Sendable {
     func closeProducer(_ producerId: String) async { paused.withLock { $0[producerId] = nil } }
     func canConsume(producerId: String, rtpCapabilities: RtpCapabilities) async -> Bool { true }
     func consume(transportId: String, producerId: String, rtpCapabilities: RtpCapabilities) async throws -> ConsumerInfo {
-        ConsumerInfo(id: "20000000-0000-4000-8000-\(String(format: "%012d", next()))", producerId: producerId, kind: .audio, rtpParameters: RtpParameters(codecs: []))
+        ConsumerInfo(
+            id: "20000000-0000-4000-8000-\(String(format: "%012d", next()))", producerId: producerId, kind: .audio,
+            rtpParameters: RtpParameters(codecs: []))
     }
     func setConsumerPaused(_ consumerId: String, _ paused: Bool) async throws {}
     func closeConsumer(_ consumerId: String) async {}
     func close() async {}
 
-    func exportProducer(_ producerId: String, to remote: PipeEnd) async throws -> (pipeId: String, end: PipeEnd, kind: MediaKind,
-                                                                                  rtpParameters: RtpParameters, paused: Bool) {
+    func exportProducer(_ producerId: String, to remote: PipeEnd) async throws -> (
+        pipeId: String, end: PipeEnd, kind: MediaKind,
+        rtpParameters: RtpParameters, paused: Bool
+    ) {
         guard let isPaused = paused.withLock({ $0[producerId] }) else { throw PipesUnsupported() }
         let pipeId = "pipe-\(next())"
         exported.withLock { $0.append(pipeId) }
@@ -71,9 +82,10 @@ enum RoomFixture {
     /// Room "42" on a ``RecordingRouter``, everyone its owner, on node `node`.
     static func room(configuration: Configuration = Configuration(), node: String = "") async throws -> (Room, RecordingRouter) {
         let backend = OwnerBackend()
-        let services = RoomServices(outbox: RecordingOutbox(), backend: backend, directory: SessionDirectory(), statusPoster: StatusPoster(backend: backend),
-                                    giftQueue: nil, rateLimiter: RateLimiter(), configuration: configuration, logger: Logger(label: "test"),
-                                    node: node, now: { 0 })
+        let services = RoomServices(
+            outbox: RecordingOutbox(), backend: backend, directory: SessionDirectory(), statusPoster: StatusPoster(backend: backend),
+            giftQueue: nil, rateLimiter: RateLimiter(), configuration: configuration, logger: Logger(label: "test"),
+            node: node, now: { 0 })
         let router = RecordingRouter()
         let room = try await RoomRegistry(media: OneRouterPlane(router: router), services: services).openRoom("42")
         return (room, router)
@@ -84,8 +96,9 @@ enum RoomFixture {
     /// `socket` (already joined) creates a transport and produces Opus on it; returns the producer id.
     static func produce(_ room: Room, socket: String) async throws -> String {
         let transport = try #require(await room.createTransport(socket: socket) as? WebRtcTransportInfo)
-        let payload = AudioProducePayload(roomId: "42", transportId: transport.id, kind: .audio,
-                                          rtpParameters: RtpParameters(codecs: [RtpCodecParameters(mimeType: "audio/opus", payloadType: 111, clockRate: 48000, channels: 2)]))
+        let payload = AudioProducePayload(
+            roomId: "42", transportId: transport.id, kind: .audio,
+            rtpParameters: RtpParameters(codecs: [RtpCodecParameters(mimeType: "audio/opus", payloadType: 111, clockRate: 48000, channels: 2)]))
         return try #require(await room.produce(socket: socket, payload) as? IdAck).id
     }
 }

@@ -1,4 +1,3 @@
-@testable import AudioRooms
 import Foundation
 import Logging
 import MediasoupWire
@@ -6,6 +5,8 @@ import SFU
 import SFUServer
 import Synchronization
 import Testing
+
+@testable import AudioRooms
 
 /// The media error strings that only a failing SFU produces ("Server error", "Consume failed",
 /// "Resume failed", "Restart ICE failed", and "Internal error" when a room cannot be opened),
@@ -23,12 +24,19 @@ final class FailingRouter: RoomRouter, @unchecked Sendable {
 
     func createTransport() async throws -> WebRtcTransportInfo {
         try check("createTransport")
-        let n = transports.withLock { $0 += 1; return $0 }
-        return WebRtcTransportInfo(id: "00000000-0000-4000-8000-00000000000\(n)", iceParameters: IceParameters(usernameFragment: "u", password: "p"),
-                                    iceCandidates: [], dtlsParameters: DtlsParameters(role: .auto, fingerprints: []))
+        let n = transports.withLock {
+            $0 += 1
+            return $0
+        }
+        return WebRtcTransportInfo(
+            id: "00000000-0000-4000-8000-00000000000\(n)", iceParameters: IceParameters(usernameFragment: "u", password: "p"),
+            iceCandidates: [], dtlsParameters: DtlsParameters(role: .auto, fingerprints: []))
     }
     func connectTransport(_ transportId: String, dtlsParameters: DtlsParameters) async throws { try check("connect") }
-    func restartIce(_ transportId: String) async throws -> IceParameters { try check("restartIce"); return IceParameters(usernameFragment: "v", password: "q") }
+    func restartIce(_ transportId: String) async throws -> IceParameters {
+        try check("restartIce")
+        return IceParameters(usernameFragment: "v", password: "q")
+    }
     func closeTransport(_ transportId: String) async {}
     func produce(transportId: String, kind: MediaKind, rtpParameters: RtpParameters, paused: Bool) async throws -> String {
         try check("produce")
@@ -39,8 +47,9 @@ final class FailingRouter: RoomRouter, @unchecked Sendable {
     func canConsume(producerId: String, rtpCapabilities: RtpCapabilities) async -> Bool { true }
     func consume(transportId: String, producerId: String, rtpCapabilities: RtpCapabilities) async throws -> ConsumerInfo {
         try check("consume")
-        return ConsumerInfo(id: "20000000-0000-4000-8000-000000000000", producerId: producerId, kind: .audio,
-                                   rtpParameters: RtpParameters(codecs: []))
+        return ConsumerInfo(
+            id: "20000000-0000-4000-8000-000000000000", producerId: producerId, kind: .audio,
+            rtpParameters: RtpParameters(codecs: []))
     }
     func setConsumerPaused(_ consumerId: String, _ paused: Bool) async throws { try check("resume") }
     func closeConsumer(_ consumerId: String) async {}
@@ -74,8 +83,9 @@ struct NullBackend: RoomBackend {
 @Suite struct RoomMediaFailureTests {
     static func services() -> RoomServices {
         let backend = NullBackend()
-        return RoomServices(outbox: RecordingOutbox(), backend: backend, directory: SessionDirectory(), statusPoster: StatusPoster(backend: backend),
-                            giftQueue: nil, rateLimiter: RateLimiter(), configuration: Configuration(), logger: Logger(label: "test"), now: { 0 })
+        return RoomServices(
+            outbox: RecordingOutbox(), backend: backend, directory: SessionDirectory(), statusPoster: StatusPoster(backend: backend),
+            giftQueue: nil, rateLimiter: RateLimiter(), configuration: Configuration(), logger: Logger(label: "test"), now: { 0 })
     }
 
     static func error(_ reply: any Encodable & Sendable) -> String? { (reply as? ErrorAck)?.error }
@@ -95,8 +105,9 @@ struct NullBackend: RoomBackend {
         router.fail("restartIce")
         #expect(Self.error(await room.restartIce(socket: "s1", transportId: transport.id)) == "Restart ICE failed")
 
-        let produce = AudioProducePayload(roomId: "42", transportId: transport.id, kind: .audio,
-                                          rtpParameters: RtpParameters(codecs: [RtpCodecParameters(mimeType: "audio/opus", payloadType: 111, clockRate: 48000, channels: 2)]))
+        let produce = AudioProducePayload(
+            roomId: "42", transportId: transport.id, kind: .audio,
+            rtpParameters: RtpParameters(codecs: [RtpCodecParameters(mimeType: "audio/opus", payloadType: 111, clockRate: 48000, channels: 2)]))
         let producer = try #require(await room.produce(socket: "s1", produce) as? IdAck)
         let caps = RtpCapabilities(codecs: ORTC.msabMediaCodecs)
         router.fail("consume")

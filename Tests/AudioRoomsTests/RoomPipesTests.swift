@@ -1,4 +1,3 @@
-@testable import AudioRooms
 import Foundation
 import Logging
 import MediasoupWire
@@ -6,6 +5,8 @@ import SFU
 import SFUServer
 import Synchronization
 import Testing
+
+@testable import AudioRooms
 
 /// The origin's side of cross-node pipes: who may ask for a pipe and close it, and what closes
 /// one. (Both sides end to end, with real nodes, are in Tests/python/test_cluster_media.py.)

@@ -1,5 +1,6 @@
-@testable import AudioRooms
 import Testing
+
+@testable import AudioRooms
 
 /// The room-wide speaker view (issue 13 item 3): two nodes fed the same reports decide the same
 /// `speaker:active` sequence; a dead node's levels expire; ties and silence are deterministic.
@@ -13,7 +14,8 @@ import Testing
         var node1 = RoomSpeakerView()
         var node2 = RoomSpeakerView()
         // A (user 1) on node 1 at -20 dBov, B (user 2) on node 2 at -35.
-        let a = Self.levels((1, -20)), b = Self.levels((2, -35))
+        let a = Self.levels((1, -20))
+        let b = Self.levels((2, -35))
         #expect(node1.localLevels(a, now: 1_000) == Decision(userId: 1, volume: -20, activeSpeakers: [1]))
         #expect(node2.receivedLevels(a, from: "n1", sequence: 1, now: 1_001) == Decision(userId: 1, volume: -20, activeSpeakers: [1]))
         // B's report: node 2 first (its own tick), then node 1 when it arrives; the same list on both.
@@ -24,7 +26,9 @@ import Testing
         #expect(node2.receivedLevels(Self.levels((1, -21)), from: "n1", sequence: 2, now: 1_501) == nil)
         // B becomes the louder: both say so.
         #expect(node2.localLevels(Self.levels((2, -10)), now: 1_700) == Decision(userId: 2, volume: -10, activeSpeakers: [2, 1]))
-        #expect(node1.receivedLevels(Self.levels((2, -10)), from: "n2", sequence: 2, now: 1_701) == Decision(userId: 2, volume: -10, activeSpeakers: [2, 1]))
+        #expect(
+            node1.receivedLevels(Self.levels((2, -10)), from: "n2", sequence: 2, now: 1_701)
+                == Decision(userId: 2, volume: -10, activeSpeakers: [2, 1]))
         // A stops (silence on node 1): B alone, on both.
         #expect(node1.localLevels([], now: 2_000) == Decision(userId: 2, volume: -10, activeSpeakers: [2]))
         #expect(node2.receivedLevels([], from: "n1", sequence: 3, now: 2_001) == Decision(userId: 2, volume: -10, activeSpeakers: [2]))
@@ -65,9 +69,13 @@ import Testing
         var node2 = RoomSpeakerView()
         // Equal volumes reported in different orders on each node.
         _ = node1.localLevels(Self.levels((9, -20), (4, -25)), now: 0)
-        #expect(node1.receivedLevels(Self.levels((3, -20)), from: "n2", sequence: 1, now: 1) == Decision(userId: 3, volume: -20, activeSpeakers: [3, 9, 4]))
+        #expect(
+            node1.receivedLevels(Self.levels((3, -20)), from: "n2", sequence: 1, now: 1)
+                == Decision(userId: 3, volume: -20, activeSpeakers: [3, 9, 4]))
         _ = node2.localLevels(Self.levels((3, -20)), now: 0)
-        #expect(node2.receivedLevels(Self.levels((4, -25), (9, -20)), from: "n1", sequence: 1, now: 1) == Decision(userId: 3, volume: -20, activeSpeakers: [3, 9, 4]))
+        #expect(
+            node2.receivedLevels(Self.levels((4, -25), (9, -20)), from: "n1", sequence: 1, now: 1)
+                == Decision(userId: 3, volume: -20, activeSpeakers: [3, 9, 4]))
     }
 
     @Test func aSilentRoomSaysNothing() {
@@ -88,7 +96,8 @@ import Testing
         let many = (1...100).map { Level(userId: $0, volume: -$0) }
         #expect(view.receivedLevels(many, from: "n2", sequence: 1, now: 0)?.activeSpeakers == [1, 2, 3, 4])
         // A user reported twice counts once, with the louder level; levels outside dBov are clamped.
-        #expect(RoomSpeakerView.normalized(Self.levels((7, -50), (7, -10), (8, 40), (9, -400)), limit: 4)
+        #expect(
+            RoomSpeakerView.normalized(Self.levels((7, -50), (7, -10), (8, 40), (9, -400)), limit: 4)
                 == Self.levels((8, 0), (7, -10), (9, -127)))
         // At most maxNodes other nodes are kept.
         var crowded = RoomSpeakerView()

@@ -1,5 +1,6 @@
-@testable import AudioRooms
 import Testing
+
+@testable import AudioRooms
 
 @Suite struct SeatMapTests {
     @Test func takeFollowsTheReferenceOrderOfChecks() {
@@ -29,7 +30,8 @@ import Testing
         _ = map.take(1, by: 10)
         _ = map.take(4, by: 11)
         let result = map.assign(1, to: 11)
-        #expect(result == .success(.init(seatIndex: 1, muted: false, evicted: .init(seatIndex: 1, userId: 10), vacated: .init(seatIndex: 4, userId: 11))))
+        #expect(
+            result == .success(.init(seatIndex: 1, muted: false, evicted: .init(seatIndex: 1, userId: 10), vacated: .init(seatIndex: 4, userId: 11))))
         #expect(map.seatIndex(of: 10) == nil)
         #expect(map.occupied.map(\.seatIndex) == [1])
         _ = map.lock(6)
@@ -63,7 +65,9 @@ import Testing
 
     @Test func invitesExpireAndAreAnsweredOnce() {
         var map = SeatMap(seatCount: 15)
-        #expect(map.invite(4, target: 8, by: 1, now: 1_000, ttlMs: 30_000) == .success(.init(seatIndex: 4, targetUserId: 8, invitedBy: 1, createdAtMs: 1_000, expiresAtMs: 31_000)))
+        #expect(
+            map.invite(4, target: 8, by: 1, now: 1_000, ttlMs: 30_000)
+                == .success(.init(seatIndex: 4, targetUserId: 8, invitedBy: 1, createdAtMs: 1_000, expiresAtMs: 31_000)))
         #expect(map.invite(4, target: 9, by: 1, now: 2_000, ttlMs: 30_000) == .failure(.pending))
         _ = map.take(5, by: 3)
         #expect(map.invite(5, target: 9, by: 1, now: 2_000, ttlMs: 30_000) == .failure(.occupied))

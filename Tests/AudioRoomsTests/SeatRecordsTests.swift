@@ -1,5 +1,6 @@
-@testable import AudioRooms
 import Testing
+
+@testable import AudioRooms
 
 /// The seat keys of contract §6.2 both ways: what msab writes reads back to the same map, what a
 /// reference node wrote reads too, and what does not fit a room is skipped, not trusted.
@@ -9,10 +10,11 @@ import Testing
     static func replies(_ strings: [String]) -> [Reply] { strings.map { Reply(string: $0) } }
 
     static func decode(_ encoded: SeatRecords.Encoded, seatCount: Int = 15) throws -> SeatMap {
-        try SeatRecords.decode(seatCount: seatCount,
-                               seats: replies(encoded.seats.flatMap { [$0.field, $0.json] }),
-                               locked: replies(encoded.locked), muted: replies(encoded.muted),
-                               invites: replies(encoded.invites.map(\.json)))
+        try SeatRecords.decode(
+            seatCount: seatCount,
+            seats: replies(encoded.seats.flatMap { [$0.field, $0.json] }),
+            locked: replies(encoded.locked), muted: replies(encoded.muted),
+            invites: replies(encoded.invites.map(\.json)))
     }
 
     @Test func aMapRoundTrips() throws {
@@ -46,14 +48,16 @@ import Testing
     @Test func recordsThatDoNotFitAreSkipped() throws {
         let map = try SeatRecords.decode(
             seatCount: 15,
-            seats: Self.replies(["15", #"{"userId":"1","muted":false}"#,   // outside the room
-                                 "-1", #"{"userId":"2","muted":false}"#,
-                                 "x", #"{"userId":"3","muted":false}"#,
-                                 "0", #"{"userId":"1e300","muted":false}"#, // not an id
-                                 "1", "not json",
-                                 "2", #"{"userId":"5","muted":false}"#,
-                                 "3", #"{"userId":"5","muted":false}"#,    // the same user twice: the lower seat stays
-                                 "dangling"]),
+            seats: Self.replies([
+                "15", #"{"userId":"1","muted":false}"#,  // outside the room
+                "-1", #"{"userId":"2","muted":false}"#,
+                "x", #"{"userId":"3","muted":false}"#,
+                "0", #"{"userId":"1e300","muted":false}"#,  // not an id
+                "1", "not json",
+                "2", #"{"userId":"5","muted":false}"#,
+                "3", #"{"userId":"5","muted":false}"#,  // the same user twice: the lower seat stays
+                "dangling",
+            ]),
             locked: Self.replies(["99", "abc", "7"]), muted: Self.replies(["x", "12"]),
             invites: Self.replies(["{}", #"{"seatIndex":40,"targetUserId":"1","createdAt":1}"#]))
         #expect(map.occupied.map(\.seatIndex) == [2])

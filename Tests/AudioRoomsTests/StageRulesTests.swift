@@ -1,4 +1,3 @@
-@testable import AudioRooms
 import Foundation
 import Logging
 import MediasoupWire
@@ -6,6 +5,8 @@ import SFU
 import SFUServer
 import Synchronization
 import Testing
+
+@testable import AudioRooms
 
 @Suite struct StageRulesTests {
     let seatedOnly = StagePolicy(seatedSpeakersOnly: true)
@@ -27,8 +28,10 @@ import Testing
     @Test func changesAreOnlyTheDifferences() {
         var seats = SeatMap(seatCount: 4)
         _ = seats.take(0, by: 1)
-        let speakers = [StagePolicy.Speaker(producerId: "b", userId: 2, selfMuted: false),
-                        StagePolicy.Speaker(producerId: "a", userId: 1, selfMuted: false)]
+        let speakers = [
+            StagePolicy.Speaker(producerId: "b", userId: 2, selfMuted: false),
+            StagePolicy.Speaker(producerId: "a", userId: 1, selfMuted: false),
+        ]
         #expect(seatedOnly.changes(for: speakers, seats: seats, applied: ["a": true, "b": true]) == [.init(producerId: "a", paused: false)])
         #expect(seatedOnly.changes(for: speakers, seats: seats, applied: ["a": false, "b": true]).isEmpty)
         #expect(seatedOnly.changes(for: speakers, seats: seats, applied: [:]) == [.init(producerId: "b", paused: true)])
@@ -65,7 +68,8 @@ import Testing
 
     @Test func everyPathKeepsAMutedOrUnseatedUserSilent() async throws {
         let (room, router) = try await Self.room()
-        let owner = RoomFixture.user(1), speaker = RoomFixture.user(2)
+        let owner = RoomFixture.user(1)
+        let speaker = RoomFixture.user(2)
         _ = await room.join(socket: "o", user: owner)
         _ = await room.join(socket: "s", user: speaker)
 
@@ -104,7 +108,8 @@ import Testing
 
     @Test func mutedUserReconnectingWithinRetentionStaysSilent() async throws {
         let (room, router) = try await Self.room()
-        let owner = RoomFixture.user(1), speaker = RoomFixture.user(2)
+        let owner = RoomFixture.user(1)
+        let speaker = RoomFixture.user(2)
         _ = await room.join(socket: "o", user: owner)
         _ = await room.join(socket: "s", user: speaker)
         #expect(await room.takeSeat(socket: "s", user: speaker, seatIndex: 0) == .ok)

@@ -56,7 +56,10 @@ import Testing
     @Test func aMemoSharesOneEncodingForTheSameText() throws {
         let memo = EngineFrameMemo()
         var encodings = 0
-        let encode: (String) -> ByteBuffer = { encodings += 1; return ByteBuffer(string: $0) }
+        let encode: (String) -> ByteBuffer = {
+            encodings += 1
+            return ByteBuffer(string: $0)
+        }
         let first = memo.bytes(for: "4" + "[\"chat\",1]", encode: encode)
         let again = memo.bytes(for: "4" + "[\"chat\",1]", encode: encode)  // another string, same bytes
         #expect(encodings == 1 && first == again)

@@ -18,7 +18,9 @@ import Testing
     }
 
     @Test func base64MatchesRFC4648() {
-        for (plain, encoded) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="), ("foobar", "Zm9vYmFy")] {
+        for (plain, encoded) in [
+            ("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="), ("foobar", "Zm9vYmFy"),
+        ] {
             #expect(Base64.encode(Array(plain.utf8)) == encoded)
             #expect(Base64.decode(Array(encoded.utf8)) == Array(plain.utf8))
         }

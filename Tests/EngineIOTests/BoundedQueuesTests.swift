@@ -74,17 +74,23 @@ import Testing
         let producer = Task { await queue.waitForRoom() }
         queue.finish()  // finishing releases a waiting producer
         await producer.value
-        let a = await queue.pop(), b = await queue.pop(), end = await queue.pop()
+        let a = await queue.pop()
+        let b = await queue.pop()
+        let end = await queue.pop()
         #expect(a == .text("a") && b == .text("b") && end == nil)
     }
 
     @Test func aClientPongWithoutAPingDoesNotPostponeThePing() {
         let start = ContinuousClock.now
-        let session = EngineSession(id: "s", handshake: .init(headers: [], query: [:], remoteAddress: nil, issuedAtMs: 0),
-                                    transport: .polling, configuration: EngineIOConfiguration(pingInterval: .milliseconds(300),
-                                                                                             pingTimeout: .milliseconds(200),
-                                                                                             maxPayload: 1_000),
-                                    now: start) { _, _ in }
+        let session = EngineSession(
+            id: "s", handshake: .init(headers: [], query: [:], remoteAddress: nil, issuedAtMs: 0),
+            transport: .polling,
+            configuration: EngineIOConfiguration(
+                pingInterval: .milliseconds(300),
+                pingTimeout: .milliseconds(200),
+                maxPayload: 1_000),
+            now: start
+        ) { _, _ in }
         session.received(EnginePacket(.pong), now: start + .milliseconds(250))
         // The ping is still due at 300 ms, and unanswered it times out at 500 ms.
         session.timerFired(now: start + .milliseconds(300))
@@ -99,13 +105,17 @@ import Testing
 
 @Suite struct SessionTableTests {
     func session(_ id: String, _ remote: String?) -> EngineSession {
-        EngineSession(id: id, handshake: .init(headers: [], query: [:], remoteAddress: remote, issuedAtMs: 0), transport: .polling,
-                      configuration: .init(), now: .now) { _, _ in }
+        EngineSession(
+            id: id, handshake: .init(headers: [], query: [:], remoteAddress: remote, issuedAtMs: 0), transport: .polling,
+            configuration: .init(), now: .now
+        ) { _, _ in }
     }
 
     @Test func capsInTotalAndPerAddress() {
         var table = SessionTable()
-        let a1 = session("a1", "10.0.0.1:5000"), a2 = session("a2", "10.0.0.1:5001"), b1 = session("b1", "[::1]:7")
+        let a1 = session("a1", "10.0.0.1:5000")
+        let a2 = session("a2", "10.0.0.1:5001")
+        let b1 = session("b1", "[::1]:7")
         table.insert(a1)
         table.insert(a2)
         #expect(table.refusal(address: "10.0.0.1:6000", maxSessions: 3, maxPerAddress: 2) == .tooManySessionsFromAddress)

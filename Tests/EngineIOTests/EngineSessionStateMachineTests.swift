@@ -19,8 +19,10 @@ import Testing
     func at(_ ms: Int) -> ContinuousClock.Instant { t0 + .milliseconds(ms) }
 
     var limits: Machine.Limits {
-        var limits = Machine.Limits(EngineIOConfiguration(pingInterval: .milliseconds(1_000), pingTimeout: .milliseconds(500),
-                                                          maxPayload: 1_000))
+        var limits = Machine.Limits(
+            EngineIOConfiguration(
+                pingInterval: .milliseconds(1_000), pingTimeout: .milliseconds(500),
+                maxPayload: 1_000))
         limits.upgradeTimeout = .milliseconds(2_000)
         limits.maxOutboundPackets = 4
         return limits
@@ -334,12 +336,16 @@ import Testing
     }
 
     @Test func theServerPingsAndTimesOutASessionWithoutASweep() async throws {
-        let server = EngineIOServer(configuration: EngineIOConfiguration(pingInterval: .milliseconds(100), pingTimeout: .milliseconds(100),
-                                                                         maxPayload: 1_000))
+        let server = EngineIOServer(
+            configuration: EngineIOConfiguration(
+                pingInterval: .milliseconds(100), pingTimeout: .milliseconds(100),
+                maxPayload: 1_000))
         let running = Task { try await server.run() }
         defer { running.cancel() }
-        let open = await server.handleHTTP(EngineHTTPRequest(method: .get, query: ["EIO": "4", "transport": "polling"], headers: [],
-                                                             body: nil, remoteAddress: nil))
+        let open = await server.handleHTTP(
+            EngineHTTPRequest(
+                method: .get, query: ["EIO": "4", "transport": "polling"], headers: [],
+                body: nil, remoteAddress: nil))
         let sid = String(try #require(String(buffer: open.body).split(separator: "\"").dropFirst(3).first))
         let session = try #require(server.session(sid))
         let started = ContinuousClock.now
@@ -357,8 +363,10 @@ import Testing
         let timers = SessionTimers()
         weak var weakSession: EngineSession?
         do {
-            let session = EngineSession(id: "t", handshake: .init(headers: [], query: [:], remoteAddress: nil, issuedAtMs: 0),
-                                        transport: .polling, configuration: .init(), now: .now, timers: timers) { _, _ in }
+            let session = EngineSession(
+                id: "t", handshake: .init(headers: [], query: [:], remoteAddress: nil, issuedAtMs: 0),
+                transport: .polling, configuration: .init(), now: .now, timers: timers
+            ) { _, _ in }
             weakSession = session
             #expect(timers.count == 1)
             session.close()

@@ -1,5 +1,6 @@
-@testable import EngineIO
 import Testing
+
+@testable import EngineIO
 
 @Suite struct MemoryTrimPolicyTests {
     let start = ContinuousClock.now
@@ -35,7 +36,7 @@ import Testing
             policy.sessionClosed(at: now)
             now += .milliseconds(400)
             let trim6 = policy.shouldTrim(now: now)
-        #expect(!trim6)
+            #expect(!trim6)
         }
         let trim7 = policy.shouldTrim(now: now + .milliseconds(100))
         #expect(trim7)

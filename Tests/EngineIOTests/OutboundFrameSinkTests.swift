@@ -73,8 +73,10 @@ import Testing
         let sink = RecordingSink(loop: loop)
         let queue = Self.queue(sink, bytes: 20)
         let closed = Mutex<EngineCloseCause?>(nil)
-        let session = EngineSession(id: "s", handshake: .init(headers: [], query: [:], remoteAddress: nil, issuedAtMs: 0),
-                                    transport: .websocket(queue), configuration: .init(), now: .now) { _, cause in
+        let session = EngineSession(
+            id: "s", handshake: .init(headers: [], query: [:], remoteAddress: nil, issuedAtMs: 0),
+            transport: .websocket(queue), configuration: .init(), now: .now
+        ) { _, cause in
             closed.withLock { $0 = cause }
         }
         let broadcast = EngineBroadcastMessage([.text("hello")])
@@ -92,8 +94,10 @@ import Testing
     }
 
     @Test func aBroadcastToAPollingSessionIsBuffered() {
-        let session = EngineSession(id: "p", handshake: .init(headers: [], query: [:], remoteAddress: nil, issuedAtMs: 0),
-                                    transport: .polling, configuration: .init(), now: .now) { _, _ in }
+        let session = EngineSession(
+            id: "p", handshake: .init(headers: [], query: [:], remoteAddress: nil, issuedAtMs: 0),
+            transport: .polling, configuration: .init(), now: .now
+        ) { _, _ in }
         session.send(broadcast: EngineBroadcastMessage([.text("x"), .binary(ByteBuffer(bytes: [1]))]))
         #expect(session.bufferedPacketTypes == [.message, .message])
     }

@@ -72,15 +72,19 @@ import Testing
     let server = EngineIOServer()
 
     @Test func aGetRacingTheUpgradeWaitsForItAndIsRefused() async throws {
-        let open = await server.handleHTTP(EngineHTTPRequest(method: .get, query: ["EIO": "4", "transport": "polling"], headers: [],
-                                                             body: nil, remoteAddress: nil))
+        let open = await server.handleHTTP(
+            EngineHTTPRequest(
+                method: .get, query: ["EIO": "4", "transport": "polling"], headers: [],
+                body: nil, remoteAddress: nil))
         let sid = String(try #require(String(buffer: open.body).split(separator: "\"").dropFirst(3).first))
         let session = try #require(server.session(sid))
         let probe = OutboundFrameQueue(limits: .init(bytes: 1_000, frames: 10))
         #expect(session.beginUpgrade(probe, now: .now))
         session.probed(probe)
-        async let get = server.handleHTTP(EngineHTTPRequest(method: .get, query: ["EIO": "4", "transport": "polling", "sid": sid],
-                                                            headers: [], body: nil, remoteAddress: nil))
+        async let get = server.handleHTTP(
+            EngineHTTPRequest(
+                method: .get, query: ["EIO": "4", "transport": "polling", "sid": sid],
+                headers: [], body: nil, remoteAddress: nil))
         while session.upgradeWaiterCount == 0 { try await Task.sleep(for: .milliseconds(1)) }
         #expect(session.completeUpgrade(probe))
         let answer = await get
@@ -89,8 +93,10 @@ import Testing
     }
 
     @Test func aGetWhileThePausingClientHasNotSentFiveGetsTheNoop() async throws {
-        let open = await server.handleHTTP(EngineHTTPRequest(method: .get, query: ["EIO": "4", "transport": "polling"], headers: [],
-                                                             body: nil, remoteAddress: nil))
+        let open = await server.handleHTTP(
+            EngineHTTPRequest(
+                method: .get, query: ["EIO": "4", "transport": "polling"], headers: [],
+                body: nil, remoteAddress: nil))
         let sid = String(try #require(String(buffer: open.body).split(separator: "\"").dropFirst(3).first))
         let session = try #require(server.session(sid))
         // The 100 ms wait ends by the server's timers.
@@ -100,8 +106,10 @@ import Testing
         #expect(session.beginUpgrade(probe, now: .now))
         session.probed(probe)
         let started = ContinuousClock.now
-        async let get = server.handleHTTP(EngineHTTPRequest(method: .get, query: ["EIO": "4", "transport": "polling", "sid": sid],
-                                                            headers: [], body: nil, remoteAddress: nil))
+        async let get = server.handleHTTP(
+            EngineHTTPRequest(
+                method: .get, query: ["EIO": "4", "transport": "polling", "sid": sid],
+                headers: [], body: nil, remoteAddress: nil))
         // The session's earliest deadline moved from its first ping (25 s away) to the GET's 100 ms:
         // the timers are armed for it, not for their 1 s housekeeping bound. (Checked on the heap,
         // not by wall time, which a loaded 2-core machine stretches by seconds.)

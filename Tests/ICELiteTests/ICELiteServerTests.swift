@@ -1,8 +1,8 @@
 import ICELite
 import NIOCore
 import STUN
-import Testing
 import TestSupport
+import Testing
 
 @Suite("ICELiteServer (RFC 8445 §2.5, §7.3; RFC 7675)")
 struct ICELiteServerTests {

@@ -9,17 +9,18 @@ struct AudioSessionDescriptionTests {
 
     /// The shape of a Janus 1.1.2 VideoRoom subscriber offer (ICE-lite, half-trickle: candidates inline,
     /// extmaps, a second non-audio section that must not confuse the reader).
-    static let janusOffer = [
-        "v=0", "o=- 1733150000000000 1 IN IP4 10.231.7.2", "s=VideoRoom 1234", "t=0 0", "a=group:BUNDLE 0",
-        "a=ice-options:trickle", "a=fingerprint:sha-256 \(fingerprint)", "a=ice-lite", "a=msid-semantic: WMS janus",
-        "m=audio 9 UDP/TLS/RTP/SAVPF 111", "c=IN IP4 10.231.7.2", "a=sendonly", "a=mid:0", "a=rtcp-mux",
-        "a=ice-ufrag:Xy3a", "a=ice-pwd:abcdefghijklmnopqrstuv", "a=ice-options:trickle", "a=setup:actpass",
-        "a=rtpmap:111 opus/48000/2", "a=fmtp:111 useinbandfec=1", "a=extmap:1 urn:ietf:params:rtp-hdrext:sdes:mid",
-        "a=msid:janus janusa0", "a=ssrc:2290461537 cname:janus",
-        "a=candidate:1 1 udp 2015363327 10.231.7.2 41234 typ host", "a=candidate:2 1 tcp 1015363327 10.231.7.2 9 typ host tcptype active",
-        "a=candidate:3 1 udp 2015363583 fe80::1.local 40000 typ host", "a=end-of-candidates",
-        "m=video 0 UDP/TLS/RTP/SAVPF 0", "a=inactive", "a=mid:1", "a=ice-ufrag:other",
-    ].joined(separator: "\r\n") + "\r\n"
+    static let janusOffer =
+        [
+            "v=0", "o=- 1733150000000000 1 IN IP4 10.231.7.2", "s=VideoRoom 1234", "t=0 0", "a=group:BUNDLE 0",
+            "a=ice-options:trickle", "a=fingerprint:sha-256 \(fingerprint)", "a=ice-lite", "a=msid-semantic: WMS janus",
+            "m=audio 9 UDP/TLS/RTP/SAVPF 111", "c=IN IP4 10.231.7.2", "a=sendonly", "a=mid:0", "a=rtcp-mux",
+            "a=ice-ufrag:Xy3a", "a=ice-pwd:abcdefghijklmnopqrstuv", "a=ice-options:trickle", "a=setup:actpass",
+            "a=rtpmap:111 opus/48000/2", "a=fmtp:111 useinbandfec=1", "a=extmap:1 urn:ietf:params:rtp-hdrext:sdes:mid",
+            "a=msid:janus janusa0", "a=ssrc:2290461537 cname:janus",
+            "a=candidate:1 1 udp 2015363327 10.231.7.2 41234 typ host", "a=candidate:2 1 tcp 1015363327 10.231.7.2 9 typ host tcptype active",
+            "a=candidate:3 1 udp 2015363583 fe80::1.local 40000 typ host", "a=end-of-candidates",
+            "m=video 0 UDP/TLS/RTP/SAVPF 0", "a=inactive", "a=mid:1", "a=ice-ufrag:other",
+        ].joined(separator: "\r\n") + "\r\n"
 
     @Test("a Janus offer: ICE-lite, session-level fingerprint, media-level credentials, UDP candidates only")
     func parsesJanusOffer() throws {
@@ -58,7 +59,9 @@ struct AudioSessionDescriptionTests {
         let noPassword = Self.janusOffer.replacingOccurrences(of: "a=ice-pwd:abcdefghijklmnopqrstuv\r\n", with: "")
         #expect(throws: AudioSessionDescription.ParseError.missing("a=ice-pwd")) { try AudioSessionDescription.parse(noPassword) }
         let noFingerprint = Self.janusOffer.replacingOccurrences(of: "a=fingerprint:sha-256", with: "a=fingerprint:md5")
-        #expect(throws: AudioSessionDescription.ParseError.missing("a=fingerprint with a known hash")) { try AudioSessionDescription.parse(noFingerprint) }
+        #expect(throws: AudioSessionDescription.ParseError.missing("a=fingerprint with a known hash")) {
+            try AudioSessionDescription.parse(noFingerprint)
+        }
         #expect(throws: AudioSessionDescription.ParseError.tooLarge) {
             try AudioSessionDescription.parse(String(repeating: "a=x\r\n", count: 20_000))
         }

@@ -1,5 +1,6 @@
-@testable import LoadTest
 import Testing
+
+@testable import LoadTest
 
 @Suite("Churn: seeded choices, errors by kind, the extra users, the report")
 struct ChurnTests {

@@ -63,7 +63,8 @@ struct ICEControllingAgentTests {
         var agent = Self.makeAgent()
         var generator = SystemRandomNumberGenerator()
         let request = try STUNMessage(datagram: agent.start(now: Self.t0, using: &generator))
-        let forged = STUNMessage.bindingSuccessResponse(transactionID: request.transactionID, mappedAddress: Self.client, integrityKey: Array("wrong".utf8))
+        let forged = STUNMessage.bindingSuccessResponse(
+            transactionID: request.transactionID, mappedAddress: Self.client, integrityKey: Array("wrong".utf8))
         #expect(agent.receive(try STUNMessage(datagram: forged), now: Self.t0) == .ignored)
         let other = STUNMessage.bindingSuccessResponse(
             transactionID: STUNTransactionID(using: &generator), mappedAddress: Self.client, integrityKey: Array(Self.serverPassword.utf8))
@@ -107,7 +108,8 @@ struct ICEControllingAgentTests {
 
     static func agentWithLocalPassword() -> ICEControllingAgent {
         ICEControllingAgent(
-            credentials: .init(localUsernameFragment: "lt1", remoteUsernameFragment: serverUfrag, remotePassword: serverPassword, localPassword: localPassword),
+            credentials: .init(
+                localUsernameFragment: "lt1", remoteUsernameFragment: serverUfrag, remotePassword: serverPassword, localPassword: localPassword),
             tieBreaker: 0x0102_0304_0506_0708)
     }
 

@@ -38,19 +38,22 @@ struct JanusClientStateMachineTests {
         // The id is written back exactly (2^52 + 1: a double holds it).
         tx = try #require(request["transaction"]?.stringValue)
 
-        request = try Self.sent(machine.receive(text: #"{"janus":"success","session_id":4503599627370001,"transaction":"\#(tx)","data":{"id":77}}"#, now: Self.now))
+        request = try Self.sent(
+            machine.receive(text: #"{"janus":"success","session_id":4503599627370001,"transaction":"\#(tx)","data":{"id":77}}"#, now: Self.now))
         #expect(request["janus"] == "message" && request["handle_id"] == 77)
         #expect(request["body"]?["request"] == "create" && request["body"]?["room"] == 1234 && request["body"]?["audiocodec"] == "opus")
         tx = try #require(request["transaction"]?.stringValue)
 
         // A configured room: 427 "already exists" moves on to the join.
-        let exists = #"{"janus":"success","transaction":"\#(tx)","plugindata":{"plugin":"janus.plugin.videoroom","data":{"videoroom":"event","error_code":427,"error":"Room 1234 already exists"}}}"#
+        let exists =
+            #"{"janus":"success","transaction":"\#(tx)","plugindata":{"plugin":"janus.plugin.videoroom","data":{"videoroom":"event","error_code":427,"error":"Room 1234 already exists"}}}"#
         request = try Self.sent(machine.receive(text: exists, now: Self.now))
         #expect(request["body"]?["request"] == "join" && request["body"]?["ptype"] == "publisher")
         tx = try #require(request["transaction"]?.stringValue)
 
         #expect(machine.receive(text: #"{"janus":"ack","transaction":"\#(tx)"}"#, now: Self.now) == [])
-        let joined = #"{"janus":"event","sender":77,"transaction":"\#(tx)","plugindata":{"plugin":"janus.plugin.videoroom","data":{"videoroom":"joined","room":1234,"id":555,"private_id":9,"publishers":[]}}}"#
+        let joined =
+            #"{"janus":"event","sender":77,"transaction":"\#(tx)","plugindata":{"plugin":"janus.plugin.videoroom","data":{"videoroom":"joined","room":1234,"id":555,"private_id":9,"publishers":[]}}}"#
         request = try Self.sent(machine.receive(text: joined, now: Self.now))
         #expect(machine.feedID == 555)
         #expect(request["body"]?["request"] == "publish")
@@ -63,7 +66,9 @@ struct JanusClientStateMachineTests {
             .replacingOccurrences(of: "a=sendonly", with: "a=recvonly")
         let answer: JSONValue = [
             "janus": "event", "sender": 77, "transaction": .string(tx),
-            "plugindata": ["plugin": "janus.plugin.videoroom", "data": ["videoroom": "event", "room": 1234, "configured": "ok", "audio_codec": "opus"]],
+            "plugindata": [
+                "plugin": "janus.plugin.videoroom", "data": ["videoroom": "event", "room": 1234, "configured": "ok", "audio_codec": "opus"],
+            ],
             "jsep": ["type": "answer", "sdp": .string(answerSDP)],
         ]
         let expected = try AudioSessionDescription.parse(answerSDP)
@@ -80,12 +85,15 @@ struct JanusClientStateMachineTests {
         var machine = JanusClientStateMachine(
             configuration: .init(role: .subscriber, room: 1234, display: "sub"), local: try Self.local(direction: .recvonly))
         var tx = try #require(Self.sent(machine.connected(now: Self.now))["transaction"]?.stringValue)
-        tx = try #require(Self.sent(machine.receive(text: #"{"janus":"success","transaction":"\#(tx)","data":{"id":1}}"#, now: Self.now))["transaction"]?.stringValue)
+        tx = try #require(
+            Self.sent(machine.receive(text: #"{"janus":"success","transaction":"\#(tx)","data":{"id":1}}"#, now: Self.now))["transaction"]?
+                .stringValue)
         var request = try Self.sent(machine.receive(text: #"{"janus":"success","transaction":"\#(tx)","data":{"id":2}}"#, now: Self.now))
         #expect(request["body"]?["request"] == "listparticipants")
         tx = try #require(request["transaction"]?.stringValue)
 
-        let list = #"{"janus":"success","transaction":"\#(tx)","plugindata":{"plugin":"janus.plugin.videoroom","data":{"videoroom":"participants","room":1234,"participants":[{"id":555,"publisher":true},{"id":556,"publisher":false},{"id":"x","publisher":true}]}}}"#
+        let list =
+            #"{"janus":"success","transaction":"\#(tx)","plugindata":{"plugin":"janus.plugin.videoroom","data":{"videoroom":"participants","room":1234,"participants":[{"id":555,"publisher":true},{"id":556,"publisher":false},{"id":"x","publisher":true}]}}}"#
         request = try Self.sent(machine.receive(text: list, now: Self.now))
         #expect(request["body"]?["ptype"] == "subscriber")
         #expect(request["body"]?["streams"] == [["feed": 555]])
@@ -107,21 +115,28 @@ struct JanusClientStateMachineTests {
         #expect(answer.usernameFragment == "lt0x1" && answer.candidates.first?.port == 50_000)
         tx = try #require(request["transaction"]?.stringValue)
 
-        let started = #"{"janus":"event","sender":2,"transaction":"\#(tx)","plugindata":{"plugin":"janus.plugin.videoroom","data":{"videoroom":"event","room":1234,"started":"ok"}}}"#
+        let started =
+            #"{"janus":"event","sender":2,"transaction":"\#(tx)","plugindata":{"plugin":"janus.plugin.videoroom","data":{"videoroom":"event","room":1234,"started":"ok"}}}"#
         #expect(machine.receive(text: started, now: Self.now) == [.running])
     }
 
     @Test("errors fail the participant: core errors, plugin errors, an empty room, hangups, garbage")
     func failures() throws {
         func attached(_ role: JanusClientStateMachine.Role) throws -> (JanusClientStateMachine, String) {
-            var machine = JanusClientStateMachine(configuration: .init(role: role, room: 9, display: "x"), local: try Self.local(direction: .recvonly))
+            var machine = JanusClientStateMachine(
+                configuration: .init(role: role, room: 9, display: "x"), local: try Self.local(direction: .recvonly))
             var tx = try #require(Self.sent(machine.connected(now: Self.now))["transaction"]?.stringValue)
-            tx = try #require(Self.sent(machine.receive(text: #"{"janus":"success","transaction":"\#(tx)","data":{"id":1}}"#, now: Self.now))["transaction"]?.stringValue)
-            tx = try #require(Self.sent(machine.receive(text: #"{"janus":"success","transaction":"\#(tx)","data":{"id":2}}"#, now: Self.now))["transaction"]?.stringValue)
+            tx = try #require(
+                Self.sent(machine.receive(text: #"{"janus":"success","transaction":"\#(tx)","data":{"id":1}}"#, now: Self.now))["transaction"]?
+                    .stringValue)
+            tx = try #require(
+                Self.sent(machine.receive(text: #"{"janus":"success","transaction":"\#(tx)","data":{"id":2}}"#, now: Self.now))["transaction"]?
+                    .stringValue)
             return (machine, tx)
         }
         var (machine, tx) = try attached(.subscriber)
-        let empty = #"{"janus":"success","transaction":"\#(tx)","plugindata":{"plugin":"janus.plugin.videoroom","data":{"videoroom":"participants","room":9,"participants":[]}}}"#
+        let empty =
+            #"{"janus":"success","transaction":"\#(tx)","plugindata":{"plugin":"janus.plugin.videoroom","data":{"videoroom":"participants","room":9,"participants":[]}}}"#
         // No publisher yet (Janus lists one only once its PeerConnection is up): ask again shortly.
         #expect(machine.receive(text: empty, now: Self.now) == [])
         #expect(machine.nextTimeout == Self.now + .milliseconds(250))
@@ -132,7 +147,8 @@ struct JanusClientStateMachineTests {
         #expect(machine.receive(text: empty, now: Self.now) == [])  // failed stays failed
 
         (machine, tx) = try attached(.publisher)
-        let denied = #"{"janus":"success","transaction":"\#(tx)","plugindata":{"plugin":"janus.plugin.videoroom","data":{"videoroom":"event","error_code":403,"error":"Unauthorized"}}}"#
+        let denied =
+            #"{"janus":"success","transaction":"\#(tx)","plugindata":{"plugin":"janus.plugin.videoroom","data":{"videoroom":"event","error_code":403,"error":"Unauthorized"}}}"#
         #expect(machine.receive(text: denied, now: Self.now) == [.failed("create room: Unauthorized")])
 
         (machine, tx) = try attached(.publisher)
@@ -142,14 +158,16 @@ struct JanusClientStateMachineTests {
         #expect(machine.receive(text: core, now: Self.now) == [.failed("Janus error 458 in creatingRoom: No such session")])
 
         (machine, _) = try attached(.publisher)
-        #expect(machine.receive(text: #"{"janus":"hangup","sender":2,"reason":"DTLS alert"}"#, now: Self.now) == [.failed("Janus hung up: DTLS alert")])
+        #expect(
+            machine.receive(text: #"{"janus":"hangup","sender":2,"reason":"DTLS alert"}"#, now: Self.now) == [.failed("Janus hung up: DTLS alert")])
         (machine, _) = try attached(.publisher)
         #expect(machine.receive(text: "[1,2", now: Self.now) == [.failed("Janus sent a frame that is not a Janus message")])
     }
 
     @Test("a keepalive every interval once the session exists, none before and none after a failure")
     func keepalive() throws {
-        var machine = JanusClientStateMachine(configuration: .init(role: .publisher, room: 1, display: "x"), local: try Self.local(direction: .sendonly))
+        var machine = JanusClientStateMachine(
+            configuration: .init(role: .publisher, room: 1, display: "x"), local: try Self.local(direction: .sendonly))
         #expect(machine.handleTimeout(now: Self.now + .seconds(100)) == [])
         let tx = try #require(Self.sent(machine.connected(now: Self.now))["transaction"]?.stringValue)
         _ = machine.receive(text: #"{"janus":"success","transaction":"\#(tx)","data":{"id":5}}"#, now: Self.now)

@@ -1,6 +1,7 @@
-@testable import LoadTest
 import NIOCore
 import Testing
+
+@testable import LoadTest
 
 @Suite("Measurements: RFC 3550 loss/jitter, reordering, percentiles, the Opus source")
 struct MeasurementTests {
@@ -8,7 +9,8 @@ struct MeasurementTests {
     func perfectStream() {
         var stats = ReceiveStreamStats()
         for i in 0..<100 {
-            stats.received(sequenceNumber: UInt16(truncatingIfNeeded: 65_500 + i), timestamp: UInt32(i * 960), arrivalNanoseconds: UInt64(i) * 20_000_000)
+            stats.received(
+                sequenceNumber: UInt16(truncatingIfNeeded: 65_500 + i), timestamp: UInt32(i * 960), arrivalNanoseconds: UInt64(i) * 20_000_000)
         }
         #expect(stats.expected == 100)
         #expect(stats.received == 100)
@@ -20,7 +22,9 @@ struct MeasurementTests {
     @Test("a gap is loss; a late packet is reordering and fills it; a repeat is a duplicate")
     func lossReorderDuplicate() {
         var stats = ReceiveStreamStats()
-        for seq: UInt16 in [1, 2, 4, 5] { stats.received(sequenceNumber: seq, timestamp: UInt32(seq) * 960, arrivalNanoseconds: UInt64(seq) * 20_000_000) }
+        for seq: UInt16 in [1, 2, 4, 5] {
+            stats.received(sequenceNumber: seq, timestamp: UInt32(seq) * 960, arrivalNanoseconds: UInt64(seq) * 20_000_000)
+        }
         #expect(stats.expected == 5)
         #expect(stats.lost == 1)
         stats.received(sequenceNumber: 3, timestamp: 3 * 960, arrivalNanoseconds: 5 * 20_000_000)
@@ -96,7 +100,9 @@ struct MeasurementTests {
         report.packetsExpected = 1000
         report.packetsLost = 5
         let json = report.json
-        #expect(json.hasPrefix("{\"speakers\":1,\"listeners\":2,\"joined\":3,\"failed\":0,\"join_to_audio_ms\":{\"count\":2,\"p50\":80,\"p95\":120,\"p99\":120,"))
+        #expect(
+            json.hasPrefix(
+                "{\"speakers\":1,\"listeners\":2,\"joined\":3,\"failed\":0,\"join_to_audio_ms\":{\"count\":2,\"p50\":80,\"p95\":120,\"p99\":120,"))
         #expect(json.contains("\"loss_pct\":0.5,"))
         #expect(json.contains("\"jitter_ms\":0,"))
     }

@@ -38,7 +38,8 @@ struct ORTCMediasoupCasesTests {
     @Test func generateRouterRtpCapabilitiesSucceeds() throws {
         let caps = try ORTC.generateRouterRtpCapabilities(
             mediaCodecs: [
-                RtpCodecCapability(kind: .audio, mimeType: "audio/opus", clockRate: 48000, channels: 2, parameters: ["useinbandfec": 1, "foo": "bar"]),
+                RtpCodecCapability(
+                    kind: .audio, mimeType: "audio/opus", clockRate: 48000, channels: 2, parameters: ["useinbandfec": 1, "foo": "bar"]),
                 RtpCodecCapability(kind: .video, mimeType: "video/VP8", preferredPayloadType: 125, clockRate: 90000),
                 RtpCodecCapability(
                     kind: .video,
@@ -174,7 +175,9 @@ struct ORTCMediasoupCasesTests {
                         payloadType: 111,
                         clockRate: 90000,
                         parameters: ["foo": 1234, "packetization-mode": 1, "profile-level-id": "4d0032"],
-                        rtcpFeedback: [.init(type: "nack", parameter: ""), .init(type: "nack", parameter: "pli"), .init(type: "goog-remb", parameter: "")]
+                        rtcpFeedback: [
+                            .init(type: "nack", parameter: ""), .init(type: "nack", parameter: "pli"), .init(type: "goog-remb", parameter: ""),
+                        ]
                     ),
                     RtpCodecParameters(mimeType: "video/rtx", payloadType: 112, clockRate: 90000, parameters: ["apt": 111], rtcpFeedback: []),
                 ],
@@ -217,7 +220,8 @@ struct ORTCMediasoupCasesTests {
 
         let remote = RtpCapabilities(
             codecs: [
-                .init(kind: .audio, mimeType: "audio/opus", preferredPayloadType: 100, clockRate: 48000, channels: 2, parameters: [:], rtcpFeedback: []),
+                .init(
+                    kind: .audio, mimeType: "audio/opus", preferredPayloadType: 100, clockRate: 48000, channels: 2, parameters: [:], rtcpFeedback: []),
                 .init(
                     kind: .video,
                     mimeType: "video/H264",
@@ -231,14 +235,17 @@ struct ORTCMediasoupCasesTests {
             headerExtensions: [
                 .init(kind: .audio, uri: "urn:ietf:params:rtp-hdrext:sdes:mid", preferredId: 1, preferredEncrypt: false, direction: .sendrecv),
                 .init(kind: .video, uri: "urn:ietf:params:rtp-hdrext:sdes:mid", preferredId: 1, preferredEncrypt: false, direction: .sendrecv),
-                .init(kind: .video, uri: "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id", preferredId: 2, preferredEncrypt: false, direction: .sendrecv),
-                .init(kind: .audio, uri: "urn:ietf:params:rtp-hdrext:ssrc-audio-level", preferredId: 8, preferredEncrypt: false, direction: .sendrecv),
+                .init(
+                    kind: .video, uri: "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id", preferredId: 2, preferredEncrypt: false, direction: .sendrecv),
+                .init(
+                    kind: .audio, uri: "urn:ietf:params:rtp-hdrext:ssrc-audio-level", preferredId: 8, preferredEncrypt: false, direction: .sendrecv),
                 .init(kind: .video, uri: "urn:3gpp:video-orientation", preferredId: 11, preferredEncrypt: false, direction: .sendrecv),
                 .init(kind: .video, uri: "urn:ietf:params:rtp-hdrext:toffset", preferredId: 12, preferredEncrypt: false, direction: .sendrecv),
             ]
         )
 
-        let consumer = try ORTC.getConsumerRtpParameters(consumableRtpParameters: consumable, remoteRtpCapabilities: remote, ssrc: 7000, enableRtx: true)
+        let consumer = try ORTC.getConsumerRtpParameters(
+            consumableRtpParameters: consumable, remoteRtpCapabilities: remote, ssrc: 7000, enableRtx: true)
         #expect(
             consumer.codecs == [
                 RtpCodecParameters(
@@ -272,14 +279,17 @@ struct ORTCMediasoupCasesTests {
         let router = try ORTC.generateRouterRtpCapabilities(
             mediaCodecs: [
                 RtpCodecCapability(kind: .audio, mimeType: "audio/opus", clockRate: 48000, channels: 2),
-                RtpCodecCapability(kind: .video, mimeType: "video/H264", clockRate: 90000, parameters: ["packetization-mode": 1, "profile-level-id": "640032"]),
+                RtpCodecCapability(
+                    kind: .video, mimeType: "video/H264", clockRate: 90000, parameters: ["packetization-mode": 1, "profile-level-id": "640032"]),
             ],
             supported: Self.supportedWithVideo
         )
         let params = try ORTC.validateRtpParameters(
             RtpParameters(
                 codecs: [
-                    RtpCodecParameters(mimeType: "video/VP8", payloadType: 120, clockRate: 90000, rtcpFeedback: [.init(type: "nack"), .init(type: "nack", parameter: "fir")])
+                    RtpCodecParameters(
+                        mimeType: "video/VP8", payloadType: 120, clockRate: 90000,
+                        rtcpFeedback: [.init(type: "nack"), .init(type: "nack", parameter: "fir")])
                 ],
                 headerExtensions: [],
                 encodings: [.init(ssrc: 11_111_111)],
@@ -299,10 +309,11 @@ struct ORTCMediasoupCasesTests {
             supported: Self.supportedWithVideo
         )
         let params = try ORTC.validateRtpParameters(
-            RtpParameters(codecs: [
-                RtpCodecParameters(mimeType: "video/VP8", payloadType: 96, clockRate: 90000),
-                RtpCodecParameters(mimeType: "video/rtx", payloadType: 97, clockRate: 90000, parameters: ["apt": 95]),
-            ], encodings: [.init(ssrc: 1)])
+            RtpParameters(
+                codecs: [
+                    RtpCodecParameters(mimeType: "video/VP8", payloadType: 96, clockRate: 90000),
+                    RtpCodecParameters(mimeType: "video/rtx", payloadType: 97, clockRate: 90000, parameters: ["apt": 95]),
+                ], encodings: [.init(ssrc: 1)])
         )
         #expect {
             try ORTC.getProducerRtpParametersMapping(params, routerRtpCapabilities: router, firstMappedSsrc: 1)
@@ -349,7 +360,8 @@ struct ORTCMediasoupCasesTests {
         // Same URI under another id is not the same extension.
         let otherId = try ORTC.getConsumerRtpParameters(
             consumableRtpParameters: consumable,
-            remoteRtpCapabilities: RtpCapabilities(codecs: [opus], headerExtensions: [RtpHeaderExtension(kind: .audio, uri: ORTC.absSendTimeURI, preferredId: 3)]),
+            remoteRtpCapabilities: RtpCapabilities(
+                codecs: [opus], headerExtensions: [RtpHeaderExtension(kind: .audio, uri: ORTC.absSendTimeURI, preferredId: 3)]),
             ssrc: 1
         )
         #expect(otherId.headerExtensions == [])

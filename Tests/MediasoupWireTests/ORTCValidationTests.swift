@@ -16,7 +16,10 @@ struct ORTCValidationTests {
         #expect(codec.channels == 1)
         #expect(codec.parameters == [:])
         #expect(codec.rtcpFeedback == [RtcpFeedback(type: "nack", parameter: "")])
-        #expect(params.headerExtensions == [RtpHeaderExtensionParameters(uri: "urn:ietf:params:rtp-hdrext:sdes:mid", id: 4, encrypt: false, parameters: [:])])
+        #expect(
+            params.headerExtensions == [
+                RtpHeaderExtensionParameters(uri: "urn:ietf:params:rtp-hdrext:sdes:mid", id: 4, encrypt: false, parameters: [:])
+            ])
         #expect(params.encodings == [RtpEncodingParameters(ssrc: 5, dtx: false)])
         #expect(params.rtcp == RtcpParameters(reducedSize: true))
     }
@@ -128,8 +131,14 @@ struct ORTCProducerValidationTests {
         (#"{"codecs":[\#(opus)]}"#, "empty encodings"),
         (#"{"codecs":[\#(opus)],"encodings":[]}"#, "empty encodings"),
         (#"{"codecs":[\#(opus),\#(opus)],"encodings":[{"ssrc":1}]}"#, "duplicated payloadType 111"),
-        (#"{"codecs":[{"mimeType":"audio/rtx","payloadType":96,"clockRate":48000,"parameters":{"apt":96}}],"encodings":[{"ssrc":1}]}"#, "points to a RTX codec"),
-        (#"{"codecs":[\#(opus),{"mimeType":"audio/rtx","payloadType":96,"clockRate":48000,"parameters":{"apt":100}}],"encodings":[{"ssrc":1}]}"#, "non existing codec"),
+        (
+            #"{"codecs":[{"mimeType":"audio/rtx","payloadType":96,"clockRate":48000,"parameters":{"apt":96}}],"encodings":[{"ssrc":1}]}"#,
+            "points to a RTX codec"
+        ),
+        (
+            #"{"codecs":[\#(opus),{"mimeType":"audio/rtx","payloadType":96,"clockRate":48000,"parameters":{"apt":100}}],"encodings":[{"ssrc":1}]}"#,
+            "non existing codec"
+        ),
         (#"{"codecs":[\#(opus),{"mimeType":"audio/rtx","payloadType":96,"clockRate":48000}],"encodings":[{"ssrc":1}]}"#, "missing apt"),
         (#"{"codecs":[\#(opus)],"encodings":[{"ssrc":1,"codecPayloadType":100}]}"#, "unknown codecPayloadType 100"),
         (#"{"codecs":[\#(opus)],"encodings":[{"ssrc":1},{}]}"#, "missing ssrc or rid"),

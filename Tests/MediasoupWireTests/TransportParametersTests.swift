@@ -9,7 +9,8 @@ struct TransportParametersTests {
         let candidate = IceCandidate(foundation: "udpcandidate", priority: 1_076_302_079, address: "127.0.0.1", protocol: .udp, port: 40000)
         let text = String(decoding: try encodeJSON(candidate), as: UTF8.self)
         #expect(
-            text == #"{"address":"127.0.0.1","foundation":"udpcandidate","ip":"127.0.0.1","port":40000,"priority":1076302079,"protocol":"udp","type":"host"}"#
+            text
+                == #"{"address":"127.0.0.1","foundation":"udpcandidate","ip":"127.0.0.1","port":40000,"priority":1076302079,"protocol":"udp","type":"host"}"#
         )
         #expect(try decodeJSON(IceCandidate.self, text) == candidate)
     }

@@ -1,7 +1,7 @@
 import MessagePack
 import NIOCore
-import Testing
 import TestSupport
+import Testing
 
 func repeated(_ byte: UInt8, _ count: Int) -> [UInt8] { [UInt8](repeating: byte, count: count) }
 

@@ -1,7 +1,7 @@
 import MessagePack
 import NIOCore
-import Testing
 import TestSupport
+import Testing
 
 /// Inputs a hostile publisher could send: every one is a typed error (never a trap, never an
 /// allocation sized by a length field that the bytes cannot back).

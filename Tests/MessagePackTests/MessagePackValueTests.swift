@@ -1,7 +1,7 @@
 import MessagePack
 import NIOCore
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct MessagePackValueTests {
     @Test func compositeValuesRoundTrip() throws {

@@ -1,7 +1,7 @@
 import NIOCore
 import RTP
-import Testing
 import TestSupport
+import Testing
 
 /// Bytes produced by aiortc 1.16.0's own encoders (the stack under pymediasoup), parsed by us, and
 /// our builder's output compared byte for byte with aiortc's.

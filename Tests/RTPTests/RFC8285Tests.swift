@@ -1,7 +1,7 @@
 import NIOCore
 import RTP
-import Testing
 import TestSupport
+import Testing
 
 @Suite("RTP header extensions (RFC 8285, RFC 6464, RFC 8843 mid)")
 struct RFC8285Tests {

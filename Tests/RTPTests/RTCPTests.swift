@@ -1,7 +1,7 @@
 import NIOCore
 import RTP
-import Testing
 import TestSupport
+import Testing
 
 @Suite("RTCP compound packets (RFC 3550 §6, RFC 4585)")
 struct RTCPTests {

@@ -1,7 +1,7 @@
 import NIOCore
 import RTP
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Setting header extensions (mid rewrite per consumer)")
 struct RTPHeaderExtensionWriteTests {

@@ -1,7 +1,7 @@
 import NIOCore
 import RTP
-import Testing
 import TestSupport
+import Testing
 
 @Suite("RTPPacketView (RFC 3550 §5.1)")
 struct RTPPacketViewTests {

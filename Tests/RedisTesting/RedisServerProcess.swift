@@ -83,10 +83,12 @@ package final class RedisServerProcess: Sendable {
     /// SIGKILL to redis-server (a SIGTERM shutdown takes redis 7 about two seconds), which also
     /// ends `timeout`; the kernel closes every client connection, as in a crash.
     package func stop() {
-        guard let pid = wrapper.withLock({ pid in
-            defer { pid = nil }
-            return pid
-        }) else { return }
+        guard
+            let pid = wrapper.withLock({ pid in
+                defer { pid = nil }
+                return pid
+            })
+        else { return }
         Self.terminate(wrapper: pid, pidFile: pidFile)
     }
 

@@ -14,7 +14,8 @@ package struct TestCertificates: Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try "subjectAltName=DNS:localhost,IP:127.0.0.1\n".write(toFile: directory + "/san.cnf", atomically: true, encoding: .utf8)
         let curve = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-        try Self.run(["req", "-x509"] + curve + ["-keyout", directory + "/ca.key", "-out", caCertificate, "-days", "1", "-subj", "/CN=msab test CA"])
+        try Self.run(
+            ["req", "-x509"] + curve + ["-keyout", directory + "/ca.key", "-out", caCertificate, "-days", "1", "-subj", "/CN=msab test CA"])
         try Self.run(["req"] + curve + ["-keyout", serverKey, "-out", directory + "/server.csr", "-subj", "/CN=localhost"])
         try Self.run([
             "x509", "-req", "-in", directory + "/server.csr", "-CA", caCertificate, "-CAkey", directory + "/ca.key", "-CAcreateserial",

@@ -1,8 +1,8 @@
 import NIOCore
+import TestSupport
 import Testing
 
 @testable import Redis
-import TestSupport
 
 /// Wire bytes and the values they decode to. Every fixture is also fed one byte at a time.
 let respFixtures: [(wire: String, values: [RESPValue])] = [

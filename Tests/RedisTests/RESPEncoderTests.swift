@@ -1,8 +1,8 @@
 import NIOCore
+import TestSupport
 import Testing
 
 @testable import Redis
-import TestSupport
 
 @Suite struct RESPEncoderTests {
     @Test func encodesCommandsAsArraysOfBulkStrings() throws {

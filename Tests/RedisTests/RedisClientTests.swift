@@ -2,8 +2,8 @@ import Foundation
 import NIOCore
 import Redis
 import RedisTesting
-import Testing
 import TestSupport
+import Testing
 
 /// Against a real redis-server (the Debian package `make deps` installs), one private server per test.
 @Suite(.enabled(if: RedisServerProcess.isAvailable, "/usr/bin/redis-server is not installed (make deps)"), .timeLimit(.minutes(1)))

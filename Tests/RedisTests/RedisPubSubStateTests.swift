@@ -1,8 +1,8 @@
 import NIOCore
+import TestSupport
 import Testing
 
 @testable import Redis
-import TestSupport
 
 @Suite struct RedisPubSubStateTests {
     func bulk(_ text: String) -> RESPValue { .bulkString(ByteBuffer(string: text)) }
@@ -16,7 +16,9 @@ import TestSupport
         #expect(
             state.receive(.push([bulk("pmessage"), bulk("c*"), bulk("ch"), bulk("x")]))
                 == .message(RedisPubSubMessage(channel: "ch", pattern: "c*", payload: ByteBuffer(string: "x"))))
-        #expect(state.receive(.array([bulk("smessage"), bulk("s"), bulk("y")])) == .message(RedisPubSubMessage(channel: "s", payload: ByteBuffer(string: "y"))))
+        #expect(
+            state.receive(.array([bulk("smessage"), bulk("s"), bulk("y")]))
+                == .message(RedisPubSubMessage(channel: "s", payload: ByteBuffer(string: "y"))))
         #expect(state.receive(.array([bulk("subscribe"), bulk("ch"), .integer(1)])) == .none)
         #expect(state.receive(.array([bulk("punsubscribe"), bulk("c*"), .integer(0)])) == .none)
         #expect(state.receive(.error("NOPERM no")) == .serverError("NOPERM no"))

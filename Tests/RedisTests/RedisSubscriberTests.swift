@@ -2,8 +2,8 @@ import Foundation
 import NIOCore
 import Redis
 import RedisTesting
-import Testing
 import TestSupport
+import Testing
 
 @Suite(.enabled(if: RedisServerProcess.isAvailable, "/usr/bin/redis-server is not installed (make deps)"), .timeLimit(.minutes(1)))
 struct RedisSubscriberTests {
@@ -22,10 +22,11 @@ struct RedisSubscriberTests {
                 #expect(try await client.send("PUBLISH", "room:1", .bytes(Self.binary)) == .integer(1))
                 #expect(try await client.send("PUBLISH", "rooms:7", "hi") == .integer(1))
                 let messages = await collector.waitFor(count: 2) ?? []
-                #expect(messages == [
-                    RedisPubSubMessage(channel: "room:1", pattern: nil, payload: Self.binary),
-                    RedisPubSubMessage(channel: "rooms:7", pattern: "rooms:*", payload: ByteBuffer(string: "hi")),
-                ])
+                #expect(
+                    messages == [
+                        RedisPubSubMessage(channel: "room:1", pattern: nil, payload: Self.binary),
+                        RedisPubSubMessage(channel: "rooms:7", pattern: "rooms:*", payload: ByteBuffer(string: "hi")),
+                    ])
                 await subscriber.unsubscribe(["room:1"])
                 await subscriber.punsubscribe(["rooms:*"])
                 #expect(await eventually { (try? await client.send("PUBLISH", "room:1", "x"))?.int == 0 })

@@ -9,18 +9,23 @@ struct HostCandidateAddressesTests {
     let machine = ["127.0.0.1", "192.0.2.2", "::1", "fd00::2", "fe80::fc:ff:fe00:1%eth0", "fe80::1", "10.8.0.5", "169.254.3.4", "192.0.2.2"]
 
     @Test func wildcardIPv4OffersEveryUsableIPv4AddressLoopbackLast() {
-        #expect(HostCandidateAddresses.select(listenIP: "0.0.0.0", announcedIP: nil, interfaceAddresses: machine)
-            == ["192.0.2.2", "10.8.0.5", "127.0.0.1"])
+        #expect(
+            HostCandidateAddresses.select(listenIP: "0.0.0.0", announcedIP: nil, interfaceAddresses: machine)
+                == ["192.0.2.2", "10.8.0.5", "127.0.0.1"])
     }
 
     @Test func wildcardIPv6AddsRoutableIPv6BeforeLoopback() {
-        #expect(HostCandidateAddresses.select(listenIP: "::", announcedIP: nil, interfaceAddresses: machine)
-            == ["192.0.2.2", "10.8.0.5", "fd00::2", "127.0.0.1", "::1"])
+        #expect(
+            HostCandidateAddresses.select(listenIP: "::", announcedIP: nil, interfaceAddresses: machine)
+                == ["192.0.2.2", "10.8.0.5", "fd00::2", "127.0.0.1", "::1"])
     }
 
     @Test func announcedIPOverridesAndSpecificListenIPStaysAlone() {
         #expect(HostCandidateAddresses.select(listenIP: "0.0.0.0", announcedIP: "203.0.113.7", interfaceAddresses: machine) == ["203.0.113.7"])
-        #expect(HostCandidateAddresses.select(listenIP: "0.0.0.0", announcedIP: "", interfaceAddresses: machine) == ["192.0.2.2", "10.8.0.5", "127.0.0.1"])
+        #expect(
+            HostCandidateAddresses.select(listenIP: "0.0.0.0", announcedIP: "", interfaceAddresses: machine) == [
+                "192.0.2.2", "10.8.0.5", "127.0.0.1",
+            ])
         #expect(HostCandidateAddresses.select(listenIP: "10.1.2.3", announcedIP: nil, interfaceAddresses: machine) == ["10.1.2.3"])
     }
 
@@ -28,7 +33,10 @@ struct HostCandidateAddressesTests {
         #expect(HostCandidateAddresses.select(listenIP: "0.0.0.0", announcedIP: nil, interfaceAddresses: []) == ["127.0.0.1"])
         #expect(HostCandidateAddresses.select(listenIP: "::", announcedIP: nil, interfaceAddresses: ["fe80::1", "garbage"]) == ["::1"])
         // Only loopback on the machine: still 127.0.0.1 (and 127.0.0.1 before other loopback addresses).
-        #expect(HostCandidateAddresses.select(listenIP: "0.0.0.0", announcedIP: nil, interfaceAddresses: ["127.0.1.1", "127.0.0.1"]) == ["127.0.0.1", "127.0.1.1"])
+        #expect(
+            HostCandidateAddresses.select(listenIP: "0.0.0.0", announcedIP: nil, interfaceAddresses: ["127.0.1.1", "127.0.0.1"]) == [
+                "127.0.0.1", "127.0.1.1",
+            ])
     }
 
     @Test func countIsBounded() {

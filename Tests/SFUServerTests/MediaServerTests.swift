@@ -99,7 +99,10 @@ import Testing
             let consumerSSRC = try #require(call.consumer.rtpParameters.encodings?.first?.ssrc)
             let received = try await call.receiver.onLoop { peer in
                 peer.rtp.map { bytes -> (UInt32, UInt16) in
-                    (UInt32(bytes[8]) << 24 | UInt32(bytes[9]) << 16 | UInt32(bytes[10]) << 8 | UInt32(bytes[11]), UInt16(bytes[2]) << 8 | UInt16(bytes[3]))
+                    (
+                        UInt32(bytes[8]) << 24 | UInt32(bytes[9]) << 16 | UInt32(bytes[10]) << 8 | UInt32(bytes[11]),
+                        UInt16(bytes[2]) << 8 | UInt16(bytes[3])
+                    )
                 }
             }
             #expect(received.allSatisfy { $0.0 == consumerSSRC })

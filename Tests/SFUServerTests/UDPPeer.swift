@@ -5,11 +5,9 @@ import NIOCore
 import NIOPosix
 import RTP
 import SFU
-import SRTP
 import SFUTestSupport
+import SRTP
 import STUN
-
-
 
 /// A ``TestPeer`` on a real UDP socket bound to 127.0.0.1, talking to a media worker's port.
 /// The peer logic is confined to the socket's event loop; tests reach it with ``onLoop(_:)``.

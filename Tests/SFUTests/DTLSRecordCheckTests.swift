@@ -28,7 +28,8 @@ import Testing
         #expect(!WebRTCTransport.isWellFormedDTLS(ByteBuffer(bytes: wrongVersion)))
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<2_000 {
-            let bytes = [UInt8.random(in: 20...63, using: &generator)]
+            let bytes =
+                [UInt8.random(in: 20...63, using: &generator)]
                 + (0..<Int.random(in: 0...300, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
             _ = WebRTCTransport.isWellFormedDTLS(ByteBuffer(bytes: bytes))  // never traps
         }

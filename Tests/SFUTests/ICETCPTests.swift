@@ -91,7 +91,9 @@ import Testing
 
         let harness = try Harness()
         harness.worker.settings.tcpLimits = limits
-        for port in 1...2 { #expect(harness.worker.tcpConnectionOpened(from: TransportAddress(ipv4: 10, 0, 0, 9, port: UInt16(port)).with(tcp: true))) }
+        for port in 1...2 {
+            #expect(harness.worker.tcpConnectionOpened(from: TransportAddress(ipv4: 10, 0, 0, 9, port: UInt16(port)).with(tcp: true)))
+        }
         #expect(!harness.worker.tcpConnectionOpened(from: TransportAddress(ipv4: 10, 0, 0, 9, port: 3).with(tcp: true)))
         #expect(harness.worker.counters[.tcpConnectionLimit] == 1)
     }

@@ -61,7 +61,8 @@ import Testing
             for seq in range {
                 a.advance(.milliseconds(20))
                 b.advance(.milliseconds(20))
-                let packet = sender.opusPacket(sequenceNumber: seq, timestamp: 1000 &+ UInt32(seq) &* 960, ssrc: PipeTransportTests.producerSSRC, level: level)
+                let packet = sender.opusPacket(
+                    sequenceNumber: seq, timestamp: 1000 &+ UInt32(seq) &* 960, ssrc: PipeTransportTests.producerSSRC, level: level)
                 a.send(packet, from: sender.address)
                 deliver()
                 if tick {
@@ -273,7 +274,8 @@ import Testing
 
         link.send(1...4)  // room 1 speaks
         for seq in UInt16(1)...3 {  // room 2 speaks, other payloads
-            let packet = sender2.opusPacket(sequenceNumber: seq, timestamp: UInt32(seq) &* 960, ssrc: Self.producerSSRC, payload: [UInt8](repeating: 0xEE, count: 40))
+            let packet = sender2.opusPacket(
+                sequenceNumber: seq, timestamp: UInt32(seq) &* 960, ssrc: Self.producerSSRC, payload: [UInt8](repeating: 0xEE, count: 40))
             link.a.send(packet, from: sender2.address)
             link.deliver()
         }
@@ -286,11 +288,15 @@ import Testing
         // B refuses a second stream with a (tuple, SSRC) it already has, and keeps the first.
         var clash = consumer2.rtpParameters
         clash.encodings = link.pipeConsumer.rtpParameters.encodings
-        #expect(Self.errorKind { () throws(SFUError) in _ = try routerB2.produceOnPipe(transportId: p2b.id, producerId: "other", kind: .audio, rtpParameters: clash, paused: false) } == .ssrcInUse)
+        #expect(
+            Self.errorKind { () throws(SFUError) in
+                _ = try routerB2.produceOnPipe(transportId: p2b.id, producerId: "other", kind: .audio, rtpParameters: clash, paused: false)
+            } == .ssrcInUse)
         // … and a second copy of one producer id.
         #expect(
             Self.errorKind { () throws(SFUError) in
-                _ = try routerB2.produceOnPipe(transportId: p2b.id, producerId: producer2, kind: .audio, rtpParameters: consumer2.rtpParameters, paused: false)
+                _ = try routerB2.produceOnPipe(
+                    transportId: p2b.id, producerId: producer2, kind: .audio, rtpParameters: consumer2.rtpParameters, paused: false)
             } == .producerIdInUse)
         link.send(5...5)
         #expect(link.received(0).count == 5)

@@ -20,7 +20,8 @@ import Testing
     static func send(_ room: Room, _ range: ClosedRange<UInt16>, spacing: TimeAmount) {
         for seq in range {
             room.harness.advance(spacing)
-            room.harness.send(room.sender.opusPacket(sequenceNumber: seq, timestamp: UInt32(seq) &* 960, ssrc: Room.producerSSRC), from: room.sender.address)
+            room.harness.send(
+                room.sender.opusPacket(sequenceNumber: seq, timestamp: UInt32(seq) &* 960, ssrc: Room.producerSSRC), from: room.sender.address)
             room.harness.run()
         }
     }
@@ -38,7 +39,9 @@ import Testing
             room.harness.send(Self.nack(room, ssrc: ssrc, items: [.init(packetID: wanted, bitmask: 0)]), from: room.receiver.address)
         }
         room.harness.run()
-        print("10,000 NACKs for one packet over 200 ms: \(counters().retransmissions) retransmissions, \(counters()[.retransmissionTooSoon]) refused as too soon")
+        print(
+            "10,000 NACKs for one packet over 200 ms: \(counters().retransmissions) retransmissions, \(counters()[.retransmissionTooSoon]) refused as too soon"
+        )
         #expect(counters().retransmissions >= 1)
         #expect(counters().retransmissions <= 3)
         #expect(counters()[.retransmissionTooSoon] == 10_000 - counters().retransmissions)
@@ -113,7 +116,8 @@ import Testing
         Self.send(room, 101...110, spacing: .milliseconds(5))
         room.harness.advance(.milliseconds(100))
         room.harness.send(
-            room.receiver.rtcpPacket([.genericNACK(RTCPGenericNACK(senderSSRC: 1, mediaSSRC: received[0].ssrc, lostSequenceNumbers: all.suffix(40)))]),
+            room.receiver.rtcpPacket([.genericNACK(RTCPGenericNACK(senderSSRC: 1, mediaSSRC: received[0].ssrc, lostSequenceNumbers: all.suffix(40)))]
+            ),
             from: room.receiver.address)
         #expect(room.harness.worker.counters.retransmissions == 55)
     }

@@ -228,10 +228,11 @@ import Testing
         let sr = try #require(srs.first)
         #expect(sr.ssrc == room.consumer.rtpParameters.encodings?.first?.ssrc)
         #expect(sr.packetCount == 20)
-        #expect(room.receiver.rtcp.contains {
-            if case .sourceDescription(let sdes) = $0 { return sdes.chunks.first?.cname == "c61cba89-6696-466e-8a8c-b67d56c8f349" }
-            return false
-        })
+        #expect(
+            room.receiver.rtcp.contains {
+                if case .sourceDescription(let sdes) = $0 { return sdes.chunks.first?.cname == "c61cba89-6696-466e-8a8c-b67d56c8f349" }
+                return false
+            })
         // The receiver's RR echoing that SR gives the consumer an RTT.
         let echo = RTCPReportBlock(
             ssrc: sr.ssrc, fractionLost: 0, cumulativeLost: 0, extendedHighestSequenceNumber: 20, jitter: 3,
@@ -372,15 +373,19 @@ import Testing
         var parameters = Harness.produceParameters
         parameters.codecs[0].mimeType = "audio/PCMU"
         parameters.codecs[0].clockRate = 8000
-        #expect { _ = try harness.router.produce(transportId: transportId, kind: .audio, rtpParameters: parameters, paused: false) }
-            throws: { ($0 as? SFUError)?.kind == .unsupportedRtpParameters }
-        #expect { _ = try harness.router.produce(transportId: "nope", kind: .audio, rtpParameters: Harness.produceParameters, paused: false) }
-            throws: { ($0 as? SFUError)?.kind == .unknownTransport }
-        #expect { _ = try harness.router.produce(transportId: transportId, kind: .video, rtpParameters: Harness.produceParameters, paused: false) }
-            throws: { ($0 as? SFUError)?.kind == .unsupportedRtpParameters }
+        #expect { _ = try harness.router.produce(transportId: transportId, kind: .audio, rtpParameters: parameters, paused: false) } throws: {
+            ($0 as? SFUError)?.kind == .unsupportedRtpParameters
+        }
+        #expect {
+            _ = try harness.router.produce(transportId: "nope", kind: .audio, rtpParameters: Harness.produceParameters, paused: false)
+        } throws: { ($0 as? SFUError)?.kind == .unknownTransport }
+        #expect {
+            _ = try harness.router.produce(transportId: transportId, kind: .video, rtpParameters: Harness.produceParameters, paused: false)
+        } throws: { ($0 as? SFUError)?.kind == .unsupportedRtpParameters }
         _ = try harness.router.produce(transportId: transportId, kind: .audio, rtpParameters: Harness.produceParameters, paused: false)
-        #expect { _ = try harness.router.produce(transportId: transportId, kind: .audio, rtpParameters: Harness.produceParameters, paused: false) }
-            throws: { ($0 as? SFUError)?.kind == .ssrcInUse }
+        #expect {
+            _ = try harness.router.produce(transportId: transportId, kind: .audio, rtpParameters: Harness.produceParameters, paused: false)
+        } throws: { ($0 as? SFUError)?.kind == .ssrcInUse }
         var video = Harness.deviceCapabilities
         video.codecs = video.codecs?.filter { $0.kind == .video }
         #expect(!harness.router.canConsume(producerId: harness.router.producers.keys.first!, rtpCapabilities: video))
@@ -389,12 +394,14 @@ import Testing
     @Test func connectTwiceAndBadFingerprintsAreErrors() throws {
         let harness = try Harness()
         let (peer, transportId) = try harness.connectedPeer(peerRole: .server)
-        #expect { try harness.router.connectTransport(transportId, dtlsParameters: peer.dtlsParameters, now: harness.now) }
-            throws: { ($0 as? SFUError)?.kind == .alreadyConnected }
+        #expect { try harness.router.connectTransport(transportId, dtlsParameters: peer.dtlsParameters, now: harness.now) } throws: {
+            ($0 as? SFUError)?.kind == .alreadyConnected
+        }
         let info = try harness.router.createWebRtcTransport(now: harness.now)
         let garbage = DtlsParameters(role: .client, fingerprints: [DtlsFingerprint(algorithm: "md5", value: "zz")])
-        #expect { try harness.router.connectTransport(info.id, dtlsParameters: garbage, now: harness.now) }
-            throws: { ($0 as? SFUError)?.kind == .badDtlsParameters }
+        #expect { try harness.router.connectTransport(info.id, dtlsParameters: garbage, now: harness.now) } throws: {
+            ($0 as? SFUError)?.kind == .badDtlsParameters
+        }
     }
 
     @Test func wrongFingerprintFailsTheHandshakeAndClosesTheTransport() throws {
@@ -437,4 +444,3 @@ import Testing
         #expect(peer.stunResponses.last?.type == .bindingSuccessResponse)
     }
 }
-

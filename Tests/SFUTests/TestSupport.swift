@@ -3,8 +3,8 @@ import Foundation
 import MediasoupWire
 import NIOCore
 import RTP
-import SRTP
 import SFUTestSupport
+import SRTP
 import STUN
 import Testing
 
@@ -28,7 +28,6 @@ final class MemorySink: DatagramSink {
         return sent
     }
 }
-
 
 /// A worker with one router and an in-memory network between it and its test peers.
 final class Harness {

@@ -52,7 +52,8 @@ import Testing
             Self.keepAlive(room)
             for _ in 0..<100 {
                 harness.advance(.milliseconds(20))
-                harness.send(room.sender.opusPacket(sequenceNumber: sequenceNumber, timestamp: timestamp, ssrc: Room.producerSSRC), from: room.sender.address)
+                harness.send(
+                    room.sender.opusPacket(sequenceNumber: sequenceNumber, timestamp: timestamp, ssrc: Room.producerSSRC), from: room.sender.address)
                 sequenceNumber &+= 1
                 timestamp &+= 960
             }
@@ -63,8 +64,12 @@ import Testing
                 ssrc: consumerSSRC, fractionLost: 255, cumulativeLost: hour.isMultiple(of: 2) ? -8_388_608 : 8_388_607,
                 extendedHighestSequenceNumber: UInt32.max, jitter: UInt32.max, lastSenderReport: UInt32.max,
                 delaySinceLastSenderReport: hour.isMultiple(of: 2) ? UInt32.max : 0)
-            let nack = RTCPGenericNACK(senderSSRC: 1, mediaSSRC: consumerSSRC, items: [.init(packetID: UInt16.max, bitmask: UInt16.max), .init(packetID: 0, bitmask: 0xFFFF)])
-            harness.send(room.receiver.rtcpPacket([.receiverReport(RTCPReceiverReport(ssrc: 7, reportBlocks: [block])), .genericNACK(nack)]), from: room.receiver.address)
+            let nack = RTCPGenericNACK(
+                senderSSRC: 1, mediaSSRC: consumerSSRC,
+                items: [.init(packetID: UInt16.max, bitmask: UInt16.max), .init(packetID: 0, bitmask: 0xFFFF)])
+            harness.send(
+                room.receiver.rtcpPacket([.receiverReport(RTCPReceiverReport(ssrc: 7, reportBlocks: [block])), .genericNACK(nack)]),
+                from: room.receiver.address)
             // Timers: RR to the producer (DLSR hours after its SR), SR to the consumer.
             for _ in 0..<6 {
                 harness.advance(.seconds(1))
@@ -111,7 +116,9 @@ import Testing
             room.harness.run()
         }
         let cnames = room.receiver.rtcp.compactMap { packet -> String? in
-            guard case .sourceDescription(let sdes) = packet, sdes.chunks.first?.ssrc == consumer.rtpParameters.encodings?.first?.ssrc else { return nil }
+            guard case .sourceDescription(let sdes) = packet, sdes.chunks.first?.ssrc == consumer.rtpParameters.encodings?.first?.ssrc else {
+                return nil
+            }
             return sdes.chunks.first?.cname
         }
         #expect(cnames.first == String(repeating: "x", count: 255))

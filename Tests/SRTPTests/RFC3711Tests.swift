@@ -1,7 +1,7 @@
 import NIOCore
 import SRTP
-import Testing
 import TestSupport
+import Testing
 
 /// RFC 3711 Appendix B vectors and libsrtp's published AES_CM_128_HMAC_SHA1_80 reference
 /// packets (libsrtp test/srtp_driver.c `srtp_validate`, whose master key is the one of B.3).

@@ -1,7 +1,7 @@
 import NIOCore
 import SRTP
-import Testing
 import TestSupport
+import Testing
 
 /// RFC 7714 §16–§17 AES-GCM vectors. The RFC states them with session keys, so the reference
 /// model is pinned to them first; the wrapper (which only takes master keys) must then match

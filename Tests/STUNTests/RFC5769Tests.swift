@@ -1,7 +1,7 @@
 import NIOCore
 import STUN
-import Testing
 import TestSupport
+import Testing
 
 /// RFC 5769 "Test Vectors for Session Traversal Utilities for NAT (STUN)", byte for byte.
 @Suite("RFC 5769 STUN test vectors")

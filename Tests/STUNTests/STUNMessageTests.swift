@@ -1,7 +1,7 @@
 import NIOCore
 import STUN
-import Testing
 import TestSupport
+import Testing
 
 @Suite("STUN message codec (RFC 5389)")
 struct STUNMessageTests {

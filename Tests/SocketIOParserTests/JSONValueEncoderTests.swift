@@ -63,7 +63,10 @@ import Testing
 
     @Test func payloadsMatchTheTextPath() throws {
         let event = Event(
-            roomId: "r1", seats: [Seat(index: 0, userId: 42, muted: false, role: .owner, level: -12.5), Seat(index: 1, userId: nil, muted: true, role: nil, level: 0)],
+            roomId: "r1",
+            seats: [
+                Seat(index: 0, userId: 42, muted: false, role: .owner, level: -12.5), Seat(index: 1, userId: nil, muted: true, role: nil, level: 0),
+            ],
             counts: ["a": 1, "b": 2], byId: [3: "c"], small: -8, wide: 4_000_000_000, big: 9_007_199_254_740_993, tags: ["x"],
             nested: [[1, 2], []], when: Date(timeIntervalSinceReferenceDate: 1234.5), blob: Data([0, 255, 7]),
             link: URL(string: "https://example.com/a?b=c")!, any: .object(JSONObject([("k", .array([.null, .bool(true), .string("é")]))])))
@@ -79,7 +82,10 @@ import Testing
 
     @Test func keysKeepTheirEncodingOrder() throws {
         let value = try JSONValueEncoder.encode(Seat(index: 1, userId: 2, muted: false, role: .admin, level: 1))
-        guard case .object(let object) = value else { Issue.record("not an object"); return }
+        guard case .object(let object) = value else {
+            Issue.record("not an object")
+            return
+        }
         #expect(object.keys == ["index", "userId", "muted", "role", "level"])
     }
 

@@ -37,10 +37,12 @@ import Testing
         #expect(throws: SocketIOParseError.self) { _ = try SocketIOCodec.reconstruct(header.packet.data!, attachments: [blob]) }
     }
 
-    @Test(arguments: ["", "9", "2", "2[]", "2[1", "2{}", "2[\"connect\"]", "2[null]", "3[\"x\"]", "1{}", "4", "4[1]",
-                      "51[\"x\"]", "5-[\"x\"]", "5999999-[\"x\"]", "2/admin[\"x\"]", "0[1]",
-                      "511-[\"x\"]", "59999999999999999999999-[\"x\"]", "4299999999999999999999[\"x\"]", "29007199254740992[\"x\"]",
-                      "2" + String(repeating: "[", count: 64) + String(repeating: "]", count: 64)])
+    @Test(arguments: [
+        "", "9", "2", "2[]", "2[1", "2{}", "2[\"connect\"]", "2[null]", "3[\"x\"]", "1{}", "4", "4[1]",
+        "51[\"x\"]", "5-[\"x\"]", "5999999-[\"x\"]", "2/admin[\"x\"]", "0[1]",
+        "511-[\"x\"]", "59999999999999999999999-[\"x\"]", "4299999999999999999999[\"x\"]", "29007199254740992[\"x\"]",
+        "2" + String(repeating: "[", count: 64) + String(repeating: "]", count: 64),
+    ])
     func malformedPacketsAreRejected(text: String) {
         #expect(throws: SocketIOParseError.self) { _ = try SocketIOCodec.decode(text) }
     }
@@ -66,7 +68,10 @@ import Testing
         #expect(throws: (any Error).self) { _ = try (["seatIndex": "3"] as JSONValue).decode(Seat.self) }
         #expect(throws: (any Error).self) { _ = try (["seatIndex": true] as JSONValue).decode(Seat.self) }
         #expect(throws: (any Error).self) { _ = try (["seatIndex": 3.5] as JSONValue).decode(Seat.self) }
-        struct Out: Encodable { var id: Int; var name: String? }
+        struct Out: Encodable {
+            var id: Int
+            var name: String?
+        }
         #expect(try JSONValue(encoding: Out(id: 1, name: nil)) == ["id": 1])
     }
 

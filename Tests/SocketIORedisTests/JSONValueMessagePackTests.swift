@@ -2,8 +2,8 @@ import MessagePack
 import NIOCore
 import SocketIOParser
 import SocketIORedis
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct JSONValueMessagePackTests {
     @Test func numbersAsNotepackWritesThem() {
@@ -59,10 +59,11 @@ import TestSupport
     }
 
     @Test func mapKeysBecomeJavaScriptPropertyNames() throws {
-        let map: MessagePackValue = .map(MessagePackMap([
-            (key: 1, value: "one"), (key: 1.5, value: "x"), (key: true, value: "t"), (key: nil, value: "n"),
-            (key: "1", value: "again"),  // the same property as the integer 1: last value, first place
-        ]))
+        let map: MessagePackValue = .map(
+            MessagePackMap([
+                (key: 1, value: "one"), (key: 1.5, value: "x"), (key: true, value: "t"), (key: nil, value: "n"),
+                (key: "1", value: "again"),  // the same property as the integer 1: last value, first place
+            ]))
         let json = try JSONValue(messagePack: map)
         #expect(json.objectValue?.keys == ["1", "1.5", "true", "null"])
         #expect(json["1"] == "again")

@@ -2,8 +2,8 @@ import MessagePack
 import NIOCore
 import SocketIOParser
 import SocketIORedis
-import Testing
 import TestSupport
+import Testing
 
 /// The request shapes of ../shared/redis-adapter.md §A.3 (read from socket.io-redis-adapter
 /// `lib/index.ts` and socket.io-redis-emitter `lib/broadcast-operator.ts`), as JSON text exactly
@@ -19,23 +19,35 @@ import TestSupport
         (#"{"uid":"Xy12Ab","type":3,"opts":\#(targetJSON),"rooms":["vip"]}"#, .remoteLeave(uid: "Xy12Ab", options: target, rooms: ["vip"])),
         (#"{"uid":"Xy12Ab","type":4,"opts":\#(targetJSON),"close":true}"#, .remoteDisconnect(uid: "Xy12Ab", options: target, close: true)),
         (#"{"uid":"Xy12Ab","requestId":"r1","type":5,"opts":\#(targetJSON)}"#, .remoteFetch(uid: "Xy12Ab", requestId: "r1", options: target)),
-        (#"{"uid":"Xy12Ab","type":6,"data":["hello",1,{"a":[true,null]}]}"#,
-         .serverSideEmit(uid: "Xy12Ab", requestId: nil, data: ["hello", 1, ["a": [true, nil]]])),
+        (
+            #"{"uid":"Xy12Ab","type":6,"data":["hello",1,{"a":[true,null]}]}"#,
+            .serverSideEmit(uid: "Xy12Ab", requestId: nil, data: ["hello", 1, ["a": [true, nil]]])
+        ),
         (#"{"uid":"Xy12Ab","requestId":"r1","type":6,"data":["hello"]}"#, .serverSideEmit(uid: "Xy12Ab", requestId: "r1", data: ["hello"])),
         // The emitter's requests carry no uid (serverSideEmit has "emitter").
         (#"{"type":2,"opts":{"rooms":[],"except":[]},"rooms":["vip"]}"#, .remoteJoin(uid: nil, options: RedisBroadcastOptions(), rooms: ["vip"])),
-        (#"{"type":3,"opts":{"rooms":["a"],"except":[]},"rooms":["b","c"]}"#,
-         .remoteLeave(uid: nil, options: RedisBroadcastOptions(rooms: ["a"]), rooms: ["b", "c"])),
-        (#"{"type":4,"opts":{"rooms":[],"except":["x"]},"close":false}"#,
-         .remoteDisconnect(uid: nil, options: RedisBroadcastOptions(except: ["x"]), close: false)),
+        (
+            #"{"type":3,"opts":{"rooms":["a"],"except":[]},"rooms":["b","c"]}"#,
+            .remoteLeave(uid: nil, options: RedisBroadcastOptions(rooms: ["a"]), rooms: ["b", "c"])
+        ),
+        (
+            #"{"type":4,"opts":{"rooms":[],"except":["x"]},"close":false}"#,
+            .remoteDisconnect(uid: nil, options: RedisBroadcastOptions(except: ["x"]), close: false)
+        ),
         (#"{"uid":"emitter","type":6,"data":["ev",{"k":"v"}]}"#, .serverSideEmit(uid: "emitter", requestId: nil, data: ["ev", ["k": "v"]])),
         // Legacy forms (adapters before 7.0), still answered by 8.x.
-        (#"{"uid":"Xy12Ab","requestId":"r1","type":2,"sid":"AbCdEfGhIjKlMnOpQrSt","room":"vip"}"#,
-         .legacyRemoteJoin(uid: "Xy12Ab", requestId: "r1", socketId: "AbCdEfGhIjKlMnOpQrSt", room: "vip")),
-        (#"{"uid":"Xy12Ab","requestId":"r1","type":3,"sid":"AbCdEfGhIjKlMnOpQrSt","room":"vip"}"#,
-         .legacyRemoteLeave(uid: "Xy12Ab", requestId: "r1", socketId: "AbCdEfGhIjKlMnOpQrSt", room: "vip")),
-        (#"{"uid":"Xy12Ab","requestId":"r1","type":4,"sid":"AbCdEfGhIjKlMnOpQrSt","close":true}"#,
-         .legacyRemoteDisconnect(uid: "Xy12Ab", requestId: "r1", socketId: "AbCdEfGhIjKlMnOpQrSt", close: true)),
+        (
+            #"{"uid":"Xy12Ab","requestId":"r1","type":2,"sid":"AbCdEfGhIjKlMnOpQrSt","room":"vip"}"#,
+            .legacyRemoteJoin(uid: "Xy12Ab", requestId: "r1", socketId: "AbCdEfGhIjKlMnOpQrSt", room: "vip")
+        ),
+        (
+            #"{"uid":"Xy12Ab","requestId":"r1","type":3,"sid":"AbCdEfGhIjKlMnOpQrSt","room":"vip"}"#,
+            .legacyRemoteLeave(uid: "Xy12Ab", requestId: "r1", socketId: "AbCdEfGhIjKlMnOpQrSt", room: "vip")
+        ),
+        (
+            #"{"uid":"Xy12Ab","requestId":"r1","type":4,"sid":"AbCdEfGhIjKlMnOpQrSt","close":true}"#,
+            .legacyRemoteDisconnect(uid: "Xy12Ab", requestId: "r1", socketId: "AbCdEfGhIjKlMnOpQrSt", close: true)
+        ),
         // Types this adapter ignores.
         (#"{"type":42}"#, .unknown(type: 42)),
     ]
@@ -69,7 +81,8 @@ import TestSupport
             + bytes("a4") + ascii("type") + bytes("07")
             + bytes("a6") + ascii("packet") + bytes("83 a4") + ascii("type") + bytes("02 a4") + ascii("data") + bytes("92 a8") + ascii("question")
             + bytes("c4 02 01 02 a3") + ascii("nsp") + bytes("a1") + ascii("/")
-            + bytes("a4") + ascii("opts") + bytes("83 a5") + ascii("rooms") + bytes("91 a2") + ascii("42") + bytes("a6") + ascii("except") + bytes("90")
+            + bytes("a4") + ascii("opts") + bytes("83 a5") + ascii("rooms") + bytes("91 a2") + ascii("42") + bytes("a6") + ascii("except")
+            + bytes("90")
             + bytes("a5") + ascii("flags") + bytes("81 a7") + ascii("timeout") + bytes("cd 13 88")
         #expect(Array(encoded.readableBytesView) == expected)
         #expect(try RedisAdapterRequest.decode(encoded) == request)
@@ -93,13 +106,16 @@ import TestSupport
         #expect(try RedisAdapterRequest.decode(buffer(#"{"type":8,"requestId":"r","clientCount":1}"#)) == .unknown(type: 8))
         #expect(try RedisAdapterRequest.decode(buffer(#"{"type":-3}"#)) == .unknown(type: -3))
         // `opts: null` is the legacy form, as `if (request.opts)` decides.
-        #expect(try RedisAdapterRequest.decode(buffer(#"{"type":2,"opts":null,"sid":"s","room":7}"#))
-            == .legacyRemoteJoin(uid: nil, requestId: nil, socketId: "s", room: "7"))
+        #expect(
+            try RedisAdapterRequest.decode(buffer(#"{"type":2,"opts":null,"sid":"s","room":7}"#))
+                == .legacyRemoteJoin(uid: nil, requestId: nil, socketId: "s", room: "7"))
         // Missing `close`, `except`, `rooms`: false and empty.
-        #expect(try RedisAdapterRequest.decode(buffer(#"{"type":4,"opts":{}}"#))
-            == .remoteDisconnect(uid: nil, options: RedisBroadcastOptions(), close: false))
-        #expect(try RedisAdapterRequest.decode(buffer(#"{"type":2,"opts":{"rooms":[1]}}"#))
-            == .remoteJoin(uid: nil, options: RedisBroadcastOptions(rooms: ["1"]), rooms: []))
+        #expect(
+            try RedisAdapterRequest.decode(buffer(#"{"type":4,"opts":{}}"#))
+                == .remoteDisconnect(uid: nil, options: RedisBroadcastOptions(), close: false))
+        #expect(
+            try RedisAdapterRequest.decode(buffer(#"{"type":2,"opts":{"rooms":[1]}}"#))
+                == .remoteJoin(uid: nil, options: RedisBroadcastOptions(rooms: ["1"]), rooms: []))
         // Unknown keys are ignored.
         #expect(try RedisAdapterRequest.decode(buffer(#"{"type":1,"requestId":"r","future":{"x":1}}"#)) == .allRooms(uid: nil, requestId: "r"))
     }
@@ -135,8 +151,10 @@ import TestSupport
         (#"{"type":6,"data":{"0":"ev"}}"#, "data", .wrongType(expected: "array")),
         (#"{"type":6,"data":[],"requestId":false}"#, "requestId", .wrongType(expected: "string")),
         (#"{"type":7,"requestId":"r","opts":{}}"#, "packet", .missingField),
-        (#"{"type":7,"requestId":"r","packet":{"type":2},"opts":{"flags":{"timeout":"soon"}}}"#, "opts.flags.timeout",
-         .wrongType(expected: "number")),
+        (
+            #"{"type":7,"requestId":"r","packet":{"type":2},"opts":{"flags":{"timeout":"soon"}}}"#, "opts.flags.timeout",
+            .wrongType(expected: "number")
+        ),
         (#"{"type":7,"requestId":"r","packet":{"type":12},"opts":{}}"#, "packet.type", .unsupportedPacketType(12)),
     ]
 
@@ -153,13 +171,16 @@ import TestSupport
             }
         }
         let limits = RedisAdapterLimits(maximumMessageBytes: 10)
-        #expect(reason { () throws(RedisAdapterError) in try RedisAdapterRequest.decode(buffer(#"{"type":1,"requestId":"r"}"#), limits: limits) }
-            == RedisAdapterError(.messageTooLarge(bytes: 26, limit: 10)))
-        #expect(reason { () throws(RedisAdapterError) in try RedisAdapterRequest.decode(ByteBuffer()) }?.reason
-            == .messagePack(MessagePackDecodingError(.truncated, offset: 0)))
+        #expect(
+            reason { () throws(RedisAdapterError) in try RedisAdapterRequest.decode(buffer(#"{"type":1,"requestId":"r"}"#), limits: limits) }
+                == RedisAdapterError(.messageTooLarge(bytes: 26, limit: 10)))
+        #expect(
+            reason { () throws(RedisAdapterError) in try RedisAdapterRequest.decode(ByteBuffer()) }?.reason
+                == .messagePack(MessagePackDecodingError(.truncated, offset: 0)))
         // A MessagePack request that is not a map.
-        #expect(reason { () throws(RedisAdapterError) in try RedisAdapterRequest.decode(buffer(bytes("93 01 02 03"))) }
-            == RedisAdapterError(.wrongType(expected: "object")))
+        #expect(
+            reason { () throws(RedisAdapterError) in try RedisAdapterRequest.decode(buffer(bytes("93 01 02 03"))) }
+                == RedisAdapterError(.wrongType(expected: "object")))
     }
 
     @Test func randomMutationsNeverTrap() {

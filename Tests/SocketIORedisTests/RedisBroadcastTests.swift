@@ -2,8 +2,8 @@ import MessagePack
 import NIOCore
 import SocketIOParser
 import SocketIORedis
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct RedisBroadcastTests {
     /// ../shared/redis-adapter.md §A.2: `socket.to("42").emit("chat:message", {text: "hi"})` from
@@ -91,7 +91,8 @@ import TestSupport
 
     @Test func phpEmitterShapes() throws {
         // kev-ac/socket.io-php-emitter: no `except`, empty rooms and flags as PHP empty arrays (0x90).
-        let php = bytes("93 a7") + ascii("emitter")
+        let php =
+            bytes("93 a7") + ascii("emitter")
             + bytes("83 a4") + ascii("type") + bytes("02 a4") + ascii("data") + bytes("92 a2") + ascii("ev") + bytes("a1") + ascii("x")
             + bytes("a3") + ascii("nsp") + bytes("a1") + ascii("/")
             + bytes("82 a5") + ascii("rooms") + bytes("90 a5") + ascii("flags") + bytes("90")
@@ -125,7 +126,8 @@ import TestSupport
     @Test func optionalPartsAsOlderAndOtherPublishersWriteThem() throws {
         // nil for absent values (notepack 2 wrote `undefined` as `d4 00 00`, which reads as nil),
         // a missing `rooms`, a fourth element, a null packet id.
-        let message = bytes("94 a1") + ascii("u")
+        let message =
+            bytes("94 a1") + ascii("u")
             + bytes("83 a4") + ascii("type") + bytes("02 a3") + ascii("nsp") + bytes("d4 00 00 a2") + ascii("id") + bytes("c0")
             + bytes("82 a6") + ascii("except") + bytes("c0 a5") + ascii("flags") + bytes("81 a8") + ascii("compress") + bytes("d4 00 00")
             + bytes("c3")
@@ -192,14 +194,17 @@ import TestSupport
     @Test func boundsOnSizeRoomsAndRoomNames() {
         let limits = RedisAdapterLimits(maximumMessageBytes: 64, maximumListLength: 3, maximumRoomLength: 5)
         let big = buffer([UInt8](repeating: 0xc0, count: 65))
-        #expect(reason { () throws(RedisAdapterError) in try RedisBroadcast.decode(big, limits: limits) }
-            == RedisAdapterError(.messageTooLarge(bytes: 65, limit: 64)))
+        #expect(
+            reason { () throws(RedisAdapterError) in try RedisBroadcast.decode(big, limits: limits) }
+                == RedisAdapterError(.messageTooLarge(bytes: 65, limit: 64)))
         let manyRooms: MessagePackValue = ["u", Self.wellFormedPacket, ["rooms": ["a", "b", "c", "d"]]]
-        #expect(reason { () throws(RedisAdapterError) in try RedisBroadcast.decode(buffer(manyRooms), limits: limits) }
-            == RedisAdapterError(.tooManyEntries(limit: 3), field: "opts.rooms"))
+        #expect(
+            reason { () throws(RedisAdapterError) in try RedisBroadcast.decode(buffer(manyRooms), limits: limits) }
+                == RedisAdapterError(.tooManyEntries(limit: 3), field: "opts.rooms"))
         let longRoom: MessagePackValue = ["u", Self.wellFormedPacket, ["except": ["abcdef"]]]
-        #expect(reason { () throws(RedisAdapterError) in try RedisBroadcast.decode(buffer(longRoom), limits: limits) }
-            == RedisAdapterError(.stringTooLong(limit: 5), field: "opts.except[0]"))
+        #expect(
+            reason { () throws(RedisAdapterError) in try RedisBroadcast.decode(buffer(longRoom), limits: limits) }
+                == RedisAdapterError(.stringTooLong(limit: 5), field: "opts.except[0]"))
         #expect(RedisAdapterLimits.default.maximumMessageBytes == 1 << 20)
     }
 

@@ -8,8 +8,10 @@ import Testing
 /// `InboundLimits` (count or bytes); what it queued is dropped; other clients are not affected.
 @Suite struct InboundLimitsTests {
     /// A server whose "slow" handler waits on `gate`, and whose "echo" acks its arguments.
-    static func server(_ limits: InboundLimits, gate: Gate, handled: Recorder<String>, reasons: Recorder<DisconnectReason>,
-                       started: Recorder<String> = Recorder()) -> Harness {
+    static func server(
+        _ limits: InboundLimits, gate: Gate, handled: Recorder<String>, reasons: Recorder<DisconnectReason>,
+        started: Recorder<String> = Recorder()
+    ) -> Harness {
         let harness = Harness(.init(inboundLimits: limits))
         harness.server.main.onConnection { socket in
             socket.on("slow") { args, _ in
@@ -28,8 +30,9 @@ import Testing
         let handled = Recorder<String>()
         let reasons = Recorder<DisconnectReason>()
         let started = Recorder<String>()
-        let harness = Self.server(InboundLimits(maximumEvents: 4, maximumBytes: 1_000_000), gate: gate, handled: handled, reasons: reasons,
-                                  started: started)
+        let harness = Self.server(
+            InboundLimits(maximumEvents: 4, maximumBytes: 1_000_000), gate: gate, handled: handled, reasons: reasons,
+            started: started)
         defer { harness.stop() }
         let (flooder, _) = try await harness.connect()
         let (bystander, _) = try await harness.connect()
@@ -62,8 +65,9 @@ import Testing
         let handled = Recorder<String>()
         let reasons = Recorder<DisconnectReason>()
         let started = Recorder<String>()
-        let harness = Self.server(InboundLimits(maximumEvents: 1_000, maximumBytes: 1_000), gate: gate, handled: handled, reasons: reasons,
-                                  started: started)
+        let harness = Self.server(
+            InboundLimits(maximumEvents: 1_000, maximumBytes: 1_000), gate: gate, handled: handled, reasons: reasons,
+            started: started)
         defer { harness.stop() }
         let (flooder, _) = try await harness.connect()
         let big = String(repeating: "x", count: 400)

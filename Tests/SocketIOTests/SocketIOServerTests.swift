@@ -171,7 +171,10 @@ import Testing
         harness.server.main.onConnection { socket in socket.on("x") { _, ack in ack?.reply([]) } }
         let (connection, _) = try await harness.connect()
         connection.receive(#"29007199254740991["x"]"#)
-        guard case .text(let text) = try await connection.nextSent() else { Issue.record("not text"); return }
+        guard case .text(let text) = try await connection.nextSent() else {
+            Issue.record("not text")
+            return
+        }
         #expect(text == "39007199254740991[]")
     }
 

@@ -1,5 +1,5 @@
-import Logging
 import Foundation
+import Logging
 import SocketIO
 import SocketIOParser
 
@@ -26,10 +26,13 @@ extension EventHandlers {
             case false?: return outbox.send("error", ErrorEvent(message: "Too many messages", errors: nil), to: .socket(sid))
             case nil: return outbox.send("error", ErrorEvent(message: "Internal error", errors: nil), to: .socket(sid))
             }
-            outbox.send("chat:message", ChatMessageEvent(id: UUID().uuidString.lowercased(), userId: user.id, userName: user.profile.name,
-                                                         avatar: user.profile.avatar, content: payload.content,
-                                                         type: payload.type ?? "text", timestamp: now),
-                        to: .room(payload.roomId, except: nil))
+            outbox.send(
+                "chat:message",
+                ChatMessageEvent(
+                    id: UUID().uuidString.lowercased(), userId: user.id, userName: user.profile.name,
+                    avatar: user.profile.avatar, content: payload.content,
+                    type: payload.type ?? "text", timestamp: now),
+                to: .room(payload.roomId, except: nil))
         }
 
         socket.on("gift:send") { args, _ in
@@ -51,20 +54,27 @@ extension EventHandlers {
                 return outbox.send("error", ErrorEvent(message: "Not in room", errors: nil), to: .socket(sid))
             }
             let quantity = payload.quantity ?? 1
-            let gift = GiftTransaction(transaction_id: "g_\(now)_\(sid)_\(Self.randomBase36(5))", room_id: payload.roomId,
-                                       sender_id: user.id, recipient_id: payload.recipientId, gift_id: payload.giftId,
-                                       quantity: quantity, timestamp: now, retryCount: nil, sender_socket_id: sid)
+            let gift = GiftTransaction(
+                transaction_id: "g_\(now)_\(sid)_\(Self.randomBase36(5))", room_id: payload.roomId,
+                sender_id: user.id, recipient_id: payload.recipientId, gift_id: payload.giftId,
+                quantity: quantity, timestamp: now, retryCount: nil, sender_socket_id: sid)
             do {
                 try await self.services.giftQueue?.enqueue(gift)
             } catch {
                 self.services.logger.error("gift queue write failed", metadata: ["error": "\(error)"])
-                return outbox.send("gift:error", GiftErrorEvent(transactionId: gift.transaction_id, code: .text("QUEUE_FAILED"),
-                                                                reason: "Gift could not be queued"), to: .socket(sid))
+                return outbox.send(
+                    "gift:error",
+                    GiftErrorEvent(
+                        transactionId: gift.transaction_id, code: .text("QUEUE_FAILED"),
+                        reason: "Gift could not be queued"), to: .socket(sid))
             }
-            outbox.send("gift:received", GiftReceivedEvent(senderId: user.id, senderName: user.profile.name, senderAvatar: user.profile.avatar,
-                                                           roomId: payload.roomId, giftId: payload.giftId, recipientId: payload.recipientId,
-                                                           quantity: quantity),
-                        to: .room(payload.roomId, except: sid))
+            outbox.send(
+                "gift:received",
+                GiftReceivedEvent(
+                    senderId: user.id, senderName: user.profile.name, senderAvatar: user.profile.avatar,
+                    roomId: payload.roomId, giftId: payload.giftId, recipientId: payload.recipientId,
+                    quantity: quantity),
+                to: .room(payload.roomId, except: sid))
         }
 
         socket.on("gift:prepare") { args, _ in
@@ -73,8 +83,10 @@ extension EventHandlers {
                 return outbox.send("error", ErrorEvent(message: Self.tooManyRequests, errors: nil), to: .socket(sid))
             }
             guard case .success(let payload) = Self.decode(GiftPreparePayload.self, args),
-                  await self.joinedRoom(sid, payload.roomId) != nil else { return }
-            outbox.send("gift:prepare", GiftPrepareEvent(giftId: payload.giftId, recipientId: payload.recipientId), to: .room(payload.roomId, except: sid))
+                await self.joinedRoom(sid, payload.roomId) != nil
+            else { return }
+            outbox.send(
+                "gift:prepare", GiftPrepareEvent(giftId: payload.giftId, recipientId: payload.recipientId), to: .room(payload.roomId, except: sid))
         }
 
         socket.on("user:getRoom") { args, ack in

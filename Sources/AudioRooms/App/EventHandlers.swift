@@ -40,8 +40,10 @@ public struct EventHandlers: Sendable {
             let origins = handshake.headerValues("origin")
             let host = handshake.header("host")
             let origin = origins.first { !gate.allows(origin: $0, host: host) } ?? origins.first
-            switch await gate.admit(origin: origin, host: host, token: token,
-                                    authorizationHeader: handshake.header("authorization")) {
+            switch await gate.admit(
+                origin: origin, host: host, token: token,
+                authorizationHeader: handshake.header("authorization"))
+            {
             case .success(let user): return .accept(user)
             case .failure(let refusal): return .refuse(refusal.rawValue)
             }
@@ -81,7 +83,9 @@ public struct EventHandlers: Sendable {
 
         socket.on("room:join") { args, ack in
             guard self.allowRoomEvent(by: user) else { return await ack?(Self.json(ErrorAck(Self.tooManyRequests))) ?? () }
-            guard case .success(let payload) = Self.decode(RoomJoinPayload.self, args) else { return await ack?(Self.json(ErrorAck("Invalid payload"))) ?? () }
+            guard case .success(let payload) = Self.decode(RoomJoinPayload.self, args) else {
+                return await ack?(Self.json(ErrorAck("Invalid payload"))) ?? ()
+            }
             guard !self.shutdown.isStopping else { return await ack?(Self.json(ErrorAck(ShutdownSwitch.message))) ?? () }
             // One room at a time per socket: joining another leaves the first.
             if let current = self.directory.room(of: sid), current != payload.roomId, let previous = await self.registry.room(current) {
@@ -101,33 +105,61 @@ public struct EventHandlers: Sendable {
 
         socket.on("room:leave") { args, _ in
             guard case .success(let payload) = Self.decode(RoomLeavePayload.self, args),
-                  let room = await self.joinedRoom(sid, payload.roomId) else { return }
+                let room = await self.joinedRoom(sid, payload.roomId)
+            else { return }
             await room.leave(socket: sid, retainSeat: false)
         }
 
         // Media events: ack `{…}` or `{error}`; "Not in room" when the socket has not joined it.
         mediaEvent(socket, user, "transport:create", TransportCreatePayload.self) { room, _ in await room.createTransport(socket: sid) }
         mediaEvent(socket, user, "transport:connect", TransportConnectPayload.self) { room, p in await room.connectTransport(socket: sid, p) }
-        mediaEvent(socket, user, "transport:restartIce", TransportRestartIcePayload.self) { room, p in await room.restartIce(socket: sid, transportId: p.transportId) }
+        mediaEvent(socket, user, "transport:restartIce", TransportRestartIcePayload.self) { room, p in
+            await room.restartIce(socket: sid, transportId: p.transportId)
+        }
         mediaEvent(socket, user, "audio:produce", AudioProducePayload.self) { room, p in await room.produce(socket: sid, p) }
         mediaEvent(socket, user, "audio:consume", AudioConsumePayload.self) { room, p in await room.consume(socket: sid, p) }
-        mediaEvent(socket, user, "consumer:resume", ConsumerResumePayload.self) { room, p in await room.resumeConsumer(socket: sid, consumerId: p.consumerId) }
-        mediaEvent(socket, user, "consumer:pause", ConsumerResumePayload.self) { room, p in await room.pauseConsumer(socket: sid, consumerId: p.consumerId) }
-        mediaEvent(socket, user, "audio:selfMute", SelfMutePayload.self) { room, p in await room.setSelfMuted(socket: sid, producerId: p.producerId, true) }
-        mediaEvent(socket, user, "audio:selfUnmute", SelfMutePayload.self) { room, p in await room.setSelfMuted(socket: sid, producerId: p.producerId, false) }
+        mediaEvent(socket, user, "consumer:resume", ConsumerResumePayload.self) { room, p in
+            await room.resumeConsumer(socket: sid, consumerId: p.consumerId)
+        }
+        mediaEvent(socket, user, "consumer:pause", ConsumerResumePayload.self) { room, p in
+            await room.pauseConsumer(socket: sid, consumerId: p.consumerId)
+        }
+        mediaEvent(socket, user, "audio:selfMute", SelfMutePayload.self) { room, p in
+            await room.setSelfMuted(socket: sid, producerId: p.producerId, true)
+        }
+        mediaEvent(socket, user, "audio:selfUnmute", SelfMutePayload.self) { room, p in
+            await room.setSelfMuted(socket: sid, producerId: p.producerId, false)
+        }
 
         // Seat events: ack `{success}` / `{success:false, error}`.
-        seatEvent(socket, user, "seat:take", SeatIndexPayload.self) { room, p in await room.takeSeat(socket: sid, user: user, seatIndex: p.seatIndex) }
+        seatEvent(socket, user, "seat:take", SeatIndexPayload.self) { room, p in await room.takeSeat(socket: sid, user: user, seatIndex: p.seatIndex)
+        }
         seatEvent(socket, user, "seat:leave", RoomOnlyPayload.self) { room, _ in await room.leaveSeat(socket: sid, user: user) }
-        seatEvent(socket, user, "seat:assign", SeatUserIndexPayload.self) { room, p in await room.assignSeat(socket: sid, user: user, target: p.userId, seatIndex: p.seatIndex) }
-        seatEvent(socket, user, "seat:remove", SeatUserPayload.self) { room, p in await room.removeFromSeat(socket: sid, user: user, target: p.userId) }
-        seatEvent(socket, user, "seat:mute", SeatUserPayload.self) { room, p in await room.setSeatMuted(socket: sid, user: user, target: p.userId, muted: true) }
-        seatEvent(socket, user, "seat:unmute", SeatUserPayload.self) { room, p in await room.setSeatMuted(socket: sid, user: user, target: p.userId, muted: false) }
-        seatEvent(socket, user, "seat:lock", SeatIndexPayload.self) { room, p in await room.lockSeat(socket: sid, user: user, seatIndex: p.seatIndex) }
-        seatEvent(socket, user, "seat:unlock", SeatIndexPayload.self) { room, p in await room.unlockSeat(socket: sid, user: user, seatIndex: p.seatIndex) }
-        seatEvent(socket, user, "seat:invite", SeatUserIndexPayload.self) { room, p in await room.invite(socket: sid, user: user, target: p.userId, seatIndex: p.seatIndex) }
-        seatEvent(socket, user, "seat:invite:accept", InviteAnswerPayload.self) { room, p in await room.acceptInvite(socket: sid, user: user, seatIndex: p.seatIndex) }
-        seatEvent(socket, user, "seat:invite:decline", InviteAnswerPayload.self) { room, p in await room.declineInvite(socket: sid, user: user, seatIndex: p.seatIndex) }
+        seatEvent(socket, user, "seat:assign", SeatUserIndexPayload.self) { room, p in
+            await room.assignSeat(socket: sid, user: user, target: p.userId, seatIndex: p.seatIndex)
+        }
+        seatEvent(socket, user, "seat:remove", SeatUserPayload.self) { room, p in await room.removeFromSeat(socket: sid, user: user, target: p.userId)
+        }
+        seatEvent(socket, user, "seat:mute", SeatUserPayload.self) { room, p in
+            await room.setSeatMuted(socket: sid, user: user, target: p.userId, muted: true)
+        }
+        seatEvent(socket, user, "seat:unmute", SeatUserPayload.self) { room, p in
+            await room.setSeatMuted(socket: sid, user: user, target: p.userId, muted: false)
+        }
+        seatEvent(socket, user, "seat:lock", SeatIndexPayload.self) { room, p in await room.lockSeat(socket: sid, user: user, seatIndex: p.seatIndex)
+        }
+        seatEvent(socket, user, "seat:unlock", SeatIndexPayload.self) { room, p in
+            await room.unlockSeat(socket: sid, user: user, seatIndex: p.seatIndex)
+        }
+        seatEvent(socket, user, "seat:invite", SeatUserIndexPayload.self) { room, p in
+            await room.invite(socket: sid, user: user, target: p.userId, seatIndex: p.seatIndex)
+        }
+        seatEvent(socket, user, "seat:invite:accept", InviteAnswerPayload.self) { room, p in
+            await room.acceptInvite(socket: sid, user: user, seatIndex: p.seatIndex)
+        }
+        seatEvent(socket, user, "seat:invite:decline", InviteAnswerPayload.self) { room, p in
+            await room.declineInvite(socket: sid, user: user, seatIndex: p.seatIndex)
+        }
 
         registerSocialEvents(socket, user)
 
@@ -153,12 +185,15 @@ public struct EventHandlers: Sendable {
     /// Counts one room-broadcasting event of a user; false once over the per-minute budget
     /// (a fixed window, as the reference's chat limit; one budget per user across sockets and rooms).
     func allowRoomEvent(by user: AuthenticatedUser) -> Bool {
-        services.rateLimiter.allow("room-events:\(user.id)", limit: services.configuration.roomEventsPerMinute,
-                                   windowMs: 60_000, now: services.now())
+        services.rateLimiter.allow(
+            "room-events:\(user.id)", limit: services.configuration.roomEventsPerMinute,
+            windowMs: 60_000, now: services.now())
     }
 
-    func mediaEvent<P: ValidatedPayload & RoomScoped>(_ socket: Socket, _ user: AuthenticatedUser, _ event: String, _ type: P.Type,
-                                                      _ body: @escaping @Sendable (Room, P) async -> any Encodable & Sendable) {
+    func mediaEvent<P: ValidatedPayload & RoomScoped>(
+        _ socket: Socket, _ user: AuthenticatedUser, _ event: String, _ type: P.Type,
+        _ body: @escaping @Sendable (Room, P) async -> any Encodable & Sendable
+    ) {
         let sid = socket.id
         let limited = Self.roomBroadcastMediaEvents.contains(event)
         socket.on(event) { args, ack in
@@ -178,8 +213,10 @@ public struct EventHandlers: Sendable {
         }
     }
 
-    func seatEvent<P: ValidatedPayload & RoomScoped>(_ socket: Socket, _ user: AuthenticatedUser, _ event: String, _ type: P.Type,
-                                                     _ body: @escaping @Sendable (Room, P) async -> SeatAck) {
+    func seatEvent<P: ValidatedPayload & RoomScoped>(
+        _ socket: Socket, _ user: AuthenticatedUser, _ event: String, _ type: P.Type,
+        _ body: @escaping @Sendable (Room, P) async -> SeatAck
+    ) {
         let sid = socket.id
         socket.on(event) { args, ack in
             guard self.allowRoomEvent(by: user) else { return await ack?(Self.json(SeatAck.failed(Self.tooManyRequests))) ?? () }

@@ -28,10 +28,12 @@ public struct HealthReport: Encodable, Sendable {
     public static func loadBuild() -> Build {
         for path in ["version.json", "src/version.json"] {
             if let data = FileManager.default.contents(atPath: path),
-               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
-                return Build(commit: object["commit"] as? String ?? "unknown",
-                             branch: object["branch"] as? String ?? "unknown",
-                             message: object["message"] as? String ?? "unknown")
+                let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+            {
+                return Build(
+                    commit: object["commit"] as? String ?? "unknown",
+                    branch: object["branch"] as? String ?? "unknown",
+                    message: object["message"] as? String ?? "unknown")
             }
         }
         return Build(commit: "unknown", branch: "unknown", message: "unknown")

@@ -1,6 +1,6 @@
 import Crypto
-import Foundation
 import EngineIOHummingbird
+import Foundation
 import Hummingbird
 import NIOCore
 import Redis

@@ -1,16 +1,16 @@
-import Foundation
 import EngineIO
 import EngineIOHummingbird
+import Foundation
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
-import NIOSSL
 import HummingbirdWebSocket
-import SFUServer
-import SocketIO
 import Logging
 import NIOCore
+import NIOSSL
+import SFUServer
 import ServiceLifecycle
+import SocketIO
 import UnixSignals
 
 /// Builds the whole server from a configuration: `prepare` resolves secrets and the identity
@@ -35,7 +35,8 @@ public enum MSABApplication {
         do {
             dataDirectory = try DataDirectory(path: configuration.dataDirectory)
         } catch {
-            throw ConfigurationError(variable: "MSAB_DATA_DIR", problem: "cannot create \(configuration.dataDirectory): \(error.localizedDescription)")
+            throw ConfigurationError(
+                variable: "MSAB_DATA_DIR", problem: "cannot create \(configuration.dataDirectory): \(error.localizedDescription)")
         }
         var tls: TLSConfiguration?
         if let keyPath = configuration.sslKeyPath, let certificatePath = configuration.sslCertPath {
@@ -43,22 +44,26 @@ public enum MSABApplication {
         }
         if let url = configuration.laravelAPIURL, let key = configuration.laravelInternalKey {
             let validator = SanctumValidator(http: LaravelHTTP(baseURL: url, internalKey: key), shared: sharedTokens)
-            return Parts(configuration: configuration, dataDirectory: dataDirectory, authenticator: validator,
-                         tokenAuthority: nil, internalKey: key, tls: tls)
+            return Parts(
+                configuration: configuration, dataDirectory: dataDirectory, authenticator: validator,
+                tokenAuthority: nil, internalKey: key, tls: tls)
         }
         let secret = try configuration.jwtSecret ?? dataDirectory.secret(named: "jwt-secret")
         let authority = await TokenAuthority(secret: secret)
         let internalKey = try configuration.internalKey ?? dataDirectory.secret(named: "internal-key")
-        return Parts(configuration: configuration, dataDirectory: dataDirectory, authenticator: authority,
-                     tokenAuthority: authority, internalKey: internalKey, tls: tls)
+        return Parts(
+            configuration: configuration, dataDirectory: dataDirectory, authenticator: authority,
+            tokenAuthority: authority, internalKey: internalKey, tls: tls)
     }
 
     /// The HTTP routes that are not Socket.IO: health and metrics.
     /// `redisUp` is nil stand-alone; in a cluster it says whether both Redis connections are up
     /// (down: `/health` answers 503 "degraded", as the reference does).
-    public static func addOperatorRoutes(to router: Router<EngineIORequestContext>, configuration: Configuration,
-                                         redisUp: (@Sendable () async -> Bool)? = nil,
-                                         roomCount: @escaping @Sendable () async -> Int) {
+    public static func addOperatorRoutes(
+        to router: Router<EngineIORequestContext>, configuration: Configuration,
+        redisUp: (@Sendable () async -> Bool)? = nil,
+        roomCount: @escaping @Sendable () async -> Int
+    ) {
         let started = ContinuousClock.now
         let build = HealthReport.loadBuild()
         router.get("/health") { _, _ -> Response in
@@ -76,26 +81,32 @@ public enum MSABApplication {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             let body = (try? encoder.encode(report)) ?? Data("{}".utf8)
-            return Response(status: .init(code: report.httpStatus),
-                            headers: [.contentType: "application/json; charset=utf-8"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: body)))
+            return Response(
+                status: .init(code: report.httpStatus),
+                headers: [.contentType: "application/json; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
         router.get("/metrics") { _, _ -> Response in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                     body: .init(byteBuffer: ByteBuffer(string: MetricsRegistry.exposition())))
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: MetricsRegistry.exposition())))
         }
     }
 
     /// Builds and runs the server until SIGTERM/SIGINT.
-    public static func run(configuration: Configuration, logger: Logger, onReady: @escaping @Sendable (Parts, Int) async -> Void = { _, _ in }) async throws {
+    public static func run(configuration: Configuration, logger: Logger, onReady: @escaping @Sendable (Parts, Int) async -> Void = { _, _ in })
+        async throws
+    {
         try await buildApplication(configuration: configuration, logger: logger, onReady: onReady).runService()
     }
 
     /// Builds the whole server without starting it (Hummingbird's `buildApplication`, style.md
     /// §1.1.6): what `run` runs, and what tests build and drive with HummingbirdTesting.
     /// `onReady` is called with the bound port once the HTTP server listens and the media workers run.
-    public static func buildApplication(configuration: Configuration, logger: Logger,
-                                        onReady: @escaping @Sendable (Parts, Int) async -> Void = { _, _ in }) async throws -> AudioRoomsApplication {
+    public static func buildApplication(
+        configuration: Configuration, logger: Logger,
+        onReady: @escaping @Sendable (Parts, Int) async -> Void = { _, _ in }
+    ) async throws -> AudioRoomsApplication {
         _ = MetricsRegistry.shared
         let cap = Duration.milliseconds(configuration.shutdownTimeoutMs)
         // Scale-out: Redis carries the rooms' state and the Socket.IO broadcasts between nodes.
@@ -105,27 +116,33 @@ public enum MSABApplication {
         for warning in configuration.warnings { logger.warning("\(warning)") }
 
         // Signalling: Engine.IO under Socket.IO.
-        var engineConfiguration = EngineIOConfiguration(pingInterval: .milliseconds(configuration.pingIntervalMs),
-                                                        pingTimeout: .milliseconds(configuration.pingTimeoutMs),
-                                                        maxPayload: configuration.maxPayload)
+        var engineConfiguration = EngineIOConfiguration(
+            pingInterval: .milliseconds(configuration.pingIntervalMs),
+            pingTimeout: .milliseconds(configuration.pingTimeoutMs),
+            maxPayload: configuration.maxPayload)
         engineConfiguration.allowedOrigins = configuration.corsOrigins.contains("*") ? nil : configuration.corsOrigins
         engineConfiguration.maxSessions = configuration.maxSessions > 0 ? configuration.maxSessions : nil
         engineConfiguration.maxSessionsPerAddress = configuration.maxSessionsPerIP > 0 ? configuration.maxSessionsPerIP : nil
         let engine = EngineIOServer(configuration: engineConfiguration, logger: Logger(label: "msab.engineio"))
-        let io = SocketIOServer(configuration: .init(connectTimeout: .milliseconds(configuration.connectTimeoutMs), maxPayload: configuration.maxPayload,
-                                                     inboundLimits: .init(maximumEvents: configuration.socketQueueEvents,
-                                                                          maximumBytes: configuration.socketQueueBytes),
-                                                     maxRefusedConnects: configuration.maxRefusedConnects),
-                                connections: engine.connections,
-                                adapter: { name in cluster.map { $0.adapter(for: name) } ?? InMemoryAdapter() },
-                                logger: Logger(label: "msab.socketio"))
+        let io = SocketIOServer(
+            configuration: .init(
+                connectTimeout: .milliseconds(configuration.connectTimeoutMs), maxPayload: configuration.maxPayload,
+                inboundLimits: .init(
+                    maximumEvents: configuration.socketQueueEvents,
+                    maximumBytes: configuration.socketQueueBytes),
+                maxRefusedConnects: configuration.maxRefusedConnects),
+            connections: engine.connections,
+            adapter: { name in cluster.map { $0.adapter(for: name) } ?? InMemoryAdapter() },
+            logger: Logger(label: "msab.socketio"))
 
         // Media: the built-in SFU.
-        let media = MediaServer(configuration: .init(listenIP: configuration.mediaListenIP, announcedIP: configuration.mediaAnnouncedIP,
-                                                     minPort: configuration.rtcMinPort, numWorkers: configuration.numWorkers,
-                                                     maxConsumersPerTransport: configuration.maxConsumersPerTransport,
-                                                     pipeAnnouncedIP: configuration.pipeIP),
-                                logger: Logger(label: "msab.sfu"))
+        let media = MediaServer(
+            configuration: .init(
+                listenIP: configuration.mediaListenIP, announcedIP: configuration.mediaAnnouncedIP,
+                minPort: configuration.rtcMinPort, numWorkers: configuration.numWorkers,
+                maxConsumersPerTransport: configuration.maxConsumersPerTransport,
+                pipeAnnouncedIP: configuration.pipeIP),
+            logger: Logger(label: "msab.sfu"))
 
         // Rooms.
         let outbox = SocketIOOutbox(namespace: io.main)
@@ -138,18 +155,21 @@ public enum MSABApplication {
         let statusPoster = StatusPoster(backend: backend)
         let giftQueue = try GiftQueue(directory: parts.dataDirectory)
         let directory = SessionDirectory()
-        let roomServices = RoomServices(outbox: outbox, backend: backend, directory: directory, statusPoster: statusPoster,
-                                    giftQueue: giftQueue, rateLimiter: RateLimiter(), configuration: configuration, logger: logger,
-                                    store: cluster?.store ?? InMemoryRoomStateStore(), node: cluster?.uid ?? "", pipeLink: cluster?.pipeLink,
-                                    now: now)
-        let registry = RoomRegistry(media: SFUMediaPlane(server: media, maxConsumersPerWorker: configuration.maxConsumersPerWorker), services: roomServices)
+        let roomServices = RoomServices(
+            outbox: outbox, backend: backend, directory: directory, statusPoster: statusPoster,
+            giftQueue: giftQueue, rateLimiter: RateLimiter(), configuration: configuration, logger: logger,
+            store: cluster?.store ?? InMemoryRoomStateStore(), node: cluster?.uid ?? "", pipeLink: cluster?.pipeLink,
+            now: now)
+        let registry = RoomRegistry(
+            media: SFUMediaPlane(server: media, maxConsumersPerWorker: configuration.maxConsumersPerWorker), services: roomServices)
         let gate = ConnectionGate(allowedOrigins: configuration.corsOrigins, authenticator: parts.authenticator)
         let shutdown = ShutdownSwitch()
         EventHandlers(registry: registry, services: roomServices, gate: gate, shutdown: shutdown).install(on: io.main)
         let relay = BackendEventRelay(outbox: outbox, directory: directory) { room in Array(io.main.to(room).socketIds) }
-        let settlement = GiftSettlement(queue: giftQueue, backend: backend, outbox: outbox,
-                                        interval: .milliseconds(configuration.giftBufferFlushIntervalMs),
-                                        maxRetries: configuration.giftMaxRetries, logger: logger)
+        let settlement = GiftSettlement(
+            queue: giftQueue, backend: backend, outbox: outbox,
+            interval: .milliseconds(configuration.giftBufferFlushIntervalMs),
+            maxRetries: configuration.giftMaxRetries, logger: logger)
 
         // HTTP.
         let router = Router(context: EngineIORequestContext.self)  // knows the peer address (per-IP session cap)
@@ -160,8 +180,9 @@ public enum MSABApplication {
         InternalEventsRoute.add(to: router, internalKey: parts.internalKey, relay: relay, cluster: cluster)
         WebAssets.addRoutes(to: router)
         router.addEngineIO(engine, path: "/socket.io")
-        var server = HTTPServerBuilder.http1WebSocketUpgrade(configuration: EngineIOUpgrade.configuration(maxPayload: configuration.maxPayload),
-                                                             shouldUpgrade: EngineIOUpgrade.shouldUpgrade([("/socket.io", engine)]))
+        var server = HTTPServerBuilder.http1WebSocketUpgrade(
+            configuration: EngineIOUpgrade.configuration(maxPayload: configuration.maxPayload),
+            shouldUpgrade: EngineIOUpgrade.shouldUpgrade([("/socket.io", engine)]))
         if let tls = parts.tls {
             do {
                 server = try .tls(server, tlsConfiguration: tls)
@@ -181,8 +202,10 @@ public enum MSABApplication {
         // Graceful shutdown runs in reverse order of the HTTP server and this list, one service
         // after the other (see ShutdownSequence): stop accepting, rooms, gifts, status posts,
         // Socket.IO, Engine.IO, media, HTTP.
-        var services: [any Service] = [media, SignallingService(engine: engine, io: io), statusPoster, settlement, registry,
-                                       ShutdownSequence(shutdown: shutdown, cap: cap, logger: logger)]
+        var services: [any Service] = [
+            media, SignallingService(engine: engine, io: io), statusPoster, settlement, registry,
+            ShutdownSequence(shutdown: shutdown, cap: cap, logger: logger),
+        ]
         if let cluster, let clusterNode {
             // Redis goes last (stops first of the app's own, after the rooms said goodbye).
             services.insert(contentsOf: cluster.services(node: clusterNode), at: 0)

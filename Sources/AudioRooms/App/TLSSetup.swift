@@ -22,15 +22,17 @@ enum TLSSetup {
         } catch {
             throw ConfigurationError(variable: "SSL_KEY_PATH", problem: "cannot read a PEM private key from \(keyPath): \(oneLine(error))")
         }
-        let configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) },
-                                                                     privateKey: .privateKey(key))
+        let configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) },
+            privateKey: .privateKey(key))
         // Building a context sets the certificate, then the key: BoringSSL refuses a key that is
         // not the certificate's.
         do {
             _ = try NIOSSLContext(configuration: configuration)
         } catch {
-            throw ConfigurationError(variable: "SSL_KEY_PATH",
-                                     problem: "the key in \(keyPath) does not match the certificate in \(certificatePath): \(oneLine(error))")
+            throw ConfigurationError(
+                variable: "SSL_KEY_PATH",
+                problem: "the key in \(keyPath) does not match the certificate in \(certificatePath): \(oneLine(error))")
         }
         return configuration
     }

@@ -47,7 +47,9 @@ public struct ConnectionGate: Sendable {
         allowedOrigins.contains("*") || allowedOrigins.contains(origin) || SameOrigin.matches(origin: origin, host: host)
     }
 
-    public func admit(origin: String?, host: String? = nil, token: HandshakeToken, authorizationHeader: String?) async -> Result<AuthenticatedUser, ConnectionRefusal> {
+    public func admit(origin: String?, host: String? = nil, token: HandshakeToken, authorizationHeader: String?) async -> Result<
+        AuthenticatedUser, ConnectionRefusal
+    > {
         let result = await decide(origin: origin, host: host, token: token, authorizationHeader: authorizationHeader)
         let label: String
         switch result {
@@ -58,7 +60,9 @@ public struct ConnectionGate: Sendable {
         return result
     }
 
-    private func decide(origin: String?, host: String?, token: HandshakeToken, authorizationHeader: String?) async -> Result<AuthenticatedUser, ConnectionRefusal> {
+    private func decide(origin: String?, host: String?, token: HandshakeToken, authorizationHeader: String?) async -> Result<
+        AuthenticatedUser, ConnectionRefusal
+    > {
         if let origin, !allows(origin: origin, host: host) {
             return .failure(.originNotAllowed)
         }
@@ -86,8 +90,8 @@ public struct ConnectionGate: Sendable {
     public static func stripBearer(_ value: String) -> String {
         let scalars = Array(value.unicodeScalars)
         guard scalars.count > 6,
-              String(String.UnicodeScalarView(scalars[0..<6])).lowercased() == "bearer",
-              scalars[6].properties.isWhitespace
+            String(String.UnicodeScalarView(scalars[0..<6])).lowercased() == "bearer",
+            scalars[6].properties.isWhitespace
         else { return value }
         var index = 6
         while index < scalars.count, scalars[index].properties.isWhitespace { index += 1 }

@@ -76,8 +76,10 @@ public final class SanctumValidator: UserAuthenticator {
 
     /// Keeps a cache under ``cacheLimit`` before an insert: expired entries go first, then
     /// everything (a flood of distinct tokens).
-    private static func makeRoom<Value>(in table: inout [String: Value], now: ContinuousClock.Instant,
-                                        expires: (Value) -> ContinuousClock.Instant) {
+    private static func makeRoom<Value>(
+        in table: inout [String: Value], now: ContinuousClock.Instant,
+        expires: (Value) -> ContinuousClock.Instant
+    ) {
         if table.count >= cacheLimit { table = table.filter { expires($0.value) > now } }
         if table.count >= cacheLimit { table.removeAll() }
     }
@@ -102,7 +104,6 @@ extension UserProfile {
 /// Decodes a Laravel user with JSONDecoder's strict typing (a JSON `true` is never a number).
 private struct LaravelUser: Decodable {
     var profile: UserProfile
-
 
     struct NotAUser: Error {}
 

@@ -34,10 +34,13 @@ public struct TokenAuthority: UserAuthenticator {
     }
 
     /// Mints a token (the `msab token` command and the tests).
-    public func mint(userID: Int, profile: [String: String] = [:], rooms: [String: RoomRole] = [:],
-                     lifetime: TimeInterval = 24 * 3600, now: Date = Date()) async throws -> String {
-        var claims = MSABClaims(sub: SubjectClaim(value: String(userID)),
-                                exp: ExpirationClaim(value: Date(timeIntervalSince1970: (now.timeIntervalSince1970 + lifetime).rounded(.down))))
+    public func mint(
+        userID: Int, profile: [String: String] = [:], rooms: [String: RoomRole] = [:],
+        lifetime: TimeInterval = 24 * 3600, now: Date = Date()
+    ) async throws -> String {
+        var claims = MSABClaims(
+            sub: SubjectClaim(value: String(userID)),
+            exp: ExpirationClaim(value: Date(timeIntervalSince1970: (now.timeIntervalSince1970 + lifetime).rounded(.down))))
         claims.name = profile["name"]
         claims.avatar = profile["avatar"]
         claims.signature = profile["signature"]
@@ -75,8 +78,10 @@ struct MSABClaims: JWTPayload {
     }
 
     var profileFields: [(String, String)] {
-        [("name", name), ("avatar", avatar), ("signature", signature), ("frame", frame), ("gender", gender),
-         ("country", country), ("wealth_xp", wealth_xp), ("charm_xp", charm_xp)]
-            .compactMap { key, value in value.map { (key, $0) } }
+        [
+            ("name", name), ("avatar", avatar), ("signature", signature), ("frame", frame), ("gender", gender),
+            ("country", country), ("wealth_xp", wealth_xp), ("charm_xp", charm_xp),
+        ]
+        .compactMap { key, value in value.map { (key, $0) } }
     }
 }

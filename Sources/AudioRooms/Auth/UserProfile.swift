@@ -35,7 +35,10 @@ public struct UserProfile: Sendable, Hashable {
 
     public func hash(into hasher: inout Hasher) {
         hasher.combine(id)
-        for field in fields { hasher.combine(field.key); hasher.combine(field.value) }
+        for field in fields {
+            hasher.combine(field.key)
+            hasher.combine(field.value)
+        }
     }
 }
 

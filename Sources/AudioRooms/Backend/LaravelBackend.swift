@@ -1,7 +1,7 @@
 import Foundation
 import Logging
-import NIOCore
 import NIOConcurrencyHelpers
+import NIOCore
 import NIOHTTP1
 
 /// The FlyLive Laravel backend (contract §3.8 role checks, §6.3 status posts, §7.1 gift batches).
@@ -23,9 +23,9 @@ public final class LaravelBackend: RoomBackend {
         if let hit = ownerCache.withLockedValue({ $0[roomId] }), hit.expires > .now { return hit.owner }
         let response = try await http.send(.GET, "/api/v1/internal/rooms/\(Self.pathSegment(roomId))", timeout: .seconds(5))
         guard response.isSuccess,
-              let object = try JSONSerialization.jsonObject(with: response.body) as? [String: Any],
-              let number = object["owner_id"] as? NSNumber, !(object["owner_id"] is Bool),
-              number.doubleValue.isFinite, number.doubleValue == number.doubleValue.rounded()
+            let object = try JSONSerialization.jsonObject(with: response.body) as? [String: Any],
+            let number = object["owner_id"] as? NSNumber, !(object["owner_id"] is Bool),
+            number.doubleValue.isFinite, number.doubleValue == number.doubleValue.rounded()
         else { throw NoOwner() }
         let owner = number.intValue
         ownerCache.withLockedValue { $0[roomId] = (owner, .now + .seconds(30)) }
@@ -45,9 +45,9 @@ public final class LaravelBackend: RoomBackend {
     /// `GET …/members/{userId}/role` → `{role}`; 404 or any error → nil.
     func memberRole(_ userId: Int, _ roomId: String) async -> RoomRole? {
         guard let response = try? await http.send(.GET, "/api/v1/internal/rooms/\(Self.pathSegment(roomId))/members/\(userId)/role"),
-              response.isSuccess,
-              let object = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any],
-              let role = object["role"] as? String
+            response.isSuccess,
+            let object = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any],
+            let role = object["role"] as? String
         else { return nil }
         return RoomRole(rawValue: role)
     }

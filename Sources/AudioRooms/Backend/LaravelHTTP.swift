@@ -24,8 +24,10 @@ public struct LaravelHTTP: Sendable {
 
     /// Sends one request. `bearer` defaults to the internal key (internal calls); the auth
     /// validation call passes the user's token instead (contract §2.3 c).
-    public func send(_ method: HTTPMethod, _ path: String, json body: Data? = nil, bearer: String? = nil,
-                     timeout: TimeAmount = .seconds(10)) async throws -> Response {
+    public func send(
+        _ method: HTTPMethod, _ path: String, json body: Data? = nil, bearer: String? = nil,
+        timeout: TimeAmount = .seconds(10)
+    ) async throws -> Response {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         request.headers.add(name: "Accept", value: "application/json")

@@ -4,7 +4,10 @@ import Synchronization
 /// `limit` hits per window, the window starting at the first hit. In-memory here; the Redis
 /// store uses the same algorithm with the same keys.
 public final class RateLimiter: Sendable {
-    private struct Window { var start: Int64; var count: Int }
+    private struct Window {
+        var start: Int64
+        var count: Int
+    }
     private let windows = Mutex<[String: Window]>([:])
 
     public init() {}

@@ -1,11 +1,11 @@
 import Foundation
-import NIOCore
 import Logging
 import Metrics
+import NIOCore
 import Redis
 import ServiceLifecycle
-import Synchronization
 import SocketIORedis
+import Synchronization
 
 /// This node's part in a cluster (design.md §3, scale-out column): one Redis command connection,
 /// one subscriber connection, and what runs on them —
@@ -43,7 +43,6 @@ public final class ClusterNode: Service, Sendable {
     /// `POST /internal/events` on any node publishes here; every node delivers to its own sockets.
     public static let internalEventsChannel = "msab:internal-events"
 
-
     public func run() async throws {
         var channels = parts.mainAdapter.subscriptions + [RedisRoomStateStore.seatsChannel, Self.internalEventsChannel, parts.pipeLink.channel]
         if services.configuration.eventsEnabled { channels.append(services.configuration.eventsChannel) }
@@ -66,33 +65,33 @@ public final class ClusterNode: Service, Sendable {
         let subscriber = parts.subscriber
         subscriber.intercept { adapter.handleBroadcastNow($0) }
         await withDiscardingTaskGroup { group in
-        for await message in subscriber.messages.cancelOnGracefulShutdown() {
-            defer { subscriber.messageHandled() }
-            if message.channel == pipeChannel {
-                // Not awaited here: a request waits for this node's SFU, and the reader must not.
-                guard pipeMessagesInFlight.add(1, ordering: .relaxed).newValue <= Self.maxPipeMessagesInFlight else {
-                    pipeMessagesInFlight.subtract(1, ordering: .relaxed)
-                    pipeMessagesDropped.increment()
-                    continue
+            for await message in subscriber.messages.cancelOnGracefulShutdown() {
+                defer { subscriber.messageHandled() }
+                if message.channel == pipeChannel {
+                    // Not awaited here: a request waits for this node's SFU, and the reader must not.
+                    guard pipeMessagesInFlight.add(1, ordering: .relaxed).newValue <= Self.maxPipeMessagesInFlight else {
+                        pipeMessagesInFlight.subtract(1, ordering: .relaxed)
+                        pipeMessagesDropped.increment()
+                        continue
+                    }
+                    group.addTask {
+                        await self.handlePipeMessage(Data(message.payload.readableBytesView))
+                        self.pipeMessagesInFlight.subtract(1, ordering: .relaxed)
+                    }
+                } else if message.channel == RedisRoomStateStore.seatsChannel {
+                    let text = String(buffer: message.payload)
+                    guard let space = text.firstIndex(of: " "), text[..<space] != parts.uid else { continue }
+                    await registry.seatsChanged(room: String(text[text.index(after: space)...]))
+                } else if message.channel == eventsChannel || message.channel == Self.internalEventsChannel {
+                    switch BackendEventRelay.parse(Data(message.payload.readableBytesView)) {
+                    case .success(let event): await relay.deliver(event)
+                    case .failure(let rejection):
+                        parts.logger.warning("backend event dropped", metadata: ["reason": "\(rejection.rawValue)"])
+                    }
+                } else {
+                    await parts.mainAdapter.handle(message)
                 }
-                group.addTask {
-                    await self.handlePipeMessage(Data(message.payload.readableBytesView))
-                    self.pipeMessagesInFlight.subtract(1, ordering: .relaxed)
-                }
-            } else if message.channel == RedisRoomStateStore.seatsChannel {
-                let text = String(buffer: message.payload)
-                guard let space = text.firstIndex(of: " "), text[..<space] != parts.uid else { continue }
-                await registry.seatsChanged(room: String(text[text.index(after: space)...]))
-            } else if message.channel == eventsChannel || message.channel == Self.internalEventsChannel {
-                switch BackendEventRelay.parse(Data(message.payload.readableBytesView)) {
-                case .success(let event): await relay.deliver(event)
-                case .failure(let rejection):
-                    parts.logger.warning("backend event dropped", metadata: ["reason": "\(rejection.rawValue)"])
-                }
-            } else {
-                await parts.mainAdapter.handle(message)
             }
-        }
         }
     }
 
@@ -114,7 +113,8 @@ public final class ClusterNode: Service, Sendable {
         case .failed(_, let node, _): (from, room) = (node, nil)
         case .request(let request): (from, room) = (request.from, request.room)
         case .unpipe(let node, let r, _), .producerPaused(let node, let r, _, _), .producerClosed(let node, let r, _),
-             .speakerLevels(let node, let r, _, _): (from, room) = (node, r)
+            .speakerLevels(let node, let r, _, _):
+            (from, room) = (node, r)
         }
         guard from != parts.uid else { return }
         guard let room else {

@@ -17,9 +17,10 @@ struct ClusterParts: Sendable {
     let logger: Logger
 
     init(configuration: Configuration, logger: Logger, now: @escaping @Sendable () -> Int64) {
-        let redisConfiguration = RedisConfiguration(host: configuration.redisHost ?? "127.0.0.1", port: configuration.redisPort,
-                                                    database: configuration.redisDB, username: configuration.redisUsername,
-                                                    password: configuration.redisPassword, tls: configuration.redisTLS)
+        let redisConfiguration = RedisConfiguration(
+            host: configuration.redisHost ?? "127.0.0.1", port: configuration.redisPort,
+            database: configuration.redisDB, username: configuration.redisUsername,
+            password: configuration.redisPassword, tls: configuration.redisTLS)
         // socket.io-redis-adapter's uid is `uid2(6)`; peers only need it unique.
         var ids = SocketIdGenerator()
         uid = String(ids.next().prefix(6))
@@ -37,7 +38,6 @@ struct ClusterParts: Sendable {
     func adapter(for namespace: String) -> any SocketIOAdapter {
         namespace == "/" ? mainAdapter : InMemoryAdapter()
     }
-
 
     /// In start order (shutdown runs backwards: the node's goodbye, the adapter's last
     /// publishes, then the connections).

@@ -55,22 +55,49 @@ public enum PipeMessage: Sendable, Hashable {
         var wire = Wire()
         switch self {
         case .request(let r):
-            wire.type = "pipe"; wire.id = String(r.id); wire.from = r.from; wire.room = r.room; wire.producerId = r.producerId
-            wire.ip = r.end.ip; wire.port = Int(r.end.port); wire.srtp = r.end.srtpParameters
+            wire.type = "pipe"
+            wire.id = String(r.id)
+            wire.from = r.from
+            wire.room = r.room
+            wire.producerId = r.producerId
+            wire.ip = r.end.ip
+            wire.port = Int(r.end.port)
+            wire.srtp = r.end.srtpParameters
         case .reply(let r):
-            wire.type = "piped"; wire.id = String(r.id); wire.from = r.from
-            wire.ip = r.end.ip; wire.port = Int(r.end.port); wire.srtp = r.end.srtpParameters
-            wire.kind = r.kind; wire.rtpParameters = r.rtpParameters; wire.paused = r.paused
+            wire.type = "piped"
+            wire.id = String(r.id)
+            wire.from = r.from
+            wire.ip = r.end.ip
+            wire.port = Int(r.end.port)
+            wire.srtp = r.end.srtpParameters
+            wire.kind = r.kind
+            wire.rtpParameters = r.rtpParameters
+            wire.paused = r.paused
         case .failed(let id, let from, let error):
-            wire.type = "pipeFailed"; wire.id = String(id); wire.from = from; wire.error = String(error.prefix(Self.maxErrorLength))
+            wire.type = "pipeFailed"
+            wire.id = String(id)
+            wire.from = from
+            wire.error = String(error.prefix(Self.maxErrorLength))
         case .unpipe(let from, let room, let producerId):
-            wire.type = "unpipe"; wire.from = from; wire.room = room; wire.producerId = producerId
+            wire.type = "unpipe"
+            wire.from = from
+            wire.room = room
+            wire.producerId = producerId
         case .producerPaused(let from, let room, let producerId, let paused):
-            wire.type = paused ? "paused" : "resumed"; wire.from = from; wire.room = room; wire.producerId = producerId
+            wire.type = paused ? "paused" : "resumed"
+            wire.from = from
+            wire.room = room
+            wire.producerId = producerId
         case .producerClosed(let from, let room, let producerId):
-            wire.type = "closed"; wire.from = from; wire.room = room; wire.producerId = producerId
+            wire.type = "closed"
+            wire.from = from
+            wire.room = room
+            wire.producerId = producerId
         case .speakerLevels(let from, let room, let sequence, let levels):
-            wire.type = "levels"; wire.from = from; wire.room = room; wire.seq = String(sequence)
+            wire.type = "levels"
+            wire.from = from
+            wire.room = room
+            wire.seq = String(sequence)
             wire.levels = levels.prefix(Self.maxLevels).map { Wire.Level(userId: $0.userId, volume: $0.volume) }
         }
         let encoder = JSONEncoder()
@@ -90,17 +117,21 @@ public enum PipeMessage: Sendable, Hashable {
         let from = try identifier(wire.from, "from")
         switch type {
         case "pipe":
-            return .request(PipeRequest(id: try requestId(wire.id), from: from, room: try identifier(wire.room, "room"),
-                                        producerId: try identifier(wire.producerId, "producerId"), end: try end(wire)))
+            return .request(
+                PipeRequest(
+                    id: try requestId(wire.id), from: from, room: try identifier(wire.room, "room"),
+                    producerId: try identifier(wire.producerId, "producerId"), end: try end(wire)))
         case "piped":
             guard let kind = wire.kind else { throw PipeMessageError(.missingField, "kind") }
             guard let parameters = wire.rtpParameters else { throw PipeMessageError(.missingField, "rtpParameters") }
             guard parameters.codecs.count <= maxCodecs, !parameters.codecs.isEmpty,
-                  (parameters.headerExtensions?.count ?? 0) <= maxHeaderExtensions,
-                  (parameters.encodings?.count ?? 0) == 1
+                (parameters.headerExtensions?.count ?? 0) <= maxHeaderExtensions,
+                (parameters.encodings?.count ?? 0) == 1
             else { throw PipeMessageError(.outOfRange, "rtpParameters") }
-            return .reply(PipeReply(id: try requestId(wire.id), from: from, end: try end(wire), kind: kind, rtpParameters: parameters,
-                                    paused: wire.paused ?? false))
+            return .reply(
+                PipeReply(
+                    id: try requestId(wire.id), from: from, end: try end(wire), kind: kind, rtpParameters: parameters,
+                    paused: wire.paused ?? false))
         case "pipeFailed":
             let error = wire.error ?? ""
             guard error.utf8.count <= maxErrorLength else { throw PipeMessageError(.outOfRange, "error") }
@@ -108,8 +139,9 @@ public enum PipeMessage: Sendable, Hashable {
         case "unpipe":
             return .unpipe(from: from, room: try identifier(wire.room, "room"), producerId: try identifier(wire.producerId, "producerId"))
         case "paused", "resumed":
-            return .producerPaused(from: from, room: try identifier(wire.room, "room"), producerId: try identifier(wire.producerId, "producerId"),
-                                   paused: type == "paused")
+            return .producerPaused(
+                from: from, room: try identifier(wire.room, "room"), producerId: try identifier(wire.producerId, "producerId"),
+                paused: type == "paused")
         case "closed":
             return .producerClosed(from: from, room: try identifier(wire.room, "room"), producerId: try identifier(wire.producerId, "producerId"))
         case "levels":

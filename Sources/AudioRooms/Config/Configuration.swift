@@ -127,10 +127,13 @@ public struct Configuration: Sendable {
     public var warnings: [String] {
         var warnings: [String] = []
         if let text = laravelAPIURL, let url = URL(string: text), url.scheme == "http", let host = url.host, !Self.isLoopback(host) {
-            warnings.append("LARAVEL_API_URL is plain http to \(host), not a loopback address: user tokens and the internal key cross the network in clear; use https")
+            warnings.append(
+                "LARAVEL_API_URL is plain http to \(host), not a loopback address: user tokens and the internal key cross the network in clear; use https"
+            )
         }
         if usesRedis, pipeIP == nil, ["0.0.0.0", "::", "127.0.0.1", "::1"].contains(mediaListenIP) {
-            warnings.append("MSAB_PIPE_IP is unset: other nodes are given a loopback address for this node's speakers, which only nodes on this host can reach")
+            warnings.append(
+                "MSAB_PIPE_IP is unset: other nodes are given a loopback address for this node's speakers, which only nodes on this host can reach")
         }
         return warnings
     }
@@ -175,8 +178,9 @@ extension Configuration {
         socketQueueBytes = try reader.int("MSAB_SOCKET_QUEUE_BYTES", default: socketQueueBytes, in: 1_024...1_000_000_000)
         maxSessions = try reader.int("MSAB_MAX_SESSIONS", default: maxSessions, in: 0...10_000_000)
         maxSessionsPerIP = try reader.int("MSAB_MAX_SESSIONS_PER_IP", default: maxSessionsPerIP, in: 0...10_000_000)
-        logLevel = try reader.oneOf("LOG_LEVEL", default: logLevel,
-                                    ["trace", "debug", "info", "notice", "warning", "warn", "error", "critical", "fatal", "silent"])
+        logLevel = try reader.oneOf(
+            "LOG_LEVEL", default: logLevel,
+            ["trace", "debug", "info", "notice", "warning", "warn", "error", "critical", "fatal", "silent"])
         _ = try reader.oneOf("NODE_ENV", default: "development", ["development", "production", "test"])
 
         dataDirectory = try reader.string("MSAB_DATA_DIR", default: dataDirectory, nonEmpty: true)
@@ -228,7 +232,8 @@ extension Configuration {
         maxConsumersPerTransport = try reader.int("MSAB_MAX_CONSUMERS_PER_TRANSPORT", default: maxConsumersPerTransport, in: 1...10_000)
         maxConsumersPerWorker = try reader.int("MSAB_MAX_CONSUMERS_PER_WORKER", default: maxConsumersPerWorker, in: 1...1_000_000)
         if rtcMaxPort - rtcMinPort + 1 < numWorkers {
-            throw ConfigurationError(variable: "MEDIASOUP_RTC_MAX_PORT", problem: "the port range has fewer ports than MEDIASOUP_NUM_WORKERS (\(numWorkers))")
+            throw ConfigurationError(
+                variable: "MEDIASOUP_RTC_MAX_PORT", problem: "the port range has fewer ports than MEDIASOUP_NUM_WORKERS (\(numWorkers))")
         }
         maxRoomsPerWorker = try reader.int("MAX_ROOMS_PER_WORKER", default: maxRoomsPerWorker, in: 1...1_000_000)
         roomEventsPerMinute = try reader.int("MSAB_ROOM_EVENTS_PER_MINUTE", default: roomEventsPerMinute, in: 1...1_000_000)

@@ -11,8 +11,9 @@ public struct DataDirectory: Sendable {
     /// Creates the directory (mode 0700) if needed.
     public init(path: String) throws {
         self.path = path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            atPath: path, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
     }
 
     public func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
@@ -54,8 +55,11 @@ public struct DataDirectory: Sendable {
             throw ConfigurationError(variable: "MSAB_DATA_DIR", problem: "secret file \(path) is empty; delete it to have a new one created")
         }
         guard trimmed.utf8.count >= minimumSecretBytes else {
-            throw ConfigurationError(variable: "MSAB_DATA_DIR",
-                                     problem: "secret file \(path) holds \(trimmed.utf8.count) bytes, at least \(minimumSecretBytes) are required; delete it to have a new one created")
+            throw ConfigurationError(
+                variable: "MSAB_DATA_DIR",
+                problem:
+                    "secret file \(path) holds \(trimmed.utf8.count) bytes, at least \(minimumSecretBytes) are required; delete it to have a new one created"
+            )
         }
         return trimmed
     }

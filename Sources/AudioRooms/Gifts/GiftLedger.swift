@@ -31,7 +31,9 @@ public final class GiftLedger: Sendable {
     public func append(_ batch: [GiftTransaction]) async throws {
         try await thread.run {
             var seen = Set<String>()
-            let fresh = self.settled.withLock { known in batch.filter { !known.contains($0.transaction_id) && seen.insert($0.transaction_id).inserted } }
+            let fresh = self.settled.withLock { known in
+                batch.filter { !known.contains($0.transaction_id) && seen.insert($0.transaction_id).inserted }
+            }
             guard !fresh.isEmpty else { return }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]

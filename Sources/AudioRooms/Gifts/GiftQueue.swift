@@ -46,7 +46,10 @@ public final class GiftQueue: Sendable {
         for line in lines {
             // Torn tails were moved aside by `JournalFile.open`; a line that still does not
             // decode was damaged some other way and is reported, not guessed at.
-            guard let record = try? JSONDecoder().decode(Record.self, from: line) else { unreadable += 1; continue }
+            guard let record = try? JSONDecoder().decode(Record.self, from: line) else {
+                unreadable += 1
+                continue
+            }
             restored.journalRecords += 1
             if let gift = record.add ?? record.retry {
                 if byId[gift.transaction_id] == nil { order.append(gift.transaction_id) }
@@ -67,7 +70,10 @@ public final class GiftQueue: Sendable {
         let line = try Self.encode([Record(add: gift)])
         try await thread.run {
             try self.journal.append(line, sync: false)
-            self.state.withLock { $0.pending.append(gift); $0.journalRecords += 1 }
+            self.state.withLock {
+                $0.pending.append(gift)
+                $0.journalRecords += 1
+            }
         }
     }
 
@@ -104,7 +110,8 @@ public final class GiftQueue: Sendable {
         let set = Set(ids)
         return try await thread.run {
             let (retried, dead) = self.state.withLock { state -> ([GiftTransaction], [GiftTransaction]) in
-                var retried: [GiftTransaction] = [], dead: [GiftTransaction] = []
+                var retried: [GiftTransaction] = []
+                var dead: [GiftTransaction] = []
                 for index in state.pending.indices where set.contains(state.pending[index].transaction_id) {
                     let count = (state.pending[index].retryCount ?? 0) &+ 1
                     state.pending[index].retryCount = count
@@ -121,7 +128,10 @@ public final class GiftQueue: Sendable {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             var data = Data()
-            for gift in dead { data.append(try encoder.encode(gift)); data.append(UInt8(ascii: "\n")) }
+            for gift in dead {
+                data.append(try encoder.encode(gift))
+                data.append(UInt8(ascii: "\n"))
+            }
             try self.deadLetters.append(data, sync: true)
             let deadIds = Set(dead.map(\.transaction_id))
             self.state.withLock { state in
@@ -132,7 +142,10 @@ public final class GiftQueue: Sendable {
             do {
                 try self.journal.append(try Self.encode(toRecord.map { Record(done: $0) }), sync: false)
                 let written = Set(toRecord)
-                self.state.withLock { $0.doneNotRecorded.removeAll { written.contains($0) }; $0.journalRecords += toRecord.count }
+                self.state.withLock {
+                    $0.doneNotRecorded.removeAll { written.contains($0) }
+                    $0.journalRecords += toRecord.count
+                }
             } catch {
                 // Dead-lettered already: not pending, so not retried; the done records follow later.
             }
@@ -150,7 +163,10 @@ public final class GiftQueue: Sendable {
     private func compact() throws {
         guard state.withLock({ $0.pending.isEmpty }) else { return }
         try journal.truncate()
-        state.withLock { $0.journalRecords = 0; $0.doneNotRecorded = [] }
+        state.withLock {
+            $0.journalRecords = 0
+            $0.doneNotRecorded = []
+        }
     }
 
     private static func encode(_ records: [Record]) throws -> Data {

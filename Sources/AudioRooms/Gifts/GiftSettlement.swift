@@ -50,8 +50,11 @@ public struct GiftSettlement: Service {
                 Counter(label: "msab_gifts_processed_total", dimensions: [("status", "dead_letter")]).increment(by: dead.count)
                 for gift in dead {
                     guard let socket = gift.sender_socket_id else { continue }
-                    outbox.send("gift:error", GiftErrorEvent(transactionId: gift.transaction_id, code: .text("PROCESSING_FAILED"),
-                                                             reason: "Gift processing failed after multiple attempts"), to: .socket(socket))
+                    outbox.send(
+                        "gift:error",
+                        GiftErrorEvent(
+                            transactionId: gift.transaction_id, code: .text("PROCESSING_FAILED"),
+                            reason: "Gift processing failed after multiple attempts"), to: .socket(socket))
                 }
             } catch {
                 logger.error("gift queue write failed", metadata: ["error": "\(error)"])
@@ -61,7 +64,9 @@ public struct GiftSettlement: Service {
         let failedIds = Set(failures.map(\.transaction_id))
         for failure in failures {
             if let gift = batch.first(where: { $0.transaction_id == failure.transaction_id }), let socket = gift.sender_socket_id {
-                outbox.send("gift:error", GiftErrorEvent(transactionId: failure.transaction_id, code: .number(failure.code), reason: failure.reason), to: .socket(socket))
+                outbox.send(
+                    "gift:error", GiftErrorEvent(transactionId: failure.transaction_id, code: .number(failure.code), reason: failure.reason),
+                    to: .socket(socket))
             }
         }
         Counter(label: "msab_gifts_processed_total", dimensions: [("status", "success")]).increment(by: batch.count - failedIds.count)
@@ -69,7 +74,8 @@ public struct GiftSettlement: Service {
         do {
             try await queue.markDone(batch.map(\.transaction_id))
         } catch {
-            logger.error("gift done records not written; the gifts are settled and not resent", metadata: ["count": "\(batch.count)", "error": "\(error)"])
+            logger.error(
+                "gift done records not written; the gifts are settled and not resent", metadata: ["count": "\(batch.count)", "error": "\(error)"])
         }
     }
 }

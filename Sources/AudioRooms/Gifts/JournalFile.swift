@@ -63,9 +63,11 @@ final class JournalFile: @unchecked Sendable {
             // Kept for a human to look at (it may be most of a gift), then cut off.
             try JournalFile.appendOnce(torn, to: path + ".corrupt")
             guard ftruncate(fd, off_t(keep)) == 0, fsync(fd) == 0 else { throw IOFailed(operation: "truncate", path: path, errno: errno) }
-            logger.warning("journal had a torn last line; moved it aside", metadata: [
-                "journal": "\(path)", "bytes": "\(torn.count - 1)", "movedTo": "\(path).corrupt",
-            ])
+            logger.warning(
+                "journal had a torn last line; moved it aside",
+                metadata: [
+                    "journal": "\(path)", "bytes": "\(torn.count - 1)", "movedTo": "\(path).corrupt",
+                ])
             data = Data(data[..<keep])
         }
         let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true).map { Data($0) }

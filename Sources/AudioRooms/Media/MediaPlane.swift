@@ -37,13 +37,16 @@ public protocol RoomRouter: AnyObject, Sendable {
     func openImportPipe() async throws -> (pipeId: String, end: PipeEnd)
     /// Receiving side: connects the pipe to the origin's end and creates the copy of its
     /// producer (same id), which this room's listeners then consume like a local producer.
-    func completeImport(pipeId: String, producerId: String, remote: PipeEnd, kind: MediaKind, rtpParameters: RtpParameters,
-                        paused: Bool) async throws
+    func completeImport(
+        pipeId: String, producerId: String, remote: PipeEnd, kind: MediaKind, rtpParameters: RtpParameters,
+        paused: Bool) async throws
     /// Receiving side: closes the copy (its consumers close with `consumerClosed` events) and the pipe.
     func closeImport(pipeId: String, producerId: String) async
     /// Origin side: a pipe to `remote` sending our producer; our end and the parameters over it.
-    func exportProducer(_ producerId: String, to remote: PipeEnd) async throws -> (pipeId: String, end: PipeEnd, kind: MediaKind,
-                                                                                  rtpParameters: RtpParameters, paused: Bool)
+    func exportProducer(_ producerId: String, to remote: PipeEnd) async throws -> (
+        pipeId: String, end: PipeEnd, kind: MediaKind,
+        rtpParameters: RtpParameters, paused: Bool
+    )
     /// Origin side: closes a pipe made by `exportProducer`.
     func closeExport(pipeId: String) async
 }
@@ -53,11 +56,15 @@ public struct PipesUnsupported: Error {}
 
 extension RoomRouter {
     public func openImportPipe() async throws -> (pipeId: String, end: PipeEnd) { throw PipesUnsupported() }
-    public func completeImport(pipeId: String, producerId: String, remote: PipeEnd, kind: MediaKind, rtpParameters: RtpParameters,
-                               paused: Bool) async throws { throw PipesUnsupported() }
+    public func completeImport(
+        pipeId: String, producerId: String, remote: PipeEnd, kind: MediaKind, rtpParameters: RtpParameters,
+        paused: Bool
+    ) async throws { throw PipesUnsupported() }
     public func closeImport(pipeId: String, producerId: String) async {}
-    public func exportProducer(_ producerId: String, to remote: PipeEnd) async throws -> (pipeId: String, end: PipeEnd, kind: MediaKind,
-                                                                                         rtpParameters: RtpParameters, paused: Bool) {
+    public func exportProducer(_ producerId: String, to remote: PipeEnd) async throws -> (
+        pipeId: String, end: PipeEnd, kind: MediaKind,
+        rtpParameters: RtpParameters, paused: Bool
+    ) {
         throw PipesUnsupported()
     }
     public func closeExport(pipeId: String) async {}

@@ -21,4 +21,3 @@ public struct SFUMediaPlane: MediaPlane {
         return SFURoomRouter(primary: primary, server: server, maxConsumersPerWorker: maxConsumersPerWorker)
     }
 }
-

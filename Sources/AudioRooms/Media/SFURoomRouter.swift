@@ -245,8 +245,10 @@ final class SFURoomRouter: RoomRouter {
         return (info.id, PipeEnd(ip: info.ip, port: info.port, srtpParameters: info.srtpParameters))
     }
 
-    func completeImport(pipeId: String, producerId: String, remote: PipeEnd, kind: MediaKind, rtpParameters: RtpParameters,
-                        paused: Bool) async throws {
+    func completeImport(
+        pipeId: String, producerId: String, remote: PipeEnd, kind: MediaKind, rtpParameters: RtpParameters,
+        paused: Bool
+    ) async throws {
         try await primary.connectPipeTransport(pipeId, ip: remote.ip, port: remote.port, srtpParameters: remote.srtpParameters)
         _ = try await primary.produceOnPipe(transportId: pipeId, producerId: producerId, kind: kind, rtpParameters: rtpParameters, paused: paused)
         state.withLock { $0.producerOrigin[producerId] = primary }
@@ -260,16 +262,20 @@ final class SFURoomRouter: RoomRouter {
         state.withLock { _ = $0.nodePipeRouter.removeValue(forKey: pipeId) }
     }
 
-    func exportProducer(_ producerId: String, to remote: PipeEnd) async throws -> (pipeId: String, end: PipeEnd, kind: MediaKind,
-                                                                                  rtpParameters: RtpParameters, paused: Bool) {
+    func exportProducer(_ producerId: String, to remote: PipeEnd) async throws -> (
+        pipeId: String, end: PipeEnd, kind: MediaKind,
+        rtpParameters: RtpParameters, paused: Bool
+    ) {
         guard let origin = state.withLock({ $0.producerOrigin[producerId] }) else { throw SFUError(.unknownProducer, producerId) }
         let info = try await origin.createPipeTransport()
         state.withLock { $0.nodePipeRouter[info.id] = origin }
         do {
             try await origin.connectPipeTransport(info.id, ip: remote.ip, port: remote.port, srtpParameters: remote.srtpParameters)
             let consumer = try await origin.consumeOnPipe(transportId: info.id, producerId: producerId)
-            return (info.id, PipeEnd(ip: info.ip, port: info.port, srtpParameters: info.srtpParameters), consumer.kind, consumer.rtpParameters,
-                    consumer.producerPaused)
+            return (
+                info.id, PipeEnd(ip: info.ip, port: info.port, srtpParameters: info.srtpParameters), consumer.kind, consumer.rtpParameters,
+                consumer.producerPaused
+            )
         } catch {
             await closeExport(pipeId: info.id)
             throw error

@@ -70,7 +70,6 @@ public struct ZodFormat: Encodable, Sendable, Equatable {
         children[head] = child
     }
 
-
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: AnyCodingKey.self)
         try container.encode(errors, forKey: AnyCodingKey("_errors"))
@@ -92,9 +91,11 @@ enum Check {
     static func uuid(_ value: String, _ path: String) throws(PayloadError) {
         let parts = value.split(separator: "-", omittingEmptySubsequences: false)
         let lengths = [8, 4, 4, 4, 12]
-        guard parts.count == 5, zip(parts, lengths).allSatisfy({ part, length in
-            part.count == length && part.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 70) || ($0 >= 97 && $0 <= 102) }
-        }) else { throw PayloadError(path: path, "Invalid uuid") }
+        guard parts.count == 5,
+            zip(parts, lengths).allSatisfy({ part, length in
+                part.count == length && part.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 70) || ($0 >= 97 && $0 <= 102) }
+            })
+        else { throw PayloadError(path: path, "Invalid uuid") }
     }
 
     /// The longest room id, in UTF-16 code units (JavaScript's string length, as Zod's `max` counts).
@@ -120,9 +121,10 @@ enum Check {
     /// no such string is a room id. (Room names stay bare in the adapter, unprefixed, so that
     /// broadcasts keep the names Node nodes and Socket.IO emitters use.)
     static func isSocketIdShaped(_ value: String) -> Bool {
-        value.utf8.count == 20 && value.utf8.allSatisfy { byte in
-            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x2D || byte == 0x5F
-        }
+        value.utf8.count == 20
+            && value.utf8.allSatisfy { byte in
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x2D || byte == 0x5F
+            }
     }
 
     static func positive(_ value: Int, _ path: String) throws(PayloadError) {

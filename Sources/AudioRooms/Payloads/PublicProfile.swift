@@ -10,7 +10,6 @@ public struct PublicProfile: Encodable, Sendable, Equatable {
         self.isSpeaker = isSpeaker
     }
 
-
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: AnyCodingKey.self)
         for (key, value) in profile.publicFields {

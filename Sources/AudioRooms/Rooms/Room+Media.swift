@@ -80,7 +80,8 @@ extension Room {
         let paused = !stage.isAudible(userId: userId, selfMuted: participants[socket]?.selfMuted ?? false, seats: seats)
         let producerId: String
         do {
-            producerId = try await router.produce(transportId: payload.transportId, kind: .audio, rtpParameters: payload.rtpParameters, paused: paused)
+            producerId = try await router.produce(
+                transportId: payload.transportId, kind: .audio, rtpParameters: payload.rtpParameters, paused: paused)
         } catch {
             services.logger.info("audio:produce failed", metadata: ["room": "\(id)", "error": "\(error)"])
             return ErrorAck("Produce failed")
@@ -128,11 +129,12 @@ extension Room {
 
     private func consumeHere(socket: String, _ payload: AudioConsumePayload) async -> (any Encodable & Sendable, String?) {
         guard producerOwner[payload.producerId] != nil || imports[payload.producerId] != nil,
-              await router.canConsume(producerId: payload.producerId, rtpCapabilities: payload.rtpCapabilities)
+            await router.canConsume(producerId: payload.producerId, rtpCapabilities: payload.rtpCapabilities)
         else { return (ErrorAck("Cannot consume"), nil) }
         let consumer: ConsumerInfo
         do {
-            consumer = try await router.consume(transportId: payload.transportId, producerId: payload.producerId, rtpCapabilities: payload.rtpCapabilities)
+            consumer = try await router.consume(
+                transportId: payload.transportId, producerId: payload.producerId, rtpCapabilities: payload.rtpCapabilities)
         } catch RoomMediaError.consumerLimitReached {
             return (ErrorAck("Consumer limit reached"), nil)
         } catch RoomMediaError.alreadyConsuming {
@@ -182,8 +184,9 @@ extension Room {
         let failed = await applyStage()
         guard !failed.contains(producerId) else { return ErrorAck(muted ? "Mute failed" : "Unmute failed") }
         let moderatorMuted = seats.isMuted(participant.user.id)
-        outbox.send("seat:userMuted", SeatUserMutedEvent(userId: participant.user.id, isMuted: muted || moderatorMuted, selfMuted: true),
-                    to: .room(id, except: nil))
+        outbox.send(
+            "seat:userMuted", SeatUserMutedEvent(userId: participant.user.id, isMuted: muted || moderatorMuted, selfMuted: true),
+            to: .room(id, except: nil))
         return SuccessAck()
     }
 
@@ -212,7 +215,8 @@ extension Room {
                     await exportedProducerPaused(change.producerId, change.paused)
                 } catch {
                     failed.insert(change.producerId)
-                    services.logger.info("stage pause/resume failed", metadata: ["room": "\(id)", "producer": "\(change.producerId)", "error": "\(error)"])
+                    services.logger.info(
+                        "stage pause/resume failed", metadata: ["room": "\(id)", "producer": "\(change.producerId)", "error": "\(error)"])
                 }
                 stageInFlight.remove(change.producerId)
             }

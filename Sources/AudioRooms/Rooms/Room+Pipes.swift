@@ -29,8 +29,8 @@ extension Room {
         if imports[producerId] != nil { return true }
         if let pending = importing[producerId] { return await finishImport(producerId, pending.task) }
         guard let link = services.pipeLink, !isClosed,
-              let members = try? await store.members(room: id),
-              let origin = members.first(where: { $0.producerId == producerId }), origin.node != services.node, !origin.node.isEmpty
+            let members = try? await store.members(room: id),
+            let origin = members.first(where: { $0.producerId == producerId }), origin.node != services.node, !origin.node.isEmpty
         else { return false }
         // Re-checked after the store's await.
         if imports[producerId] != nil { return true }
@@ -43,12 +43,17 @@ extension Room {
             let local = try await router.openImportPipe()
             do {
                 let reply = try await link.request(room: room, producerId: producerId, end: local.end, to: node)
-                try await router.completeImport(pipeId: local.pipeId, producerId: producerId, remote: reply.end, kind: reply.kind,
-                                                rtpParameters: reply.rtpParameters, paused: reply.paused)
+                try await router.completeImport(
+                    pipeId: local.pipeId, producerId: producerId, remote: reply.end, kind: reply.kind,
+                    rtpParameters: reply.rtpParameters, paused: reply.paused)
                 return RemoteImport(node: node, pipeId: local.pipeId)
             } catch {
-                logger.info("pipe from another node failed", metadata: ["room": "\(room)", "producer": "\(producerId)", "node": "\(node)",
-                                                                        "error": "\(error)"])
+                logger.info(
+                    "pipe from another node failed",
+                    metadata: [
+                        "room": "\(room)", "producer": "\(producerId)", "node": "\(node)",
+                        "error": "\(error)",
+                    ])
                 await router.closeImport(pipeId: local.pipeId, producerId: producerId)
                 // The origin may have made its end after all (a late answer): it closes it.
                 await link.send(.unpipe(from: link.uid, room: room, producerId: producerId), to: node)
@@ -140,8 +145,10 @@ extension Room {
         // The stage rules may have paused or resumed it while the pipe was made; from here on
         // each change is sent to that node, so the answer carries the state as of now.
         let paused = producerPaused[request.producerId] ?? exported.paused
-        return .reply(PipeReply(id: request.id, from: services.node, end: exported.end, kind: exported.kind,
-                                rtpParameters: exported.rtpParameters, paused: paused))
+        return .reply(
+            PipeReply(
+                id: request.id, from: services.node, end: exported.end, kind: exported.kind,
+                rtpParameters: exported.rtpParameters, paused: paused))
     }
 
     /// Our producer was paused or resumed: the nodes with a copy follow.

@@ -20,7 +20,8 @@ extension Room {
 
     func announceVacated(_ vacated: SeatMap.Vacated?, reason: String? = nil, except socket: String?) {
         guard let vacated else { return }
-        outbox.send("seat:cleared", SeatClearedEvent(seatIndex: vacated.seatIndex, userId: vacated.userId, reason: reason), to: .room(id, except: socket))
+        outbox.send(
+            "seat:cleared", SeatClearedEvent(seatIndex: vacated.seatIndex, userId: vacated.userId, reason: reason), to: .room(id, except: socket))
     }
 
     func seatProfile(_ userId: Int) -> PublicProfile {
@@ -37,8 +38,9 @@ extension Room {
             return .failed(error.rawValue)
         case .success(let taken)?:
             announceVacated(taken.vacated, except: socket)
-            outbox.send("seat:updated", SeatUpdatedEvent(seatIndex: seatIndex, user: PublicProfile(user.profile), isMuted: taken.muted),
-                        to: .room(id, except: socket))
+            outbox.send(
+                "seat:updated", SeatUpdatedEvent(seatIndex: seatIndex, user: PublicProfile(user.profile), isMuted: taken.muted),
+                to: .room(id, except: socket))
             await applyStage()
             return .ok
         }
@@ -70,8 +72,9 @@ extension Room {
             // The evicted occupant is told (the reference evicted silently), then the mover's old seat.
             announceVacated(assigned.evicted, reason: "removed", except: nil)
             announceVacated(assigned.vacated, except: nil)
-            outbox.send("seat:updated", SeatUpdatedEvent(seatIndex: seatIndex, user: seatProfile(target), isMuted: assigned.muted),
-                        to: .room(id, except: socket))
+            outbox.send(
+                "seat:updated", SeatUpdatedEvent(seatIndex: seatIndex, user: seatProfile(target), isMuted: assigned.muted),
+                to: .room(id, except: socket))
             await applyStage()
             return .ok
         }
@@ -148,9 +151,11 @@ extension Room {
         case .failure(let error)?:
             return .failed(error.rawValue)
         case .success(let invite)?:
-            outbox.send("seat:invite:pending", InvitePendingEvent(seatIndex: seatIndex, isPending: true, invitedUserId: target), to: .room(id, except: nil))
-            let received = InviteReceivedEvent(seatIndex: seatIndex, invitedBy: .init(id: user.id, name: user.profile.name),
-                                               expiresAt: invite.expiresAtMs, targetUserId: target, roomId: id)
+            outbox.send(
+                "seat:invite:pending", InvitePendingEvent(seatIndex: seatIndex, isPending: true, invitedUserId: target), to: .room(id, except: nil))
+            let received = InviteReceivedEvent(
+                seatIndex: seatIndex, invitedBy: .init(id: user.id, name: user.profile.name),
+                expiresAt: invite.expiresAtMs, targetUserId: target, roomId: id)
             let targetSockets = (try? await store.sockets(ofUser: target)) ?? services.directory.sockets(of: target)
             for targetSocket in targetSockets.sorted() {
                 outbox.send("seat:invite:received", received, to: .socket(targetSocket))
@@ -163,7 +168,8 @@ extension Room {
     /// step, so no other change can slip between them.
     func acceptInvite(socket: String, user: AuthenticatedUser, seatIndex: Int?) async -> SeatAck {
         let (userId, now) = (user.id, services.now())
-        let outcome = await updateSeats { seats -> Result<(invite: SeatMap.Invite, unlocked: Bool, taken: Result<SeatMap.Taken, SeatMap.TakeError>), SeatMap.InviteAnswerError> in
+        let outcome = await updateSeats {
+            seats -> Result<(invite: SeatMap.Invite, unlocked: Bool, taken: Result<SeatMap.Taken, SeatMap.TakeError>), SeatMap.InviteAnswerError> in
             seats.takeInvite(for: userId, seatIndex: seatIndex, now: now).map { invite in
                 var unlocked = false
                 if seats.locked.contains(invite.seatIndex), case .success = seats.unlock(invite.seatIndex) { unlocked = true }
@@ -186,8 +192,9 @@ extension Room {
             return .failed(error.rawValue)
         case .success(let taken):
             announceVacated(taken.vacated, except: nil)
-            outbox.send("seat:updated", SeatUpdatedEvent(seatIndex: index, user: PublicProfile(user.profile), isMuted: taken.muted),
-                        to: .room(id, except: nil))
+            outbox.send(
+                "seat:updated", SeatUpdatedEvent(seatIndex: index, user: PublicProfile(user.profile), isMuted: taken.muted),
+                to: .room(id, except: nil))
             await applyStage()
             return .ok
         }
@@ -202,7 +209,9 @@ extension Room {
         case .failure(let error)?:
             return .failed(error.rawValue)
         case .success(let invite)?:
-            outbox.send("seat:invite:pending", InvitePendingEvent(seatIndex: invite.seatIndex, isPending: false, invitedUserId: nil), to: .room(id, except: nil))
+            outbox.send(
+                "seat:invite:pending", InvitePendingEvent(seatIndex: invite.seatIndex, isPending: false, invitedUserId: nil),
+                to: .room(id, except: nil))
             return .ok
         }
     }

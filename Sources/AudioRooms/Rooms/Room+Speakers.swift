@@ -51,9 +51,12 @@ extension Room {
         switch event {
         case .dominantSpeaker(let producerId, let volume):
             guard let owner = producerOwner[producerId], let participant = participants[owner] else { return }
-            outbox.send("speaker:active", SpeakerActiveEvent(userId: participant.user.id, volume: volume, timestamp: services.now(),
-                                                             activeSpeakers: activeSpeakers.isEmpty ? [participant.user.id] : activeSpeakers),
-                        to: .room(id, except: nil))
+            outbox.send(
+                "speaker:active",
+                SpeakerActiveEvent(
+                    userId: participant.user.id, volume: volume, timestamp: services.now(),
+                    activeSpeakers: activeSpeakers.isEmpty ? [participant.user.id] : activeSpeakers),
+                to: .room(id, except: nil))
         case .audioLevels(let levels):
             var users: [Int] = []
             for level in levels {
@@ -62,8 +65,9 @@ extension Room {
             if users != activeSpeakers {
                 activeSpeakers = users
                 if let loudest = levels.first, let owner = producerOwner[loudest.producerId], let user = participants[owner]?.user.id {
-                    outbox.send("speaker:active", SpeakerActiveEvent(userId: user, volume: loudest.volume, timestamp: services.now(), activeSpeakers: users),
-                                to: .room(id, except: nil))
+                    outbox.send(
+                        "speaker:active", SpeakerActiveEvent(userId: user, volume: loudest.volume, timestamp: services.now(), activeSpeakers: users),
+                        to: .room(id, except: nil))
                 }
             }
         case .silence:
@@ -155,8 +159,11 @@ extension Room {
 
     private func emit(_ decision: RoomSpeakerView.Decision?) {
         guard let decision, !isClosed else { return }
-        outbox.sendLocally("speaker:active", SpeakerActiveEvent(userId: decision.userId, volume: decision.volume, timestamp: services.now(),
-                                                                activeSpeakers: decision.activeSpeakers),
-                           to: .room(id, except: nil))
+        outbox.sendLocally(
+            "speaker:active",
+            SpeakerActiveEvent(
+                userId: decision.userId, volume: decision.volume, timestamp: services.now(),
+                activeSpeakers: decision.activeSpeakers),
+            to: .room(id, except: nil))
     }
 }

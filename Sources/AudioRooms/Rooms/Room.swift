@@ -125,8 +125,9 @@ public actor Room {
     func resync() async {
         guard !isClosed else { return }
         for participant in participants.values.sorted(by: { $0.joinedAtMs < $1.joinedAtMs }) {
-            let member = RoomMember(socketId: participant.socketId, profile: participant.user.profile, joinedAtMs: participant.joinedAtMs,
-                                    node: services.node)
+            let member = RoomMember(
+                socketId: participant.socketId, profile: participant.user.profile, joinedAtMs: participant.joinedAtMs,
+                node: services.node)
             _ = try? await store.addMember(member, room: id)
             if let producer = participant.producerId { try? await store.setProducer(producer, socket: participant.socketId, room: id) }
             try? await store.setRoom(id, ofUser: participant.user.id)
@@ -163,7 +164,8 @@ public actor Room {
         let members: [RoomMember]
         let reclaimed: (seatIndex: Int, muted: Bool)?
         do {
-            change = try await store.addMember(RoomMember(socketId: socket, profile: user.profile, joinedAtMs: joinedAt, node: services.node), room: id)
+            change = try await store.addMember(
+                RoomMember(socketId: socket, profile: user.profile, joinedAtMs: joinedAt, node: services.node), room: id)
             try await store.setRoom(id, ofUser: user.id)
             // Seat retention: a speaker coming back within the grace gets their seat again.
             let userId = user.id
@@ -181,8 +183,9 @@ public actor Room {
         }
         remember(members)
         if let reclaimed {
-            outbox.send("seat:updated", SeatUpdatedEvent(seatIndex: reclaimed.seatIndex, user: PublicProfile(user.profile), isMuted: reclaimed.muted),
-                        to: .room(id, except: socket))
+            outbox.send(
+                "seat:updated", SeatUpdatedEvent(seatIndex: reclaimed.seatIndex, user: PublicProfile(user.profile), isMuted: reclaimed.muted),
+                to: .room(id, except: socket))
         }
         if change.userChanged {
             outbox.send("room:userJoined", UserJoinedEvent(userId: user.id, user: PublicProfile(user.profile)), to: .room(id, except: socket))
@@ -212,16 +215,19 @@ public actor Room {
             others.append(PublicProfile(member.profile, isSpeaker: speakers.contains(member.userId)))
         }
         let seatStates = seats.occupied.map { seat in
-            SeatState(seatIndex: seat.seatIndex,
-                      user: PublicProfile(profile(of: seat.occupant.userId) ?? UserProfile(id: seat.occupant.userId)),
-                      isMuted: seat.occupant.muted)
+            SeatState(
+                seatIndex: seat.seatIndex,
+                user: PublicProfile(profile(of: seat.occupant.userId) ?? UserProfile(id: seat.occupant.userId)),
+                isMuted: seat.occupant.muted)
         }
-        let producers = members
+        let producers =
+            members
             .filter { $0.socketId != socket }
             .compactMap { m in m.producerId.map { ProducerRef(producerId: $0, userId: m.userId) } }
             .sorted { $0.producerId < $1.producerId }
-        return RoomJoinAck(rtpCapabilities: router.rtpCapabilities, participants: others, seats: seatStates,
-                           lockedSeats: seats.locked.sorted(), existingProducers: producers)
+        return RoomJoinAck(
+            rtpCapabilities: router.rtpCapabilities, participants: others, seats: seatStates,
+            lockedSeats: seats.locked.sorted(), existingProducers: producers)
     }
 
     /// `room:leave`, a join elsewhere, or a disconnect (`retainSeat`): the socket's whole footprint in
@@ -271,12 +277,17 @@ public actor Room {
         // Only when something here is due: in a cluster the store is not read every tick, and the
         // node whose write wins announces each expiry once.
         if let deadline = seats.nextDeadlineMs, deadline <= now,
-           let (expired, released) = await updateSeats({ seats in (seats.expireInvites(now: now), seats.releaseExpiredRetentions(now: now)) }) {
+            let (expired, released) = await updateSeats({ seats in (seats.expireInvites(now: now), seats.releaseExpiredRetentions(now: now)) })
+        {
             for invite in expired {
-                outbox.send("seat:invite:pending", InvitePendingEvent(seatIndex: invite.seatIndex, isPending: false, invitedUserId: nil), to: .room(id, except: nil))
+                outbox.send(
+                    "seat:invite:pending", InvitePendingEvent(seatIndex: invite.seatIndex, isPending: false, invitedUserId: nil),
+                    to: .room(id, except: nil))
             }
             for vacated in released {
-                outbox.send("seat:cleared", SeatClearedEvent(seatIndex: vacated.seatIndex, userId: vacated.userId, reason: "expired"), to: .room(id, except: nil))
+                outbox.send(
+                    "seat:cleared", SeatClearedEvent(seatIndex: vacated.seatIndex, userId: vacated.userId, reason: "expired"),
+                    to: .room(id, except: nil))
             }
         }
         await speakerTick(now: now)
@@ -309,7 +320,8 @@ public actor Room {
                 if services.directory.room(of: participant.socketId) == id { services.directory.setRoom(nil, for: participant.socketId) }
                 try? await store.clearRoom(id, ofUser: participant.user.id)
             }
-            services.statusPoster.post(.init(roomId: id, isLive: false, participantCount: 0, endedAt: Date(timeIntervalSince1970: Double(services.now()) / 1000)))
+            services.statusPoster.post(
+                .init(roomId: id, isLive: false, participantCount: 0, endedAt: Date(timeIntervalSince1970: Double(services.now()) / 1000)))
         }
         participants.removeAll()
         transportOwner.removeAll()
@@ -332,7 +344,8 @@ public actor Room {
             await exportedProducerClosed(producerId)
             guard let owner = forgetProducer(producerId), let participant = participants[owner] else { return }
             participants[owner]?.producerId = nil
-            outbox.send("audio:producerClosed", ProducerClosedEvent(producerId: producerId, userId: participant.user.id), to: .room(id, except: owner))
+            outbox.send(
+                "audio:producerClosed", ProducerClosedEvent(producerId: producerId, userId: participant.user.id), to: .room(id, except: owner))
             try? await store.setProducer(nil, socket: owner, room: id)
         case .consumerClosed(let consumerId, _):
             await importedConsumerClosed(consumerId)

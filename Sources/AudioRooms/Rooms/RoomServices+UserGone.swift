@@ -22,7 +22,8 @@ extension RoomServices {
     /// `seat:cleared` for the seat the user's departure vacated (nothing when kept or not seated).
     func announceSeatCleared(_ vacated: SeatMap.Vacated?, room: String, except socket: String?) {
         guard let vacated else { return }
-        outbox.send("seat:cleared", SeatClearedEvent(seatIndex: vacated.seatIndex, userId: vacated.userId, reason: nil), to: .room(room, except: socket))
+        outbox.send(
+            "seat:cleared", SeatClearedEvent(seatIndex: vacated.seatIndex, userId: vacated.userId, reason: nil), to: .room(room, except: socket))
     }
 
     /// `room:userLeft`, and the room's status for the backend (live while anyone is in it).

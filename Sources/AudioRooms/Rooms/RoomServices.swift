@@ -20,10 +20,12 @@ public struct RoomServices: Sendable {
     /// Milliseconds since the Unix epoch (payload timestamps, invite expiry, retention).
     public var now: @Sendable () -> Int64
 
-    public init(outbox: any Outbox, backend: any RoomBackend, directory: SessionDirectory, statusPoster: StatusPoster,
-                giftQueue: GiftQueue?, rateLimiter: RateLimiter, configuration: Configuration, logger: Logger,
-                store: any RoomStateStore = InMemoryRoomStateStore(), node: String = "", pipeLink: PipeLink? = nil,
-                now: @escaping @Sendable () -> Int64) {
+    public init(
+        outbox: any Outbox, backend: any RoomBackend, directory: SessionDirectory, statusPoster: StatusPoster,
+        giftQueue: GiftQueue?, rateLimiter: RateLimiter, configuration: Configuration, logger: Logger,
+        store: any RoomStateStore = InMemoryRoomStateStore(), node: String = "", pipeLink: PipeLink? = nil,
+        now: @escaping @Sendable () -> Int64
+    ) {
         self.store = store
         self.node = node
         self.pipeLink = pipeLink

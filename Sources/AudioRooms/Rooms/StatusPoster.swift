@@ -25,8 +25,9 @@ public final class StatusPoster: Service, Sendable {
     public func run() async throws {
         await withGracefulShutdownHandler {
             for await status in stream {
-                await backend.postRoomStatus(roomId: status.roomId, isLive: status.isLive,
-                                             participantCount: status.participantCount, endedAt: status.endedAt)
+                await backend.postRoomStatus(
+                    roomId: status.roomId, isLive: status.isLive,
+                    participantCount: status.participantCount, endedAt: status.endedAt)
             }
         } onGracefulShutdown: {
             self.continuation.finish()

@@ -101,8 +101,10 @@ public struct SeatMap: Sendable, Equatable {
         let previous = removeUser(userId)
         let muted = isMuted(userId)
         seats[seatIndex] = Occupant(userId: userId, muted: muted)
-        return .success(Taken(seatIndex: seatIndex, muted: muted,
-                              vacated: previous.map { Vacated(seatIndex: $0.seatIndex, userId: userId) }))
+        return .success(
+            Taken(
+                seatIndex: seatIndex, muted: muted,
+                vacated: previous.map { Vacated(seatIndex: $0.seatIndex, userId: userId) }))
     }
 
     public enum NotSeated: String, Error, Sendable {
@@ -143,8 +145,10 @@ public struct SeatMap: Sendable, Equatable {
         let previous = removeUser(userId)
         let muted = isMuted(userId)
         seats[seatIndex] = Occupant(userId: userId, muted: muted)
-        return .success(Assigned(seatIndex: seatIndex, muted: muted, evicted: evicted,
-                                 vacated: previous.map { Vacated(seatIndex: $0.seatIndex, userId: userId) }))
+        return .success(
+            Assigned(
+                seatIndex: seatIndex, muted: muted, evicted: evicted,
+                vacated: previous.map { Vacated(seatIndex: $0.seatIndex, userId: userId) }))
     }
 
     // MARK: - mute

@@ -22,7 +22,9 @@ public final class InMemoryRoomStateStore: RoomStateStore {
 
     public init() {}
 
-    public func updateSeats<R: Sendable>(room: String, seatCount: Int, _ body: @escaping @Sendable (inout SeatMap) -> R) async throws -> VersionedSeats<R> {
+    public func updateSeats<R: Sendable>(room: String, seatCount: Int, _ body: @escaping @Sendable (inout SeatMap) -> R) async throws
+        -> VersionedSeats<R>
+    {
         state.withLock { state in
             var entry = state.rooms[room] ?? RoomState()
             let before = entry.seats ?? SeatMap(seatCount: seatCount)
@@ -48,7 +50,8 @@ public final class InMemoryRoomStateStore: RoomStateStore {
     public func addMember(_ member: RoomMember, room: String) async throws -> MembershipChange {
         state.withLock { state in
             var entry = state.rooms[room] ?? RoomState()
-            let isNewUser = !entry.members.values.contains { $0.userId == member.userId && $0.socketId != member.socketId }
+            let isNewUser =
+                !entry.members.values.contains { $0.userId == member.userId && $0.socketId != member.socketId }
                 && entry.members[member.socketId] == nil
             if entry.members[member.socketId] == nil { entry.members[member.socketId] = member }
             state.rooms[room] = entry

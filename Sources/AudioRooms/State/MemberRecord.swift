@@ -6,8 +6,10 @@ import Foundation
 enum MemberRecord {
     static func encode(_ member: RoomMember) -> String {
         let profile = member.profile.publicFields.filter { $0.key != "id" }.map { AnyJSON.array([.string($0.key), json($0.value)]) }
-        let object: [String: AnyJSON] = ["userId": .int(member.userId), "joinedAt": .int(Int(member.joinedAtMs)),
-                                         "node": .string(member.node), "profile": .array(profile)]
+        let object: [String: AnyJSON] = [
+            "userId": .int(member.userId), "joinedAt": .int(Int(member.joinedAtMs)),
+            "node": .string(member.node), "profile": .array(profile),
+        ]
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return (try? encoder.encode(AnyJSON.object(object))).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
@@ -15,7 +17,8 @@ enum MemberRecord {
 
     static func decode(socket: String, json text: String) -> RoomMember? {
         guard text.utf8.count <= 65_536, case .object(let object)? = try? JSONDecoder().decode(AnyJSON.self, from: Data(text.utf8)),
-              case .int(let userId)? = object["userId"] else { return nil }
+            case .int(let userId)? = object["userId"]
+        else { return nil }
         var joinedAt: Int64 = 0
         if case .int(let ms)? = object["joinedAt"] { joinedAt = Int64(ms) }
         var node = ""
@@ -24,7 +27,8 @@ enum MemberRecord {
         if case .array(let pairs)? = object["profile"] {
             for pair in pairs.prefix(64) {
                 guard case .array(let kv) = pair, kv.count == 2, case .string(let key) = kv[0],
-                      UserProfile.publicFieldNames.contains(key) else { continue }
+                    UserProfile.publicFieldNames.contains(key)
+                else { continue }
                 fields.append((key, profileValue(kv[1])))
             }
         }

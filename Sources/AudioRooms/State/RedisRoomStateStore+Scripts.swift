@@ -5,7 +5,8 @@ import Redis
 extension RedisRoomStateStore {
     /// KEYS: seats, locked, muted, version. ARGV: invite key prefix, seat count.
     /// → {version, HGETALL seats, locked, muted, invite values}
-    static let loadSeatsScript = RedisScript("""
+    static let loadSeatsScript = RedisScript(
+        """
         local invites = {}
         for i = 0, tonumber(ARGV[2]) - 1 do
           local v = redis.call('GET', ARGV[1] .. i)
@@ -18,7 +19,8 @@ extension RedisRoomStateStore {
     /// The compare-and-set. KEYS: seats, locked, muted, version, store-wide counter.
     /// ARGV: expected version, invite prefix, seat count, then counted lists: seats (field, json),
     /// locked, muted, invites (index, json, ttl ms). → the new version, or nil when it moved.
-    static let writeSeatsScript = RedisScript("""
+    static let writeSeatsScript = RedisScript(
+        """
         if (redis.call('GET', KEYS[4]) or '0') ~= ARGV[1] then return false end
         redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
         local i = 4
@@ -38,7 +40,8 @@ extension RedisRoomStateStore {
 
     /// KEYS: members, users, room state, activity, rooms index. ARGV: socket, member json, user id,
     /// room id, room id as a JSON string, now ms, inactivity timeout ms. → {first socket of the user, count}
-    static let addMemberScript = RedisScript("""
+    static let addMemberScript = RedisScript(
+        """
         local first = 0
         if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then
           if redis.call('HINCRBY', KEYS[2], ARGV[3], 1) == 1 then first = 1 end
@@ -54,7 +57,8 @@ extension RedisRoomStateStore {
     /// KEYS: members, users, room state, rooms index, producers. ARGV: socket, user id, room id,
     /// room id as a JSON string, now ms. → {last socket of the user, count}, or nil when the socket
     /// was not a member (another node removed it first).
-    static let removeMemberScript = RedisScript("""
+    static let removeMemberScript = RedisScript(
+        """
         if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return false end
         redis.call('HDEL', KEYS[5], ARGV[1])
         local last = 0
@@ -72,7 +76,8 @@ extension RedisRoomStateStore {
         """)
 
     /// KEYS: members, producers. ARGV: socket, producer id. Only for a current member.
-    static let setProducerScript = RedisScript("""
+    static let setProducerScript = RedisScript(
+        """
         if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then redis.call('HSET', KEYS[2], ARGV[1], ARGV[2]) end
         return 1
         """)
@@ -80,7 +85,8 @@ extension RedisRoomStateStore {
     /// KEYS: seats, locked, muted, version, counter, members, producers, users, room state, rooms
     /// index. ARGV: invite prefix, max seats, room id, then the closing node's own sockets.
     /// → 1 when the room was closed, 0 when members on other nodes keep it open.
-    static let closeRoomScript = RedisScript("""
+    static let closeRoomScript = RedisScript(
+        """
         local mine = {}
         for i = 4, #ARGV do mine[ARGV[i]] = true end
         for _, sid in ipairs(redis.call('HKEYS', KEYS[6])) do
@@ -94,14 +100,16 @@ extension RedisRoomStateStore {
         """)
 
     /// KEYS: key. ARGV: expected value. Deletes the key only while it holds that value.
-    static let compareAndDeleteScript = RedisScript("""
+    static let compareAndDeleteScript = RedisScript(
+        """
         if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
         return 0
         """)
 
     /// The reference's fixed window (INCR, then EXPIRE on the first hit), in one atomic step.
     /// KEYS: counter. ARGV: window ms. → the count.
-    static let rateLimitScript = RedisScript("""
+    static let rateLimitScript = RedisScript(
+        """
         local n = redis.call('INCR', KEYS[1])
         if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
         return n

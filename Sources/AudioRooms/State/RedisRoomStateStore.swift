@@ -40,8 +40,10 @@ public final class RedisRoomStateStore: RoomStateStore {
     static let maxAttempts = 32
     public static let seatsChannel = "msab:seats"
 
-    public init(redis: RedisClient, node: String, inactivityTimeoutMs: Int,
-                now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
+    public init(
+        redis: RedisClient, node: String, inactivityTimeoutMs: Int,
+        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+    ) {
         self.now = now
         self.redis = redis
         self.node = node
@@ -72,7 +74,9 @@ public final class RedisRoomStateStore: RoomStateStore {
         return VersionedSeats(result: (), seats: seats, version: version)
     }
 
-    public func updateSeats<R: Sendable>(room: String, seatCount: Int, _ body: @escaping @Sendable (inout SeatMap) -> R) async throws -> VersionedSeats<R> {
+    public func updateSeats<R: Sendable>(room: String, seatCount: Int, _ body: @escaping @Sendable (inout SeatMap) -> R) async throws
+        -> VersionedSeats<R>
+    {
         for _ in 0..<Self.maxAttempts {
             let (before, version) = try await readSeats(room: room, seatCount: seatCount)
             var after = before
@@ -88,28 +92,40 @@ public final class RedisRoomStateStore: RoomStateStore {
     }
 
     func readSeats(room: String, seatCount: Int) async throws -> (SeatMap, UInt64) {
-        let reply = try await redis.eval(Self.loadSeatsScript, keys: [Keys.seats(room), Keys.locked(room), Keys.muted(room), Keys.version(room)],
-                                         args: [.string(Keys.invitePrefix(room)), .int(seatCount)])
+        let reply = try await redis.eval(
+            Self.loadSeatsScript, keys: [Keys.seats(room), Keys.locked(room), Keys.muted(room), Keys.version(room)],
+            args: [.string(Keys.invitePrefix(room)), .int(seatCount)])
         guard let parts = reply.array, parts.count == 5 else { throw RoomStoreError.malformed("seat snapshot") }
         let version = parts[0].string.flatMap { UInt64($0) } ?? 0
-        return (try SeatRecords.decode(seatCount: seatCount, seats: parts[1].array ?? [], locked: parts[2].array ?? [],
-                                       muted: parts[3].array ?? [], invites: parts[4].array ?? []), version)
+        return (
+            try SeatRecords.decode(
+                seatCount: seatCount, seats: parts[1].array ?? [], locked: parts[2].array ?? [],
+                muted: parts[3].array ?? [], invites: parts[4].array ?? []), version
+        )
     }
 
     /// The compare-and-set: nil when the version moved.
     func writeSeats(room: String, expected: UInt64, _ seats: SeatMap) async throws -> UInt64? {
         let records = SeatRecords.encode(seats, now: now())
         var args: [RESPArgument] = [.string(String(expected)), .string(Keys.invitePrefix(room)), .int(seats.seatCount), .int(records.seats.count)]
-        for (field, json) in records.seats { args.append(.string(field)); args.append(.string(json)) }
+        for (field, json) in records.seats {
+            args.append(.string(field))
+            args.append(.string(json))
+        }
         args.append(.int(records.locked.count))
         args.append(contentsOf: records.locked.map { .string($0) })
         args.append(.int(records.muted.count))
         args.append(contentsOf: records.muted.map { .string($0) })
         args.append(.int(records.invites.count))
-        for invite in records.invites { args.append(.string(invite.field)); args.append(.string(invite.json)); args.append(.int(Int(invite.ttlMs))) }
-        let reply = try await redis.eval(Self.writeSeatsScript,
-                                         keys: [Keys.seats(room), Keys.locked(room), Keys.muted(room), Keys.version(room), Keys.versionCounter],
-                                         args: args)
+        for invite in records.invites {
+            args.append(.string(invite.field))
+            args.append(.string(invite.json))
+            args.append(.int(Int(invite.ttlMs)))
+        }
+        let reply = try await redis.eval(
+            Self.writeSeatsScript,
+            keys: [Keys.seats(room), Keys.locked(room), Keys.muted(room), Keys.version(room), Keys.versionCounter],
+            args: args)
         if case .null = reply { return nil }
         guard let version = reply.int, let exact = UInt64(exactly: version) else { throw RoomStoreError.malformed("seat version") }
         return exact
@@ -119,34 +135,42 @@ public final class RedisRoomStateStore: RoomStateStore {
 
     public func addMember(_ member: RoomMember, room: String) async throws -> MembershipChange {
         let now = self.now()
-        let reply = try await redis.eval(Self.addMemberScript,
-                                         keys: [Keys.members(room), Keys.users(room), Keys.state(room), Keys.activity(room), Keys.rooms],
-                                         args: [.string(member.socketId), .string(MemberRecord.encode(member)), .string(String(member.userId)),
-                                                .string(room), .string(MemberRecord.jsonString(room)), .string(String(now)),
-                                                .int(max(1, inactivityTimeoutMs))])
+        let reply = try await redis.eval(
+            Self.addMemberScript,
+            keys: [Keys.members(room), Keys.users(room), Keys.state(room), Keys.activity(room), Keys.rooms],
+            args: [
+                .string(member.socketId), .string(MemberRecord.encode(member)), .string(String(member.userId)),
+                .string(room), .string(MemberRecord.jsonString(room)), .string(String(now)),
+                .int(max(1, inactivityTimeoutMs)),
+            ])
         return try Self.membershipChange(reply) ?? MembershipChange(userChanged: false, participantCount: 0)
     }
 
     public func removeMember(socket: String, userId: Int, room: String) async throws -> MembershipChange? {
         let now = self.now()
-        let reply = try await redis.eval(Self.removeMemberScript,
-                                         keys: [Keys.members(room), Keys.users(room), Keys.state(room), Keys.rooms, Keys.producers(room)],
-                                         args: [.string(socket), .string(String(userId)), .string(room), .string(MemberRecord.jsonString(room)),
-                                                .string(String(now))])
+        let reply = try await redis.eval(
+            Self.removeMemberScript,
+            keys: [Keys.members(room), Keys.users(room), Keys.state(room), Keys.rooms, Keys.producers(room)],
+            args: [
+                .string(socket), .string(String(userId)), .string(room), .string(MemberRecord.jsonString(room)),
+                .string(String(now)),
+            ])
         return try Self.membershipChange(reply)
     }
 
     static func membershipChange(_ reply: RESPValue) throws -> MembershipChange? {
         if case .null = reply { return nil }
         guard let parts = reply.array, parts.count == 2, let changed = parts[0].int, let count = parts[1].int,
-              let exactCount = Int(exactly: count) else { throw RoomStoreError.malformed("membership") }
+            let exactCount = Int(exactly: count)
+        else { throw RoomStoreError.malformed("membership") }
         return MembershipChange(userChanged: changed == 1, participantCount: exactCount)
     }
 
     public func setProducer(_ producerId: String?, socket: String, room: String) async throws {
         if let producerId {
-            _ = try await redis.eval(Self.setProducerScript, keys: [Keys.members(room), Keys.producers(room)],
-                                     args: [.string(socket), .string(producerId)])
+            _ = try await redis.eval(
+                Self.setProducerScript, keys: [Keys.members(room), Keys.producers(room)],
+                args: [.string(socket), .string(producerId)])
         } else {
             _ = try await redis.send(["HDEL", .string(Keys.producers(room)), .string(socket)])
         }
@@ -163,7 +187,8 @@ public final class RedisRoomStateStore: RoomStateStore {
         var out: [RoomMember] = []
         for pair in stride(from: 0, to: members.count - 1, by: 2) {
             guard let socket = members[pair].string, let json = members[pair + 1].string,
-                  var member = MemberRecord.decode(socket: socket, json: json) else { continue }
+                var member = MemberRecord.decode(socket: socket, json: json)
+            else { continue }
             member.producerId = producerOf[socket]
             out.append(member)
         }
@@ -171,11 +196,14 @@ public final class RedisRoomStateStore: RoomStateStore {
     }
 
     public func closeRoom(_ room: String, localSockets: Set<String>) async throws -> Bool {
-        let reply = try await redis.eval(Self.closeRoomScript,
-                                         keys: [Keys.seats(room), Keys.locked(room), Keys.muted(room), Keys.version(room), Keys.versionCounter,
-                                                Keys.members(room), Keys.producers(room), Keys.users(room), Keys.state(room), Keys.rooms],
-                                         args: [.string(Keys.invitePrefix(room)), .int(SeatRecords.maxSeats), .string(room)]
-                                            + localSockets.sorted().map { .string($0) })
+        let reply = try await redis.eval(
+            Self.closeRoomScript,
+            keys: [
+                Keys.seats(room), Keys.locked(room), Keys.muted(room), Keys.version(room), Keys.versionCounter,
+                Keys.members(room), Keys.producers(room), Keys.users(room), Keys.state(room), Keys.rooms,
+            ],
+            args: [.string(Keys.invitePrefix(room)), .int(SeatRecords.maxSeats), .string(room)]
+                + localSockets.sorted().map { .string($0) })
         guard reply.int == 1 else { return false }
         _ = try? await redis.send(["PUBLISH", .string(Self.seatsChannel), .string("\(node) \(room)")])
         return true

@@ -25,7 +25,8 @@ enum SeatRecords {
             return (String(seat.seatIndex), json + "}")
         }
         let invites = map.invites.values.sorted { $0.seatIndex < $1.seatIndex }.map { invite -> (String, String, Int64) in
-            let json = #"{"targetUserId":"\#(invite.targetUserId)","invitedBy":"\#(invite.invitedBy)","seatIndex":\#(invite.seatIndex),"createdAt":\#(invite.createdAtMs),"expiresAt":\#(invite.expiresAtMs)}"#
+            let json =
+                #"{"targetUserId":"\#(invite.targetUserId)","invitedBy":"\#(invite.invitedBy)","seatIndex":\#(invite.seatIndex),"createdAt":\#(invite.createdAtMs),"expiresAt":\#(invite.expiresAtMs)}"#
             let ttl = max(1, invite.expiresAtMs.subtractingReportingOverflow(now).partialValue.addingReportingOverflow(inviteGraceMs).partialValue)
             return (String(invite.seatIndex), json, ttl)
         }
@@ -39,7 +40,8 @@ enum SeatRecords {
         while pair + 1 < seats.count {
             defer { pair += 2 }
             guard let index = seats[pair].string.flatMap({ Int($0) }), (0..<seatCount).contains(index),
-                  let object = jsonObject(seats[pair + 1].string), let userId = id(object["userId"]) else { continue }
+                let object = jsonObject(seats[pair + 1].string), let userId = id(object["userId"])
+            else { continue }
             let muted = object["muted"] as? Bool ?? false
             occupants[index] = SeatMap.Occupant(userId: userId, muted: muted, retainedUntilMs: int64(object["retainedUntil"]))
         }
@@ -48,10 +50,12 @@ enum SeatRecords {
         var inviteMap: [Int: SeatMap.Invite] = [:]
         for value in invites {
             guard let object = jsonObject(value.string), let index = id(object["seatIndex"]), (0..<seatCount).contains(index),
-                  let target = id(object["targetUserId"]), let createdAt = int64(object["createdAt"]) else { continue }
+                let target = id(object["targetUserId"]), let createdAt = int64(object["createdAt"])
+            else { continue }
             let expiresAt = int64(object["expiresAt"]) ?? createdAt.addingReportingOverflow(30_000).partialValue
-            inviteMap[index] = SeatMap.Invite(seatIndex: index, targetUserId: target, invitedBy: id(object["invitedBy"]) ?? 0,
-                                              createdAtMs: createdAt, expiresAtMs: expiresAt)
+            inviteMap[index] = SeatMap.Invite(
+                seatIndex: index, targetUserId: target, invitedBy: id(object["invitedBy"]) ?? 0,
+                createdAtMs: createdAt, expiresAtMs: expiresAt)
         }
         // A user in two seats (two nodes of the reference, say) keeps the lowest one.
         var seen = Set<Int>()
