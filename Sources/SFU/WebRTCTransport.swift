@@ -25,9 +25,10 @@ package final class WebRTCTransport {
 
     /// Lower-case UUID.
     package let id: String
-    /// The router that owns it. The transport never calls it (style R7): its events (a close
-    /// reason, valid tuples) are returned, and the worker's demux uses this to hand them, and
-    /// the packets the transport decrypted, to the owner.
+    /// The router that owns it. Lifecycle events (a close reason, valid tuples) are returned to
+    /// the worker's demux, which hands them to this owner (style R7); only the packet path calls
+    /// it, as mediasoup's `Transport::Listener` does: a decrypted RTP packet goes to
+    /// ``Router/receiveRTP(_:for:now:)`` for the fan-out, a NACK to the router's retransmission.
     unowned let router: Router
     /// `unowned(unsafe)`: used for every packet sent (sink, counters), and the worker owns its
     /// routers and transports, which it closes before it goes away (all on its loop).
