@@ -210,7 +210,7 @@ let package = Package(
             name: "SFUTestSupport", dependencies: ["SFU", "DTLS", "MediasoupWire", "RTP", "SRTP", "STUN", nioCore],
             path: "Tests/SFUTestSupport", swiftSettings: swiftSettings),
         .testTarget(
-            name: "SFUTests", dependencies: ["SFU", "SFUTestSupport", "RTP", "STUN", "DTLS", "SRTP", "MediasoupWire", nioCore],
+            name: "SFUTests", dependencies: ["SFU", "SFUTestSupport", "TestSupport", "RTP", "STUN", "DTLS", "SRTP", "MediasoupWire", nioCore],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "SFUServerTests",

@@ -6,6 +6,7 @@ import RTP
 import SFUTestSupport
 import SRTP
 import STUN
+import TestSupport
 import Testing
 
 @testable import SFU
@@ -50,13 +51,13 @@ final class Harness {
     static let workerCertificate = try! DTLSCertificate(commonName: "sfu-worker")
 
     /// `seed`: the worker's random numbers (ids, SSRCs, ICE credentials, keys) come from a
-    /// ``SeededRandom`` instead of the system CSPRNG, so they repeat from run to run.
+    /// ``SeededGenerator`` (TestSupport) instead of the system CSPRNG, so they repeat from run to run.
     init(port: UInt16 = 40_000, seed: UInt64? = nil) throws {
         nextPort = port
         address = TransportAddress(ipv4: 127, 0, 0, 1, port: port)
         worker = SFUWorker(
             certificate: Self.workerCertificate, sink: sink, settings: .init(announcedAddress: "127.0.0.1", port: Int(port)),
-            random: seed.map { SeededRandom(seed: $0) } ?? SystemRandomNumberGenerator())
+            random: seed.map { SeededGenerator(seed: $0) } ?? SystemRandomNumberGenerator())
         router = try Router.make(mediaCodecs: ORTC.msabMediaCodecs, worker: worker)
     }
 
@@ -166,23 +167,5 @@ struct ReceivedRTP {
         self.ssrc = ssrc
         self.payload = payload
         self.extensions = extensions
-    }
-}
-
-/// SplitMix64 (Steele, Lea, Flood 2014): a small seeded generator for deterministic SFU tests.
-/// Never for production: the worker's default is the system CSPRNG.
-struct SeededRandom: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
