@@ -22,24 +22,16 @@ final class JanusParticipant: LoadParticipant, @unchecked Sendable {
     private unowned let runner: LoadTestRunner
     private let loop: any EventLoop
     private(set) var phase: VirtualParticipant.Phase = .connecting
-    let startedAt: NIODeadline
-    private(set) var lastPacketAt: NIODeadline?
-    private(set) var milestones: [JoinMilestone: Double] = [:]
-    private(set) var streams: [UInt32: ReceiveStreamStats] = [:]
+    private(set) var progress: ParticipantProgress
     private(set) var media: MediaLeg?
 
-    private var tcp: (any Channel)?
+    private var webSocket: WebSocketClientLink
     private var udp: (any Channel)?
-    private var codec: WebSocketClientCodec
-    private let webSocketKey: String
-    private var inbound = ByteBuffer()
     private var janus: JanusClientStateMachine?
-    private var wroteSignalling = false
     private let localUsernameFragment: String
     private let localPassword: String
     private var packetizer: OpusPacketizer
     private var producing = false
-    private var dtlsUp = false
     private static let maximumStreams = 64
 
     // MARK: - Init
@@ -50,9 +42,8 @@ final class JanusParticipant: LoadParticipant, @unchecked Sendable {
         self.role = role
         self.runner = runner
         self.loop = loop
-        self.startedAt = now
-        self.webSocketKey = WebSocketClientCodec.makeKey(using: &generator)
-        self.codec = WebSocketClientCodec(key: webSocketKey)
+        self.progress = ParticipantProgress(startedAt: now, maximumStreams: Self.maximumStreams)
+        self.webSocket = WebSocketClientLink(using: &generator)
         self.packetizer = OpusPacketizer(ssrc: UInt32.random(in: 1...UInt32.max, using: &generator))
         // RFC 8839 §5.4: ufrag ≥ 4 and pwd ≥ 22 ice-chars.
         self.localUsernameFragment = "lt\(index)x\(UInt32.random(in: 0...UInt32.max, using: &generator))"
@@ -65,13 +56,7 @@ final class JanusParticipant: LoadParticipant, @unchecked Sendable {
         guard let address = runner.mediaSourceAddress else {
             return fail("no local address toward \(runner.options.host) (give --media-address)")
         }
-        DatagramBootstrap(group: loop)
-            .channelInitializer { [self] channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(UDPLegHandler(participant: self))
-                }
-            }
-            .bind(host: address, port: 0)
+        UDPLegHandler.bind(host: address, on: loop, participant: self)
             .whenComplete { [self] result in
                 switch result {
                 case .success(let channel):
@@ -92,41 +77,27 @@ final class JanusParticipant: LoadParticipant, @unchecked Sendable {
     }
 
     func stop() {
-        if case .failed = phase {} else { phase = .stopped }
+        phase.stop()
         producing = false
         closeAll()
     }
 
     func fail(_ reason: String) {
-        switch phase {
-        case .failed, .stopped: return
-        case .connecting, .joining, .live:
-            let wasLive = phase == .live
-            phase = .failed(reason)
-            producing = false
-            closeAll()
-            runner.participantFailed(self, reason: reason, wasLive: wasLive)
-        }
+        guard let wasLive = phase.fail(reason) else { return }
+        producing = false
+        closeAll()
+        runner.participantFailed(self, reason: reason, wasLive: wasLive)
     }
 
     // MARK: - Signalling I/O
 
     func signallingActive() {
-        let request = WebSocketClientCodec.handshakeRequest(
-            host: "\(runner.options.host):\(runner.options.port)", path: "/", key: webSocketKey, subprotocol: "janus-protocol")
-        tcp?.writeAndFlush(ByteBuffer(string: request), promise: nil)
+        webSocket.requestUpgrade(host: runner.options.host, port: runner.options.port, path: "/", subprotocol: "janus-protocol")
     }
 
     func signallingBytes(_ buffer: inout ByteBuffer) {
-        inbound.writeBuffer(&buffer)
-        let events: [WebSocketClientCodec.Event]
-        do {
-            events = try codec.feed(&inbound)
-        } catch {
-            fail("WebSocket: \(error)")
-            return
-        }
-        inbound.discardReadBytes()
+        let (events, failure) = webSocket.receive(&buffer)
+        if let failure { return fail(failure) }
         for event in events {
             switch event {
             case .upgraded:
@@ -136,42 +107,27 @@ final class JanusParticipant: LoadParticipant, @unchecked Sendable {
             case .text(let text):
                 handle(janus?.receive(text: text, now: .now()) ?? [])
             case .binary: fail("Janus sent a binary frame")
-            case .ping(let payload): writeFrame(.pong, Array(payload.readableBytesView))
+            case .ping: break  // answered by the WebSocket link
             case .close: fail("Janus closed the WebSocket")
             }
         }
     }
 
     func signallingFlush() {
-        guard wroteSignalling else { return }
-        wroteSignalling = false
-        tcp?.flush()
+        webSocket.flush()
     }
 
-    func signallingClosed() {
-        if case .stopped = phase { return }
-        fail("signalling connection closed")
-    }
-
-    // MARK: - Media I/O
-
-    func mediaDatagram(_ datagram: ByteBuffer, from source: SocketAddress) {
-        // Before Janus's SDP there is no leg: Janus (ICE-lite) sends nothing first, so nothing is lost.
-        guard let media else { return }
-        handle(media.receive(datagram, from: source, now: .now()))
-    }
+    // MARK: - Media I/O (mediaDatagram is LoadParticipant's)
 
     func tick(now: NIODeadline, using generator: inout some RandomNumberGenerator) {
         if let outputs = janus?.handleTimeout(now: now), !outputs.isEmpty { handle(outputs) }
         guard let media else { return }
-        handle(media.handleTimeout(now: now, using: &generator))
+        handleMedia(media.handleTimeout(now: now, using: &generator))
     }
 
     func sendAudioFrame() {
         guard producing, let media else { return }
-        var packet = packetizer.next(reservingCapacity: 32)
-        media.sendRTP(&packet)
-        media.flush()
+        media.sendAudioFrame(from: &packetizer)
     }
 
     // MARK: - Private
@@ -196,7 +152,7 @@ final class JanusParticipant: LoadParticipant, @unchecked Sendable {
             .whenComplete { [self] result in
                 switch result {
                 case .success(let channel):
-                    if case .failed = phase { channel.close(promise: nil) } else { tcp = channel }
+                    if case .failed = phase { channel.close(promise: nil) } else { webSocket.attach(channel) }
                 case .failure(let error):
                     fail("connect: \(error)")
                 }
@@ -207,7 +163,7 @@ final class JanusParticipant: LoadParticipant, @unchecked Sendable {
         for output in outputs {
             switch output {
             case .send(let text):
-                writeFrame(.text, Array(text.utf8))
+                webSocket.write(.text, Array(text.utf8))
             case .remoteDescription(let remote):
                 startMedia(remote)
             case .running:
@@ -245,58 +201,39 @@ final class JanusParticipant: LoadParticipant, @unchecked Sendable {
         leg.channel = udp
         media = leg
         // Janus has our fingerprint in the SDP already: DTLS may start as soon as ICE is up.
-        handle(leg.signallingConnected(now: .now()))
+        handleMedia(leg.signallingConnected(now: .now()))
         leg.start(now: .now(), using: &generator)
     }
 
-    private func handle(_ events: [MediaLeg.Event]) {
+    func handleMedia(_ events: [MediaLeg.Event]) {
         for event in events {
-            switch event {
-            case .iceConnected:
-                mark(.iceConnected)
-            case .dtlsConnected:
-                mark(.dtlsConnected)
-                dtlsUp = true
-                speakerMaybeLive()
-            case .failed(let reason):
-                fail(reason)
-            case .rtp(let sequenceNumber, let timestamp, let ssrc):
-                let now = NIODeadline.now()
-                lastPacketAt = now
-                guard streams[ssrc] != nil || streams.count < Self.maximumStreams else { continue }
-                streams[ssrc, default: ReceiveStreamStats()].received(
-                    sequenceNumber: sequenceNumber, timestamp: timestamp, arrivalNanoseconds: UInt64(clamping: now.uptimeNanoseconds))
-                if phase == .joining {
-                    mark(.firstAudio)
-                    phase = .live
-                    runner.participantLive(self)
-                }
+            switch progress.apply(event, now: .now()) {
+            case nil: break
+            case .dtlsConnected: speakerMaybeLive()
+            case .failed(let reason): fail(reason)
+            case .audio:
+                guard phase == .joining else { break }
+                mark(.firstAudio)
+                phase = .live
+                runner.participantLive(self)
             }
         }
     }
 
     private func speakerMaybeLive() {
-        guard case .speaker = role, producing, dtlsUp, phase == .joining else { return }
+        guard case .speaker = role, producing, progress.dtlsUp, phase == .joining else { return }
         phase = .live
         runner.participantLive(self)
-    }
-
-    private func writeFrame(_ opcode: WebSocketClientCodec.Opcode, _ payload: [UInt8]) {
-        guard let tcp else { return }
-        tcp.write(SignallingLink.maskedFrame(opcode, payload, allocator: tcp.allocator), promise: nil)
-        wroteSignalling = true
     }
 
     private func closeAll() {
         media?.close()
         if media == nil { udp?.close(promise: nil) }  // the leg closes the channel it holds
         udp = nil
-        tcp?.close(promise: nil)
-        tcp = nil
+        webSocket.close()
     }
 
     private func mark(_ milestone: JoinMilestone) {
-        guard milestones[milestone] == nil else { return }
-        milestones[milestone] = Double(NIODeadline.now().uptimeNanoseconds - startedAt.uptimeNanoseconds) / 1_000_000
+        progress.mark(milestone, at: .now())
     }
 }

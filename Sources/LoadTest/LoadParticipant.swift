@@ -10,13 +10,9 @@ import NIOCore
 protocol LoadParticipant: SignallingPeer {
     var role: VirtualParticipant.Role { get }
     var phase: VirtualParticipant.Phase { get }
-    var startedAt: NIODeadline { get }
-    var lastPacketAt: NIODeadline? { get }
-    var milestones: [JoinMilestone: Double] { get }
-    var streams: [UInt32: ReceiveStreamStats] { get }
+    /// Its join milestones and what it received (read through the properties below).
+    var progress: ParticipantProgress { get }
     var media: MediaLeg? { get }
-    /// The totals of streams that ended while the test ran (their SSRC went away).
-    var retiredStreams: StreamTotals { get }
 
     func start()
     func stop()
@@ -25,13 +21,32 @@ protocol LoadParticipant: SignallingPeer {
     /// The speakers' 20 ms clock.
     func sendAudioFrame()
 
-    // Media I/O (UDPLegHandler); the signalling I/O is SignallingPeer's.
-    func mediaDatagram(_ datagram: ByteBuffer, from source: SocketAddress)
+    /// What its media leg reported (through ``ParticipantProgress/apply(_:now:)``).
+    func handleMedia(_ events: [MediaLeg.Event])
 }
 
 extension VirtualParticipant: LoadParticipant {}
 
 extension LoadParticipant {
-    /// A participant whose streams never end early (Janus's: one feed for the whole test).
-    var retiredStreams: StreamTotals { StreamTotals() }
+    var startedAt: NIODeadline { progress.timeline.startedAt }
+    /// When each join step completed (ms after `startedAt`), for the report's phase breakdown.
+    var milestones: [JoinMilestone: Double] { progress.timeline.milestones }
+    var streams: [UInt32: ReceiveStreamStats] { progress.receiveLog.streams }
+    var lastPacketAt: NIODeadline? { progress.receiveLog.lastPacketAt }
+    /// The totals of streams that ended while the test ran (their SSRC went away).
+    var retiredStreams: StreamTotals { progress.receiveLog.retired }
+
+    /// A datagram from the media socket (UDPLegHandler); the signalling I/O is SignallingPeer's.
+    /// Before the leg exists it is dropped: the server (ICE-lite, msab and Janus alike) sends
+    /// nothing before our first check, so nothing is lost.
+    func mediaDatagram(_ datagram: ByteBuffer, from source: SocketAddress) {
+        guard let media else { return }
+        handleMedia(media.receive(datagram, from: source, now: .now()))
+    }
+
+    /// The signalling connection closed under a participant that did not stop.
+    func signallingClosed() {
+        if case .stopped = phase { return }
+        fail("signalling connection closed")
+    }
 }

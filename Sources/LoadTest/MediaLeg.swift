@@ -178,6 +178,13 @@ final class MediaLeg {
         return true
     }
 
+    /// A speaker's 20 ms tick: the packetizer's next Opus packet, protected and sent now.
+    func sendAudioFrame(from packetizer: inout OpusPacketizer) {
+        var packet = packetizer.next(reservingCapacity: 32)
+        sendRTP(&packet)
+        flush()
+    }
+
     /// Writes what is queued.
     func flush() {
         guard let channel else { return }

@@ -1,3 +1,4 @@
+public import NIOCore
 public import RTP
 
 /// What a listener measures on one received stream: RFC 3550 A.1/A.3 loss and A.8 jitter
@@ -18,7 +19,7 @@ public struct ReceiveStreamStats: Sendable, Hashable {
     }
 
     /// Feeds one authenticated packet.
-    public mutating func received(sequenceNumber: UInt16, timestamp: UInt32, arrivalNanoseconds: UInt64) {
+    public mutating func received(sequenceNumber: UInt16, timestamp: UInt32, arrival: NIODeadline) {
         if let top = highest {
             let ahead = sequenceNumber &- top
             if ahead != 0, ahead < 0x8000 {
@@ -37,7 +38,7 @@ public struct ReceiveStreamStats: Sendable, Hashable {
             highest = sequenceNumber
             window = 1
         }
-        rtp.received(sequenceNumber: sequenceNumber, timestamp: timestamp, arrivalNanoseconds: arrivalNanoseconds)
+        rtp.received(sequenceNumber: sequenceNumber, timestamp: timestamp, arrival: arrival)
     }
 
     /// Packets expected so far (from the first to the highest sequence number).

@@ -1,4 +1,5 @@
 import NIOCore
+import NIOPosix
 
 /// The I/O shell of a ``MediaLeg``: hands each received datagram to the participant, on the
 /// event loop (NIOUDPEchoServer style, no allocation beyond NIO's own).
@@ -9,6 +10,17 @@ final class UDPLegHandler: ChannelInboundHandler {
 
     init(participant: any LoadParticipant) {
         self.participant = participant
+    }
+
+    /// Binds a participant's media socket on `host`, its datagrams going to `participant`.
+    static func bind(host: String, on loop: any EventLoop, participant: any LoadParticipant & Sendable) -> EventLoopFuture<any Channel> {
+        DatagramBootstrap(group: loop)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(UDPLegHandler(participant: participant))
+                }
+            }
+            .bind(host: host, port: 0)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

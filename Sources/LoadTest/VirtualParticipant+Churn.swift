@@ -16,14 +16,14 @@ extension VirtualParticipant {
     /// bare disconnect.
     func leave(sendRoomLeave: Bool) {
         leaving = true
-        guard sendRoomLeave, let tcp, let frame = socketIO.emitWithoutAck("room:leave", ["roomId": .string(room)]) else {
+        guard sendRoomLeave, let channel = webSocket.channel, let frame = socketIO.emitWithoutAck("room:leave", ["roomId": .string(room)]) else {
             stop()
             return
         }
         // Close once the frame is out: a close right away could drop it.
-        let written = tcp.eventLoop.makePromise(of: Void.self)
+        let written = channel.eventLoop.makePromise(of: Void.self)
         written.futureResult.whenComplete { [self] _ in stop() }
-        writeFrame(.text, Array(frame.utf8), promise: written)
+        webSocket.write(.text, Array(frame.utf8), promise: written)
         signallingFlush()
     }
 
@@ -40,7 +40,7 @@ extension VirtualParticipant {
         chatsSent += 1
         let content = "soak \(userID) #\(chatsSent)"
         guard let frame = socketIO.emitWithoutAck("chat:message", ["roomId": .string(room), "content": .string(content)]) else { return false }
-        writeFrame(.text, Array(frame.utf8))
+        webSocket.write(.text, Array(frame.utf8))
         signallingFlush()
         lastChatAt = now
         pendingChats.append((content, now + .nanoseconds(Int64(ChurnOptions.chatEchoTimeout * 1e9))))

@@ -30,6 +30,21 @@ final class VirtualParticipant: SignallingPeer, @unchecked Sendable {
         case live
         case failed(String)
         case stopped
+
+        /// Stopped on purpose; a failure stays what it was.
+        mutating func stop() {
+            if case .failed = self {} else { self = .stopped }
+        }
+
+        /// Fails, once: whether it was live, or nil when it had failed or stopped already.
+        mutating func fail(_ reason: String) -> Bool? {
+            switch self {
+            case .failed, .stopped: return nil
+            case .connecting, .joining, .live:
+                defer { self = .failed(reason) }
+                return self == .live
+            }
+        }
     }
 
     // MARK: - Stored properties
@@ -42,33 +57,24 @@ final class VirtualParticipant: SignallingPeer, @unchecked Sendable {
     unowned let runner: LoadTestRunner
     private let loop: any EventLoop
     private(set) var phase: Phase = .connecting
-    let startedAt: NIODeadline
     private(set) var liveAt: NIODeadline?
-    private(set) var lastPacketAt: NIODeadline?
-    /// When each join step completed (ms after `startedAt`), for the report's phase breakdown.
-    private(set) var milestones: [JoinMilestone: Double] = [:]
+    private(set) var progress: ParticipantProgress
 
-    var tcp: (any Channel)?
-    private var codec: WebSocketClientCodec
-    private let webSocketKey: String
-    private var inbound = ByteBuffer()
+    var webSocket: WebSocketClientLink
     var socketIO: SocketIOClientStateMachine
     private var acks: [Int: ([JSONValue]) -> Void] = [:]
-    private var wroteSignalling = false
 
     private var routerCapabilities: JSONValue = .null
     private(set) var media: MediaLeg?
     private var transportId: String?
     private var transportConnected = false
-    private var dtlsUp = false
     /// Producers still to consume (bounded: a room has at most a few dozen speakers).
     private var producersToConsume: [String] = []
     private var consumedProducers: Set<String> = []
+    /// Also the bound of the received streams; streams whose producer closed
+    /// (`audio:producerClosed`) are folded into totals (``ReceiveLog/retire(ssrc:)``), so the
+    /// table stays bounded while speakers come and go.
     private static let maximumProducers = 64
-    private(set) var streams: [UInt32: ReceiveStreamStats] = [:]
-    /// Streams whose producer closed (`audio:producerClosed`), folded together so the table
-    /// above stays bounded while speakers come and go.
-    private(set) var retiredStreams = StreamTotals()
     /// The producer behind each consumer SSRC (from the `audio:consume` ack).
     private var producerOfSSRC: [UInt32: String] = [:]
 
@@ -97,9 +103,8 @@ final class VirtualParticipant: SignallingPeer, @unchecked Sendable {
         self.room = room ?? runner.options.room
         self.runner = runner
         self.loop = loop
-        self.startedAt = now
-        self.webSocketKey = WebSocketClientCodec.makeKey(using: &generator)
-        self.codec = WebSocketClientCodec(key: webSocketKey)
+        self.progress = ParticipantProgress(startedAt: now, maximumStreams: Self.maximumProducers)
+        self.webSocket = WebSocketClientLink(using: &generator)
         self.socketIO = SocketIOClientStateMachine(auth: ["token": .string(token)])
         self.packetizer = OpusPacketizer(ssrc: UInt32.random(in: 1...UInt32.max, using: &generator))
     }
@@ -115,7 +120,7 @@ final class VirtualParticipant: SignallingPeer, @unchecked Sendable {
                 if case .failed = self.phase {
                     channel.close(promise: nil)
                 } else {
-                    self.tcp = channel
+                    self.webSocket.attach(channel)
                 }
             case .failure(let error):
                 self.fail("connect: \(error)")
@@ -125,88 +130,60 @@ final class VirtualParticipant: SignallingPeer, @unchecked Sendable {
 
     /// Stops sending and closes both connections.
     func stop() {
-        if case .failed = phase {} else { phase = .stopped }
+        phase.stop()
         producing = false
-        media?.close()
-        tcp?.close(promise: nil)
-        tcp = nil
+        closeAll()
     }
 
     func fail(_ reason: String) {
         // A churn participant on its way out: the server closing its transports is the point.
         if leaving { return stop() }
-        switch phase {
-        case .failed, .stopped: return
-        case .connecting, .joining, .live:
-            let wasLive = phase == .live
-            phase = .failed(reason)
-            producing = false
-            media?.close()
-            tcp?.close(promise: nil)
-            tcp = nil
-            runner.participantFailed(self, reason: reason, wasLive: wasLive)
-        }
+        guard let wasLive = phase.fail(reason) else { return }
+        producing = false
+        closeAll()
+        runner.participantFailed(self, reason: reason, wasLive: wasLive)
+    }
+
+    private func closeAll() {
+        media?.close()
+        webSocket.close()
     }
 
     // MARK: - Signalling I/O (from WebSocketConnectionHandler)
 
     func signallingActive() {
-        let path = "/socket.io/?EIO=4&transport=websocket"
-        let request = WebSocketClientCodec.handshakeRequest(host: "\(runner.options.host):\(runner.options.port)", path: path, key: webSocketKey)
-        tcp?.writeAndFlush(ByteBuffer(string: request), promise: nil)
+        webSocket.requestUpgrade(host: runner.options.host, port: runner.options.port, path: SignallingLink.path)
     }
 
     func signallingBytes(_ buffer: inout ByteBuffer) {
-        inbound.writeBuffer(&buffer)
-        let events: [WebSocketClientCodec.Event]
-        do {
-            events = try codec.feed(&inbound)
-        } catch {
-            fail("WebSocket: \(error)")
-            return
-        }
-        inbound.discardReadBytes()
+        let (events, failure) = webSocket.receive(&buffer)
+        if let failure { return fail(failure) }
         for event in events {
             switch event {
-            case .upgraded: break
+            case .upgraded, .ping: break  // a ping is answered by the WebSocket link
             case .text(let text): handle(socketIO.receive(text: text))
             case .binary: handle(socketIO.receiveBinary())
-            case .ping(let payload): writeFrame(.pong, Array(payload.readableBytesView))
             case .close: fail("server closed the WebSocket")
             }
         }
     }
 
     func signallingFlush() {
-        guard wroteSignalling else { return }
-        wroteSignalling = false
-        tcp?.flush()
+        webSocket.flush()
     }
 
-    func signallingClosed() {
-        if case .stopped = phase { return }
-        fail("signalling connection closed")
-    }
-
-    // MARK: - Media I/O (from UDPLegHandler)
-
-    func mediaDatagram(_ datagram: ByteBuffer, from source: SocketAddress) {
-        guard let media else { return }
-        handle(media.receive(datagram, from: source, now: .now()))
-    }
+    // MARK: - Media I/O (UDPLegHandler calls mediaDatagram, LoadParticipant's)
 
     /// Timers (the runner calls this every tick for participants with a media leg).
     func tick(now: NIODeadline, using generator: inout some RandomNumberGenerator) {
         guard let media else { return }
-        handle(media.handleTimeout(now: now, using: &generator))
+        handleMedia(media.handleTimeout(now: now, using: &generator))
     }
 
     /// The speakers' 20 ms clock.
     func sendAudioFrame() {
         guard producing, let media else { return }
-        var packet = packetizer.next(reservingCapacity: 32)
-        media.sendRTP(&packet)
-        media.flush()
+        media.sendAudioFrame(from: &packetizer)
     }
 
     // MARK: - Socket.IO
@@ -215,7 +192,7 @@ final class VirtualParticipant: SignallingPeer, @unchecked Sendable {
         for output in outputs {
             switch output {
             case .send(let text):
-                writeFrame(.text, Array(text.utf8))
+                webSocket.write(.text, Array(text.utf8))
             case .connected:
                 mark(.socketConnected)
                 phase = .joining
@@ -231,20 +208,13 @@ final class VirtualParticipant: SignallingPeer, @unchecked Sendable {
         signallingFlush()
     }
 
-    func writeFrame(_ opcode: WebSocketClientCodec.Opcode, _ payload: [UInt8], promise: EventLoopPromise<Void>? = nil) {
-        guard let tcp else { return }
-        tcp.write(SignallingLink.maskedFrame(opcode, payload, allocator: tcp.allocator), promise: promise)
-        wroteSignalling = true
-    }
-
     func emit(_ name: String, _ payload: JSONValue, ack: @escaping ([JSONValue]) -> Void) {
         guard let (id, frame) = socketIO.emit(name, payload) else {
             fail("cannot emit \(name): not connected or too many pending acks")
             return
         }
         acks[id] = ack
-        writeFrame(.text, Array(frame.utf8))
-        wroteSignalling = true
+        webSocket.write(.text, Array(frame.utf8))
     }
 
     /// The ack's error string, if it is an error (`{error}` or `{success: false, error}`).
@@ -341,13 +311,7 @@ final class VirtualParticipant: SignallingPeer, @unchecked Sendable {
         runner.registerMedia(self)
 
         // The socket first, so ICE starts as soon as it is bound; transport:connect goes in parallel.
-        DatagramBootstrap(group: loop)
-            .channelInitializer { [self] channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(UDPLegHandler(participant: self))
-                }
-            }
-            .bind(host: remote.protocol == .inet6 ? "::" : "0.0.0.0", port: 0)
+        UDPLegHandler.bind(host: remote.protocol == .inet6 ? "::" : "0.0.0.0", on: loop, participant: self)
             .whenComplete { [self] result in
                 switch result {
                 case .success(let channel):
@@ -372,7 +336,7 @@ final class VirtualParticipant: SignallingPeer, @unchecked Sendable {
             if let error = ackError(args.first ?? .null) { return fail("transport:connect: \(error)") }
             mark(.transportConnected)
             transportConnected = true
-            if let media { handle(media.signallingConnected(now: .now())) }
+            if let media { handleMedia(media.signallingConnected(now: .now())) }
             switch role {
             case .speaker: produce()
             case .listener: consumeQueued()
@@ -405,10 +369,8 @@ final class VirtualParticipant: SignallingPeer, @unchecked Sendable {
     }
 
     private func speakerMaybeLive() {
-        guard producing, dtlsUp, phase == .joining else { return }
-        phase = .live
-        liveAt = .now()
-        runner.participantLive(self)
+        guard producing, progress.dtlsUp, phase == .joining else { return }
+        goLive(at: .now())
     }
 
     // MARK: - Listener
@@ -426,7 +388,7 @@ final class VirtualParticipant: SignallingPeer, @unchecked Sendable {
         producersToConsume.removeAll { $0 == producerId }
         for (ssrc, producer) in producerOfSSRC where producer == producerId {
             producerOfSSRC[ssrc] = nil
-            if let stream = streams.removeValue(forKey: ssrc) { retiredStreams.add(stream) }
+            progress.retire(ssrc: ssrc)
         }
     }
 
@@ -463,43 +425,34 @@ final class VirtualParticipant: SignallingPeer, @unchecked Sendable {
 
     /// Records the first time a milestone is reached.
     private func mark(_ milestone: JoinMilestone) {
-        guard milestones[milestone] == nil else { return }
-        milestones[milestone] = Double(NIODeadline.now().uptimeNanoseconds - startedAt.uptimeNanoseconds) / 1_000_000
+        progress.mark(milestone, at: .now())
     }
 
     // MARK: - Media events
 
-    private func handle(_ events: [MediaLeg.Event]) {
+    func handleMedia(_ events: [MediaLeg.Event]) {
         for event in events {
-            switch event {
-            case .iceConnected:
-                mark(.iceConnected)
+            let now = NIODeadline.now()
+            switch progress.apply(event, now: now) {
+            case nil: break
             case .dtlsConnected:
-                mark(.dtlsConnected)
-                dtlsUp = true
                 speakerMaybeLive()
                 // Without speakers there is no audio to wait for: a listener whose media is up has
                 // joined (its join → audio time is then not sampled).
-                if case .listener = role, !expectsAudio, phase == .joining {
-                    phase = .live
-                    liveAt = .now()
-                    runner.participantLive(self)
-                }
+                if case .listener = role, !expectsAudio, phase == .joining { goLive(at: now) }
             case .failed(let reason):
                 fail(reason)
-            case .rtp(let sequenceNumber, let timestamp, let ssrc):
-                let now = NIODeadline.now()
-                lastPacketAt = now
-                guard streams[ssrc] != nil || streams.count < Self.maximumProducers else { continue }
-                streams[ssrc, default: ReceiveStreamStats()].received(
-                    sequenceNumber: sequenceNumber, timestamp: timestamp, arrivalNanoseconds: UInt64(clamping: now.uptimeNanoseconds))
-                if phase == .joining {
-                    mark(.firstAudio)
-                    phase = .live
-                    liveAt = now
-                    runner.participantLive(self)
-                }
+            case .audio:
+                guard phase == .joining else { break }
+                mark(.firstAudio)
+                goLive(at: now)
             }
         }
+    }
+
+    private func goLive(at now: NIODeadline) {
+        phase = .live
+        liveAt = now
+        runner.participantLive(self)
     }
 }

@@ -69,14 +69,6 @@ public struct RTPReceiveStatistics: Sendable, Hashable {
         return .accepted
     }
 
-    /// ``received(sequenceNumber:timestamp:arrival:)`` for a caller that keeps raw monotonic
-    /// nanoseconds: `msab loadtest` (Sources/LoadTest), outside the media plane; drop this once
-    /// it passes its `NIODeadline` through.
-    @discardableResult
-    public mutating func received(sequenceNumber: UInt16, timestamp: UInt32, arrivalNanoseconds: UInt64) -> Verdict {
-        received(sequenceNumber: sequenceNumber, timestamp: timestamp, arrival: .uptimeNanoseconds(arrivalNanoseconds))
-    }
-
     private mutating func restart(at sequenceNumber: UInt16) {
         baseSequence = UInt32(sequenceNumber)
         maxSequence = sequenceNumber

@@ -1,3 +1,4 @@
+import NIOCore
 import Testing
 
 @testable import LoadTest
@@ -60,7 +61,7 @@ struct ChurnTests {
     func streamTotals() {
         var stream = ReceiveStreamStats()
         for i in 0..<10 where i != 4 {
-            stream.received(sequenceNumber: UInt16(i), timestamp: UInt32(i * 960), arrivalNanoseconds: UInt64(i) * 20_000_000)
+            stream.received(sequenceNumber: UInt16(i), timestamp: UInt32(i * 960), arrival: .uptimeNanoseconds(UInt64(i) * 20_000_000))
         }
         var totals = StreamTotals()
         totals.add(stream)

@@ -10,7 +10,8 @@ struct MeasurementTests {
         var stats = ReceiveStreamStats()
         for i in 0..<100 {
             stats.received(
-                sequenceNumber: UInt16(truncatingIfNeeded: 65_500 + i), timestamp: UInt32(i * 960), arrivalNanoseconds: UInt64(i) * 20_000_000)
+                sequenceNumber: UInt16(truncatingIfNeeded: 65_500 + i), timestamp: UInt32(i * 960),
+                arrival: .uptimeNanoseconds(UInt64(i) * 20_000_000))
         }
         #expect(stats.expected == 100)
         #expect(stats.received == 100)
@@ -23,14 +24,14 @@ struct MeasurementTests {
     func lossReorderDuplicate() {
         var stats = ReceiveStreamStats()
         for seq: UInt16 in [1, 2, 4, 5] {
-            stats.received(sequenceNumber: seq, timestamp: UInt32(seq) * 960, arrivalNanoseconds: UInt64(seq) * 20_000_000)
+            stats.received(sequenceNumber: seq, timestamp: UInt32(seq) * 960, arrival: .uptimeNanoseconds(UInt64(seq) * 20_000_000))
         }
         #expect(stats.expected == 5)
         #expect(stats.lost == 1)
-        stats.received(sequenceNumber: 3, timestamp: 3 * 960, arrivalNanoseconds: 5 * 20_000_000)
+        stats.received(sequenceNumber: 3, timestamp: 3 * 960, arrival: .uptimeNanoseconds(5 * 20_000_000))
         #expect(stats.lost == 0)
         #expect(stats.reordered == 1)
-        stats.received(sequenceNumber: 3, timestamp: 3 * 960, arrivalNanoseconds: 5 * 20_000_000)
+        stats.received(sequenceNumber: 3, timestamp: 3 * 960, arrival: .uptimeNanoseconds(5 * 20_000_000))
         #expect(stats.duplicates == 1)
         #expect(stats.reordered == 1)
     }
@@ -40,7 +41,7 @@ struct MeasurementTests {
         var stats = ReceiveStreamStats()
         for i in 0..<500 {
             let offset: Int64 = i % 2 == 0 ? 0 : 10_000_000
-            stats.received(sequenceNumber: UInt16(i), timestamp: UInt32(i * 960), arrivalNanoseconds: UInt64(Int64(i) * 20_000_000 + offset))
+            stats.received(sequenceNumber: UInt16(i), timestamp: UInt32(i * 960), arrival: .uptimeNanoseconds(UInt64(Int64(i) * 20_000_000 + offset)))
         }
         #expect(abs(stats.jitterMilliseconds - 10) < 0.5)
     }
