@@ -15,14 +15,7 @@ struct StreamTotals: Sendable, Hashable {
     var rtcpReceived = 0
 
     mutating func add(_ stream: ReceiveStreamStats) {
-        expected &+= stream.expected
-        received &+= stream.received
-        lost &+= stream.lost
-        reordered &+= stream.reordered
-        duplicates &+= stream.duplicates
-        jitterSum += stream.jitterMilliseconds
-        jitterCount += 1
-        jitterMax = max(jitterMax, stream.jitterMilliseconds)
+        add(StreamTotals(stream))
     }
 
     mutating func add(_ other: StreamTotals) {
@@ -37,5 +30,14 @@ struct StreamTotals: Sendable, Hashable {
         srtpAuthFailures += other.srtpAuthFailures
         srtpReplays += other.srtpReplays
         rtcpReceived += other.rtcpReceived
+    }
+}
+
+extension StreamTotals {
+    /// The totals of one stream (in an extension, so the memberwise initializer stays).
+    init(_ stream: ReceiveStreamStats) {
+        self.init(
+            expected: stream.expected, received: stream.received, lost: stream.lost, reordered: stream.reordered, duplicates: stream.duplicates,
+            jitterSum: stream.jitterMilliseconds, jitterCount: 1, jitterMax: stream.jitterMilliseconds)
     }
 }

@@ -31,31 +31,21 @@ extension Room {
     /// `seat:take`: the user's producers are heard from now on (unless muted).
     func takeSeat(socket: String, user: AuthenticatedUser, seatIndex: Int) async -> SeatAck {
         let userId = user.id
-        switch await updateSeats({ $0.take(seatIndex, by: userId) }) {
-        case nil:
-            return .failed(Self.storeFailure)
-        case .failure(let error)?:
-            return .failed(error.rawValue)
-        case .success(let taken)?:
+        return await changeSeats({ $0.take(seatIndex, by: userId) }) { taken in
             announceVacated(taken.vacated, except: socket)
             outbox.send(
                 "seat:updated", SeatUpdatedEvent(seatIndex: seatIndex, user: PublicProfile(user.profile), isMuted: taken.muted),
                 to: .room(id, except: socket))
             await applyStage()
-            return .ok
         }
     }
 
     /// `seat:leave`: the user is no longer heard (with the seated-speakers-only rule).
     func leaveSeat(socket: String, user: AuthenticatedUser) async -> SeatAck {
         let userId = user.id
-        switch await updateSeats({ $0.leave(userId) }) {
-        case nil: return .failed(Self.storeFailure)
-        case .failure(let error)?: return .failed(error.rawValue)
-        case .success(let vacated)?:
+        return await changeSeats({ $0.leave(userId) }) { vacated in
             announceVacated(vacated, except: socket)
             await applyStage()
-            return .ok
         }
     }
 
@@ -63,12 +53,7 @@ extension Room {
     func assignSeat(socket: String, user: AuthenticatedUser, target: Int, seatIndex: Int) async -> SeatAck {
         if let denied = await authorize(user, .owner) { return .failed(denied) }
         guard !isClosed else { return .failed("Not in room") }
-        switch await updateSeats({ $0.assign(seatIndex, to: target) }) {
-        case nil:
-            return .failed(Self.storeFailure)
-        case .failure(let error)?:
-            return .failed(error.rawValue)
-        case .success(let assigned)?:
+        return await changeSeats({ $0.assign(seatIndex, to: target) }) { assigned in
             // The evicted occupant is told (the reference evicted silently), then the mover's old seat.
             announceVacated(assigned.evicted, reason: "removed", except: nil)
             announceVacated(assigned.vacated, except: nil)
@@ -76,65 +61,42 @@ extension Room {
                 "seat:updated", SeatUpdatedEvent(seatIndex: seatIndex, user: seatProfile(target), isMuted: assigned.muted),
                 to: .room(id, except: socket))
             await applyStage()
-            return .ok
         }
     }
 
     /// `seat:remove` (owner): the removed speaker's audio stops before the ack.
     func removeFromSeat(socket: String, user: AuthenticatedUser, target: Int) async -> SeatAck {
         if let denied = await authorize(user, .owner) { return .failed(denied) }
-        switch await updateSeats({ $0.leave(target) }) {
-        case nil: return .failed(Self.storeFailure)
-        case .failure(let error)?: return .failed(error.rawValue)
-        case .success(let vacated)?:
+        return await changeSeats({ $0.leave(target) }) { vacated in
             announceVacated(vacated, reason: "removed", except: socket)
             await applyStage()
-            return .ok
         }
     }
 
     /// `seat:mute` / `seat:unmute` (manager): the target's producer is paused on the server.
     func setSeatMuted(socket: String, user: AuthenticatedUser, target: Int, muted: Bool) async -> SeatAck {
         if let denied = await authorize(user, .manager) { return .failed(denied) }
-        switch await updateSeats({ $0.setMuted(target, muted) }) {
-        case nil:
-            return .failed(Self.storeFailure)
-        case .failure(let error)?:
-            return .failed(error.rawValue)
-        case .success?:
+        return await changeSeats({ $0.setMuted(target, muted) }) { _ in
             await applyStage()
             outbox.send("seat:userMuted", SeatUserMutedEvent(userId: target, isMuted: muted, selfMuted: nil), to: .room(id, except: nil))
-            return .ok
         }
     }
 
     /// `seat:lock` (manager): an occupant is removed first, and is no longer heard.
     func lockSeat(socket: String, user: AuthenticatedUser, seatIndex: Int) async -> SeatAck {
         if let denied = await authorize(user, .manager) { return .failed(denied) }
-        switch await updateSeats({ $0.lock(seatIndex) }) {
-        case nil:
-            return .failed(Self.storeFailure)
-        case .failure(let error)?:
-            return .failed(error.rawValue)
-        case .success(let evicted)?:
+        return await changeSeats({ $0.lock(seatIndex) }) { evicted in
             announceVacated(evicted, reason: "locked", except: nil)
             outbox.send("seat:locked", SeatLockedEvent(seatIndex: seatIndex, isLocked: true), to: .room(id, except: nil))
             await applyStage()
-            return .ok
         }
     }
 
     /// `seat:unlock` (manager).
     func unlockSeat(socket: String, user: AuthenticatedUser, seatIndex: Int) async -> SeatAck {
         if let denied = await authorize(user, .manager) { return .failed(denied) }
-        switch await updateSeats({ $0.unlock(seatIndex) }) {
-        case nil:
-            return .failed(Self.storeFailure)
-        case .failure(let error)?:
-            return .failed(error.rawValue)
-        case .success?:
+        return await changeSeats({ $0.unlock(seatIndex) }) { _ in
             outbox.send("seat:locked", SeatLockedEvent(seatIndex: seatIndex, isLocked: false), to: .room(id, except: nil))
-            return .ok
         }
     }
 
@@ -145,12 +107,7 @@ extension Room {
         if let denied = await authorize(user, .manager) { return .failed(denied) }
         let ttl = Int64(services.configuration.inviteTTLMs)
         let (inviter, now) = (user.id, services.now())
-        switch await updateSeats({ $0.invite(seatIndex, target: target, by: inviter, now: now, ttlMs: ttl) }) {
-        case nil:
-            return .failed(Self.storeFailure)
-        case .failure(let error)?:
-            return .failed(error.rawValue)
-        case .success(let invite)?:
+        return await changeSeats({ $0.invite(seatIndex, target: target, by: inviter, now: now, ttlMs: ttl) }) { invite in
             outbox.send(
                 "seat:invite:pending", InvitePendingEvent(seatIndex: seatIndex, isPending: true, invitedUserId: target), to: .room(id, except: nil))
             let received = InviteReceivedEvent(
@@ -160,7 +117,6 @@ extension Room {
             for targetSocket in targetSockets.sorted() {
                 outbox.send("seat:invite:received", received, to: .socket(targetSocket))
             }
-            return .ok
         }
     }
 
@@ -203,15 +159,24 @@ extension Room {
     /// `seat:invite:decline`.
     func declineInvite(socket: String, user: AuthenticatedUser, seatIndex: Int?) async -> SeatAck {
         let (userId, now) = (user.id, services.now())
-        switch await updateSeats({ $0.takeInvite(for: userId, seatIndex: seatIndex, now: now) }) {
-        case nil:
-            return .failed(Self.storeFailure)
-        case .failure(let error)?:
-            return .failed(error.rawValue)
-        case .success(let invite)?:
+        return await changeSeats({ $0.takeInvite(for: userId, seatIndex: seatIndex, now: now) }) { invite in
             outbox.send(
                 "seat:invite:pending", InvitePendingEvent(seatIndex: invite.seatIndex, isPending: false, invitedUserId: nil),
                 to: .room(id, except: nil))
+        }
+    }
+
+    /// Runs one seat operation on the shared seat map and answers the event: the store
+    /// unreachable (``storeFailure``), the operation refused (its error's text), or done:
+    /// `announce` tells the room what changed, then `.ok`.
+    func changeSeats<Value: Sendable, Refusal: Error & Sendable & RawRepresentable<String>>(
+        _ operation: @escaping @Sendable (inout SeatMap) -> Result<Value, Refusal>, announce: (Value) async -> Void
+    ) async -> SeatAck {
+        switch await updateSeats(operation) {
+        case nil: return .failed(Self.storeFailure)
+        case .failure(let error)?: return .failed(error.rawValue)
+        case .success(let value)?:
+            await announce(value)
             return .ok
         }
     }
