@@ -15,50 +15,64 @@ import Testing
         #endif
     }
 
-    @Test(arguments: SRTPProfile.allCases)
-    func aesNIProtectsLikeOpenSSL(profile: SRTPProfile) throws {
+    /// What a case of ``aesNIProtectsLikeOpenSSL(profile:kind:)`` protects: SRTP or SRTCP.
+    enum PacketKind: CaseIterable, Sendable {
+        case rtp, rtcp
+
+        /// RTP: sequence numbers across a wrap (the ROC enters the IV), payloads of every length
+        /// 0…300 (partial blocks, one to many 4-block batches), with and without CSRCs and an
+        /// extension (AAD lengths that are not block multiples). RTCP: 0…39 words of report.
+        var packets: [[UInt8]] {
+            switch self {
+            case .rtp:
+                (0..<600).map { step in
+                    LibSRTPDifferentialTests.rtp(
+                        seq: UInt16(truncatingIfNeeded: 65_200 + step), timestamp: UInt32(step) &* 960, ssrc: 0x1234_5678 &+ UInt32(step % 2),
+                        csrcs: step % 3, extensionWords: step % 4 == 0 ? 0 : step % 5, payload: step % 301)
+                }
+            case .rtcp:
+                (0..<40).map { LibSRTPDifferentialTests.rtcp(ssrc: 0x0BAD_CAFE, words: $0) }
+            }
+        }
+
+        func protect(_ packet: inout ByteBuffer, with session: SRTPSession) throws {
+            switch self {
+            case .rtp: try session.protectRTP(&packet)
+            case .rtcp: try session.protectRTCP(&packet)
+            }
+        }
+
+        func unprotect(_ packet: inout ByteBuffer, with session: SRTPSession) throws {
+            switch self {
+            case .rtp: try session.unprotectRTP(&packet)
+            case .rtcp: try session.unprotectRTCP(&packet)
+            }
+        }
+    }
+
+    @Test(arguments: SRTPProfile.allCases, PacketKind.allCases)
+    func aesNIProtectsLikeOpenSSL(profile: SRTPProfile, kind: PacketKind) throws {
         let key = (0..<profile.keyAndSaltLength).map { UInt8(truncatingIfNeeded: $0 &* 89 &+ 7) }
         let fastOut = try SRTPSession(profile: profile, keyAndSalt: key, direction: .outbound)
         let slowOut = try SRTPSession(profile: profile, keyAndSalt: key, direction: .outbound, aesNI: false)
         let fastIn = try SRTPSession(profile: profile, keyAndSalt: key, direction: .inbound)
         let slowIn = try SRTPSession(profile: profile, keyAndSalt: key, direction: .inbound, aesNI: false)
         var generator = SystemRandomNumberGenerator()
-        // Sequence numbers across a wrap (the ROC enters the IV), payloads of every length
-        // 0…300 (partial blocks, one to many 4-block batches), with and without CSRCs and an
-        // extension (AAD lengths that are not block multiples).
-        for step in 0..<600 {
-            let seq = UInt16(truncatingIfNeeded: 65_200 + step)
-            let csrcs = step % 3
-            let extensionWords = step % 4 == 0 ? 0 : step % 5
-            let plain = LibSRTPDifferentialTests.rtp(
-                seq: seq, timestamp: UInt32(step) &* 960, ssrc: 0x1234_5678 &+ UInt32(step % 2), csrcs: csrcs,
-                extensionWords: extensionWords, payload: step % 301)
+        for (index, plain) in kind.packets.enumerated() {
             var fast = ByteBuffer(bytes: plain)
             var slow = ByteBuffer(bytes: plain)
-            try fastOut.protectRTP(&fast)
-            try slowOut.protectRTP(&slow)
-            #expect(fast == slow, "RTP seq \(seq), \(plain.count) bytes")
+            try kind.protect(&fast, with: fastOut)
+            try kind.protect(&slow, with: slowOut)
+            #expect(fast == slow, "\(kind) packet \(index), \(plain.count) bytes")
             var openedBySlow = fast
-            try slowIn.unprotectRTP(&openedBySlow)
+            try kind.unprotect(&openedBySlow, with: slowIn)
             #expect(Array(openedBySlow.readableBytesView) == plain)
+            // A flipped bit anywhere fails the AES-NI tag check (and leaves the replay state alone).
             var tampered = slow
             let at = tampered.readerIndex + Int.random(in: 0..<tampered.readableBytes, using: &generator)
             tampered.setInteger(tampered.getInteger(at: at, as: UInt8.self)! ^ 0x01, at: at)
-            #expect(throws: SRTPError.self) { try fastIn.unprotectRTP(&tampered) }
-            try fastIn.unprotectRTP(&slow)
-            #expect(Array(slow.readableBytesView) == plain)
-        }
-        for words in 0..<40 {
-            let plain = LibSRTPDifferentialTests.rtcp(ssrc: 0x0BAD_CAFE, words: words)
-            var fast = ByteBuffer(bytes: plain)
-            var slow = ByteBuffer(bytes: plain)
-            try fastOut.protectRTCP(&fast)
-            try slowOut.protectRTCP(&slow)
-            #expect(fast == slow, "RTCP of \(plain.count) bytes")
-            var openedBySlow = fast
-            try slowIn.unprotectRTCP(&openedBySlow)
-            #expect(Array(openedBySlow.readableBytesView) == plain)
-            try fastIn.unprotectRTCP(&slow)
+            #expect(throws: SRTPError.self) { try kind.unprotect(&tampered, with: fastIn) }
+            try kind.unprotect(&slow, with: fastIn)
             #expect(Array(slow.readableBytesView) == plain)
         }
     }
