@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 
-from msabtest import run
 from msabtest.audio import dominant_frequency, is_tone
 from msabtest.metrics import metric, wait_metric
 
@@ -111,11 +110,7 @@ def test_listeners_on_two_nodes_hear_a_speaker_and_its_end(cluster: Any) -> None
         finally:
             await c.close_clients()
 
-    try:
-        run(body(), 140)
-    except BaseException:
-        print(c.logs())
-        raise
+    c.run(body(), 140)
 
 
 def test_a_dead_speaker_node_closes_its_producers_elsewhere(cluster: Any) -> None:
@@ -150,11 +145,7 @@ def test_a_dead_speaker_node_closes_its_producers_elsewhere(cluster: Any) -> Non
         finally:
             await c.close_clients()
 
-    try:
-        run(body(), 140)
-    except BaseException:
-        print(c.logs())
-        raise
+    c.run(body(), 140)
 
 
 def test_a_moderator_on_another_node_silences_the_copy(cluster: Any) -> None:
@@ -203,11 +194,7 @@ def test_a_moderator_on_another_node_silences_the_copy(cluster: Any) -> None:
         finally:
             await c.close_clients()
 
-    try:
-        run(body(), 140)
-    except BaseException:
-        print(c.logs())
-        raise
+    c.run(body(), 140)
 
 
 def speaker_views(client: Any, after: int = 0) -> list[tuple[Any, list[Any]]]:
@@ -278,8 +265,4 @@ def test_speaker_detection_covers_the_room_across_nodes(cluster: Any) -> None:
         finally:
             await c.close_clients()
 
-    try:
-        run(body(), 140)
-    except BaseException:
-        print(c.logs())
-        raise
+    c.run(body(), 140)

@@ -31,73 +31,87 @@ extension Room {
     /// `seat:take`: the user's producers are heard from now on (unless muted).
     func takeSeat(socket: String, user: AuthenticatedUser, seatIndex: Int) async -> SeatAck {
         let userId = user.id
-        return await changeSeats({ $0.take(seatIndex, by: userId) }) { taken in
-            announceVacated(taken.vacated, except: socket)
-            outbox.send(
-                "seat:updated", SeatUpdatedEvent(seatIndex: seatIndex, user: PublicProfile(user.profile), isMuted: taken.muted),
-                to: .room(id, except: socket))
-            await applyStage()
-        }
+        return await changeSeats(
+            { $0.take(seatIndex, by: userId) },
+            announce: { taken in
+                announceVacated(taken.vacated, except: socket)
+                outbox.send(
+                    "seat:updated", SeatUpdatedEvent(seatIndex: seatIndex, user: PublicProfile(user.profile), isMuted: taken.muted),
+                    to: .room(id, except: socket))
+                await applyStage()
+            })
     }
 
     /// `seat:leave`: the user is no longer heard (with the seated-speakers-only rule).
     func leaveSeat(socket: String, user: AuthenticatedUser) async -> SeatAck {
         let userId = user.id
-        return await changeSeats({ $0.leave(userId) }) { vacated in
-            announceVacated(vacated, except: socket)
-            await applyStage()
-        }
+        return await changeSeats(
+            { $0.leave(userId) },
+            announce: { vacated in
+                announceVacated(vacated, except: socket)
+                await applyStage()
+            })
     }
 
     /// `seat:assign` (owner).
     func assignSeat(socket: String, user: AuthenticatedUser, target: Int, seatIndex: Int) async -> SeatAck {
         if let denied = await authorize(user, .owner) { return .failed(denied) }
         guard !isClosed else { return .failed("Not in room") }
-        return await changeSeats({ $0.assign(seatIndex, to: target) }) { assigned in
-            // The evicted occupant is told (the reference evicted silently), then the mover's old seat.
-            announceVacated(assigned.evicted, reason: "removed", except: nil)
-            announceVacated(assigned.vacated, except: nil)
-            outbox.send(
-                "seat:updated", SeatUpdatedEvent(seatIndex: seatIndex, user: seatProfile(target), isMuted: assigned.muted),
-                to: .room(id, except: socket))
-            await applyStage()
-        }
+        return await changeSeats(
+            { $0.assign(seatIndex, to: target) },
+            announce: { assigned in
+                // The evicted occupant is told (the reference evicted silently), then the mover's old seat.
+                announceVacated(assigned.evicted, reason: "removed", except: nil)
+                announceVacated(assigned.vacated, except: nil)
+                outbox.send(
+                    "seat:updated", SeatUpdatedEvent(seatIndex: seatIndex, user: seatProfile(target), isMuted: assigned.muted),
+                    to: .room(id, except: socket))
+                await applyStage()
+            })
     }
 
     /// `seat:remove` (owner): the removed speaker's audio stops before the ack.
     func removeFromSeat(socket: String, user: AuthenticatedUser, target: Int) async -> SeatAck {
         if let denied = await authorize(user, .owner) { return .failed(denied) }
-        return await changeSeats({ $0.leave(target) }) { vacated in
-            announceVacated(vacated, reason: "removed", except: socket)
-            await applyStage()
-        }
+        return await changeSeats(
+            { $0.leave(target) },
+            announce: { vacated in
+                announceVacated(vacated, reason: "removed", except: socket)
+                await applyStage()
+            })
     }
 
     /// `seat:mute` / `seat:unmute` (manager): the target's producer is paused on the server.
     func setSeatMuted(socket: String, user: AuthenticatedUser, target: Int, muted: Bool) async -> SeatAck {
         if let denied = await authorize(user, .manager) { return .failed(denied) }
-        return await changeSeats({ $0.setMuted(target, muted) }) { _ in
-            await applyStage()
-            outbox.send("seat:userMuted", SeatUserMutedEvent(userId: target, isMuted: muted, selfMuted: nil), to: .room(id, except: nil))
-        }
+        return await changeSeats(
+            { $0.setMuted(target, muted) },
+            announce: { _ in
+                await applyStage()
+                outbox.send("seat:userMuted", SeatUserMutedEvent(userId: target, isMuted: muted, selfMuted: nil), to: .room(id, except: nil))
+            })
     }
 
     /// `seat:lock` (manager): an occupant is removed first, and is no longer heard.
     func lockSeat(socket: String, user: AuthenticatedUser, seatIndex: Int) async -> SeatAck {
         if let denied = await authorize(user, .manager) { return .failed(denied) }
-        return await changeSeats({ $0.lock(seatIndex) }) { evicted in
-            announceVacated(evicted, reason: "locked", except: nil)
-            outbox.send("seat:locked", SeatLockedEvent(seatIndex: seatIndex, isLocked: true), to: .room(id, except: nil))
-            await applyStage()
-        }
+        return await changeSeats(
+            { $0.lock(seatIndex) },
+            announce: { evicted in
+                announceVacated(evicted, reason: "locked", except: nil)
+                outbox.send("seat:locked", SeatLockedEvent(seatIndex: seatIndex, isLocked: true), to: .room(id, except: nil))
+                await applyStage()
+            })
     }
 
     /// `seat:unlock` (manager).
     func unlockSeat(socket: String, user: AuthenticatedUser, seatIndex: Int) async -> SeatAck {
         if let denied = await authorize(user, .manager) { return .failed(denied) }
-        return await changeSeats({ $0.unlock(seatIndex) }) { _ in
-            outbox.send("seat:locked", SeatLockedEvent(seatIndex: seatIndex, isLocked: false), to: .room(id, except: nil))
-        }
+        return await changeSeats(
+            { $0.unlock(seatIndex) },
+            announce: { _ in
+                outbox.send("seat:locked", SeatLockedEvent(seatIndex: seatIndex, isLocked: false), to: .room(id, except: nil))
+            })
     }
 
     /// `seat:invite` (manager, not oneself): the room sees the pending invite, the invitee's
@@ -107,17 +121,20 @@ extension Room {
         if let denied = await authorize(user, .manager) { return .failed(denied) }
         let ttl = Int64(services.configuration.inviteTTLMs)
         let (inviter, now) = (user.id, services.now())
-        return await changeSeats({ $0.invite(seatIndex, target: target, by: inviter, now: now, ttlMs: ttl) }) { invite in
-            outbox.send(
-                "seat:invite:pending", InvitePendingEvent(seatIndex: seatIndex, isPending: true, invitedUserId: target), to: .room(id, except: nil))
-            let received = InviteReceivedEvent(
-                seatIndex: seatIndex, invitedBy: .init(id: user.id, name: user.profile.name),
-                expiresAt: invite.expiresAtMs, targetUserId: target, roomId: id)
-            let targetSockets = (try? await store.sockets(ofUser: target)) ?? services.directory.sockets(of: target)
-            for targetSocket in targetSockets.sorted() {
-                outbox.send("seat:invite:received", received, to: .socket(targetSocket))
-            }
-        }
+        return await changeSeats(
+            { $0.invite(seatIndex, target: target, by: inviter, now: now, ttlMs: ttl) },
+            announce: { invite in
+                outbox.send(
+                    "seat:invite:pending", InvitePendingEvent(seatIndex: seatIndex, isPending: true, invitedUserId: target),
+                    to: .room(id, except: nil))
+                let received = InviteReceivedEvent(
+                    seatIndex: seatIndex, invitedBy: .init(id: user.id, name: user.profile.name),
+                    expiresAt: invite.expiresAtMs, targetUserId: target, roomId: id)
+                let targetSockets = (try? await store.sockets(ofUser: target)) ?? services.directory.sockets(of: target)
+                for targetSocket in targetSockets.sorted() {
+                    outbox.send("seat:invite:received", received, to: .socket(targetSocket))
+                }
+            })
     }
 
     /// `seat:invite:accept`: consumes the invite, unlocks a locked seat, takes it — one atomic
@@ -159,11 +176,13 @@ extension Room {
     /// `seat:invite:decline`.
     func declineInvite(socket: String, user: AuthenticatedUser, seatIndex: Int?) async -> SeatAck {
         let (userId, now) = (user.id, services.now())
-        return await changeSeats({ $0.takeInvite(for: userId, seatIndex: seatIndex, now: now) }) { invite in
-            outbox.send(
-                "seat:invite:pending", InvitePendingEvent(seatIndex: invite.seatIndex, isPending: false, invitedUserId: nil),
-                to: .room(id, except: nil))
-        }
+        return await changeSeats(
+            { $0.takeInvite(for: userId, seatIndex: seatIndex, now: now) },
+            announce: { invite in
+                outbox.send(
+                    "seat:invite:pending", InvitePendingEvent(seatIndex: invite.seatIndex, isPending: false, invitedUserId: nil),
+                    to: .room(id, except: nil))
+            })
     }
 
     /// Runs one seat operation on the shared seat map and answers the event: the store

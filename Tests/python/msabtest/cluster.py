@@ -27,11 +27,13 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from typing import Any, Sequence
+from typing import Any, Awaitable, Sequence, TypeVar
 
+from . import run
 from .server import HOST, MsabServer, RedisServer, ServerError, free_tcp_port
 
 EVENTS_CHANNEL = "flylive:msab:events"
+T = TypeVar("T")
 
 
 class Cluster:
@@ -100,6 +102,14 @@ class Cluster:
     def logs(self) -> str:
         """Every node's log, for assertion messages."""
         return "\n".join(f"--- node {i} ({n.url}) ---\n{n.log()[-6000:]}" for i, n in enumerate(self.nodes))
+
+    def run(self, coro: Awaitable[T], timeout: float = 60.0) -> T:
+        """:func:`msabtest.run`, printing every node's log (:meth:`logs`) when it fails or times out."""
+        try:
+            return run(coro, timeout)
+        except BaseException:
+            print(self.logs())
+            raise
 
     # ----- clients ------------------------------------------------------------------------------
 
