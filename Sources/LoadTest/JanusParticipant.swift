@@ -25,7 +25,7 @@ final class JanusParticipant: LoadParticipant, @unchecked Sendable {
     private(set) var progress: ParticipantProgress
     private(set) var media: MediaLeg?
 
-    private var webSocket: WebSocketClientLink
+    private let webSocket: WebSocketClientLink
     private var udp: (any Channel)?
     private var janus: JanusClientStateMachine?
     private let localUsernameFragment: String

@@ -7,7 +7,7 @@ import SocketIOParser
 /// owner sees only Socket.IO outputs. Confined to the owner's event loop.
 struct SignallingLink {
     private(set) var socketIO: SocketIOClientStateMachine
-    private var webSocket: WebSocketClientLink
+    private let webSocket: WebSocketClientLink
 
     init(token: String, using generator: inout some RandomNumberGenerator) {
         webSocket = WebSocketClientLink(using: &generator)
@@ -15,7 +15,7 @@ struct SignallingLink {
     }
 
     /// The TCP connection is up: remember it and send the WebSocket upgrade request.
-    mutating func open(_ channel: any Channel, host: String, port: Int) {
+    func open(_ channel: any Channel, host: String, port: Int) {
         webSocket.attach(channel)
         webSocket.requestUpgrade(host: host, port: port, path: Self.path)
     }
@@ -49,11 +49,11 @@ struct SignallingLink {
     }
 
     /// Flushes what was written since the last flush.
-    mutating func flush() {
+    func flush() {
         webSocket.flush()
     }
 
-    mutating func close() {
+    func close() {
         webSocket.close()
     }
 

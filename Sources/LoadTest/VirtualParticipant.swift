@@ -60,7 +60,7 @@ final class VirtualParticipant: SignallingPeer, @unchecked Sendable {
     private(set) var liveAt: NIODeadline?
     private(set) var progress: ParticipantProgress
 
-    var webSocket: WebSocketClientLink
+    let webSocket: WebSocketClientLink
     var socketIO: SocketIOClientStateMachine
     private var acks: [Int: ([JSONValue]) -> Void] = [:]
 

@@ -5,7 +5,11 @@ import NIOCore
 /// Janus API (``JanusParticipant``). It holds the TCP channel, the codec with its inbound buffer,
 /// writes masked frames, answers pings, and flushes once per read batch (what was written since
 /// the last flush). Confined to the owner's event loop.
-struct WebSocketClientLink {
+///
+/// A class, unlike the codec it drives: closing or flushing the channel can call back into the
+/// owner synchronously (channelInactive, errorCaught → `fail` → ``close()``), and that nested call
+/// must not overlap a mutating access to a struct field of the owner (an exclusivity trap).
+final class WebSocketClientLink {
     private(set) var channel: (any Channel)?
     private var codec: WebSocketClientCodec
     private let key: String
@@ -18,7 +22,7 @@ struct WebSocketClientLink {
     }
 
     /// The TCP connection is up.
-    mutating func attach(_ channel: any Channel) {
+    func attach(_ channel: any Channel) {
         self.channel = channel
     }
 
@@ -30,7 +34,7 @@ struct WebSocketClientLink {
 
     /// Bytes from the server: the codec's events, or why the stream is unusable ("WebSocket: …",
     /// then no events). A ping is answered here (written, flushed with the batch) and still returned.
-    mutating func receive(_ buffer: inout ByteBuffer) -> (events: [WebSocketClientCodec.Event], failure: String?) {
+    func receive(_ buffer: inout ByteBuffer) -> (events: [WebSocketClientCodec.Event], failure: String?) {
         inbound.writeBuffer(&buffer)
         let events: [WebSocketClientCodec.Event]
         do {
@@ -44,20 +48,20 @@ struct WebSocketClientLink {
     }
 
     /// Writes one frame (not flushed; see ``flush()``). Nothing happens before ``attach(_:)``.
-    mutating func write(_ opcode: WebSocketClientCodec.Opcode, _ payload: [UInt8], promise: EventLoopPromise<Void>? = nil) {
+    func write(_ opcode: WebSocketClientCodec.Opcode, _ payload: [UInt8], promise: EventLoopPromise<Void>? = nil) {
         guard let channel else { return }
         channel.write(Self.maskedFrame(opcode, payload, allocator: channel.allocator), promise: promise)
         wrote = true
     }
 
     /// Flushes what was written since the last flush.
-    mutating func flush() {
+    func flush() {
         guard wrote else { return }
         wrote = false
         channel?.flush()
     }
 
-    mutating func close() {
+    func close() {
         channel?.close(promise: nil)
         channel = nil
     }
