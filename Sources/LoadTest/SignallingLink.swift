@@ -37,14 +37,14 @@ struct SignallingLink {
             case .close: outputs.append(.closed(reason: "server closed the WebSocket"))
             }
         }
-        for case .send(let text) in outputs { webSocket.write(.text, Array(text.utf8)) }
+        for case .send(let text) in outputs { write(.text, Array(text.utf8)) }
         return outputs
     }
 
     /// Emits an event without an ack (false when not connected).
     mutating func emit(_ name: String, _ payload: JSONValue) -> Bool {
         guard let text = socketIO.emitWithoutAck(name, payload) else { return false }
-        webSocket.write(.text, Array(text.utf8))
+        write(.text, Array(text.utf8))
         return true
     }
 
@@ -55,6 +55,11 @@ struct SignallingLink {
 
     func close() {
         webSocket.close()
+    }
+
+    /// Writes one frame, flushed with the batch (``flush()``).
+    private func write(_ opcode: WebSocketClientCodec.Opcode, _ payload: [UInt8]) {
+        webSocket.write(opcode, payload)
     }
 
     /// A TCP client for a signalling connection: its bytes go to `peer` (``WebSocketConnectionHandler``).
