@@ -7,6 +7,9 @@ public struct RoomFanoutReport: Sendable, Hashable {
         public var url = ""
         public var clients = 0
         public var latency = LatencySamples()
+        /// Per message, its first arrival at this node: when the node began its fan-out (as
+        /// the clients saw it), apart from how long the fan-out took.
+        public var firstLatency = LatencySamples()
         public var delivered = 0
     }
 
@@ -44,11 +47,13 @@ public struct RoomFanoutReport: Sendable, Hashable {
         func number(_ value: Double?, _ digits: Double = 1000) -> JSONValue { value.map { .number(($0 * digits).rounded() / digits) } ?? .null }
         let nodeObjects: [JSONValue] = nodes.indices.map { index in
             var samples = nodes[index].latency
+            var first = nodes[index].firstLatency
             return [
                 "url": .string(nodes[index].url), "clients": .number(Double(nodes[index].clients)),
                 "delivered": .number(Double(nodes[index].delivered)),
                 "latency_ms": ["p50": number(samples.percentile(50)), "p99": number(samples.percentile(99)), "max": number(samples.percentile(100))],
                 "adds_p50_ms": index == 0 ? .null : number(crossingAdds(index)),
+                "first_ms": ["p50": number(first.percentile(50)), "p99": number(first.percentile(99))],
             ]
         }
         let object: JSONValue = [
@@ -83,8 +88,9 @@ public struct RoomFanoutReport: Sendable, Hashable {
         ]
         for index in nodes.indices {
             var samples = nodes[index].latency
+            var first = nodes[index].firstLatency
             var line =
-                "    node \(index + 1) (\(nodes[index].clients) clients): p50 \(ms(samples.percentile(50))) ms  p99 \(ms(samples.percentile(99))) ms  max \(ms(samples.percentile(100))) ms  (\(nodes[index].delivered) deliveries)"
+                "    node \(index + 1) (\(nodes[index].clients) clients): p50 \(ms(samples.percentile(50))) ms  p99 \(ms(samples.percentile(99))) ms  max \(ms(samples.percentile(100))) ms  (\(nodes[index].delivered) deliveries; first client p50 \(ms(first.percentile(50))) ms)"
             if index > 0 { line += "; crossing nodes adds \(ms(crossingAdds(index))) ms at p50" }
             lines.append(line)
         }

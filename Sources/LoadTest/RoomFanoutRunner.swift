@@ -23,6 +23,8 @@ public final class RoomFanoutRunner: BroadcastReceiverOwner, @unchecked Sendable
     private var sentAt: [NIODeadline?]
     private var nodeLatency: [LatencySamples]
     private var nodeDelivered: [Int]
+    /// Per steady message and node: its first arrival there (ms after the send).
+    private var firstArrival: [[Double]]
     private var samples = 0
     private var untimed = 0
     private var burstDelivered = 0
@@ -38,6 +40,7 @@ public final class RoomFanoutRunner: BroadcastReceiverOwner, @unchecked Sendable
         self.sentAt = Array(repeating: nil, count: options.messages + options.burst)
         self.nodeLatency = Array(repeating: LatencySamples(), count: options.nodes.count)
         self.nodeDelivered = Array(repeating: 0, count: options.nodes.count)
+        self.firstArrival = Array(repeating: Array(repeating: .infinity, count: options.nodes.count), count: options.messages)
     }
 
     /// Runs the test. `tokens` holds one token per socket.
@@ -79,9 +82,11 @@ public final class RoomFanoutRunner: BroadcastReceiverOwner, @unchecked Sendable
         guard sentAt.indices.contains(seq), let sent = sentAt[seq] else { return }
         if seq < options.messages {
             nodeDelivered[receiver.node] += 1
+            let milliseconds = Double((time - sent).nanoseconds) / 1e6
+            firstArrival[seq][receiver.node] = min(firstArrival[seq][receiver.node], milliseconds)
             if samples < RoomFanoutOptions.maximumSamples {
                 samples += 1
-                nodeLatency[receiver.node].add(Double((time - sent).nanoseconds) / 1e6)
+                nodeLatency[receiver.node].add(milliseconds)
             } else {
                 untimed += 1
             }
@@ -178,7 +183,7 @@ public final class RoomFanoutRunner: BroadcastReceiverOwner, @unchecked Sendable
         let state = try await loop.submit {
             (
                 self.pool.connected, self.pool.failed, self.pool.failures.counts, self.nodeLatency, self.nodeDelivered, self.untimed,
-                self.burstDelivered, self.pool.receivers.filter { $0.phase == .connected }.map(\.node)
+                self.burstDelivered, self.firstArrival, self.pool.receivers.filter { $0.phase == .connected }.map(\.node)
             )
         }.get()
         report.connected = state.0
@@ -189,9 +194,10 @@ public final class RoomFanoutRunner: BroadcastReceiverOwner, @unchecked Sendable
         report.nodes = options.nodes.indices.map { index in
             var node = RoomFanoutReport.Node()
             node.url = "http://\(options.nodes[index].host):\(options.nodes[index].port)"
-            node.clients = state.7.filter { $0 == index }.count
+            node.clients = state.8.filter { $0 == index }.count
             node.latency = state.3[index]
             node.delivered = state.4[index]
+            for arrivals in state.7 where arrivals[index].isFinite { node.firstLatency.add(arrivals[index]) }
             return node
         }
         let cpu = LoadTestRunner.cpuSeconds()
