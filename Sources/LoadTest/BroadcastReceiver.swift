@@ -3,7 +3,7 @@ import NIOPosix
 import SocketIOParser
 
 /// What a ``BroadcastReceiver`` reports to: the test that owns it (``BroadcastRunner``,
-/// ``RoomFanoutRunner``). Called on the test's event loop.
+/// ``RoomFanoutRunner``). Called on the receiver's event loop.
 protocol BroadcastReceiverOwner: AnyObject {
     /// The event whose deliveries are counted.
     var eventName: String { get }
@@ -17,7 +17,8 @@ protocol BroadcastReceiverOwner: AnyObject {
 /// One signalling-only client of the broadcast tests: connects to one node, completes the
 /// Socket.IO CONNECT with its token, joins `room` if it has one, and reports every owner's event
 /// it receives by its number: the payload's `seq`, or a chat message's `content` holding the
-/// number. It can also send (the room test's sender). Confined to the test's single event loop.
+/// number. It can also send (the room test's sender). Confined to its event loop (``stop()`` may be
+/// called from anywhere: it hops there).
 final class BroadcastReceiver: SignallingPeer, @unchecked Sendable {
     enum Phase: Sendable, Hashable {
         case connecting
@@ -30,7 +31,7 @@ final class BroadcastReceiver: SignallingPeer, @unchecked Sendable {
     /// Which of the test's nodes this client is connected to (an index into its node list).
     let node: Int
     private unowned let owner: any BroadcastReceiverOwner
-    private let loop: any EventLoop
+    let loop: any EventLoop
     private let host: String
     private let port: Int
     private let room: String?
@@ -74,6 +75,7 @@ final class BroadcastReceiver: SignallingPeer, @unchecked Sendable {
     }
 
     func stop() {
+        guard loop.inEventLoop else { return loop.execute { self.stop() } }
         if case .failed = phase {} else { phase = .stopped }
         link.close()
     }

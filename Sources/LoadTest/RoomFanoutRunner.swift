@@ -3,26 +3,31 @@ import NIOPosix
 import SocketIOParser
 
 /// The room fan-out test (issue 12: a room spread over the nodes of a cluster): connects
-/// `options.sockets` signalling-only clients on ONE event loop, round-robin over the nodes, each
-/// joining the room; then the first client (on the first node) sends `messages` chat messages
+/// `options.sockets` signalling-only clients round-robin over the nodes, each joining the room; then the first client (on the first node) sends `messages` chat messages
 /// at `rate` per second and every client's arrival is timed against the send, per node; then
 /// `burst` messages back to back, timed until the last reached every client.
 ///
-/// Each client parses its frames as a Socket.IO client must, in Swift on one core, so the
-/// clients cost the machine far less than the servers they measure (the Python probes this
-/// replaces cost more than the servers and set the figures). The receivers and the counters are
-/// confined to the loop; the sequence of steps runs as a task that reads them through `loop.submit`.
+/// Each client parses its frames as a Socket.IO client must, in Swift, so the clients cost the
+/// machine far less than the servers they measure (the Python probes this replaces cost more
+/// than the servers and set the figures). Each node's clients have an event loop of their own:
+/// one loop reading every node's frames would time the second node's behind the first's, a
+/// difference the clients made, not the cluster. A receiver stamps an arrival on its own loop;
+/// the counters are confined to the first loop (the sender's), where the stamps are sent, and
+/// the sequence of steps runs as a task that reads them through `loop.submit`.
 public final class RoomFanoutRunner: BroadcastReceiverOwner, @unchecked Sendable {
     var eventName: String { "chat:message" }
 
     let options: RoomFanoutOptions
+    /// The first node's loop, which also holds the counters; `loops[i]` carries node i's clients.
     private let loop: any EventLoop
+    private let loops: [any EventLoop]
     private let tokens: [String]
     private var pool: ReceiverPool
     /// When each message was sent (index = its number); steady ones first, then the burst.
     private var sentAt: [NIODeadline?]
     private var nodeLatency: [LatencySamples]
     private var nodeDelivered: [Int]
+    private var nodeConnected: [Int]
     /// Per steady message and node: its first arrival there (ms after the send).
     private var firstArrival: [[Double]]
     private var samples = 0
@@ -32,14 +37,16 @@ public final class RoomFanoutRunner: BroadcastReceiverOwner, @unchecked Sendable
     private var lastCount = 0
     private var lastAt: NIODeadline?
 
-    private init(options: RoomFanoutOptions, tokens: [String], loop: any EventLoop) {
+    private init(options: RoomFanoutOptions, tokens: [String], loops: [any EventLoop]) {
         self.options = options
         self.tokens = tokens
-        self.loop = loop
+        self.loop = loops[0]
+        self.loops = loops
         self.pool = ReceiverPool(total: options.sockets, concurrency: options.concurrency)
         self.sentAt = Array(repeating: nil, count: options.messages + options.burst)
         self.nodeLatency = Array(repeating: LatencySamples(), count: options.nodes.count)
         self.nodeDelivered = Array(repeating: 0, count: options.nodes.count)
+        self.nodeConnected = Array(repeating: 0, count: options.nodes.count)
         self.firstArrival = Array(repeating: Array(repeating: .infinity, count: options.nodes.count), count: options.messages)
     }
 
@@ -48,9 +55,10 @@ public final class RoomFanoutRunner: BroadcastReceiverOwner, @unchecked Sendable
         -> RoomFanoutReport
     {
         precondition(tokens.count == options.sockets && !options.nodes.isEmpty, "one token per socket, one node at least")
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let loop = group.next()
-        let runner = RoomFanoutRunner(options: options, tokens: tokens, loop: loop)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: options.nodes.count)
+        let loops = Array(group.makeIterator())
+        let loop = loops[0]
+        let runner = RoomFanoutRunner(options: options, tokens: tokens, loops: loops)
         let report: RoomFanoutReport
         do {
             report = try await runner.measure(progress: progress)
@@ -65,19 +73,25 @@ public final class RoomFanoutRunner: BroadcastReceiverOwner, @unchecked Sendable
         return report
     }
 
-    // MARK: - Receiver callbacks (on the loop)
+    // MARK: - Receiver callbacks (on the receiver's loop; counted on the first loop)
 
     func receiverConnected(_ receiver: BroadcastReceiver) {
+        guard loop.inEventLoop else { return loop.execute { self.receiverConnected(receiver) } }
         pool.receiverConnected()
+        nodeConnected[receiver.node] += 1
         startMore()
     }
 
     func receiverFailed(_ receiver: BroadcastReceiver, reason: String, wasConnected: Bool) {
+        guard loop.inEventLoop else { return loop.execute { self.receiverFailed(receiver, reason: reason, wasConnected: wasConnected) } }
         pool.receiverFailed(reason: reason, wasConnected: wasConnected)
+        if wasConnected { nodeConnected[receiver.node] -= 1 }
         startMore()
     }
 
     func receiverGot(seq: Int, receiver: BroadcastReceiver, at time: NIODeadline) {
+        // Stamped where it arrived; counted here.
+        guard loop.inEventLoop else { return loop.execute { self.receiverGot(seq: seq, receiver: receiver, at: time) } }
         // Another user's chat in the same room, or a number this run never sent: not ours to time.
         guard sentAt.indices.contains(seq), let sent = sentAt[seq] else { return }
         if seq < options.messages {
@@ -106,7 +120,7 @@ public final class RoomFanoutRunner: BroadcastReceiverOwner, @unchecked Sendable
             let node = index % options.nodes.count
             return BroadcastReceiver(
                 token: tokens[index], node: node, host: options.nodes[node].host, port: options.nodes[node].port, room: options.room,
-                owner: self, loop: loop)
+                owner: self, loop: loops[node])
         }
     }
 
@@ -183,7 +197,7 @@ public final class RoomFanoutRunner: BroadcastReceiverOwner, @unchecked Sendable
         let state = try await loop.submit {
             (
                 self.pool.connected, self.pool.failed, self.pool.failures.counts, self.nodeLatency, self.nodeDelivered, self.untimed,
-                self.burstDelivered, self.firstArrival, self.pool.receivers.filter { $0.phase == .connected }.map(\.node)
+                self.burstDelivered, self.firstArrival, self.nodeConnected
             )
         }.get()
         report.connected = state.0
@@ -194,7 +208,7 @@ public final class RoomFanoutRunner: BroadcastReceiverOwner, @unchecked Sendable
         report.nodes = options.nodes.indices.map { index in
             var node = RoomFanoutReport.Node()
             node.url = "http://\(options.nodes[index].host):\(options.nodes[index].port)"
-            node.clients = state.8.filter { $0 == index }.count
+            node.clients = state.8[index]
             node.latency = state.3[index]
             node.delivered = state.4[index]
             for arrivals in state.7 where arrivals[index].isFinite { node.firstLatency.add(arrivals[index]) }
