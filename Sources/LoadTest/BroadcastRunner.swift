@@ -11,18 +11,14 @@ import SocketIOParser
 ///
 /// The receivers and their counters are confined to the loop; the sequence of steps runs as a
 /// task that reads them through `loop.submit`.
-public final class BroadcastRunner: @unchecked Sendable {
+public final class BroadcastRunner: BroadcastReceiverOwner, @unchecked Sendable {
     static let eventName = "loadtest.broadcast"
+    var eventName: String { Self.eventName }
 
     let options: BroadcastOptions
     private let loop: any EventLoop
     private let tokens: [String]
-    private var receivers: [BroadcastReceiver] = []
-    private var started = 0
-    private var inFlight = 0
-    private var connected = 0
-    private var failed = 0
-    private var failures = FailureTally()
+    private var pool: ReceiverPool
     /// Receipts of the event in flight: its seq, how many clients got it, when the last did.
     private var current: (seq: Int, count: Int, last: NIODeadline?) = (-1, 0, nil)
 
@@ -30,6 +26,7 @@ public final class BroadcastRunner: @unchecked Sendable {
         self.options = options
         self.tokens = tokens
         self.loop = loop
+        self.pool = ReceiverPool(total: options.sockets, concurrency: options.concurrency)
     }
 
     /// Runs the test. `tokens` holds one token per socket.
@@ -44,11 +41,11 @@ public final class BroadcastRunner: @unchecked Sendable {
         do {
             report = try await runner.measure(progress: progress)
         } catch {
-            try? await loop.submit { runner.stopAll() }.get()
+            try? await loop.submit { runner.pool.stopAll() }.get()
             try? await group.shutdownGracefully()
             throw error
         }
-        try await loop.submit { runner.stopAll() }.get()
+        try await loop.submit { runner.pool.stopAll() }.get()
         try? await Task.sleep(for: .milliseconds(200))
         try await group.shutdownGracefully()
         return report
@@ -57,19 +54,16 @@ public final class BroadcastRunner: @unchecked Sendable {
     // MARK: - Receiver callbacks (on the loop)
 
     func receiverConnected(_ receiver: BroadcastReceiver) {
-        connected += 1
-        inFlight -= 1
+        pool.receiverConnected()
         startMore()
     }
 
     func receiverFailed(_ receiver: BroadcastReceiver, reason: String, wasConnected: Bool) {
-        failed += 1
-        if wasConnected { connected -= 1 } else { inFlight -= 1 }
-        failures.add(reason)
+        pool.receiverFailed(reason: reason, wasConnected: wasConnected)
         startMore()
     }
 
-    func receiverGot(seq: Int, at time: NIODeadline) {
+    func receiverGot(seq: Int, receiver: BroadcastReceiver, at time: NIODeadline) {
         // A late copy of an earlier event (after its timeout) does not count for the current one.
         guard seq == current.seq else { return }
         current.count += 1
@@ -79,44 +73,21 @@ public final class BroadcastRunner: @unchecked Sendable {
     // MARK: - Private
 
     private func startMore() {
-        while started < options.sockets, inFlight < options.concurrency {
-            let receiver = BroadcastReceiver(token: tokens[started], runner: self, loop: loop)
-            receivers.append(receiver)
-            started += 1
-            inFlight += 1
-            receiver.start()
+        pool.startMore { index in
+            BroadcastReceiver(token: tokens[index], node: 0, host: options.host, port: options.port, owner: self, loop: loop)
         }
-    }
-
-    private func stopAll() {
-        for receiver in receivers { receiver.stop() }
     }
 
     private func measure(progress: @escaping @Sendable (String) -> Void) async throws -> BroadcastReport {
         var report = BroadcastReport()
         report.sockets = options.sockets
         report.events = options.events
-        let begin = NIODeadline.now()
         try await loop.submit { self.startMore() }.get()
-        // Connect everyone (a hard stop in case connects neither finish nor fail).
-        var lastLine = begin
-        while true {
-            let (done, up, down) = try await loop.submit { (self.started == self.options.sockets && self.inFlight == 0, self.connected, self.failed) }
-                .get()
-            let now = NIODeadline.now()
-            if done { break }
-            if now - lastLine >= .seconds(1) {
-                lastLine = now
-                progress("[\(format(Double((now - begin).nanoseconds) / 1e9, 0)) s] connected \(up)/\(options.sockets) failed \(down)")
-            }
-            guard now - begin < .seconds(Int64(60 + options.sockets / 50)) else {
-                throw InternalEventPoster.Failure(description: "connects did not settle")
-            }
-            try await Task.sleep(for: .milliseconds(20))
+        report.connectSeconds = try await ReceiverPool.waitUntilSettled(on: loop, total: options.sockets, progress: progress) {
+            (self.pool.settled, self.pool.connected, self.pool.failed)
         }
-        report.connectSeconds = Double((NIODeadline.now() - begin).nanoseconds) / 1e9
         progress(
-            "broadcast: \(try await loop.submit { self.connected }.get()) clients connected in \(format(report.connectSeconds, 1)) s; idle 2 s, then \(options.events) events"
+            "broadcast: \(try await loop.submit { self.pool.connected }.get()) clients connected in \(format(report.connectSeconds, 1)) s; idle 2 s, then \(options.events) events"
         )
 
         // The idle rate of the same clients (heartbeats), to subtract from the burst.
@@ -132,7 +103,7 @@ public final class BroadcastRunner: @unchecked Sendable {
         for seq in 0..<options.events {
             let expected = try await loop.submit { () -> Int in
                 self.current = (seq, 0, nil)
-                return self.connected
+                return self.pool.connected
             }.get()
             let body: JSONValue = [
                 "event": .string(Self.eventName), "user_id": .null, "room_id": .null,
@@ -164,7 +135,7 @@ public final class BroadcastRunner: @unchecked Sendable {
         let burstEnd = (NIODeadline.now(), options.serverPID.flatMap(ProcessCPUTime.of(pid:)))
         if let a = burstStart.1, let b = burstEnd.1 { report.serverBurstCPU = b.since(a) }
         report.burstSeconds = Double((burstEnd.0 - burstStart.0).nanoseconds) / 1e9
-        let (up, down, reasons) = try await loop.submit { (self.connected, self.failed, self.failures.counts) }.get()
+        let (up, down, reasons) = try await loop.submit { (self.pool.connected, self.pool.failed, self.pool.failures.counts) }.get()
         report.connected = up
         report.failed = down
         report.failures = reasons

@@ -48,6 +48,13 @@ struct SignallingLink {
         return true
     }
 
+    /// Emits an event asking for an ack: its id (nil when not connected or too many acks are pending).
+    mutating func emitWithAck(_ name: String, _ payload: JSONValue) -> Int? {
+        guard let (id, text) = socketIO.emit(name, payload) else { return nil }
+        write(.text, Array(text.utf8))
+        return id
+    }
+
     /// Flushes what was written since the last flush.
     func flush() {
         webSocket.flush()

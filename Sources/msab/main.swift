@@ -218,6 +218,22 @@ struct LoadTestCommand: AsyncParsableCommand {
 
     @Option(help: "Broadcast test: the server's MSAB_INTERNAL_KEY (default: the MSAB_INTERNAL_KEY environment variable).")
     var internalKey: String?
+
+    @Option(
+        help:
+            "Room fan-out test instead (with --sockets): the --sockets clients join --room, round-robin over --url and every --also-url (a cluster's nodes); the first sends this many chat messages at --room-rate, each timed to every client, per node."
+    )
+    var roomMessages: Int?
+
+    @Option(help: "Room fan-out test: another node of the cluster, http://HOST:PORT (repeat for more).")
+    var alsoUrl: [String] = []
+
+    @Option(help: "Room fan-out test: chat messages per second (latency at a rate the machine sustains).")
+    var roomRate: Double = 5
+
+    @Option(help: "Room fan-out test: messages sent back to back afterwards, timed until the last reached everyone (throughput).")
+    var roomBurst: Int = 100
+
     @Option(
         help:
             "Churn: membership changes per second for the whole --duration once the first joins settled (listeners leave and new ones join, speakers leave their seats and new ones take them, side rooms open and close; 0 = off)."
@@ -253,6 +269,7 @@ struct LoadTestCommand: AsyncParsableCommand {
             throw ValidationError("--duration must be 0…86400 and --join-timeout 0…3600 seconds")
         }
         guard firstUser > 0, firstUser <= Int(Int32.max) else { throw ValidationError("--first-user must be a positive integer") }
+        guard roomMessages == nil || sockets != nil else { throw ValidationError("--room-messages needs --sockets (the room's clients)") }
         if let sockets {
             guard LoadTestOptions.Target(rawValue: target) == .msab else {
                 throw ValidationError("--sockets (the broadcast test) is for --target msab")
@@ -260,6 +277,20 @@ struct LoadTestCommand: AsyncParsableCommand {
             guard (1...LoadTestOptions.maximumParticipants).contains(sockets) else {
                 throw ValidationError("--sockets must be 1…\(LoadTestOptions.maximumParticipants)")
             }
+            if let roomMessages {
+                guard (1...RoomFanoutOptions.maximumMessages).contains(roomMessages) else {
+                    throw ValidationError("--room-messages must be 1…\(RoomFanoutOptions.maximumMessages)")
+                }
+                guard roomRate > 0, roomRate <= 1_000 else { throw ValidationError("--room-rate must be above 0 and at most 1000 per second") }
+                guard (0...RoomFanoutOptions.maximumBurst).contains(roomBurst) else {
+                    throw ValidationError("--room-burst must be 0…\(RoomFanoutOptions.maximumBurst)")
+                }
+                guard alsoUrl.count < RoomFanoutOptions.maximumNodes, alsoUrl.allSatisfy({ LoadTestOptions.parseURL($0) != nil }) else {
+                    throw ValidationError("--also-url must look like http://HOST:PORT (at most \(RoomFanoutOptions.maximumNodes - 1))")
+                }
+                return
+            }
+            guard alsoUrl.isEmpty else { throw ValidationError("--also-url is for the room fan-out test (--room-messages)") }
             guard (1...BroadcastOptions.maximumEvents).contains(events) else {
                 throw ValidationError("--events must be 1…\(BroadcastOptions.maximumEvents)")
             }
@@ -283,6 +314,10 @@ struct LoadTestCommand: AsyncParsableCommand {
     func run() async throws {
         let target = LoadTestOptions.Target(rawValue: target) ?? .msab
         guard let (host, port) = LoadTestOptions.parseURL((target == .janus ? janusUrl : url) ?? "") else { throw ValidationError("bad server URL") }
+        if let sockets, let roomMessages {
+            try await runRoomFanout(host: host, port: port, sockets: sockets, messages: roomMessages)
+            return
+        }
         if let sockets {
             try await runBroadcast(host: host, port: port, sockets: sockets)
             return
@@ -317,6 +352,20 @@ struct LoadTestCommand: AsyncParsableCommand {
         let tokens = try await mintTokens(count: sockets, firstUser: firstUser)
         let stderr = FileHandle.standardError
         let report = try await BroadcastRunner.run(options: options, tokens: tokens) { line in stderr.write(Data((line + "\n").utf8)) }
+        stderr.write(Data((report.summary + "\n").utf8))
+        if json { FileHandle.standardOutput.write(Data((report.json + "\n").utf8)) }
+    }
+
+    /// `--sockets N --room-messages M`: a room spread over a cluster's nodes, delivery latency per node (issue 12).
+    private func runRoomFanout(host: String, port: Int, sockets: Int, messages: Int) async throws {
+        let nodes =
+            [RoomFanoutOptions.Node(host: host, port: port)]
+            + alsoUrl.compactMap(LoadTestOptions.parseURL).map { RoomFanoutOptions.Node(host: $0.0, port: $0.1) }
+        let options = RoomFanoutOptions(
+            nodes: nodes, room: room, sockets: sockets, concurrency: concurrency, messages: messages, rate: roomRate, burst: roomBurst)
+        let tokens = try await mintTokens(count: sockets, firstUser: firstUser)
+        let stderr = FileHandle.standardError
+        let report = try await RoomFanoutRunner.run(options: options, tokens: tokens) { line in stderr.write(Data((line + "\n").utf8)) }
         stderr.write(Data((report.summary + "\n").utf8))
         if json { FileHandle.standardOutput.write(Data((report.json + "\n").utf8)) }
     }

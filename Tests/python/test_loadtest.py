@@ -72,3 +72,43 @@ def test_broadcast_with_a_wrong_internal_key_fails_clearly(msab_factory) -> None
     r = subprocess.run(cmd, env=msab._process_env(), cwd=msab._own_tmp, capture_output=True, text=True, timeout=60)
     assert r.returncode != 0
     assert "answered 401" in r.stderr, r.stderr
+
+
+def test_room_fanout_over_two_nodes_times_every_delivery_once(cluster) -> None:
+    # `--sockets N --room-messages M --also-url B` (issue 12's bench instrument): N clients in one
+    # room alternating between two nodes of a cluster; the first (on node 1) sends M chat messages
+    # and then a burst; every client must get every message exactly once (a duplicate — a node
+    # hearing its own broadcast back — counts as a delivery too and breaks the equality).
+    c = cluster(nodes=2, env={"RATE_LIMIT_MESSAGES_PER_MINUTE": "100000"})
+    a, b = c.nodes
+    cmd = [c.binary, "loadtest", "--url", a.url, "--also-url", b.url, "--room", "fanout", "--sockets", "30",
+           "--concurrency", "10", "--room-messages", "8", "--room-rate", "20", "--room-burst", "12", "--json"]
+    r = subprocess.run(cmd, env={"PATH": "/usr/bin:/bin", "MSAB_JWT_SECRET": c.secret}, capture_output=True,
+                       text=True, timeout=120)
+    lines = [ln for ln in r.stdout.splitlines() if ln.strip()]
+    assert r.returncode == 0 and lines, f"loadtest failed ({r.returncode}):\n{r.stdout}\n{r.stderr}"
+    report = json.loads(lines[-1])
+    assert report["mode"] == "room-fanout"
+    assert report["connected"] == 30 and report["failed"] == 0, r.stderr
+    home, other = report["nodes"]
+    assert (home["url"], other["url"]) == (a.url, b.url)
+    assert home["clients"] == 15 and other["clients"] == 15
+    assert home["delivered"] == 8 * 15 and other["delivered"] == 8 * 15, r.stderr
+    assert report["expected"] == 8 * 30
+    assert report["burst_delivered"] == report["burst_expected"] == 12 * 30, r.stderr
+    for node in (home, other):
+        assert 0 < node["latency_ms"]["p50"] <= node["latency_ms"]["p99"] < 5000
+    assert other["adds_p50_ms"] is not None
+    assert "room fan-out summary: 30/30 clients in one room over 2 node(s)" in r.stderr
+    assert "crossing nodes adds" in r.stderr
+
+
+def test_room_fanout_options_are_checked(msab: MsabServer) -> None:
+    for args, message in ((["--room-messages", "5"], "--room-messages needs --sockets"),
+                          (["--sockets", "2", "--room-messages", "0"], "--room-messages must be"),
+                          (["--sockets", "2", "--room-messages", "2", "--room-burst", "999"], "--room-burst must be"),
+                          (["--sockets", "2", "--room-messages", "2", "--also-url", "http://127.0.0.1:99999"], "--also-url must look like"),
+                          (["--sockets", "2", "--events", "1", "--also-url", msab.url], "--also-url is for the room")):
+        r = subprocess.run([msab.binary, "loadtest", "--url", msab.url, *args], env=msab._process_env(),
+                           cwd=msab._own_tmp, capture_output=True, text=True, timeout=30)
+        assert r.returncode != 0 and message in r.stderr, (args, r.stderr)

@@ -1,4 +1,5 @@
 import Logging
+import NIOPosix
 import Redis
 import ServiceLifecycle
 import SocketIO
@@ -26,13 +27,19 @@ struct ClusterParts: Sendable {
         uid = String(ids.next().prefix(6))
         var redisLogger = Logger(label: "msab.redis")
         redisLogger.logLevel = logger.logLevel
-        redis = RedisClient(configuration: redisConfiguration, logger: redisLogger)
-        subscriber = RedisSubscriber(configuration: redisConfiguration, logger: redisLogger)
+        // The Redis connections get an event loop of their own, not one shared with the WebSocket
+        // sockets: a broadcast's PUBLISH then goes out while this node's own fan-out is still
+        // queued on the socket loops, and another node's broadcast is read while they are busy.
+        redis = RedisClient(configuration: redisConfiguration, eventLoopGroup: Self.redisLoop, logger: redisLogger)
+        subscriber = RedisSubscriber(configuration: redisConfiguration, eventLoopGroup: Self.redisLoop, logger: redisLogger)
         mainAdapter = RedisAdapter(uid: uid, redis: redis, logger: Logger(label: "msab.adapter"))
         store = RedisRoomStateStore(redis: redis, node: uid, inactivityTimeoutMs: configuration.roomInactivityTimeoutMs, now: now)
         pipeLink = PipeLink(uid: uid, redis: redis)
         self.logger = logger
     }
+
+    /// One thread for both Redis connections, for the life of the process (like NIO's singleton group).
+    static let redisLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
     /// msab serves "/" only; another namespace keeps its rooms on this node.
     func adapter(for namespace: String) -> any SocketIOAdapter {
