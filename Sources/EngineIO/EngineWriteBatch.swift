@@ -23,14 +23,21 @@ public final class EngineWriteBatch: Sendable {
     /// (one per core) costs less per socket than hashing. One task fills it; the lock is only
     /// for Sendable.
     private let loops = Mutex<[Loop]>([])
+    /// Where the drains are scheduled from, when not from the collecting task itself.
+    private let gate = Mutex<(any EventLoop)?>(nil)
 
     private init() {}
 
     /// Runs `body`; the socket drains it causes are scheduled, one task per event loop, when it
-    /// returns. Nested calls join the outer batch.
-    public static func collect<T>(_ body: () throws -> T) rethrows -> T {
-        if current != nil { return try body() }
+    /// returns — from a task on `gate` when given (so that what was queued on `gate` before, a
+    /// cluster's PUBLISH, is written first). Nested calls join the outer batch (and its gate).
+    public static func collect<T>(after gate: (any EventLoop)? = nil, _ body: () throws -> T) rethrows -> T {
+        if let current {
+            if let gate { current.gate.withLock { if $0 == nil { $0 = gate } } }
+            return try body()
+        }
         let batch = EngineWriteBatch()
+        if let gate { batch.gate.withLock { $0 = gate } }
         let result = try $current.withValue(batch) { try body() }
         batch.schedule()
         return result
@@ -53,6 +60,15 @@ public final class EngineWriteBatch: Sendable {
             defer { loops = [] }
             return loops
         }
+        guard !groups.isEmpty else { return }
+        if let gate = gate.withLock({ $0 }) {
+            gate.execute { Self.schedule(groups) }
+        } else {
+            Self.schedule(groups)
+        }
+    }
+
+    private static func schedule(_ groups: [Loop]) {
         for group in groups {
             let queues = group.queues
             group.eventLoop.execute {

@@ -33,8 +33,8 @@ public struct BroadcastOperator: Sendable {
         let packet = SocketIOPacket(type: .event, namespace: namespace.name, data: .array([.string(event)] + args))
         // Other nodes first (as socket.io's Redis adapter does): the publish is queued at once,
         // and this node's own fan-out, which can take a while for a big room, runs meanwhile.
-        if !flags.local { namespace.adapter.publish(packet, rooms: rooms, except: except, flags: flags) }
-        namespace.deliverLocally(packet, rooms: rooms, except: except)
+        let published = flags.local ? nil : namespace.adapter.publish(packet, rooms: rooms, except: except, flags: flags)
+        namespace.deliverLocally(packet, rooms: rooms, except: except, after: published)
     }
 
     /// The ids of the sockets this operator reaches.

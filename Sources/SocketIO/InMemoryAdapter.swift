@@ -1,3 +1,4 @@
+public import NIOCore
 public import SocketIOParser
 import Synchronization
 
@@ -8,8 +9,12 @@ public protocol SocketIOAdapter: Sendable {
     /// Called once, when the namespace that uses the adapter is created.
     func attach(to namespace: Namespace)
     /// A broadcast made on this node, just before it is delivered to this node's sockets: a cluster
-    /// adapter sends it on to the other nodes (never called for `local` broadcasts).
-    func publish(_ packet: SocketIOPacket, rooms: Set<String>, except: Set<String>, flags: BroadcastFlags)
+    /// adapter sends it on to the other nodes (never called for `local` broadcasts). Returns the
+    /// event loop the message was handed to for writing, if any: this node's own fan-out of the
+    /// broadcast is then started from that loop, after the write, so the other nodes' copy is on
+    /// the wire before this node's sockets are served (Node's adapter also writes its PUBLISH
+    /// before the local sockets; here a busy socket loop could otherwise go first).
+    func publish(_ packet: SocketIOPacket, rooms: Set<String>, except: Set<String>, flags: BroadcastFlags) -> (any EventLoop)?
 
     func add(_ sid: String, to room: String)
     func remove(_ sid: String, from room: String)
@@ -22,7 +27,9 @@ public protocol SocketIOAdapter: Sendable {
 
 extension SocketIOAdapter {
     public func attach(to namespace: Namespace) {}
-    public func publish(_ packet: SocketIOPacket, rooms: Set<String>, except: Set<String>, flags: BroadcastFlags) {}
+    public func publish(_ packet: SocketIOPacket, rooms: Set<String>, except: Set<String>, flags: BroadcastFlags) -> (any EventLoop)? {
+        nil
+    }
 }
 
 /// socket.io's broadcast flags (`socket.io-adapter` `BroadcastFlags`): `local` keeps a broadcast

@@ -1,5 +1,6 @@
 import EngineIO
 import Metrics
+public import NIOCore
 public import SocketIOParser
 import Synchronization
 
@@ -50,8 +51,9 @@ public final class Namespace: Sendable {
 
     /// Writes a packet to this node's sockets in any of `rooms` (all when empty) and in none of
     /// `except`, encoding it once. Broadcasts end here; a cluster adapter calls it for the
-    /// broadcasts other nodes publish.
-    public func deliverLocally(_ packet: SocketIOPacket, rooms: Set<String>, except: Set<String>) {
+    /// broadcasts other nodes publish. With `gate`, the sockets' frames are queued now (their
+    /// order stays) and their writes start from a task on `gate` (the adapter's publish first).
+    public func deliverLocally(_ packet: SocketIOPacket, rooms: Set<String>, except: Set<String>, after gate: (any EventLoop)? = nil) {
         let (text, attachments) = SocketIOCodec.encode(packet)
         // Encoded once down to the Engine.IO frames: every socket queues the same ones.
         let broadcast = EngineBroadcastMessage([.text(text)] + attachments.map { .binary($0) })
@@ -63,7 +65,7 @@ public final class Namespace: Sendable {
             ? state.withLock { Array($0.sockets.values) }
             : sockets(ids: adapter.sockets(in: rooms, except: except))
         // One event-loop hop per loop for the whole fan-out, not one per socket.
-        EngineWriteBatch.collect {
+        EngineWriteBatch.collect(after: gate) {
             for socket in sockets { socket.connection.send(broadcast: broadcast) }
         }
         countOut(sockets.count)

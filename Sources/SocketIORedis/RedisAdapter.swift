@@ -65,7 +65,7 @@ public final class RedisAdapter: SocketIOAdapter, Service {
     public func sockets(in rooms: Set<String>, except: Set<String>) -> Set<String> { local.sockets(in: rooms, except: except) }
     public func allRooms() -> Set<String> { local.allRooms() }
 
-    public func publish(_ packet: SocketIOPacket, rooms: Set<String>, except: Set<String>, flags: BroadcastFlags) {
+    public func publish(_ packet: SocketIOPacket, rooms: Set<String>, except: Set<String>, flags: BroadcastFlags) -> (any EventLoop)? {
         let message = RedisBroadcast(
             uid: uid, packet: packet,
             options: RedisBroadcastOptions(
@@ -73,10 +73,12 @@ public final class RedisAdapter: SocketIOAdapter, Service {
                 flags: RedisBroadcastFlags(
                     volatile: flags.volatile ? true : nil,
                     compress: flags.compress)))
-        enqueue(channel: message.channel(in: channels), message.encoded())
+        return enqueue(channel: message.channel(in: channels), message.encoded())
     }
 
-    func enqueue(channel: String, _ payload: ByteBuffer) {
+    /// PUBLISHes `payload` on `channel`; the event loop the command went to (nil when dropped).
+    @discardableResult
+    func enqueue(channel: String, _ payload: ByteBuffer) -> (any EventLoop)? {
         let size = payload.readableBytes
         let admitted = inFlight.withLock { inFlight in
             guard inFlight.count < maximumInFlightMessages, inFlight.bytes + size <= maximumInFlightBytes else { return false }
@@ -86,7 +88,7 @@ public final class RedisAdapter: SocketIOAdapter, Service {
         }
         guard admitted else {
             droppedOut.increment()
-            return
+            return nil
         }
         let future: EventLoopFuture<RESPValue>
         do {
@@ -94,7 +96,7 @@ public final class RedisAdapter: SocketIOAdapter, Service {
         } catch {
             release(size)
             logger.debug("adapter publish failed", metadata: ["error": "\(error)"])
-            return
+            return nil
         }
         future.whenComplete { [self] result in
             release(size)
@@ -103,6 +105,7 @@ public final class RedisAdapter: SocketIOAdapter, Service {
             case .failure(let error): logger.debug("adapter publish failed", metadata: ["error": "\(error)"])
             }
         }
+        return future.eventLoop
     }
 
     private func release(_ size: Int) {
