@@ -68,6 +68,28 @@ import Glibc
             }
         }
     }
+
+    /// A shutdown that finished disarms the exit timer (cap + 5 s): a process that goes on after an
+    /// application stopped, as this test process does, is not exited under its feet.
+    @Test func aFinishedShutdownDoesNotExitTheProcessLater() async throws {
+        let dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("msab-app-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dataDirectory) }
+        let rtcPorts = try FreePorts.range(count: 4)
+        let configuration = try Configuration(environment: [
+            "MSAB_HOST": "127.0.0.1", "PORT": "0", "MSAB_DATA_DIR": dataDirectory.path,
+            "MEDIASOUP_LISTEN_IP": "127.0.0.1", "MEDIASOUP_NUM_WORKERS": "1",
+            "MEDIASOUP_RTC_MIN_PORT": String(rtcPorts.lowerBound), "MEDIASOUP_RTC_MAX_PORT": String(rtcPorts.upperBound),
+            "MSAB_SHUTDOWN_TIMEOUT_MS": "1", "LOG_LEVEL": "warn",
+        ])
+        var logger = Logger(label: "msab.test")
+        logger.logLevel = .warning
+        let app = try await MSABApplication.buildApplication(configuration: configuration, logger: logger)
+        try await app.test(.live) { client in
+            try await client.execute(uri: "/health", method: .get) { response in #expect(response.status == .ok) }
+        }
+        // The timer would fire 5.001 s after the shutdown began, exiting this test process (1).
+        try await Task.sleep(for: .milliseconds(5_600))
+    }
 }
 
 /// The parts of the acks and answers the test checks.

@@ -202,14 +202,16 @@ public enum MSABApplication {
         // Graceful shutdown runs in reverse order of the HTTP server and this list, one service
         // after the other (see ShutdownSequence): stop accepting, rooms, gifts, status posts,
         // Socket.IO, Engine.IO, media, HTTP.
+        let sequence = ShutdownSequence(shutdown: shutdown, cap: cap, logger: logger)
         var services: [any Service] = [
-            media, SignallingService(engine: engine, io: io), statusPoster, settlement, registry,
-            ShutdownSequence(shutdown: shutdown, cap: cap, logger: logger),
+            media, SignallingService(engine: engine, io: io), statusPoster, settlement, registry, sequence,
         ]
         if let cluster, let clusterNode {
             // Redis goes last (stops first of the app's own, after the rooms said goodbye).
             services.insert(contentsOf: cluster.services(node: clusterNode), at: 0)
         }
+        // Stops after all of the above: the shutdown finished in time.
+        services.insert(sequence.finish, at: 0)
         return AudioRoomsApplication(http: app, services: services, parts: parts, shutdownCap: cap)
     }
 }

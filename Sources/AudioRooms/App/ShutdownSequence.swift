@@ -28,11 +28,13 @@ public final class ShutdownSwitch: Sendable {
 /// 6. HTTP, last, so that polling clients can collect their final packets.
 ///
 /// The whole sequence is capped (`MSAB_SHUTDOWN_TIMEOUT_MS`, 30 s as the reference): past it the
-/// service group cancels what is left, and if even that hangs the process exits 5 s later.
+/// service group cancels what is left, and if even that hangs the process exits 5 s later
+/// (``finish``, the group's first service, disarms that exit once everything stopped).
 public struct ShutdownSequence: Service {
     let shutdown: ShutdownSwitch
     let cap: Duration
     let logger: Logger
+    let exitTimer = ExitTimer()
 
     public init(shutdown: ShutdownSwitch, cap: Duration, logger: Logger) {
         self.shutdown = shutdown
@@ -45,12 +47,36 @@ public struct ShutdownSequence: Service {
         shutdown.stop()
         logger.notice("shutting down: no new connections or joins; closing rooms, flushing gifts and status posts", metadata: ["cap": "\(cap)"])
         let (seconds, attoseconds) = cap.components
-        let last = Double(seconds) + Double(attoseconds) / 1e18 + 5
-        let logger = self.logger
-        DispatchQueue.global().asyncAfter(deadline: .now() + last) {
-            logger.critical("shutdown did not finish within its cap; exiting")
-            exit(1)
+        exitTimer.arm(after: Double(seconds) + Double(attoseconds) / 1e18 + 5, logger: logger)
+    }
+
+    /// The service that ends the sequence: placed first in the group, it stops after every other
+    /// one and disarms the exit timer. Without it a process that outlives a finished shutdown (a
+    /// test process running an application and then other tests) would still exit at the cap.
+    public var finish: some Service { Finish(exitTimer: exitTimer) }
+
+    struct Finish: Service {
+        let exitTimer: ExitTimer
+
+        func run() async throws {
+            try? await gracefulShutdown()
+            exitTimer.disarm()
         }
+    }
+
+    /// Exits the process when a shutdown is still not finished at the cap (+5 s), unless disarmed.
+    final class ExitTimer: Sendable {
+        private let disarmed = Atomic<Bool>(false)
+
+        func arm(after seconds: Double, logger: Logger) {
+            DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in
+                guard !disarmed.load(ordering: .acquiring) else { return }
+                logger.critical("shutdown did not finish within its cap; exiting")
+                exit(1)
+            }
+        }
+
+        func disarm() { disarmed.store(true, ordering: .releasing) }
     }
 }
 
