@@ -34,6 +34,14 @@ package final class Router {
     /// Pipe consumers by id, and per producer (checked once per packet, only when non-empty).
     private(set) var pipeConsumers: [String: PipeConsumer] = [:]
     private var pipeConsumersByProducer: [ObjectIdentifier: [PipeConsumer]] = [:]
+    /// Consumers' extension-id maps and MIDs, one copy of each distinct value: equal values then
+    /// share their array storage, so the fan-out reads one 256-byte map (and one MID) that stays
+    /// in cache instead of a separate out-of-cache array per consumer (`remapExtensionIDs` was
+    /// the largest user-space entry after the fan-out loop itself). At most
+    /// ``maxSharedMappings`` each (clients choose these values); beyond it a consumer keeps its own.
+    private var sharedExtensionMaps: Set<RTPHeaderExtensionIDMap> = []
+    private var sharedMids: Set<[UInt8]> = []
+    static let maxSharedMappings = 64
     /// Speaker observers (mediasoup `RtpObserver`s) fed with every producer's audio level.
     private(set) var observers: [any RTPObserver] = []
     /// What `room:join` returns (mediasoup `router.rtpCapabilities`).
@@ -186,6 +194,9 @@ package final class Router {
         let transport = try transport(transportId)
         let producer = try producer(producerId)
         try checkCanAddConsumer(on: transport, of: producer)
+        var mapping = mapping
+        mapping.extensionIDs = Self.shared(mapping.extensionIDs, in: &sharedExtensionMaps)
+        mapping.mid = Self.shared(mapping.mid, in: &sharedMids)
         let consumer = Consumer(
             id: worker.random.uuidString(), producerId: producerId, transport: transport, mapping: mapping,
             paused: paused, producerPaused: producer.paused, rtpParameters: rtpParameters,
@@ -198,6 +209,13 @@ package final class Router {
         let firstReport = Int64.random(in: TimeAmount.seconds(1).nanoseconds...SFUWorker.senderReportInterval.nanoseconds, using: &worker.random)
         transport.addConsumer(consumer, firstSenderReportAt: now + .nanoseconds(firstReport))
         return consumer
+    }
+
+    /// The pool's copy of `value` (the same storage), adding it while the pool has room.
+    private static func shared<Value: Hashable>(_ value: Value, in pool: inout Set<Value>) -> Value {
+        if let index = pool.firstIndex(of: value) { return pool[index] }
+        if pool.count < maxSharedMappings { pool.insert(value) }
+        return value
     }
 
     /// The limits on a transport's consumers: at most `maxConsumersPerTransport`, and one per
