@@ -17,10 +17,10 @@ import RTP
 package final class Consumer {
     // MARK: - Stored properties
 
-    /// Lower-case UUID.
-    package let id: String
-    /// The producer it consumes.
-    package let producerId: String
+    // Declared hot-first (a class lays its stored properties out in this order): what a
+    // forwarded packet reads and writes comes first, within the four lines the fan-out
+    // prefetches, then the stream, whose 4 KiB history ring is its last member; the rest after.
+
     /// The transport it sends on (our parent). `unowned(unsafe)`: read for every forwarded packet,
     /// and a consumer never outlives its transport (closing a transport closes and unlinks its
     /// consumers first; all of it on the worker's loop), so the checked `unowned` refcount
@@ -30,8 +30,6 @@ package final class Consumer {
     /// transport's refcount) that reading `transport` costs per packet.
     private let transportHandle: Unmanaged<WebRTCTransport>
     let mapping: ConsumerMapping
-    /// What the client was told (`audio:consume` ack).
-    package let rtpParameters: RtpParameters
     /// Paused by its client (consumers start paused).
     package private(set) var paused: Bool
     /// Its producer is paused.
@@ -44,6 +42,12 @@ package final class Consumer {
     @exclusivity(unchecked) private var sequenceNumbers: SeqManager<UInt16>
     @exclusivity(unchecked) private var timestamps: RTPTimestampRebaser
     @exclusivity(unchecked) private(set) var stream: RTPStreamSend
+    /// Lower-case UUID.
+    package let id: String
+    /// The producer it consumes.
+    package let producerId: String
+    /// What the client was told (`audio:consume` ack).
+    package let rtpParameters: RtpParameters
     private(set) var retransmissions: UInt64 = 0
     /// Its slot in the router's fan-out list of its producer (-1 when not in one).
     var fanOutIndex = -1
