@@ -485,13 +485,15 @@ private final class Box<Value>: @unchecked Sendable {
     init(_ value: Value) { self.value = value }
 }
 
-private struct BenchTimeout: Error {}
+private struct BenchTimeout: Error {
+    var line: Int
+}
 
-private func waitUntil(seconds: Double, _ condition: () async throws -> Bool) async throws {
+private func waitUntil(seconds: Double, line: Int = #line, _ condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
     while ContinuousClock.now < deadline {
         if try await condition() { return }
         try await Task.sleep(for: .milliseconds(20))
     }
-    throw BenchTimeout()
+    throw BenchTimeout(line: line)
 }
