@@ -23,6 +23,20 @@ import STUN
 package final class WebRTCTransport {
     // MARK: - Stored properties
 
+    // The send path's state first (a class lays its stored properties out in declaration
+    // order): the fan-out prefetches this object's first two cache lines a few consumers ahead,
+    // and a forwarded packet then reads nothing else of it.
+
+    /// What the send path needs of `.connected` (the outbound session and the tuple), kept beside
+    /// ``phase`` so that a forwarded packet reads two words instead of copying the `Connected`
+    /// payload out of the enum (a retain and release of ``MediaKeys`` and of the session per
+    /// consumer, and a pointer chase through the keys object: measured in the fan-out profile).
+    /// Rebuilt on every write of `phase` (didSet), so it can never outlive the keys that own the
+    /// session; nil unless connected.
+    @exclusivity(unchecked) private(set) var sendPath: SendPath?
+    /// Bytes sent (per packet; loop-confined: no runtime exclusivity tracking).
+    @exclusivity(unchecked) private(set) var bytesSent: UInt64 = 0
+
     /// Lower-case UUID.
     package let id: String
     /// The router that owns it. Lifecycle events (a close reason, valid tuples) are returned to
@@ -38,13 +52,6 @@ package final class WebRTCTransport {
     @exclusivity(unchecked) var phase: Phase = .new(Handshake()) {
         didSet { refreshSendPath() }
     }
-    /// What the send path needs of `.connected` (the outbound session and the tuple), kept beside
-    /// ``phase`` so that a forwarded packet reads two words instead of copying the `Connected`
-    /// payload out of the enum (a retain and release of ``MediaKeys`` and of the session per
-    /// consumer, and a pointer chase through the keys object: measured in the fan-out profile).
-    /// Rebuilt on every write of `phase` (didSet), so it can never outlive the keys that own the
-    /// session; nil unless connected.
-    @exclusivity(unchecked) private(set) var sendPath: SendPath?
     /// The ICE-lite agent: checks, tuple selection, consent (RFC 8445 §2.5, RFC 7675). It lives
     /// from creation to close in every phase (closing it is ``ICELiteServer/close()``).
     private(set) var ice: ICELiteServer
@@ -68,9 +75,8 @@ package final class WebRTCTransport {
     /// Producer ids this transport consumes (one consumer per producer).
     private var consumedProducerIds: Set<String> = []
 
-    // Per-packet byte counts (loop-confined: no runtime exclusivity tracking).
+    // Per-packet byte count received (loop-confined: no runtime exclusivity tracking).
     @exclusivity(unchecked) var bytesReceived: UInt64 = 0
-    @exclusivity(unchecked) private(set) var bytesSent: UInt64 = 0
     /// mediasoup numbers consumer MIDs "0", "1", … per transport.
     private var nextMid = 0
 
