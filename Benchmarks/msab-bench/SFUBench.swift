@@ -350,6 +350,7 @@ func sfuLoopbackFanOutBenchmark(consumers count: Int, seconds: Int, workers: Int
         // Measure: 50 packets/s for `seconds`.
         try await Task.sleep(for: .milliseconds(300))  // let setup traffic settle
         let countersBefore = await server.counters()
+        let batchesBefore = await server.sendBatches()
         let workerBefore = await server.workerCPUTimes().reduce(ThreadCPUTime(), +)
         let processBefore = ThreadCPUTime.ofProcess().total
         let total = seconds * 50
@@ -365,12 +366,17 @@ func sfuLoopbackFanOutBenchmark(consumers count: Int, seconds: Int, workers: Int
             producerPeer.sendOpus(sequenceNumber: sequence, timestamp: UInt32(sentBox.value) &* 960, ssrc: producerSSRC)
             sentBox.value += 1
         }
-        try await waitUntil(seconds: Double(seconds) + 10) { try await loop.submit { sentBox.value >= total }.get() }
+        // Generous: at N = 5,000 the one client thread reading every receiver is near 100 % of a
+        // core, so on a busy machine the pacer runs late (the figures are per forwarded packet).
+        try await waitUntil(seconds: Double(seconds) * 3 + 10) { try await loop.submit { sentBox.value >= total }.get() }
         pacer.cancel()
         try await Task.sleep(for: .milliseconds(500))  // drain
         let workerCPU = await server.workerCPUTimes().reduce(ThreadCPUTime(), +) - workerBefore
         let processCPU = ThreadCPUTime.ofProcess().total - processBefore
         let countersAfter = await server.counters()
+        let batchesAfter = await server.sendBatches()
+        let batchDatagrams = batchesAfter.datagrams &- batchesBefore.datagrams
+        let batchCalls = batchesAfter.calls &- batchesBefore.calls
         let peers = receivers
         let (received, failures) = try await clients.next().submit { (peers.reduce(0) { $0 + $1.rtpReceived }, verifier.verifyFailures) }.get()
         // Spread: each packet also crossed the pipe once (counted in rtpOut); only the packets
@@ -386,9 +392,10 @@ func sfuLoopbackFanOutBenchmark(consumers count: Int, seconds: Int, workers: Int
                 + String(format: "setup %.1f s): ", Double(setup.components.seconds) + Double(setup.components.attoseconds) / 1e18) + threads
                 + String(
                     format:
-                        " %.3f µs CPU per forwarded packet (user %.3f + system %.3f; %llu forwarded); whole process incl. receivers %.3f µs; lost %d of %d (%.3f%%); SRTP check failures %d",
+                        " %.3f µs CPU per forwarded packet (user %.3f + system %.3f; %llu forwarded); whole process incl. receivers %.3f µs; lost %d of %d (%.3f%%); SRTP check failures %d; %.1f datagrams per sendmmsg (%llu datagrams in %llu calls)",
                     perPacket(workerCPU.total), perPacket(workerCPU.user), perPacket(workerCPU.system), forwarded,
-                    perPacket(processCPU), expected - received, expected, Double(expected - received) * 100 / Double(max(expected, 1)), failures))
+                    perPacket(processCPU), expected - received, expected, Double(expected - received) * 100 / Double(max(expected, 1)), failures,
+                    Double(batchDatagrams) / Double(max(batchCalls, 1)), batchDatagrams, batchCalls))
         // The kernel's share, alone: the same N receiver sockets, one plain sendmmsg fan-out of a
         // 112-byte datagram per 20 ms round from this thread, no SFU at all.
         let addresses = peers.compactMap { $0.channel?.localAddress }
@@ -398,8 +405,8 @@ func sfuLoopbackFanOutBenchmark(consumers count: Int, seconds: Int, workers: Int
                 print(
                     String(
                         format:
-                            "kernel floor for the same fan-out (plain sendmmsg to the %d receiver sockets, no SFU): %.3f µs CPU per datagram (user %.3f + system %.3f)",
-                        addresses.count, floor.total, floor.user, floor.system))
+                            "kernel floor for the same fan-out (plain sendmmsg to the %d receiver sockets, no SFU): %.3f µs CPU per datagram (user %.3f + system %.3f); %.1f datagrams per sendmmsg",
+                        addresses.count, floor.total, floor.user, floor.system, floor.perCall))
             }
             result = LoopbackResult(
                 workerPerPacket: perPacket(workerCPU.total), floor: floor?.total,
@@ -416,7 +423,7 @@ func sfuLoopbackFanOutBenchmark(consumers count: Int, seconds: Int, workers: Int
 /// CPU per datagram (µs) of a bare loopback fan-out: `rounds` times one sendmmsg burst of a
 /// 112-byte datagram to every address, 20 ms apart (the fan-out's own pace), measured on this
 /// thread. It is what any user-space SFU pays the kernel per forwarded packet on this machine.
-private func kernelFanOutFloor(to addresses: [SocketAddress], rounds: Int) -> (total: Double, user: Double, system: Double)? {
+private func kernelFanOutFloor(to addresses: [SocketAddress], rounds: Int) -> (total: Double, user: Double, system: Double, perCall: Double)? {
     let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
     guard fd >= 0, !addresses.isEmpty else { return nil }
     defer { close(fd) }
@@ -427,6 +434,7 @@ private func kernelFanOutFloor(to addresses: [SocketAddress], rounds: Int) -> (t
     var payload = [UInt8](repeating: 0, count: 112)
     let batch = 1024
     var sent = 0
+    var calls = 0
     var cpu = ThreadCPUTime()
     payload.withUnsafeMutableBytes { bytes in
         targets.withUnsafeMutableBufferPointer { targets in
@@ -448,6 +456,7 @@ private func kernelFanOutFloor(to addresses: [SocketAddress], rounds: Int) -> (t
                         var done = 0
                         while done < count {
                             let result = messages.withUnsafeMutableBufferPointer { msab_sendmmsg(fd, $0.baseAddress! + done, UInt32(count - done)) }
+                            calls += 1
                             if result <= 0 { break }
                             done += Int(result)
                         }
@@ -461,7 +470,10 @@ private func kernelFanOutFloor(to addresses: [SocketAddress], rounds: Int) -> (t
         }
     }
     guard sent > 0 else { return nil }
-    return (microseconds(cpu.total) / Double(sent), microseconds(cpu.user) / Double(sent), microseconds(cpu.system) / Double(sent))
+    return (
+        microseconds(cpu.total) / Double(sent), microseconds(cpu.user) / Double(sent), microseconds(cpu.system) / Double(sent),
+        Double(sent) / Double(max(calls, 1))
+    )
 }
 
 extension ThreadCPUTime {
@@ -475,13 +487,15 @@ private final class Box<Value>: @unchecked Sendable {
     init(_ value: Value) { self.value = value }
 }
 
-private struct BenchTimeout: Error {}
+private struct BenchTimeout: Error {
+    var line: Int
+}
 
-private func waitUntil(seconds: Double, _ condition: () async throws -> Bool) async throws {
+private func waitUntil(seconds: Double, line: Int = #line, _ condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
     while ContinuousClock.now < deadline {
         if try await condition() { return }
         try await Task.sleep(for: .milliseconds(20))
     }
-    throw BenchTimeout()
+    throw BenchTimeout(line: line)
 }

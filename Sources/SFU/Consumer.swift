@@ -17,18 +17,19 @@ import RTP
 package final class Consumer {
     // MARK: - Stored properties
 
-    /// Lower-case UUID.
-    package let id: String
-    /// The producer it consumes.
-    package let producerId: String
+    // Declared hot-first (a class lays its stored properties out in this order): what a
+    // forwarded packet reads and writes comes first, within the four lines the fan-out
+    // prefetches, then the stream, whose 4 KiB history ring is its last member; the rest after.
+
     /// The transport it sends on (our parent). `unowned(unsafe)`: read for every forwarded packet,
     /// and a consumer never outlives its transport (closing a transport closes and unlinks its
     /// consumers first; all of it on the worker's loop), so the checked `unowned` refcount
     /// traffic buys nothing here.
     unowned(unsafe) let transport: WebRTCTransport
+    /// The same, for the fan-out: borrowed without the retain/release pair (and the write to the
+    /// transport's refcount) that reading `transport` costs per packet.
+    private let transportHandle: Unmanaged<WebRTCTransport>
     let mapping: ConsumerMapping
-    /// What the client was told (`audio:consume` ack).
-    package let rtpParameters: RtpParameters
     /// Paused by its client (consumers start paused).
     package private(set) var paused: Bool
     /// Its producer is paused.
@@ -41,6 +42,12 @@ package final class Consumer {
     @exclusivity(unchecked) private var sequenceNumbers: SeqManager<UInt16>
     @exclusivity(unchecked) private var timestamps: RTPTimestampRebaser
     @exclusivity(unchecked) private(set) var stream: RTPStreamSend
+    /// Lower-case UUID.
+    package let id: String
+    /// The producer it consumes.
+    package let producerId: String
+    /// What the client was told (`audio:consume` ack).
+    package let rtpParameters: RtpParameters
     private(set) var retransmissions: UInt64 = 0
     /// Its slot in the router's fan-out list of its producer (-1 when not in one).
     var fanOutIndex = -1
@@ -58,6 +65,7 @@ package final class Consumer {
         self.rtpParameters = rtpParameters
         self.producerId = producerId
         self.transport = transport
+        self.transportHandle = .passUnretained(transport)
         self.mapping = mapping
         self.paused = paused
         self.producerPaused = producerPaused
@@ -75,10 +83,16 @@ package final class Consumer {
 
     // MARK: - Packet path
 
-    /// Asks for this consumer's object (its counters, sequence/timestamp state and mapping).
+    /// The fan-out's prefetch pipeline (``Router/producerReceivedRTP(_:_:audioLevel:now:)``),
+    /// this consumer's object already asked for: step 0 asks for its transport; steps 1–3 go on
+    /// through the transport (``WebRTCTransport/prefetchForSend(step:)``).
     @inline(__always)
-    func prefetch() {
-        msab_prefetch_lines(Unmanaged.passUnretained(self).toOpaque(), 4)
+    func prefetchForSend(step: Int) {
+        if step == 0 {
+            msab_prefetch_lines(transportHandle.toOpaque(), 2)
+        } else {
+            transportHandle._withUnsafeGuaranteedRef { $0.prefetchForSend(step: step - 1) }
+        }
     }
 
     /// Sends one router-space packet of its producer (mediasoup `SimpleConsumer::SendRtpPacket`).
@@ -94,7 +108,9 @@ package final class Consumer {
         }
         guard let sequenceNumber = sequenceNumbers.input(input) else { return }
         let timestamp = timestamps.output(for: packet.timestamp, now: now)
-        let sent = transport.sendRTP(packet, sequenceNumber: sequenceNumber, timestamp: timestamp, mapping: mapping)
+        let sent = transportHandle._withUnsafeGuaranteedRef {
+            $0.sendRTP(packet, sequenceNumber: sequenceNumber, timestamp: timestamp, mapping: mapping)
+        }
         if sent {
             stream.sent(
                 sequenceNumber: sequenceNumber, producerSequenceNumber: input, timestamp: timestamp,

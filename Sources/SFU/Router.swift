@@ -1,3 +1,4 @@
+import CPrefetch
 import Foundation
 import MediasoupWire
 import NIOCore
@@ -23,12 +24,24 @@ package final class Router {
     private(set) var consumers: [String: Consumer] = [:]
     /// The fan-out table: producer → its consumers. Unordered: a closed consumer's slot takes
     /// the last one (each consumer knows its index), so closing n consumers is O(n), not O(n²).
-    private var consumersByProducer: [ObjectIdentifier: ContiguousArray<Consumer>] = [:]
+    /// Unretained: ``consumers`` owns them, and a consumer leaves this table before it leaves
+    /// ``consumers`` (``closeConsumer(_:reason:notify:)``, ``closeProducer(_:reason:notifyProducer:)``),
+    /// all on the worker's loop. So the fan-out borrows each consumer without a retain/release
+    /// pair per consumer per packet (a swift_retain per consumer showed in the profile).
+    private var consumersByProducer: [ObjectIdentifier: ContiguousArray<Unmanaged<Consumer>>] = [:]
     /// Pipe transports to and from routers on other workers (``PipeTransport``).
     private(set) var pipeTransports: [String: PipeTransport] = [:]
     /// Pipe consumers by id, and per producer (checked once per packet, only when non-empty).
     private(set) var pipeConsumers: [String: PipeConsumer] = [:]
     private var pipeConsumersByProducer: [ObjectIdentifier: [PipeConsumer]] = [:]
+    /// Consumers' extension-id maps and MIDs, one copy of each distinct value: equal values then
+    /// share their array storage, so the fan-out reads one 256-byte map (and one MID) that stays
+    /// in cache instead of a separate out-of-cache array per consumer (`remapExtensionIDs` was
+    /// the largest user-space entry after the fan-out loop itself). At most
+    /// ``maxSharedMappings`` each (clients choose these values); beyond it a consumer keeps its own.
+    private var sharedExtensionMaps: Set<RTPHeaderExtensionIDMap> = []
+    private var sharedMids: Set<[UInt8]> = []
+    static let maxSharedMappings = 64
     /// Speaker observers (mediasoup `RtpObserver`s) fed with every producer's audio level.
     private(set) var observers: [any RTPObserver] = []
     /// What `room:join` returns (mediasoup `router.rtpCapabilities`).
@@ -141,7 +154,7 @@ package final class Router {
         let producer = try producer(id)
         guard producer.setPaused(paused) else { return }
         for consumer in consumersByProducer[ObjectIdentifier(producer)] ?? [] {
-            consumer.setProducerPaused(paused)
+            consumer.takeUnretainedValue().setProducerPaused(paused)
         }
         for observer in observers { observer.producerPaused(producer, paused) }
     }
@@ -155,7 +168,7 @@ package final class Router {
     private func closeProducer(_ producer: Producer, reason: CloseReason, notifyProducer: Bool) {
         // Take the list out first: each closeConsumer then finds no list to unlink from.
         for consumer in consumersByProducer.removeValue(forKey: ObjectIdentifier(producer)) ?? [] {
-            closeConsumer(consumer, reason: .producerClosed, notify: true)
+            closeConsumer(consumer.takeUnretainedValue(), reason: .producerClosed, notify: true)
         }
         for pipeConsumer in pipeConsumersByProducer.removeValue(forKey: ObjectIdentifier(producer)) ?? [] {
             closePipeConsumer(pipeConsumer)
@@ -181,6 +194,9 @@ package final class Router {
         let transport = try transport(transportId)
         let producer = try producer(producerId)
         try checkCanAddConsumer(on: transport, of: producer)
+        var mapping = mapping
+        mapping.extensionIDs = Self.shared(mapping.extensionIDs, in: &sharedExtensionMaps)
+        mapping.mid = Self.shared(mapping.mid, in: &sharedMids)
         let consumer = Consumer(
             id: worker.random.uuidString(), producerId: producerId, transport: transport, mapping: mapping,
             paused: paused, producerPaused: producer.paused, rtpParameters: rtpParameters,
@@ -193,6 +209,13 @@ package final class Router {
         let firstReport = Int64.random(in: TimeAmount.seconds(1).nanoseconds...SFUWorker.senderReportInterval.nanoseconds, using: &worker.random)
         transport.addConsumer(consumer, firstSenderReportAt: now + .nanoseconds(firstReport))
         return consumer
+    }
+
+    /// The pool's copy of `value` (the same storage), adding it while the pool has room.
+    private static func shared<Value: Hashable>(_ value: Value, in pool: inout Set<Value>) -> Value {
+        if let index = pool.firstIndex(of: value) { return pool[index] }
+        if pool.count < maxSharedMappings { pool.insert(value) }
+        return value
     }
 
     /// The limits on a transport's consumers: at most `maxConsumersPerTransport`, and one per
@@ -343,15 +366,21 @@ package final class Router {
             for pipeConsumer in pipeConsumers { pipeConsumer.forward(packet) }
         }
         guard let consumers = consumersByProducer[ObjectIdentifier(producer)] else { return }
-        // With thousands of consumers their state is out of cache: while one is sent, ask for
-        // the objects of the consumer 4 ahead and for the transport + SRTP state of the one 2
-        // ahead (its consumer object is in cache by then, so reading its transport is cheap).
+        // With thousands of consumers their state is out of cache, and it is a chain of objects
+        // (consumer → transport → SRTP session → stream and cipher → key schedule). A software
+        // pipeline: while consumer i is sent, each later consumer is one step further down its
+        // chain, and each step only reads lines an earlier step asked for — consumer i + 10 is
+        // asked for, i + 8 asks for its transport, i + 6 for the session, i + 4 for the stream and
+        // the cipher, i + 2 for the key schedule. No step retains anything (a retain writes the
+        // refcount, so it stalls on the line being fetched).
         let count = consumers.count
         consumers.withUnsafeBufferPointer { consumers in
             for index in 0..<count {
-                if index &+ 4 < count { consumers[index &+ 4].prefetch() }
-                if index &+ 2 < count { consumers[index &+ 2].transport.prefetchForSend() }
-                consumers[index].forward(packet, now: now)
+                if index &+ 10 < count { msab_prefetch_lines(consumers[index &+ 10].toOpaque(), 4) }
+                for step in 0..<4 where index &+ 8 &- 2 &* step < count {
+                    consumers[index &+ 8 &- 2 &* step]._withUnsafeGuaranteedRef { $0.prefetchForSend(step: step) }
+                }
+                consumers[index]._withUnsafeGuaranteedRef { $0.forward(packet, now: now) }
             }
         }
     }
@@ -396,21 +425,22 @@ package final class Router {
     }
 }
 
-extension ContiguousArray where Element == Consumer {
-    /// Appends `consumer` and records its index for ``removeConsumer(_:)``.
+extension ContiguousArray where Element == Unmanaged<Consumer> {
+    /// Appends `consumer` (unretained: the router's ``Router/consumers`` owns it) and records its
+    /// index for ``removeConsumer(_:)``.
     fileprivate mutating func appendConsumer(_ consumer: Consumer) {
         consumer.fanOutIndex = count
-        append(consumer)
+        append(.passUnretained(consumer))
     }
 
     /// Removes `consumer` in O(1): the last consumer moves into its slot.
     fileprivate mutating func removeConsumer(_ consumer: Consumer) {
         let index = consumer.fanOutIndex
-        guard index >= 0, index < count, self[index] === consumer else { return }
+        guard index >= 0, index < count, self[index].toOpaque() == Unmanaged.passUnretained(consumer).toOpaque() else { return }
         let last = count - 1
         if index != last {
             self[index] = self[last]
-            self[index].fanOutIndex = index
+            self[index].takeUnretainedValue().fanOutIndex = index
         }
         removeLast()
         consumer.fanOutIndex = -1

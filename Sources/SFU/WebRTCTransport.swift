@@ -23,6 +23,20 @@ import STUN
 package final class WebRTCTransport {
     // MARK: - Stored properties
 
+    // The send path's state first (a class lays its stored properties out in declaration
+    // order): the fan-out prefetches this object's first two cache lines a few consumers ahead,
+    // and a forwarded packet then reads nothing else of it.
+
+    /// What the send path needs of `.connected` (the outbound session and the tuple), kept beside
+    /// ``phase`` so that a forwarded packet reads two words instead of copying the `Connected`
+    /// payload out of the enum (a retain and release of ``MediaKeys`` and of the session per
+    /// consumer, and a pointer chase through the keys object: measured in the fan-out profile).
+    /// Rebuilt on every write of `phase` (didSet), so it can never outlive the keys that own the
+    /// session; nil unless connected.
+    @exclusivity(unchecked) private(set) var sendPath: SendPath?
+    /// Bytes sent (per packet; loop-confined: no runtime exclusivity tracking).
+    @exclusivity(unchecked) private(set) var bytesSent: UInt64 = 0
+
     /// Lower-case UUID.
     package let id: String
     /// The router that owns it. Lifecycle events (a close reason, valid tuples) are returned to
@@ -35,7 +49,9 @@ package final class WebRTCTransport {
     unowned(unsafe) let worker: SFUWorker
     /// new → connecting → connected → closed, each with its own data. Hot-path state: read for
     /// every packet, never accessed overlapping (loop-confined).
-    @exclusivity(unchecked) var phase: Phase = .new(Handshake())
+    @exclusivity(unchecked) var phase: Phase = .new(Handshake()) {
+        didSet { refreshSendPath() }
+    }
     /// The ICE-lite agent: checks, tuple selection, consent (RFC 8445 §2.5, RFC 7675). It lives
     /// from creation to close in every phase (closing it is ``ICELiteServer/close()``).
     private(set) var ice: ICELiteServer
@@ -59,9 +75,8 @@ package final class WebRTCTransport {
     /// Producer ids this transport consumes (one consumer per producer).
     private var consumedProducerIds: Set<String> = []
 
-    // Per-packet byte counts (loop-confined: no runtime exclusivity tracking).
+    // Per-packet byte count received (loop-confined: no runtime exclusivity tracking).
     @exclusivity(unchecked) var bytesReceived: UInt64 = 0
-    @exclusivity(unchecked) private(set) var bytesSent: UInt64 = 0
     /// mediasoup numbers consumer MIDs "0", "1", … per transport.
     private var nextMid = 0
 
@@ -374,12 +389,35 @@ package final class WebRTCTransport {
 
     // MARK: - Send path
 
-    /// Asks for what ``sendRTP(_:sequenceNumber:timestamp:mapping:)`` will touch: this object and
-    /// its outbound SRTP state (the fan-out calls it a couple of consumers ahead).
+    /// The outbound SRTP session and the destination of a connected transport (``sendPath``).
+    struct SendPath {
+        /// Owned by the `MediaKeys` in ``phase``; `sendPath` is reset whenever `phase` changes.
+        /// Unmanaged: the send path borrows it without a retain/release pair per packet.
+        let srtp: Unmanaged<SRTPSession>
+        let destination: TransportAddress
+    }
+
+    private func refreshSendPath() {
+        if case .connected(let connected) = phase {
+            sendPath = SendPath(srtp: .passUnretained(connected.keys.outbound), destination: connected.selected)
+        } else {
+            sendPath = nil
+        }
+    }
+
+    /// The fan-out's prefetch pipeline for this transport (``Router/producerReceivedRTP(_:_:audioLevel:now:)``):
+    /// step 0 (this object already asked for by the consumer): ask for the outbound session;
+    /// steps 1 and 2: the session's stream and cipher, then the cipher's key schedule
+    /// (``SRTPSession/prefetchForProtect(step:_:)``). Each step only reads lines an earlier
+    /// step asked for, and nothing is retained.
     @inline(__always)
-    func prefetchForSend() {
-        msab_prefetch_lines(Unmanaged.passUnretained(self).toOpaque(), 2)
-        if case .connected(let connected) = phase { connected.keys.outbound.prefetchForProtect() }
+    func prefetchForSend(step: Int) {
+        guard let sendPath else { return }
+        if step == 0 {
+            msab_prefetch_lines(sendPath.srtp.toOpaque(), 2)
+        } else {
+            SRTPSession.prefetchForProtect(step: step, sendPath.srtp)
+        }
     }
 
     /// Copies `packet` into the sink, rewrites it for a consumer (SSRC, sequence number,
@@ -387,9 +425,18 @@ package final class WebRTCTransport {
     /// selected tuple. Returns false when nothing was sent.
     @inline(__always)
     func sendRTP(_ packet: RTPPacketView, sequenceNumber: UInt16, timestamp: UInt32, mapping: borrowing ConsumerMapping) -> Bool {
-        guard case .connected(let connected) = phase else { return false }
-        let srtp = connected.keys.outbound
-        let remoteAddress = connected.selected
+        guard let sendPath else { return false }
+        return sendPath.srtp._withUnsafeGuaranteedRef { srtp in
+            sendRTP(packet, sequenceNumber: sequenceNumber, timestamp: timestamp, mapping: mapping, srtp: srtp, to: sendPath.destination)
+        }
+    }
+
+    /// ``sendRTP(_:sequenceNumber:timestamp:mapping:)`` with the outbound session borrowed.
+    @inline(__always)
+    private func sendRTP(
+        _ packet: RTPPacketView, sequenceNumber: UInt16, timestamp: UInt32, mapping: borrowing ConsumerMapping, srtp: SRTPSession,
+        to remoteAddress: TransportAddress
+    ) -> Bool {
         let length = packet.bytes.count
         let hasExtension = packet.hasExtension
         let payloadType = mapping.payloadType

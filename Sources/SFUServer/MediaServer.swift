@@ -272,6 +272,16 @@ public final class MediaServer: Service, Sendable {
         return times
     }
 
+    /// Datagrams sent and `sendmmsg` calls made, summed over workers (the bench's batch size).
+    public func sendBatches() async -> (datagrams: UInt64, calls: UInt64) {
+        var total: (datagrams: UInt64, calls: UInt64) = (0, 0)
+        for worker in workers {
+            let batches = await worker.sendBatches()
+            total = (total.datagrams &+ batches.datagrams, total.calls &+ batches.calls)
+        }
+        return total
+    }
+
     /// Packet-path counters summed over workers (read on each worker's loop).
     public func counters() async -> SFUCounters {
         var total = SFUCounters()

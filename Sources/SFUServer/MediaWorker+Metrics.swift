@@ -23,4 +23,10 @@ extension MediaWorker {
     func snapshot() async -> (counters: SFUCounters, datagramsWritten: UInt64) {
         (try? await eventLoop.submit { (self.core.counters, self.sink.datagramsWritten) }.get()) ?? (SFUCounters(), 0)
     }
+
+    /// Datagrams the kernel took and `sendmmsg` calls so far (the bench compares the batches
+    /// with the kernel floor's).
+    func sendBatches() async -> (datagrams: UInt64, calls: UInt64) {
+        (try? await eventLoop.submit { (self.sink.datagramsWritten, self.sink.sendCalls) }.get()) ?? (0, 0)
+    }
 }

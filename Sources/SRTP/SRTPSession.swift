@@ -150,6 +150,23 @@ public final class SRTPSession {
         rtpCipher.prefetch()
     }
 
+    /// The same as ``prefetchForProtect()`` split in the two steps a pipelined fan-out wants, so
+    /// that no step waits for memory: `session` itself was asked for a step earlier; step 1 reads
+    /// it and asks for its last stream and its cipher object; step 2 (a consumer later) reads the
+    /// cipher object and asks for its key schedule. Raw pointers, no retain: a retain writes the
+    /// object's refcount, which stalls on the very line being prefetched.
+    @inline(__always)
+    public static func prefetchForProtect(step: Int, _ session: Unmanaged<SRTPSession>) {
+        session._withUnsafeGuaranteedRef { session in
+            if step == 1 {
+                if let last = session.lastSentStream { msab_prefetch_lines(Unmanaged.passUnretained(last.stream).toOpaque(), 1) }
+                msab_prefetch_lines(Unmanaged.passUnretained(session.rtpCipher).toOpaque(), 1)
+            } else {
+                session.rtpCipher.prefetch()
+            }
+        }
+    }
+
     // MARK: - Raw buffer API
 
     /// Protects the RTP packet in the first `length` bytes of `buffer` in place.
