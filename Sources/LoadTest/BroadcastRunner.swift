@@ -1,5 +1,4 @@
 import NIOCore
-import NIOPosix
 import SocketIOParser
 
 /// The broadcast test (issue 14: one event to 10,000 WebSocket clients): connects
@@ -34,21 +33,10 @@ public final class BroadcastRunner: BroadcastReceiverOwner, @unchecked Sendable 
         -> BroadcastReport
     {
         precondition(tokens.count == options.sockets, "one token per socket")
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let loop = group.next()
-        let runner = BroadcastRunner(options: options, tokens: tokens, loop: loop)
-        let report: BroadcastReport
-        do {
-            report = try await runner.measure(progress: progress)
-        } catch {
-            try? await loop.submit { runner.pool.stopAll() }.get()
-            try? await group.shutdownGracefully()
-            throw error
+        return try await ReceiverPool.withLoops(1, progress: progress) { loops in
+            let runner = BroadcastRunner(options: options, tokens: tokens, loop: loops[0])
+            return (runner.measure(progress:), { runner.pool.stopAll() })
         }
-        try await loop.submit { runner.pool.stopAll() }.get()
-        try? await Task.sleep(for: .milliseconds(200))
-        try await group.shutdownGracefully()
-        return report
     }
 
     // MARK: - Receiver callbacks (on the loop)

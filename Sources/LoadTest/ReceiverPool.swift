@@ -1,4 +1,5 @@
 import NIOCore
+import NIOPosix
 
 /// The clients of a broadcast test and their connect bookkeeping: at most `concurrency` connects
 /// in flight, failures tallied (bounded). Confined to the test's event loop; its owner forwards
@@ -70,5 +71,29 @@ struct ReceiverPool {
             try await Task.sleep(for: .milliseconds(20))
         }
         return Double((NIODeadline.now() - begin).nanoseconds) / 1e9
+    }
+
+    /// Runs a test on `count` event loops of its own: `make` builds the test on them and returns
+    /// its measurement and how to stop its clients (run on the first loop). The clients are
+    /// stopped and the loops shut down afterwards, also when the measurement throws.
+    static func withLoops<Report: Sendable>(
+        _ count: Int, progress: @escaping @Sendable (String) -> Void,
+        _ make: ([any EventLoop]) -> (measure: (@escaping @Sendable (String) -> Void) async throws -> Report, stop: @Sendable () -> Void)
+    ) async throws -> Report {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, count))
+        let loops = Array(group.makeIterator())
+        let (measure, stop) = make(loops)
+        let report: Report
+        do {
+            report = try await measure(progress)
+        } catch {
+            try? await loops[0].submit(stop).get()
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        try await loops[0].submit(stop).get()
+        try? await Task.sleep(for: .milliseconds(200))
+        try await group.shutdownGracefully()
+        return report
     }
 }

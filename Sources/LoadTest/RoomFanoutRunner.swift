@@ -1,5 +1,4 @@
 import NIOCore
-import NIOPosix
 import SocketIOParser
 
 /// The room fan-out test (issue 12: a room spread over the nodes of a cluster): connects
@@ -55,22 +54,10 @@ public final class RoomFanoutRunner: BroadcastReceiverOwner, @unchecked Sendable
         -> RoomFanoutReport
     {
         precondition(tokens.count == options.sockets && !options.nodes.isEmpty, "one token per socket, one node at least")
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: options.nodes.count)
-        let loops = Array(group.makeIterator())
-        let loop = loops[0]
-        let runner = RoomFanoutRunner(options: options, tokens: tokens, loops: loops)
-        let report: RoomFanoutReport
-        do {
-            report = try await runner.measure(progress: progress)
-        } catch {
-            try? await loop.submit { runner.pool.stopAll() }.get()
-            try? await group.shutdownGracefully()
-            throw error
+        return try await ReceiverPool.withLoops(options.nodes.count, progress: progress) { loops in
+            let runner = RoomFanoutRunner(options: options, tokens: tokens, loops: loops)
+            return (runner.measure(progress:), { runner.pool.stopAll() })
         }
-        try await loop.submit { runner.pool.stopAll() }.get()
-        try? await Task.sleep(for: .milliseconds(200))
-        try await group.shutdownGracefully()
-        return report
     }
 
     // MARK: - Receiver callbacks (on the receiver's loop; counted on the first loop)
