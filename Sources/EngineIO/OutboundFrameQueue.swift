@@ -68,6 +68,13 @@ final class OutboundFrameQueue: Sendable {
     /// The backlog (queued + being written), in bytes and frames: a test hook.
     var backlog: (bytes: Int, frames: Int) { state.withLock { ($0.bytes, $0.queuedCount + $0.inFlight) } }
 
+    /// Queues a broadcast's frames: inside a batch, the copy for this queue's event loop
+    /// (see ``EngineWriteBatch/frames(of:on:)``).
+    func push(broadcast: EngineBroadcastMessage) -> PushResult {
+        guard let eventLoop, let batch = EngineWriteBatch.current else { return push(broadcast.frames) }
+        return push(batch.frames(of: broadcast, on: eventLoop))
+    }
+
     /// Queues frames that must go out back to back: all or none.
     func push(_ frames: [EngineIOCodec.Frame]) -> PushResult {
         let added = frames.reduce(0) { $0 &+ Self.size($1) }
