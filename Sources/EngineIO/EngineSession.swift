@@ -16,6 +16,9 @@ public final class EngineSession: EngineConnection, @unchecked Sendable {
     typealias Transport = Machine.Transport
     typealias Instant = ContinuousClock.Instant
 
+    /// First, so it sits right after the object header: a broadcast prefetches a session's
+    /// first cache lines a few recipients ahead (``Namespace`` `deliverLocally`).
+    let shell: Mutex<Shell>
     public let id: String
     public let handshake: EngineHandshake
     public let inbound: AsyncStream<EngineMessage>
@@ -49,8 +52,6 @@ public final class EngineSession: EngineConnection, @unchecked Sendable {
         /// The deadline this session has in ``SessionTimers`` (nil: none pending).
         var scheduled: Instant?
     }
-
-    let shell: Mutex<Shell>
 
     init(
         id: String, handshake: EngineHandshake, transport: Transport, configuration: EngineIOConfiguration,

@@ -98,7 +98,14 @@ public final class EngineWriteBatch: Sendable {
             let queues = group.queues
             group.eventLoop.execute {
                 let memo = EngineFrameMemo()
-                for queue in queues { queue.drain(memo: memo) }
+                let count = queues.count
+                for index in 0..<count {
+                    // The objects of the next sockets, out of cache with thousands of them.
+                    if index &+ 3 < count { queues[index &+ 3].prefetch() }
+                    if index &+ 2 < count { queues[index &+ 2].prefetchSink() }
+                    if index &+ 1 < count { queues[index &+ 1].prefetchSinkTargets() }
+                    queues[index].drain(memo: memo)
+                }
             }
         }
     }

@@ -126,6 +126,21 @@ final class OutboundFrameQueue: Sendable {
         }
     }
 
+    // Prefetch stages for a broadcast's drain loop (``EngineWriteBatch``), each a socket
+    // closer than the one before: this queue, then its sink, then the sink's channel objects.
+    // Each stage reads only what the previous one brought into cache.
+
+    /// The queue object, its state stored inline.
+    func prefetch() { enginePrefetch(self, lines: 3) }
+
+    /// The sink object (reads `sink`, a constant).
+    func prefetchSink() {
+        if let sink { enginePrefetch(sink, lines: 2) }
+    }
+
+    /// What the sink's next write touches.
+    func prefetchSinkTargets() { sink?.prefetch() }
+
     /// On the sink's event loop: writes every queued frame, flushes once, and releases their
     /// bytes when the last write completes (writes complete in order).
     func drain(memo: EngineFrameMemo? = nil) {
