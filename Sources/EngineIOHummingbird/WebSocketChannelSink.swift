@@ -67,7 +67,7 @@ final class WebSocketChannelSink: EngineFrameSink, @unchecked Sendable {
 
     func prefetch() {
         if let encoderContext { enginePrefetch(encoderContext, lines: 2) }
-        enginePrefetch(channel, lines: 4)
+        enginePrefetch(channel, lines: 8)
     }
 
     func flush() {
