@@ -53,7 +53,7 @@ let package = Package(
         ),
         .target(
             name: "EngineIO",
-            dependencies: ["EngineIOParser", nioCore, logging, metrics, serviceLifecycle],
+            dependencies: ["EngineIOParser", "CPrefetch", nioCore, logging, metrics, serviceLifecycle],
             swiftSettings: swiftSettings
         ),
         .target(

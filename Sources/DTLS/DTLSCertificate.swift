@@ -1,4 +1,5 @@
 import COpenSSL
+import Synchronization
 
 /// The worker's DTLS identity: an ECDSA P-256 key and a self-signed X.509 certificate
 /// (WebRTC authenticates it by the fingerprint signalled out of band, RFC 8827 §6.5, so the
@@ -14,6 +15,8 @@ public final class DTLSCertificate: @unchecked Sendable {
     let x509: OpaquePointer
     /// `EVP_PKEY *`, owned (freed in deinit).
     let privateKey: OpaquePointer
+    /// Configured `SSL_CTX`s by use_srtp offer (see ``DTLSContext``).
+    let contexts = Mutex<[String: DTLSContext]>([:])
 
     // MARK: - Init
 

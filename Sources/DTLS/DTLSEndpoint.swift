@@ -85,8 +85,8 @@ public final class DTLSEndpoint {
     private var lastNow: NIODeadline?
     private let outbox: DatagramOutbox
     private var outboxReference: Unmanaged<DatagramOutbox>
-    /// `SSL_CTX *` and `SSL *`, owned.
-    private let context: OpaquePointer
+    /// The shared context the `SSL` was made from, and the `SSL *` (owned).
+    private let context: DTLSContext
     private let ssl: OpaquePointer
     /// `BIO *` (memory) OpenSSL reads incoming datagrams from; owned by `ssl`.
     private let readBIO: OpaquePointer
@@ -124,26 +124,20 @@ public final class DTLSEndpoint {
             maximumTimeoutMicroseconds: UInt32(clamping: max(1, maximumRetransmitTimeout.nanoseconds / 1000)))
         self.outboxReference = Unmanaged.passRetained(self.outbox)
 
-        ERR_clear_error()
-        guard let context = SSL_CTX_new(DTLS_method()) else {
-            self.outboxReference.release()
-            throw DTLSError(type: .openSSL, reason: "SSL_CTX_new: \(LibOpenSSL.drainErrors())")
-        }
+        let context: DTLSContext
         do {
-            try Self.configure(context: context, certificate: certificate, srtpProfiles: srtpProfiles)
+            context = try certificate.context(srtpProfiles: srtpProfiles)
         } catch {
-            SSL_CTX_free(context)
             self.outboxReference.release()
             throw error
         }
-        guard let ssl = SSL_new(context) else {
-            SSL_CTX_free(context)
+        ERR_clear_error()
+        guard let ssl = SSL_new(context.pointer) else {
             self.outboxReference.release()
             throw DTLSError(type: .openSSL, reason: "SSL_new: \(LibOpenSSL.drainErrors())")
         }
         guard let readBIO = BIO_new(BIO_s_mem()), let writeBIO = BIO_new(LibOpenSSL.datagramWriteMethod) else {
             SSL_free(ssl)
-            SSL_CTX_free(context)
             self.outboxReference.release()
             throw DTLSError(type: .openSSL, reason: "BIO_new: \(LibOpenSSL.drainErrors())")
         }
@@ -168,8 +162,7 @@ public final class DTLSEndpoint {
     }
 
     deinit {
-        SSL_free(self.ssl)  // frees both BIOs
-        SSL_CTX_free(self.context)
+        SSL_free(self.ssl)  // frees both BIOs (the shared context outlives it: `context`)
         self.outboxReference.release()
     }
 
@@ -297,35 +290,6 @@ public final class DTLSEndpoint {
     }
 
     // MARK: - Private
-
-    private static func configure(context: OpaquePointer, certificate: DTLSCertificate, srtpProfiles: [DTLSSRTPProfile])
-        throws(DTLSError)
-    {
-        func check(_ ok: Bool, _ what: String) throws(DTLSError) {
-            if !ok { throw DTLSError(type: .openSSL, reason: "\(what): \(LibOpenSSL.drainErrors())") }
-        }
-        // DTLS 1.2 only (DTLS 1.0 lacks AEAD suites; every WebRTC peer speaks 1.2).
-        try check(msab_SSL_CTX_set_min_proto_version(context, DTLS1_2_VERSION) == 1, "min version")
-        try check(msab_SSL_CTX_set_max_proto_version(context, DTLS1_2_VERSION) == 1, "max version")
-        try check(SSL_CTX_use_certificate(context, certificate.x509) == 1, "use certificate")
-        try check(SSL_CTX_use_PrivateKey(context, certificate.privateKey) == 1, "use private key")
-        try check(SSL_CTX_check_private_key(context) == 1, "check private key")
-        _ = SSL_CTX_set_options(
-            context,
-            msab_SSL_OP_CIPHER_SERVER_PREFERENCE() | msab_SSL_OP_NO_TICKET() | msab_SSL_OP_SINGLE_ECDH_USE()
-                | msab_SSL_OP_NO_QUERY_MTU() | msab_SSL_OP_NO_RENEGOTIATION())
-        _ = msab_SSL_CTX_set_session_cache_mode(context, Int(SSL_SESS_CACHE_OFF))
-        _ = msab_SSL_CTX_set_read_ahead(context, 0)
-        // Ask for the peer's certificate (the server must request it, RFC 5763 §5) and accept
-        // any chain; the fingerprint decides afterwards.
-        SSL_CTX_set_verify(context, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, dtlsVerifyCallback)
-        SSL_CTX_set_verify_depth(context, 4)
-        // ECDHE with ECDSA or RSA, no anonymous/PSK/NULL suites (mediasoup's list, AES-GCM allowed).
-        try check(SSL_CTX_set_cipher_list(context, "DEFAULT:!NULL:!aNULL:!SHA256:!SHA384:!aECDH:!AESGCM+AES256:!aPSK") == 1, "cipher list")
-        // RFC 5764 §4.1.1 use_srtp. Unusually, this returns 0 on success.
-        let offer = srtpProfiles.map(\.openSSLName).joined(separator: ":")
-        try check(SSL_CTX_set_tlsext_use_srtp(context, offer) == 0, "use_srtp \(offer)")
-    }
 
     /// Runs SSL_do_handshake after new input or at start.
     private func driveHandshake() {

@@ -15,6 +15,10 @@ public struct EngineBroadcastMessage: Sendable {
     let packets: [EnginePacket]
     /// Their WebSocket frames.
     let frames: [EngineIOCodec.Frame]
+    /// Tells this broadcast from others (``EngineWriteBatch`` keeps a copy of its frames per loop).
+    let identity = Identity()
+
+    final class Identity: Sendable {}
 
     public init(_ messages: [EngineMessage]) {
         self.messages = messages

@@ -20,4 +20,12 @@ public protocol EngineFrameSink: AnyObject, Sendable {
     func write(_ frame: EngineIOCodec.Frame, memo: EngineFrameMemo?, promise: EventLoopPromise<Void>?)
     /// Flushes what was written.
     func flush()
+    /// Asks the CPU for the objects the next `write` will touch (the sink's channel and
+    /// handler context): a broadcast's drain calls it a few sockets ahead (see
+    /// ``EngineWriteBatch``). Only a hint; the default does nothing.
+    func prefetch()
+}
+
+extension EngineFrameSink {
+    public func prefetch() {}
 }

@@ -16,12 +16,17 @@ public final class EngineSession: EngineConnection, @unchecked Sendable {
     typealias Transport = Machine.Transport
     typealias Instant = ContinuousClock.Instant
 
+    /// First, so it sits right after the object header: a broadcast prefetches a session's
+    /// first cache lines a few recipients ahead (``Namespace`` `deliverLocally`).
+    let shell: Mutex<Shell>
     public let id: String
     public let handshake: EngineHandshake
     public let inbound: AsyncStream<EngineMessage>
     let inboundQueue: InboundMessageQueue
     let configuration: EngineIOConfiguration
     let timers: SessionTimers?
+    /// Where the timers reach this session (see ``SessionTimerSlot``).
+    let timerSlot = SessionTimerSlot()
     let onClose: @Sendable (EngineSession, EngineCloseCause) -> Void
     /// `msab_engineio_packets_total`, looked up once per session: a metrics factory lookup
     /// (a lock and a dictionary keyed by label and dimensions) per packet cost more than the
@@ -48,8 +53,6 @@ public final class EngineSession: EngineConnection, @unchecked Sendable {
         var scheduled: Instant?
     }
 
-    let shell: Mutex<Shell>
-
     init(
         id: String, handshake: EngineHandshake, transport: Transport, configuration: EngineIOConfiguration,
         now: Instant, timers: SessionTimers? = nil, onClose: @escaping @Sendable (EngineSession, EngineCloseCause) -> Void
@@ -66,13 +69,19 @@ public final class EngineSession: EngineConnection, @unchecked Sendable {
         let machine = Machine(transport: transport, limits: .init(configuration), now: now)
         shell = Mutex(Shell(machine: machine, scheduled: machine.nextDeadline))
         EngineSession.live.withLock { $0 += 1 }
-        if let timers, let first = machine.nextDeadline { timers.schedule(self, at: first) }
+        if let timers, let first = machine.nextDeadline {
+            timerSlot.hold(self)
+            timers.schedule(self, at: first)
+        }
     }
 
     deinit { EngineSession.live.withLock { $0 -= 1 } }
 
     /// A session that was never opened (refused by a cap): ends its inbound stream.
-    func discard() { inboundQueue.finish() }
+    func discard() {
+        timerSlot.release()
+        inboundQueue.finish()
+    }
 
     /// Session objects alive in the process (closed sessions must not linger: a leak check).
     public static let live = Mutex(0)
@@ -111,6 +120,7 @@ public final class EngineSession: EngineConnection, @unchecked Sendable {
         for message in deferred.deliveries { inboundQueue.push(message) }
         if let schedule = deferred.schedule { timers?.schedule(self, at: schedule) }
         guard let (cause, waiters) = deferred.closed else { return (result, nil) }
+        timerSlot.release()
         inboundQueue.finish()
         for waiter in waiters { waiter.resume(returning: cause.reason) }
         onClose(self, cause)
@@ -161,7 +171,7 @@ public final class EngineSession: EngineConnection, @unchecked Sendable {
     public func send(broadcast: EngineBroadcastMessage) {
         let queued = shell.withLock { shell in
             guard let socket = shell.machine.webSocketForSend else { return false }
-            return socket.push(broadcast.frames) == .queued
+            return socket.push(broadcast: broadcast) == .queued
         }
         if queued {
             packetsOut.increment(by: broadcast.frames.count)

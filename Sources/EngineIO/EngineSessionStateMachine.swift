@@ -172,7 +172,18 @@ struct EngineSessionStateMachine<Socket: AnyObject & Sendable>: Sendable {
         }
     }
 
-    private(set) var state: State
+    private(set) var state: State {
+        didSet {
+            if case .websocket(let websocket) = state { webSocketForSend = websocket.socket } else { webSocketForSend = nil }
+        }
+    }
+    /// The WebSocket a `send` would write to when the session is on one: there `send` only
+    /// returns `.write(socket, frames)` and changes nothing, so a caller holding the machine's
+    /// lock may push to the socket itself (and must take `send` when the push overflows).
+    /// Kept in step with `state` by its didSet, so a broadcast's
+    /// per-recipient check reads one reference instead of copying the state enum's payload
+    /// (an outlined copy retaining every reference in it showed in the fan-out's profile).
+    private(set) var webSocketForSend: Socket?
     let limits: Limits
 
     init(transport: Transport, limits: Limits, now: Instant) {
@@ -182,6 +193,8 @@ struct EngineSessionStateMachine<Socket: AnyObject & Sendable>: Sendable {
         case .polling: state = .polling(PollingState(heartbeat: heartbeat))
         case .websocket(let socket): state = .websocket(WebSocketState(heartbeat: heartbeat, socket: socket))
         }
+        // didSet does not run in init.
+        if case .websocket(let socket) = transport { webSocketForSend = socket }
     }
 
     /// Moves the state out for a transition (which must put one back).
@@ -254,13 +267,6 @@ struct EngineSessionStateMachine<Socket: AnyObject & Sendable>: Sendable {
         case .modifying:
             preconditionFailure("EngineSessionStateMachine.send during a transition")
         }
-    }
-
-    /// The WebSocket a `send` would write to when the session is on one: there `send` only
-    /// returns `.write(socket, frames)` and changes nothing, so a caller holding the machine's
-    /// lock may push to the socket itself (and must take `send` when the push overflows).
-    var webSocketForSend: Socket? {
-        if case .websocket(let websocket) = state { websocket.socket } else { nil }
     }
 
     /// A socket's writer refused frames: past its caps, the client does not read fast enough.

@@ -1,3 +1,4 @@
+import EngineIOParser
 import NIOCore
 import Synchronization
 
@@ -17,6 +18,9 @@ public final class EngineWriteBatch: Sendable {
         let id: ObjectIdentifier
         let eventLoop: any EventLoop
         var queues: [OutboundFrameQueue]
+        /// The broadcast whose frames this loop's sockets last queued, and this loop's copy of them.
+        var broadcast: ObjectIdentifier?
+        var frames: [EngineIOCodec.Frame] = []
     }
 
     /// One entry per event loop, found by its identity: a linear scan over a handful of loops
@@ -45,14 +49,51 @@ public final class EngineWriteBatch: Sendable {
 
     /// Notes that `queue` needs a drain on `eventLoop`.
     func add(_ queue: OutboundFrameQueue, on eventLoop: any EventLoop) {
-        let id = ObjectIdentifier(eventLoop)
         loops.withLock { loops in
-            if let index = loops.firstIndex(where: { $0.id == id }) {
-                loops[index].queues.append(queue)
-            } else {
-                loops.append(Loop(id: id, eventLoop: eventLoop, queues: [queue]))
-            }
+            let index = Self.index(of: eventLoop, in: &loops)
+            loops[index].queues.append(queue)
         }
+    }
+
+    /// `broadcast`'s frames for the sockets of `eventLoop`: the broadcast's own for the first
+    /// loop, a copy with its own storage for each other loop.
+    ///
+    /// Every socket's queue holds (retains) the frame's string, and each loop's drain retains
+    /// and releases it again per socket: with one string for all loops, the loops' threads
+    /// fight over its reference count (one cache line bouncing between cores, per recipient),
+    /// which made `swift_retain` the fan-out's hottest symbol. A copy per loop keeps each
+    /// count on one core; a loop's sockets still share one string, so ``EngineFrameMemo``
+    /// still encodes once per loop.
+    func frames(of broadcast: EngineBroadcastMessage, on eventLoop: any EventLoop) -> [EngineIOCodec.Frame] {
+        let id = ObjectIdentifier(broadcast.identity)
+        return loops.withLock { loops in
+            let index = Self.index(of: eventLoop, in: &loops)
+            if loops[index].broadcast == id { return loops[index].frames }
+            let first = !loops.contains { $0.broadcast == id }
+            let frames = first ? broadcast.frames : broadcast.frames.map(Self.ownCopy)
+            loops[index].broadcast = id
+            loops[index].frames = frames
+            return frames
+        }
+    }
+
+    /// The entry of `eventLoop`, added when missing. A linear scan: a handful of loops.
+    private static func index(of eventLoop: any EventLoop, in loops: inout [Loop]) -> Int {
+        let id = ObjectIdentifier(eventLoop)
+        if let index = loops.firstIndex(where: { $0.id == id }) { return index }
+        loops.append(Loop(id: id, eventLoop: eventLoop, queues: []))
+        return loops.count - 1
+    }
+
+    /// A text frame with its own string storage (a binary frame, rare in a broadcast, is shared).
+    private static func ownCopy(_ frame: EngineIOCodec.Frame) -> EngineIOCodec.Frame {
+        guard case .text(let text) = frame else { return frame }
+        let count = text.utf8.count
+        return .text(
+            String(unsafeUninitializedCapacity: count) { buffer in
+                _ = buffer.initialize(from: text.utf8)
+                return count
+            })
     }
 
     private func schedule() {
@@ -69,11 +110,18 @@ public final class EngineWriteBatch: Sendable {
     }
 
     private static func schedule(_ groups: [Loop]) {
-        for group in groups {
+        for group in groups where !group.queues.isEmpty {
             let queues = group.queues
             group.eventLoop.execute {
                 let memo = EngineFrameMemo()
-                for queue in queues { queue.drain(memo: memo) }
+                let count = queues.count
+                for index in 0..<count {
+                    // The objects of the next sockets, out of cache with thousands of them.
+                    if index &+ 3 < count { queues[index &+ 3].prefetch() }
+                    if index &+ 2 < count { queues[index &+ 2].prefetchSink() }
+                    if index &+ 1 < count { queues[index &+ 1].prefetchSinkTargets() }
+                    queues[index].drain(memo: memo)
+                }
             }
         }
     }

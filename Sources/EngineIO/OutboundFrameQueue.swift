@@ -68,6 +68,13 @@ final class OutboundFrameQueue: Sendable {
     /// The backlog (queued + being written), in bytes and frames: a test hook.
     var backlog: (bytes: Int, frames: Int) { state.withLock { ($0.bytes, $0.queuedCount + $0.inFlight) } }
 
+    /// Queues a broadcast's frames: inside a batch, the copy for this queue's event loop
+    /// (see ``EngineWriteBatch/frames(of:on:)``).
+    func push(broadcast: EngineBroadcastMessage) -> PushResult {
+        guard let eventLoop, let batch = EngineWriteBatch.current else { return push(broadcast.frames) }
+        return push(batch.frames(of: broadcast, on: eventLoop))
+    }
+
     /// Queues frames that must go out back to back: all or none.
     func push(_ frames: [EngineIOCodec.Frame]) -> PushResult {
         let added = frames.reduce(0) { $0 &+ Self.size($1) }
@@ -118,6 +125,21 @@ final class OutboundFrameQueue: Sendable {
             eventLoop.execute { self.drain() }
         }
     }
+
+    // Prefetch stages for a broadcast's drain loop (``EngineWriteBatch``), each a socket
+    // closer than the one before: this queue, then its sink, then the sink's channel objects.
+    // Each stage reads only what the previous one brought into cache.
+
+    /// The queue object, its state stored inline.
+    func prefetch() { enginePrefetch(self, lines: 3) }
+
+    /// The sink object (reads `sink`, a constant).
+    func prefetchSink() {
+        if let sink { enginePrefetch(sink, lines: 2) }
+    }
+
+    /// What the sink's next write touches.
+    func prefetchSinkTargets() { sink?.prefetch() }
 
     /// On the sink's event loop: writes every queued frame, flushes once, and releases their
     /// bytes when the last write completes (writes complete in order).

@@ -8,14 +8,15 @@ import Synchronization
 ///
 /// A session pushes an entry only when its deadline moves earlier than the one it has
 /// scheduled (``EngineSession`` keeps that); an entry whose deadline moved later fires early,
-/// finds nothing due and schedules the new one. Entries hold the session weakly: a closed,
-/// forgotten session is freed at once and its entry is dropped when it comes up.
+/// finds nothing due and schedules the new one. Entries hold the session through its
+/// ``SessionTimerSlot``, which lets go of it when it closes: a closed, forgotten session is
+/// freed at once and its entry is dropped when it comes up.
 final class SessionTimers: Sendable {
     typealias Instant = ContinuousClock.Instant
 
     struct Entry {
         let deadline: Instant
-        weak var session: EngineSession?
+        let slot: SessionTimerSlot
     }
 
     /// A binary min-heap on `deadline`.
@@ -78,7 +79,7 @@ final class SessionTimers: Sendable {
 
     func schedule(_ session: EngineSession, at deadline: Instant) {
         let wake = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            state.heap.push(Entry(deadline: deadline, session: session))
+            state.heap.push(Entry(deadline: deadline, slot: session.timerSlot))
             guard let until = state.sleepingUntil, deadline < until else { return nil }
             state.sleepingUntil = deadline
             return state.takeWake()
@@ -102,7 +103,7 @@ final class SessionTimers: Sendable {
         while !Task.isCancelled {
             let now = clock.now
             while let entry = state.withLock({ $0.heap.popDue(now) }) {
-                entry.session?.timerFired(scheduledFor: entry.deadline, now: now)
+                entry.slot.session?.timerFired(scheduledFor: entry.deadline, now: now)
             }
             housekeeping(now)
             let until: Instant? = state.withLock { state in
@@ -151,4 +152,23 @@ extension SessionTimers.State {
         defer { wake = nil }
         return wake
     }
+}
+
+/// What a timer entry holds instead of a weak reference to its session.
+///
+/// A weak reference gives the session a side table, and every retain and release of an object
+/// with one takes the runtime's slow path through it (one more cache line per socket): that
+/// showed in a broadcast's per-recipient cost, which retains each recipient's session. The slot
+/// holds the session strongly while it is open (the session holds the slot: a cycle, broken by
+/// ``release()`` when the session closes or is discarded, so a closed session is freed at once).
+final class SessionTimerSlot: Sendable {
+    private let held = Mutex<EngineSession?>(nil)
+
+    init() {}
+
+    var session: EngineSession? { held.withLock { $0 } }
+
+    func hold(_ session: EngineSession) { held.withLock { $0 = session } }
+
+    func release() { held.withLock { $0 = nil } }
 }

@@ -65,6 +65,11 @@ final class WebSocketChannelSink: EngineFrameSink, @unchecked Sendable {
         }
     }
 
+    func prefetch() {
+        if let encoderContext { enginePrefetch(encoderContext, lines: 2) }
+        enginePrefetch(channel, lines: 8)
+    }
+
     func flush() {
         if let context { context.flush() } else { channel.flush() }
     }

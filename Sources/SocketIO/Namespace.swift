@@ -66,7 +66,14 @@ public final class Namespace: Sendable {
             : sockets(ids: adapter.sockets(in: rooms, except: except))
         // One event-loop hop per loop for the whole fan-out, not one per socket.
         EngineWriteBatch.collect(after: gate) {
-            for socket in sockets { socket.connection.send(broadcast: broadcast) }
+            let count = sockets.count
+            for index in 0..<count {
+                // With thousands of recipients their objects are out of cache: ask for the
+                // next ones' (the socket, then its session) while this one is served.
+                if index &+ 2 < count { enginePrefetch(sockets[index &+ 2], lines: 4) }
+                if index &+ 1 < count { enginePrefetch(sockets[index &+ 1].connection, lines: 4) }
+                sockets[index].connection.send(broadcast: broadcast)
+            }
         }
         countOut(sockets.count)
     }

@@ -238,8 +238,11 @@ public final class Socket: Sendable {
             var ack: Ack?
             if let ackId {
                 let once = Mutex(false)
-                ack = Ack { [weak self] reply in
-                    guard let self else { return }
+                // Holds the socket strongly: a weak capture would give every socket that was
+                // ever asked for an ack a side table, and every retain of it (one per
+                // broadcast it receives) the runtime's slow path. An ack lives as long as the
+                // handler keeps it, and a disconnected socket's ack sends nothing.
+                ack = Ack { reply in
                     let first = once.withLock { sent -> Bool in
                         defer { sent = true }
                         return !sent

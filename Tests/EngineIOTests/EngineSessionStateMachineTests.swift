@@ -327,7 +327,7 @@ import Testing
     @Test func theHeapPopsInDeadlineOrderOnlyWhenDue() {
         let t0 = ContinuousClock.now
         var heap = SessionTimers.Heap()
-        for ms in [50, 10, 40, 20, 30, 10] { heap.push(.init(deadline: t0 + .milliseconds(ms), session: nil)) }
+        for ms in [50, 10, 40, 20, 30, 10] { heap.push(.init(deadline: t0 + .milliseconds(ms), slot: SessionTimerSlot())) }
         #expect(heap.earliest == t0 + .milliseconds(10))
         var popped: [Duration] = []
         while let entry = heap.popDue(t0 + .milliseconds(35)) { popped.append(entry.deadline - t0) }
@@ -357,7 +357,7 @@ import Testing
     }
 }
 
-/// The timers hold sessions weakly: a closed session is freed at once, not at its deadline.
+/// The timers reach sessions through a slot that lets go on close: a closed session is freed at once, not at its deadline.
 @Suite struct SessionTimersLeakTests {
     @Test func aClosedSessionIsNotKeptByItsTimerEntry() {
         let timers = SessionTimers()

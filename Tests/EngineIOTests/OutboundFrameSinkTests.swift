@@ -145,4 +145,34 @@ import Testing
         #expect(sinks[1].written == [.text("event")])
         #expect(sinks[1].flushes == 1)
     }
+
+    /// Inside a batch, the sockets of one event loop queue the same string, and each other loop
+    /// gets its own copy (so the loops' threads do not share one reference count), with the
+    /// same bytes, in order after what each socket already had.
+    @Test func aBroadcastGivesEachEventLoopItsOwnCopyOfTheFrames() {
+        let loops = [EmbeddedEventLoop(), EmbeddedEventLoop()]
+        let sinks = [RecordingSink(loop: loops[0]), RecordingSink(loop: loops[0]), RecordingSink(loop: loops[1])]
+        let queues = sinks.map { Self.queue($0) }
+        _ = queues[2].push([.text("before")])
+        // Longer than 15 bytes: a string with storage of its own (shorter ones are inline).
+        let text = "42[\"room:userJoined\",{\"userId\":7}]"
+        let broadcast = EngineBroadcastMessage([.text(text)])
+        EngineWriteBatch.collect {
+            for queue in queues { #expect(queue.push(broadcast: broadcast) == .queued) }
+        }
+        for loop in loops { loop.run() }
+        #expect(sinks[0].written == [.text("4" + text)])
+        #expect(sinks[1].written == [.text("4" + text)])
+        #expect(sinks[2].written == [.text("before"), .text("4" + text)])
+        func storage(_ frame: EngineIOCodec.Frame?) -> UnsafeRawPointer? {
+            guard case .text(let string) = frame else { return nil }
+            return string.utf8.withContiguousStorageIfAvailable { UnsafeRawPointer($0.baseAddress) } ?? nil
+        }
+        let (a, b, c) = (storage(sinks[0].written.last), storage(sinks[1].written.last), storage(sinks[2].written.last))
+        #expect(a != nil && a == b)
+        #expect(c != nil && c != a)
+        // Outside a batch a push queues the broadcast's frames as they are.
+        let alone = Self.queue(RecordingSink(loop: loops[1]))
+        #expect(alone.push(broadcast: broadcast) == .queued)
+    }
 }
