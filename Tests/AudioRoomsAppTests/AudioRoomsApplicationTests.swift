@@ -16,19 +16,9 @@ import Glibc
 /// ack, `/health` and `/metrics`. Stand-alone mode (no Redis, no Laravel), a temporary data directory.
 @Suite struct AudioRoomsApplicationTests {
     @Test func connectJoinTakeSeatHealthAndMetrics() async throws {
-        let dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("msab-app-\(UUID().uuidString)")
+        let dataDirectory = Self.dataDirectory()
         defer { try? FileManager.default.removeItem(at: dataDirectory) }
-        let rtcPorts = try FreePorts.range(count: 4)
-        let configuration = try Configuration(environment: [
-            "MSAB_HOST": "127.0.0.1", "PORT": "0",
-            "MSAB_DATA_DIR": dataDirectory.path,
-            "MEDIASOUP_LISTEN_IP": "127.0.0.1", "MEDIASOUP_NUM_WORKERS": "1",
-            "MEDIASOUP_RTC_MIN_PORT": String(rtcPorts.lowerBound), "MEDIASOUP_RTC_MAX_PORT": String(rtcPorts.upperBound),
-            "MSAB_PING_INTERVAL_MS": "5000", "LOG_LEVEL": "warn",
-        ])
-        var logger = Logger(label: "msab.test")
-        logger.logLevel = .warning
-        let app = try await MSABApplication.buildApplication(configuration: configuration, logger: logger)
+        let app = try await Self.application(in: dataDirectory, ["MSAB_PING_INTERVAL_MS": "5000"])
         let authority = try #require(app.parts.tokenAuthority)
         let token = try await authority.mint(userID: 7, profile: ["name": "Alice"], rooms: ["r1": .owner])
 
@@ -72,23 +62,34 @@ import Glibc
     /// A shutdown that finished disarms the exit timer (cap + 5 s): a process that goes on after an
     /// application stopped, as this test process does, is not exited under its feet.
     @Test func aFinishedShutdownDoesNotExitTheProcessLater() async throws {
-        let dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("msab-app-\(UUID().uuidString)")
+        let dataDirectory = Self.dataDirectory()
         defer { try? FileManager.default.removeItem(at: dataDirectory) }
-        let rtcPorts = try FreePorts.range(count: 4)
-        let configuration = try Configuration(environment: [
-            "MSAB_HOST": "127.0.0.1", "PORT": "0", "MSAB_DATA_DIR": dataDirectory.path,
-            "MEDIASOUP_LISTEN_IP": "127.0.0.1", "MEDIASOUP_NUM_WORKERS": "1",
-            "MEDIASOUP_RTC_MIN_PORT": String(rtcPorts.lowerBound), "MEDIASOUP_RTC_MAX_PORT": String(rtcPorts.upperBound),
-            "MSAB_SHUTDOWN_TIMEOUT_MS": "1", "LOG_LEVEL": "warn",
-        ])
-        var logger = Logger(label: "msab.test")
-        logger.logLevel = .warning
-        let app = try await MSABApplication.buildApplication(configuration: configuration, logger: logger)
+        let app = try await Self.application(in: dataDirectory, ["MSAB_SHUTDOWN_TIMEOUT_MS": "1"])
         try await app.test(.live) { client in
             try await client.execute(uri: "/health", method: .get) { response in #expect(response.status == .ok) }
         }
         // The timer would fire 5.001 s after the shutdown began, exiting this test process (1).
         try await Task.sleep(for: .milliseconds(5_600))
+    }
+
+    static func dataDirectory() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("msab-app-\(UUID().uuidString)")
+    }
+
+    /// The whole application, stand-alone, on 127.0.0.1 with free ports, one media worker, and
+    /// `environment` on top.
+    static func application(in dataDirectory: URL, _ environment: [String: String]) async throws -> AudioRoomsApplication {
+        let rtcPorts = try FreePorts.range(count: 4)
+        let configuration = try Configuration(
+            environment: [
+                "MSAB_HOST": "127.0.0.1", "PORT": "0", "MSAB_DATA_DIR": dataDirectory.path,
+                "MEDIASOUP_LISTEN_IP": "127.0.0.1", "MEDIASOUP_NUM_WORKERS": "1",
+                "MEDIASOUP_RTC_MIN_PORT": String(rtcPorts.lowerBound), "MEDIASOUP_RTC_MAX_PORT": String(rtcPorts.upperBound),
+                "LOG_LEVEL": "warn",
+            ].merging(environment) { $1 })
+        var logger = Logger(label: "msab.test")
+        logger.logLevel = .warning
+        return try await MSABApplication.buildApplication(configuration: configuration, logger: logger)
     }
 }
 
