@@ -175,4 +175,32 @@ import Testing
         let alone = Self.queue(RecordingSink(loop: loops[1]))
         #expect(alone.push(broadcast: broadcast) == .queued)
     }
+
+    /// A room bigger than a chunk: the first chunk's drain is handed to its loop while the rest is
+    /// still being queued, and every socket still gets every broadcast once, in order.
+    @Test func aBigRoomIsHandedOverInChunksAndKeepsOrder() {
+        let loop = EmbeddedEventLoop()
+        let count = EngineWriteBatch.chunk * 2 + 5
+        let sinks = (0..<count).map { _ in RecordingSink(loop: loop) }
+        let queues = sinks.map { Self.queue($0) }
+        let (one, two) = (#"42["first",{"n":1}]"#, #"42["second",{"n":2}]"#)
+        let first = EngineBroadcastMessage([.text(one)])
+        let second = EngineBroadcastMessage([.text(two)])
+        EngineWriteBatch.collect {
+            for queue in queues { _ = queue.push(broadcast: first) }
+            // Two full chunks were handed to the loop already: they are written while the batch is
+            // still open; the last five wait for its end.
+            loop.run()
+            let handed = EngineWriteBatch.chunk * 2
+            #expect(sinks[..<handed].allSatisfy { $0.written.count == 1 })
+            #expect(sinks[handed...].allSatisfy { $0.written.isEmpty })
+        }
+        EngineWriteBatch.collect {
+            for queue in queues { _ = queue.push(broadcast: second) }
+        }
+        loop.run()
+        for sink in sinks {
+            #expect(sink.written == [.text("4" + one), .text("4" + two)])
+        }
+    }
 }
