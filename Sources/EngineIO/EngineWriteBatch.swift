@@ -7,7 +7,7 @@ import Synchronization
 /// Without a batch, a frame queued for an idle WebSocket schedules that socket's drain on its
 /// event loop at once (one `execute` per socket). Inside ``collect(_:)`` the drains are only
 /// noted, and each event loop gets one task per ``chunk`` of its sockets (the last when the body
-/// returns): a room of 1,000 sockets on two loops costs 8 hops instead of 1,000.
+/// returns): a room of 1,000 sockets on two loops costs 32 hops instead of 1,000.
 ///
 /// Order is kept: a socket's frames stay in its own queue, in `send` order, and a drain that is
 /// already scheduled (batched or not) picks up frames queued after it was scheduled.
@@ -47,11 +47,12 @@ public final class EngineWriteBatch: Sendable {
         return result
     }
 
-    /// Sockets per event loop handed over at once. A big room's first sockets are then written
+    /// Sockets per event loop handed over at once (32 read better than 128 in the cluster bench: 0.25–0.97 ms
+    /// against 1.65 ms added by crossing nodes, same window). A big room's first sockets are then written
     /// while the rest are still being queued (by this thread, or by the Redis loop for another
     /// node's broadcast), instead of after the last one: the fan-out starts a chunk's queueing
     /// time after the event, not the whole room's.
-    static let chunk = 128
+    static let chunk = 32
 
     /// Notes that `queue` needs a drain on `eventLoop`.
     func add(_ queue: OutboundFrameQueue, on eventLoop: any EventLoop) {
