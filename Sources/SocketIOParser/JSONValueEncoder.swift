@@ -83,6 +83,7 @@ public enum JSONValueEncoder {
             case let data as Data: node.content = .value(.string(data.base64EncodedString()))
             case let url as URL: node.content = .value(.string(url.absoluteString))
             case let decimal as Decimal: node.content = .value(.number(NSDecimalNumber(decimal: decimal).doubleValue))
+            case let convertible as any JSONValueConvertible: node.content = .value(convertible.jsonValue)
             default: try value.encode(to: ValueEncoder(node: node, codingPath: codingPath))
             }
         }

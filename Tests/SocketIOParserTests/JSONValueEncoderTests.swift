@@ -94,4 +94,63 @@ import Testing
         #expect(throws: EncodingError.self) { _ = try JSONValueEncoder.encode(["x": number]) }
         #expect(throws: EncodingError.self) { _ = try JSONValueEncoder.encode(Seat(index: 0, userId: nil, muted: false, role: nil, level: number)) }
     }
+
+    /// Says a different thing through `jsonValue` than through `encode(to:)`, so the test sees
+    /// which one the encoder took.
+    struct Direct: JSONValueConvertible {
+        var id: Int
+        var jsonValue: JSONValue { .object(JSONObject([("direct", .number(Double(id)))])) }
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            try container.encode("via Encoder")
+        }
+    }
+
+    struct Holder: Encodable {
+        var one: Direct
+        var many: [Direct]
+        var missing: Direct?
+    }
+
+    @Test func aConvertibleIsTakenAsItsJSONValueAtAnyDepth() throws {
+        #expect(try JSONValueEncoder.encode(Direct(id: 1)) == ["direct": 1])
+        let holder = Holder(one: Direct(id: 1), many: [Direct(id: 2), Direct(id: 3)], missing: nil)
+        #expect(try JSONValueEncoder.encode(holder) == ["one": ["direct": 1], "many": [["direct": 2], ["direct": 3]]])
+        #expect(try JSONValueEncoder.encode(["k": Direct(id: 4)]) == ["k": ["direct": 4]])
+    }
+
+    /// The writer's escapes, against a byte-by-byte reference: every control byte, the quote and the
+    /// backslash, at the start, the middle and the end of runs of plain and multi-byte text.
+    @Test func stringsAreWrittenWithJSONEscapes() throws {
+        func reference(_ text: String) -> String {
+            var out = "\""
+            for scalar in text.unicodeScalars {
+                switch scalar {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                case "\r": out += "\\r"
+                case "\t": out += "\\t"
+                case "\u{08}": out += "\\b"
+                case "\u{0C}": out += "\\f"
+                case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+                default: out.unicodeScalars.append(scalar)
+                }
+            }
+            return out + "\""
+        }
+        var samples = ["", "plain", "é日本🎙", "\"", "\\", "a\"b\\c", "end\n", "\u{01}start", "emoji🎙\u{1F}🎙"]
+        samples += (0..<0x20).map { "x" + String(UnicodeScalar(UInt8($0))) + "y" }
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("ab\"\\\n\u{00}\u{1F}é🎙 ")
+        for _ in 0..<200 {
+            let length = Int.random(in: 0...24, using: &generator)
+            samples.append(String((0..<length).map { _ in alphabet.randomElement(using: &generator)! }))
+        }
+        for text in samples {
+            let written = JSONValue.string(text).jsonString
+            #expect(written == reference(text), "\(Array(text.utf8))")
+            #expect(try JSONValue.parse(written) == .string(text))
+        }
+    }
 }

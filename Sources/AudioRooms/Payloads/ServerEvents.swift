@@ -1,13 +1,38 @@
 import MediasoupWire
+import SocketIOParser
+import Synchronization
 
 // Server → client payloads (contract §4 plus design.md §2 additions). Field names are the wire's.
 
-public struct RoomJoinAck: Encodable, Sendable {
+public struct RoomJoinAck: JSONValueConvertible, Sendable {
     public var rtpCapabilities: RtpCapabilities
     public var participants: [PublicProfile]
     public var seats: [SeatState]
     public var lockedSeats: [Int]
     public var existingProducers: [ProducerRef]
+
+    /// The synthesized `encode(to:)`'s object, built directly: every join answers one, with a
+    /// profile per participant and the router's capabilities (the same for every room).
+    public var jsonValue: JSONValue {
+        .object(
+            JSONObject([
+                ("rtpCapabilities", Self.json(of: rtpCapabilities)),
+                ("participants", .array(participants.map(\.jsonValue))),
+                ("seats", (try? JSONValue(encoding: seats)) ?? .array([])),
+                ("lockedSeats", .array(lockedSeats.map { .number(Double($0)) })),
+                ("existingProducers", (try? JSONValue(encoding: existingProducers)) ?? .array([])),
+            ]))
+    }
+
+    /// The last capabilities encoded and their JSON (22 µs to encode; every router has the same).
+    private static let lastCapabilities = Mutex<(RtpCapabilities, JSONValue)?>(nil)
+
+    private static func json(of capabilities: RtpCapabilities) -> JSONValue {
+        if let (last, json) = lastCapabilities.withLock({ $0 }), last == capabilities { return json }
+        let json = (try? JSONValue(encoding: capabilities)) ?? .null
+        lastCapabilities.withLock { $0 = (capabilities, json) }
+        return json
+    }
 }
 
 public struct SeatState: Encodable, Sendable {
