@@ -169,7 +169,7 @@ let package = Package(
         // vectors, a seeded random generator, ByteBuffer conveniences, a socket bound to a free
         // loopback port. RedisTesting and SFUTestSupport stay apart: they need Redis, or the SFU
         // and its cores, which every test target that only wants hex bytes would then build too.
-        .target(name: "TestSupport", dependencies: [nioCore], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .target(name: "TestSupport", dependencies: ["SocketIOParser", nioCore], path: "Tests/TestSupport", swiftSettings: swiftSettings),
         // Test support shared by several test targets: a private redis-server per test.
         .target(
             name: "RedisTesting",
@@ -189,7 +189,7 @@ let package = Package(
         .testTarget(
             name: "EngineIOTests", dependencies: ["EngineIO", "EngineIOParser", nioCore, .product(name: "NIOEmbedded", package: "swift-nio")],
             swiftSettings: swiftSettings),
-        .testTarget(name: "SocketIOParserTests", dependencies: ["SocketIOParser", nioCore], swiftSettings: swiftSettings),
+        .testTarget(name: "SocketIOParserTests", dependencies: ["SocketIOParser", "TestSupport", nioCore], swiftSettings: swiftSettings),
         .testTarget(name: "MessagePackTests", dependencies: ["TestSupport", "MessagePack", nioCore], swiftSettings: swiftSettings),
         .testTarget(
             name: "SocketIORedisTests", dependencies: ["TestSupport", "SocketIORedis", "MessagePack", "SocketIOParser", nioCore],
@@ -235,7 +235,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "AudioRoomsTests", dependencies: ["AudioRooms", "SFUServer", "SFU", "MediasoupWire", "Redis", "RedisTesting", logging],
+            name: "AudioRoomsTests",
+            dependencies: ["AudioRooms", "TestSupport", "SocketIOParser", "SFUServer", "SFU", "MediasoupWire", "Redis", "RedisTesting", logging],
             swiftSettings: swiftSettings),
     ]
 )

@@ -1,7 +1,8 @@
 import Foundation
 
-// Bridges between `JSONValue` and Codable types. Decoding goes through JSON text and Foundation's
-// JSONDecoder, whose strictness is what payload validation wants: a JSON string is never an Int,
+// Bridges between `JSONValue` and Codable types. Decoding answers what JSON text and Foundation's
+// JSONDecoder would (directly where it can be sure of that, see `JSONValueDecoder`), whose
+// strictness is what payload validation wants: a JSON string is never an Int,
 // `true` is never a number, a missing key is an error. Encoding (trusted values of our own types)
 // goes straight to a JSONValue.
 
@@ -12,8 +13,10 @@ extension JSONValue {
         self = try JSONValueEncoder.encode(value)
     }
 
-    /// Decodes a Codable type from this value.
+    /// Decodes a Codable type from this value: directly where ``JSONValueDecoder`` is sure to
+    /// agree with the text path, else (and for every error) through the text.
     public func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        if let value = JSONValueDecoder.decodeIfSure(T.self, from: self) { return value }
         var bytes: [UInt8] = []
         write(into: &bytes)
         return try JSONDecoder().decode(T.self, from: Data(bytes))
