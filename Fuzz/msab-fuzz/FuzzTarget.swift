@@ -7,6 +7,7 @@
 // beside the signalling ones so one harness covers the whole surface.
 import DTLS
 import EngineIOParser
+import Foundation
 import ICELite
 import MediasoupWire
 import MessagePack
@@ -122,6 +123,9 @@ enum FuzzTarget: String, CaseIterable {
             {
                 _ = validated
             }
+            // Whatever the direct decoder answers, JSONDecoder on the text answers the same.
+            Self.checkDecodingAgreement(RtpParameters.self, value)
+            Self.checkDecodingAgreement(RtpCapabilities.self, value)
         case .resp:
             Self.runRESP(bytes)
         case .msgpack:
@@ -216,5 +220,17 @@ enum FuzzTarget: String, CaseIterable {
         let digits = Array("0123456789abcdef")
         let hex = bytes.prefix(512).map { "\(digits[Int($0 >> 4)])\(digits[Int($0 & 0x0f)])" }.joined(separator: " ")
         fatalError("\(message)\n  first decoded as: \(Equivalence.preview(subject))\n  bytes: \(hex)")
+    }
+}
+
+extension FuzzTarget {
+    /// Traps when `JSONValueDecoder` answers `value` differently from the text path.
+    static func checkDecodingAgreement<T: Decodable & Equatable>(_ type: T.Type, _ value: JSONValue) {
+        guard let direct = JSONValueDecoder.decodeIfSure(type, from: value) else { return }
+        let text = value.jsonString
+        guard let other = try? JSONDecoder().decode(type, from: Data(text.utf8)) else {
+            fatalError("json decode: the direct decoder answered \(T.self) where JSONDecoder fails: \(text)")
+        }
+        guard other == direct else { fatalError("json decode: \(T.self) differs from JSONDecoder's: \(text)") }
     }
 }
