@@ -86,25 +86,12 @@ import Testing
 
     @Test func edgesAgree() {
         var agreement = DecodingAgreement()
+        let types: [any Decodable.Type] = [
+            Int.self, Int8.self, UInt8.self, UInt16.self, UInt32.self, Int64.self, UInt64.self, Double.self, Float.self, Bool.self,
+            String.self, Param.self, Role.self, Int?.self, [Int].self, [String: Int].self, Date.self, URL.self,
+        ]
         for leaf in DecodingAgreement.leaves {
-            agreement.check(Int.self, leaf)
-            agreement.check(Int8.self, leaf)
-            agreement.check(UInt8.self, leaf)
-            agreement.check(UInt16.self, leaf)
-            agreement.check(UInt32.self, leaf)
-            agreement.check(Int64.self, leaf)
-            agreement.check(UInt64.self, leaf)
-            agreement.check(Double.self, leaf)
-            agreement.check(Float.self, leaf)
-            agreement.check(Bool.self, leaf)
-            agreement.check(String.self, leaf)
-            agreement.check(Param.self, leaf)
-            agreement.check(Role.self, leaf)
-            agreement.check(Int?.self, leaf)
-            agreement.check([Int].self, leaf)
-            agreement.check([String: Int].self, leaf)
-            agreement.check(Date.self, leaf)
-            agreement.check(URL.self, leaf)
+            for type in types { agreement.check(type, leaf) }
         }
         #expect(agreement.disagreements.isEmpty, "\(agreement.disagreements)")
         #expect(agreement.answered > 50 && agreement.fellBack > 50)
