@@ -25,7 +25,7 @@ public enum JSONValueDecoder {
     /// The decoded value, or nil when the text path must decide (an error, or an unsure answer).
     public static func decodeIfSure<T: Decodable>(_ type: T.Type, from value: JSONValue) -> T? {
         let state = State()
-        guard let result = try? ValueDecoder(value: value, codingPath: [], state: state).decodeValue(T.self), !state.unsure else {
+        guard let result = try? ValueDecoder(value: value, parent: nil, key: nil, state: state).decodeValue(T.self), !state.unsure else {
             return nil
         }
         return result
@@ -36,15 +36,43 @@ public enum JSONValueDecoder {
         var unsure = false
     }
 
+    /// A container's place in the value, linked to its parent's: made once per container, not
+    /// per field (a `codingPath` array per field was most of a decode's allocations), and turned
+    /// into an array only when asked (errors, which the text path describes anyway).
+    final class PathNode {
+        let parent: PathNode?
+        let key: any CodingKey
+        init(parent: PathNode?, key: any CodingKey) {
+            self.parent = parent
+            self.key = key
+        }
+
+        static func path(_ node: PathNode?) -> [any CodingKey] {
+            var keys: [any CodingKey] = []
+            var node = node
+            while let current = node {
+                keys.append(current.key)
+                node = current.parent
+            }
+            return keys.reversed()
+        }
+    }
+
     /// Integers up to this magnitude are written as plain digits and parse back exactly on either
     /// path; beyond it the decoder does not guess.
     static let integerBound = 1e15
 
     struct ValueDecoder: Decoder {
         let value: JSONValue
-        let codingPath: [any CodingKey]
+        /// The enclosing container's place, and this value's key in it (nil at the top).
+        let parent: PathNode?
+        let key: (any CodingKey)?
         let state: State
         var userInfo: [CodingUserInfoKey: Any] { [:] }
+        var codingPath: [any CodingKey] { PathNode.path(parent) + (key.map { [$0] } ?? []) }
+
+        /// This value's place, for a container it opens.
+        private var node: PathNode? { key.map { PathNode(parent: parent, key: $0) } ?? parent }
 
         func unsure() -> Unsure {
             state.unsure = true
@@ -57,7 +85,7 @@ public enum JSONValueDecoder {
 
         func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
             switch value {
-            case .object(let object): return KeyedDecodingContainer(Keyed<Key>(object: object, codingPath: codingPath, state: state))
+            case .object(let object): return KeyedDecodingContainer(Keyed<Key>(object: object, node: node, state: state))
             case .binary: throw unsure()
             default: throw mismatch([String: Any].self)
             }
@@ -65,7 +93,7 @@ public enum JSONValueDecoder {
 
         func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
             switch value {
-            case .array(let array): return Unkeyed(array: array, codingPath: codingPath, state: state)
+            case .array(let array): return Unkeyed(array: array, node: node, state: state)
             case .binary: throw unsure()
             default: throw mismatch([Any].self)
             }
@@ -103,8 +131,9 @@ public enum JSONValueDecoder {
 
     struct Keyed<Key: CodingKey>: KeyedDecodingContainerProtocol {
         let object: JSONObject
-        let codingPath: [any CodingKey]
+        let node: PathNode?
         let state: State
+        var codingPath: [any CodingKey] { PathNode.path(node) }
 
         var allKeys: [Key] { object.entries.compactMap { Key(stringValue: $0.key) } }
 
@@ -114,7 +143,7 @@ public enum JSONValueDecoder {
             guard let value = object[key.stringValue] else {
                 throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "missing key"))
             }
-            return ValueDecoder(value: value, codingPath: codingPath + [key], state: state)
+            return ValueDecoder(value: value, parent: node, key: key, state: state)
         }
 
         func decodeNil(forKey key: Key) throws -> Bool {
@@ -127,7 +156,7 @@ public enum JSONValueDecoder {
 
         func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
             guard let value = object[key.stringValue], value != .null else { return nil }
-            return try ValueDecoder(value: value, codingPath: codingPath + [key], state: state).decodeValue(type)
+            return try ValueDecoder(value: value, parent: node, key: key, state: state).decodeValue(type)
         }
 
         func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
@@ -149,13 +178,14 @@ public enum JSONValueDecoder {
 
     struct Unkeyed: UnkeyedDecodingContainer {
         let array: [JSONValue]
-        let codingPath: [any CodingKey]
+        let node: PathNode?
         let state: State
         var currentIndex = 0
+        var codingPath: [any CodingKey] { PathNode.path(node) }
 
-        init(array: [JSONValue], codingPath: [any CodingKey], state: State) {
+        init(array: [JSONValue], node: PathNode?, state: State) {
             self.array = array
-            self.codingPath = codingPath
+            self.node = node
             self.state = state
         }
 
@@ -167,7 +197,7 @@ public enum JSONValueDecoder {
             guard !isAtEnd else {
                 throw DecodingError.valueNotFound(type, .init(codingPath: codingPath, debugDescription: "unkeyed container is at end"))
             }
-            return ValueDecoder(value: array[currentIndex], codingPath: codingPath + [IndexKey(currentIndex)], state: state)
+            return ValueDecoder(value: array[currentIndex], parent: node, key: IndexKey(currentIndex), state: state)
         }
 
         mutating func decodeNil() throws -> Bool {

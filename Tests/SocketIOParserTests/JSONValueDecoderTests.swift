@@ -97,6 +97,27 @@ import Testing
         #expect(agreement.answered > 50 && agreement.fellBack > 50)
     }
 
+    /// Records where it was decoded: the decoders' `codingPath`s must agree too.
+    struct PathProbe: Decodable {
+        var path: [String]
+        init(from decoder: any Decoder) throws {
+            path = decoder.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }
+            _ = try decoder.singleValueContainer().decodeNil()
+        }
+    }
+
+    struct Paths: Decodable {
+        var top: PathProbe
+        var list: [PathProbe]
+        var nested: [String: [[PathProbe]]]
+    }
+
+    @Test func codingPathsAgree() {
+        var agreement = DecodingAgreement()
+        agreement.check(Paths.self, ["top": nil, "list": [1, "x", nil], "nested": ["k": [[], [true, 2]], "7": [[nil]]]])
+        #expect(agreement.answered == 1 && agreement.disagreements.isEmpty, "\(agreement.disagreements)")
+    }
+
     @Test(arguments: 0..<4)
     func randomMutationsAgree(seed: Int) {
         var agreement = DecodingAgreement()
