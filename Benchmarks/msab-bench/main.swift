@@ -12,6 +12,7 @@ func counts(_ name: String, _ fallback: [Int]) -> [Int] {
 
 print("msab-bench (\(ProcessInfo.processInfo.activeProcessorCount) cores)")
 socketIOCodecBenchmarks()
+jsonBridgeBenchmarks()
 await socketIOBroadcastBenchmark(sockets: 10_000)
 await sfuBenchmarks(
     inProcessConsumers: counts("SFU_INPROC", [100, 1_000, 5_000]),
