@@ -207,7 +207,14 @@ def test_two_chromium_pages_take_seats_hear_each_other_and_chat(msab_factory: Ca
 
     # Speaking rings follow speaker:active (the fake microphones beep all the time).
     # (a ring lasts while the speaker is loud, so the page counts the renders that drew one.)
-    wait_until(alice, "window.msabDemo.state.ringsDrawn > 0", 15, "a speaking ring")
+    # 30 s: one CI run under the full suite's load missed 15 s with audio flowing both ways; the print
+    # says whether speaker:active had arrived at all (then the seat state kept the ring off).
+    try:
+        wait_until(alice, "window.msabDemo.state.ringsDrawn > 0", 30, "a speaking ring")
+    except pytest.fail.Exception:
+        print("speaker:active events seen:", alice.evaluate("window.msabDemo.state.speakerEvents"),
+              "seats:", alice.evaluate("JSON.stringify(window.msabDemo.state.seats)"))
+        raise
 
     # Bob's connection drops (the transport dies, as on a network change): the page reconnects
     # within the seat retention window, keeps seat 2, produces again, and Alice hears him again.
