@@ -64,12 +64,7 @@ public final class EngineWriteBatch: Sendable {
             return loops[index].queues
         }
         guard let full else { return }
-        let group = Loop(id: ObjectIdentifier(eventLoop), eventLoop: eventLoop, queues: full)
-        if let gate = gate.withLock({ $0 }) {
-            gate.execute { Self.schedule([group]) }
-        } else {
-            Self.schedule([group])
-        }
+        handOver([Loop(id: ObjectIdentifier(eventLoop), eventLoop: eventLoop, queues: full)])
     }
 
     /// `broadcast`'s frames for the sockets of `eventLoop`: the broadcast's own for the first
@@ -119,6 +114,11 @@ public final class EngineWriteBatch: Sendable {
             return loops
         }
         guard !groups.isEmpty else { return }
+        handOver(groups)
+    }
+
+    /// Schedules `groups`' drains: from the gate when there is one (after what it has queued), else now.
+    private func handOver(_ groups: [Loop]) {
         if let gate = gate.withLock({ $0 }) {
             gate.execute { Self.schedule(groups) }
         } else {

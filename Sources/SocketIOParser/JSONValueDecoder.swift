@@ -34,6 +34,12 @@ public enum JSONValueDecoder {
     /// Shared by every container of one decode: whether any answer was unsure.
     final class State {
         var unsure = false
+
+        /// Marks the decode unsure; the error to throw from where it was found.
+        func mark() -> Unsure {
+            unsure = true
+            return Unsure()
+        }
     }
 
     /// A container's place in the value, linked to its parent's: made once per container, not
@@ -74,10 +80,7 @@ public enum JSONValueDecoder {
         /// This value's place, for a container it opens.
         private var node: PathNode? { key.map { PathNode(parent: parent, key: $0) } ?? parent }
 
-        func unsure() -> Unsure {
-            state.unsure = true
-            return Unsure()
-        }
+        func unsure() -> Unsure { state.mark() }
 
         func mismatch(_ type: Any.Type) -> DecodingError {
             .typeMismatch(type, .init(codingPath: codingPath, debugDescription: "type mismatch"))
@@ -116,15 +119,20 @@ public enum JSONValueDecoder {
         }
 
         func integer<I: FixedWidthInteger>(_ type: I.Type) throws -> I {
+            guard case .number(let n) = value else { throw failure(type) }
+            guard n.rounded() == n else { throw mismatch(type) }
+            guard abs(n) < JSONValueDecoder.integerBound else { throw unsure() }
+            guard let integer = I(exactly: n) else { throw mismatch(type) }
+            return integer
+        }
+
+        /// A null is "not found", a binary value unsure, anything else a mismatch: as the text path
+        /// would fail (never a success it would not have).
+        func failure(_ type: Any.Type) -> any Error {
             switch value {
-            case .number(let n):
-                guard n.rounded() == n else { throw mismatch(type) }
-                guard abs(n) < JSONValueDecoder.integerBound else { throw unsure() }
-                guard let integer = I(exactly: n) else { throw mismatch(type) }
-                return integer
-            case .null: throw DecodingError.valueNotFound(type, .init(codingPath: codingPath, debugDescription: "null"))
-            case .binary: throw unsure()
-            default: throw mismatch(type)
+            case .null: DecodingError.valueNotFound(type, .init(codingPath: codingPath, debugDescription: "null"))
+            case .binary: unsure()
+            default: mismatch(type)
             }
         }
     }
@@ -146,11 +154,7 @@ public enum JSONValueDecoder {
             return ValueDecoder(value: value, parent: node, key: key, state: state)
         }
 
-        func decodeNil(forKey key: Key) throws -> Bool {
-            let child = try child(key)
-            if case .binary = child.value { throw child.unsure() }
-            return child.value == .null
-        }
+        func decodeNil(forKey key: Key) throws -> Bool { try child(key).decodeNil() }
 
         func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T { try child(key).decodeValue(type) }
 
@@ -165,15 +169,8 @@ public enum JSONValueDecoder {
 
         func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer { try child(key).unkeyedContainer() }
 
-        func superDecoder() throws -> any Decoder {
-            state.unsure = true
-            throw Unsure()
-        }
-
-        func superDecoder(forKey key: Key) throws -> any Decoder {
-            state.unsure = true
-            throw Unsure()
-        }
+        func superDecoder() throws -> any Decoder { throw state.mark() }
+        func superDecoder(forKey key: Key) throws -> any Decoder { throw state.mark() }
     }
 
     struct Unkeyed: UnkeyedDecodingContainer {
@@ -182,12 +179,6 @@ public enum JSONValueDecoder {
         let state: State
         var currentIndex = 0
         var codingPath: [any CodingKey] { PathNode.path(node) }
-
-        init(array: [JSONValue], node: PathNode?, state: State) {
-            self.array = array
-            self.node = node
-            self.state = state
-        }
 
         var count: Int? { array.count }
         var isAtEnd: Bool { currentIndex >= array.count }
@@ -201,9 +192,7 @@ public enum JSONValueDecoder {
         }
 
         mutating func decodeNil() throws -> Bool {
-            let element = try current(Any?.self)
-            if case .binary = element.value { throw element.unsure() }
-            guard element.value == .null else { return false }
+            guard try current(Any?.self).decodeNil() else { return false }
             currentIndex += 1
             return true
         }
@@ -226,10 +215,7 @@ public enum JSONValueDecoder {
             return container
         }
 
-        mutating func superDecoder() throws -> any Decoder {
-            state.unsure = true
-            throw Unsure()
-        }
+        mutating func superDecoder() throws -> any Decoder { throw state.mark() }
     }
 
     struct IndexKey: CodingKey {
@@ -242,8 +228,9 @@ public enum JSONValueDecoder {
 }
 
 extension JSONValueDecoder.ValueDecoder: SingleValueDecodingContainer {
+    /// A binary value marks the decode unsure (the text path writes it as null).
     func decodeNil() -> Bool {
-        if case .binary = value { state.unsure = true }
+        if case .binary = value { _ = unsure() }
         return value == .null
     }
 
@@ -275,14 +262,4 @@ extension JSONValueDecoder.ValueDecoder: SingleValueDecodingContainer {
     func decode(_ type: UInt32.Type) throws -> UInt32 { try integer(type) }
     func decode(_ type: UInt64.Type) throws -> UInt64 { try integer(type) }
     func decode<T: Decodable>(_ type: T.Type) throws -> T { try decodeValue(type) }
-
-    /// A null is "not found", a binary value unsure, anything else a mismatch: as the text path
-    /// would fail (never a success it would not have).
-    private func failure(_ type: Any.Type) -> any Error {
-        switch value {
-        case .null: DecodingError.valueNotFound(type, .init(codingPath: codingPath, debugDescription: "null"))
-        case .binary: unsure()
-        default: mismatch(type)
-        }
-    }
 }
